@@ -1,0 +1,26 @@
+"""chainrule: tensor automatic differentiation on NumPy.
+
+>>> import chainrule as cr
+>>> x = cr.tensor([0.0, 1.0, 2.0, 3.0], requires_grad=True)
+>>> y = 5 * cr.dot(x, x)
+>>> y.backward()
+>>> x.grad                                   # d(5 x·x)/dx = 10 x
+tensor([ 0., 10., 20., 30.])
+"""
+
+from . import autograd
+from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from .dtypes import get_default_dtype, set_default_dtype
+from .function import Function, FunctionCtx
+from .functions import (
+    abs, add, arccos, arccosh, arcsin, arcsinh, arctan, arctanh, broadcast_to, clip, concatenate,
+    cos, cosh, div, dot, einsum, exp, expand_dims, flatten, log, log2, log10, logsumexp, matmul,
+    max, maximum, mean, min, minimum, mul, neg, outer, pow, prod, relu, reshape, sigmoid, sin,
+    sinh, softplus, split, sqrt, squeeze, stack, std, sub, sum, swapaxes, tan, tanh, tensordot,
+    transpose, var, where,
+)
+from .gradcheck import GradcheckError, gradcheck, numerical_grad, numerical_jacobian
+from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .tensor import Tensor
+
+__version__ = "0.1.0"

@@ -1,0 +1,106 @@
+"""Entry points of the reverse pass: ``backward`` (into ``.grad``) and ``grad`` (returned).
+
+Both seed the engine in :mod:`chainrule.graph`. With ``create_graph=True`` the rules
+run on the recording namespace, so the gradients they produce are themselves
+differentiable (higher-order derivatives).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import graph
+from .functions import RECORDING
+from .mode import set_grad_enabled
+from .ops.xp import NUMPY
+from .tensor import Tensor, as_array
+
+__all__ = ["backward", "grad"]
+
+
+def _seed(t: Tensor, gradient, create_graph: bool, what: str):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{what}: expected a Tensor, got {type(t).__name__}")
+    if not t.requires_grad:
+        raise RuntimeError(f"{what}: this tensor does not require grad and has no grad_fn; "
+                           "make its inputs with requires_grad=True (and outside no_grad())")
+    if gradient is None:
+        if t.size != 1:
+            raise RuntimeError(f"{what}: a gradient can be created implicitly only for a tensor with "
+                               f"one element, this one has shape {t.shape}; pass gradient= of that "
+                               "shape (for example cr.ones_like(y))")
+        seed = np.ones(t.shape, dtype=t.dtype)
+    else:
+        seed = as_array(gradient, what=what)
+        if seed.shape != t.shape:
+            raise ValueError(f"{what}: gradient has shape {seed.shape} but the tensor has shape "
+                             f"{t.shape}; they must be equal")
+        seed = seed.astype(t.dtype, copy=False)
+    if create_graph:
+        return gradient if isinstance(gradient, Tensor) else Tensor._make(seed, None)
+    return seed
+
+
+def _run(tensors, seeds, retain_graph, create_graph, capture=()):
+    roots = [t._node for t in tensors if t._node is not None]
+    root_seeds = [s for t, s in zip(tensors, seeds) if t._node is not None]
+    with set_grad_enabled(create_graph):
+        leaf_grads, captured = graph.backward(
+            roots, root_seeds, RECORDING if create_graph else NUMPY,
+            retain_graph=create_graph if retain_graph is None else retain_graph, capture=capture)
+        for t, s in zip(tensors, seeds):
+            if t._node is None:  # a leaf differentiated with respect to itself
+                leaf_grads[t] = s if t not in leaf_grads else leaf_grads[t] + s
+    return leaf_grads, captured
+
+
+def backward(tensors: Sequence[Tensor], grad_tensors: Sequence = (None,),
+             retain_graph: bool | None = None, create_graph: bool = False) -> None:
+    """Accumulate Σ_k ∂tensors[k]/∂leaf · grad_tensors[k] into ``leaf.grad``.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(3.0, requires_grad=True)
+    >>> cr.autograd.backward([x ** 2]); x.grad
+    tensor(6.)
+    """
+    seeds = [_seed(t, g, create_graph, "backward") for t, g in zip(tensors, grad_tensors)]
+    leaf_grads, _ = _run(tensors, seeds, retain_graph, create_graph)
+    for leaf, g in leaf_grads.items():
+        leaf._accumulate(g)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """∂outputs/∂inputs · grad_outputs for each input, as a tuple; ``.grad`` is not touched.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(2.0, requires_grad=True)
+    >>> y = x ** 3
+    >>> (dy,) = cr.autograd.grad(y, x, create_graph=True)
+    >>> (d2y,) = cr.autograd.grad(dy, x)
+    >>> float(dy), float(d2y)          # 3x² and 6x at x = 2
+    (12.0, 12.0)
+    """
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad; only tensors with "
+                               "requires_grad=True can be differentiated with respect to")
+    seeds = [_seed(t, g, create_graph, "grad") for t, g in zip(outputs, grad_outputs)]
+    leaf_grads, captured = _run(outputs, seeds, retain_graph, create_graph,
+                                capture=[x._node for x in inputs if x._node is not None])
+    result = []
+    for i, x in enumerate(inputs):
+        g = captured.get(x._node) if x._node is not None else leaf_grads.get(x)
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} (shape {x.shape}) was not used to compute the "
+                               "outputs; pass allow_unused=True to get None for it")
+        if g is not None and not isinstance(g, Tensor):
+            g = Tensor._make(np.asarray(g), None)
+        result.append(g)
+    return tuple(result)

@@ -1,0 +1,118 @@
+"""Custom operations: ``cr.Function`` with a hand-written forward and backward.
+
+>>> import chainrule as cr
+>>> class Cube(cr.Function):
+...     @staticmethod
+...     def forward(ctx, x):
+...         ctx.save_for_backward(x)
+...         return x ** 3
+...     @staticmethod
+...     def backward(ctx, g):
+...         (x,) = ctx.saved_tensors
+...         return g * 3 * x ** 2
+>>> x = cr.tensor(2.0, requires_grad=True)
+>>> Cube.apply(x).backward(); x.grad
+tensor(12.)
+"""
+
+from __future__ import annotations
+
+from . import mode
+from .graph import FREED, Node
+from .ops.core import OpDef
+from .tensor import Tensor, as_array
+
+
+class FunctionCtx:
+    """What ``forward`` leaves for ``backward``: saved tensors and any attributes set on it."""
+
+    def __init__(self, needs_input_grad: tuple) -> None:
+        self.needs_input_grad = needs_input_grad
+        self._saved: tuple | None = ()
+
+    def save_for_backward(self, *tensors) -> None:
+        self._saved = tensors
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._saved is None:
+            raise RuntimeError(FREED)
+        return self._saved
+
+
+class Function:
+    """Subclass with static ``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)``.
+
+    ``forward`` receives the arguments as given (Tensors stay Tensors), runs without
+    recording and returns a Tensor. ``backward`` receives the output's gradient as a
+    Tensor and returns one gradient per forward argument (``None`` for arguments that
+    need none). Under ``create_graph=True`` the backward is itself recorded.
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args):
+        raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs):
+        raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
+
+    @classmethod
+    def apply(cls, *args) -> Tensor:
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx = FunctionCtx(needs)
+        with mode.no_grad():
+            out = cls.forward(ctx, *args)
+        if not isinstance(out, Tensor):
+            out = Tensor._make(as_array(out, what=f"{cls.__name__}.forward"), None)
+        if not (mode.is_grad_enabled() and any(needs) and out.dtype.kind == "f"):
+            return out
+        if out._node is not None or any(out is a for a in args):
+            out = Tensor._make(out._data, None)
+        positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+        parents = tuple((args[i]._node or args[i]) if needs[i] else None for i in positions)
+        out._node = Node(_opdef(cls), {"positions": positions, "n_args": len(args), "fn": cls},
+                         parents, ctx, out.shape, out.dtype)
+        out._requires_grad = True
+        return out
+
+
+def _opdef(cls) -> OpDef:
+    op = cls.__dict__.get("_chainrule_op")
+    if op is None:
+        op = OpDef(cls.__name__, "function", vjp=_function_vjp, jvp=_no_jvp)
+        cls._chainrule_op = op
+    return op
+
+
+def _function_vjp(g, node, xp):
+    cls, ctx = node.params["fn"], node.saved
+    if xp.recording:
+        grads = cls.backward(ctx, g)
+    else:
+        with mode.no_grad():
+            grads = cls.backward(ctx, Tensor._make(g, None))
+    grads = grads if isinstance(grads, tuple) else (grads,)
+    if len(grads) != node.params["n_args"]:
+        raise RuntimeError(f"{cls.__name__}.backward returned {len(grads)} gradients but forward "
+                           f"took {node.params['n_args']} arguments; return one per argument "
+                           "(None where there is none)")
+    out = []
+    for i, parent in zip(node.params["positions"], node.parents):
+        gi = grads[i]
+        if parent is None or gi is None:
+            out.append(None)
+            continue
+        if not xp.recording:
+            gi = as_array(gi, what=f"{cls.__name__}.backward")
+        core = gi.shape[gi.ndim - len(parent.shape):] if gi.ndim >= len(parent.shape) else gi.shape
+        if core != parent.shape:
+            raise ValueError(f"{cls.__name__}.backward: the gradient for argument {i} has shape "
+                             f"{gi.shape} but that argument has shape {parent.shape}")
+        out.append(gi)
+    return out
+
+
+def _no_jvp(ts, xs, out, params, xp):
+    raise NotImplementedError(f"{params['fn'].__name__}: a custom Function has no forward-mode "
+                              "rule; use reverse mode (backward, grad, vjp) through it")

@@ -1,0 +1,120 @@
+"""The computation graph and the reverse pass (backpropagation).
+
+Each recorded operation leaves a :class:`Node` (a tensor's ``grad_fn``): the op,
+its parameters, what its rule needs saved, and one parent per input — the Node
+that produced that input, the leaf Tensor itself when the input is a leaf that
+requires grad, or ``None`` for constants. Intermediate tensors are not kept; only
+what rules read is.
+
+The reverse pass for a root y with seed ḡ = ∂L/∂y (ones for a scalar):
+
+1. order the nodes topologically, consumers before producers (iteratively, so a
+   100,000-op chain is fine);
+2. visit each node once with g = the *sum* of the gradients its consumers sent it
+   (a value that fans out receives one gradient per use);
+3. compute its downstream gradients ``downstream = upstream × local`` as a VJP
+   (``ops.pullback``, which also undoes broadcasting), add them into the pending
+   gradients of its parents, and free the pending gradient and saved values.
+
+Gradients reaching leaves are returned to the caller, which adds them into
+``.grad``; nothing is written until the whole pass has succeeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from .ops.core import pullback
+
+FREED = (
+    "backward: the graph behind this tensor was already freed by an earlier backward(). "
+    "Call the first backward(retain_graph=True) to go through the graph again, or "
+    "recompute the forward pass."
+)
+
+
+class Node:
+    """One recorded operation: the op, its parameters and what its rule needs saved."""
+
+    __slots__ = ("op", "params", "parents", "needs", "saved", "shape", "dtype", "site",
+                 "__weakref__")
+
+    def __init__(self, op, params, parents, saved, shape, dtype, site=None):
+        self.op = op
+        self.params = params
+        self.parents = parents
+        self.needs = tuple(p is not None for p in parents)
+        self.saved = saved
+        self.shape = shape
+        self.dtype = dtype
+        self.site = site
+
+    @property
+    def name(self) -> str:
+        return self.op.backward_name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+def topological_order(roots: Iterable[Node]) -> list[Node]:
+    """Every node reachable from ``roots``, each after all nodes that consume it.
+
+    An iterative depth-first post-order, reversed: no recursion, so graph depth is
+    limited only by memory.
+    """
+    order: list[Node] = []
+    seen: set = set()
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(root.parents))]
+        while stack:
+            node, parents = stack[-1]
+            for p in parents:
+                if type(p) is Node and p not in seen:
+                    seen.add(p)
+                    stack.append((p, iter(p.parents)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    order.reverse()
+    return order
+
+
+def backward(roots: Sequence[Node], seeds: Sequence, xp, *, retain_graph: bool = False,
+             capture: Iterable[Node] = (), batch_ndim: int = 0) -> tuple[dict, dict]:
+    """Run the reverse pass from ``roots`` seeded with ``seeds`` (∂L/∂root each).
+
+    ``xp`` is the array namespace the rules run on: NumPy for an ordinary pass, the
+    recording namespace for ``create_graph=True``. Seeds may carry ``batch_ndim``
+    leading axes of stacked cotangents. Returns ``(leaf_grads, captured)``: the
+    gradient for each leaf reached, and the total gradient arriving at each node
+    in ``capture`` (the gradients of non-leaf tensors).
+    """
+    pending: dict = {}
+    for root, seed in zip(roots, seeds):
+        pending[root] = seed if root not in pending else pending[root] + seed
+    capture = set(capture)
+    captured: dict = {}
+    leaf_grads: dict = {}
+    for node in topological_order(roots):
+        g = pending.pop(node, None)
+        if g is None:
+            continue
+        if node in capture:
+            captured[node] = g
+        if node.saved is None:
+            raise RuntimeError(FREED)
+        grads = pullback(node, g, xp, batch_ndim)
+        if not retain_graph:
+            node.saved = None
+        for parent, gi in zip(node.parents, grads):
+            if gi is None:
+                continue
+            into = pending if type(parent) is Node else leaf_grads
+            previous = into.get(parent)
+            into[parent] = gi if previous is None else previous + gi
+    return leaf_grads, captured

@@ -1,0 +1,80 @@
+"""Arithmetic with broadcasting: each op by its two partial derivatives.
+
+The partials are elementwise arrays that broadcast like the inputs; the engine's
+single ``sum_to`` then folds each gradient back to its input's shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core import Sample, align, binary, general, linear, ndim_of
+
+binary("add", np.add, dx=1, dy=1)
+binary("sub", np.subtract, dx=1, dy=-1)
+binary("mul", np.multiply, dx=lambda x, y, out, xp: y, dy=lambda x, y, out, xp: x)
+binary("div", np.divide, dx=lambda x, y, out, xp: 1 / y, dy=lambda x, y, out, xp: -out / y,
+       domain=(0.5, 2.0))
+# d(x^y)/dx = y x^(y-1), taken as 0 where y = 0 (so 0^0 gives 0, not 0 * inf = nan).
+# d(x^y)/dy = x^y log x, taken as 0 where x = 0 (so 0^y with y > 0 gives 0, not 0 * -inf).
+binary("pow", np.power,
+       dx=lambda x, y, out, xp: xp.where(y == 0, 0 * out, y * x ** (y - 1)),
+       dy=lambda x, y, out, xp: xp.where(x == 0, 0 * out, out * xp.log(xp.where(x == 0, 1 + 0 * x, x))),
+       domain=(0.5, 2.0))
+
+
+def _share(wins, ties, out, xp):
+    # Where both inputs are equal the subgradient is split evenly: 1/2 to each.
+    return xp.astype(wins, out.dtype) + 0.5 * xp.astype(ties, out.dtype)
+
+
+binary("maximum", np.maximum,
+       dx=lambda x, y, out, xp: _share(x > y, x == y, out, xp),
+       dy=lambda x, y, out, xp: _share(y > x, x == y, out, xp))
+binary("minimum", np.minimum,
+       dx=lambda x, y, out, xp: _share(x < y, x == y, out, xp),
+       dy=lambda x, y, out, xp: _share(y < x, x == y, out, xp))
+
+linear("neg", np.negative, transpose=lambda g, xp: -g)
+
+
+def _cast(x, dtype):
+    return x.astype(dtype, copy=False)
+
+
+linear("astype", _cast, transpose=lambda g, xp, dtype: g, prepare=lambda x, dtype: {"dtype": np.dtype(dtype)},
+       samples=[Sample(((2, 3),), {"dtype": np.float64})],
+       reference=lambda x, dtype: x.astype(dtype))
+
+
+def _where_prepare(condition, x, y):
+    if np.asarray(condition).dtype != np.bool_:
+        raise TypeError(f"where: condition must be boolean, got {np.asarray(condition).dtype}")
+    return {}
+
+
+def _where_vjp(g, xs, out, xp, needs):
+    condition = xs[0]
+    return (None,
+            g * condition if needs[1] else None,
+            g * (condition == False) if needs[2] else None)  # noqa: E712 - elementwise
+
+
+def _where_jvp(ts, xs, out, params, xp):
+    condition, x, y = xs
+    tx = 0 * out if ts[1] is None else align(ts[1], ndim_of(x), out.ndim, xp)
+    ty = 0 * out if ts[2] is None else align(ts[2], ndim_of(y), out.ndim, xp)
+    return xp.where(condition, tx, ty)
+
+
+def _where_samples():
+    return [Sample(((3,), (3,)), call=_where_call), Sample(((2, 3), (3,)), call=_where_call),
+            Sample(((3, 1), (1, 4)), call=_where_call)]
+
+
+def _where_call(fn, x, y):
+    return fn(np.asarray(x) > 0.3, x, y)
+
+
+general("where", np.where, _where_vjp, _where_jvp, saves_out=False, prepare=_where_prepare,
+        nondiff=(0,), samples=_where_samples())

@@ -1,0 +1,357 @@
+"""The machinery of the derivative table.
+
+Every primitive operation is one :class:`OpDef` in the registry :data:`OPS`. An entry
+is declared once, by its mathematical category, and the category's helper derives
+both derivative rules from what the entry states:
+
+=========  ==============================  ====================  ======================
+category   the entry states                reverse rule (VJP)    forward rule (JVP)
+=========  ==============================  ====================  ======================
+unary      f and f'(x, y)                  g · f'                t · f'
+binary     f and ∂f/∂x, ∂f/∂y              g · ∂x, g · ∂y        tx · ∂x + ty · ∂y
+linear     f and its transpose fᵀ          fᵀ(g)                 f(t)
+multilinear f and one VJP per input         as stated             Σᵢ f(x₁, …, tᵢ, …, xₙ)
+general    VJP and JVP by hand             as stated             as stated
+composite  a forward made of other ops     (of its parts)        (of its parts)
+=========  ==============================  ====================  ======================
+
+Here g is the upstream gradient (cotangent) of the output ``out = f(x, ...)``, shaped
+like ``out``, and t is a tangent shaped like the input. Both may carry extra *leading*
+batch axes: a stack of k cotangents has shape ``(k,) + out.shape``. Rules use negative
+axes and ``...`` so that one call pushes a whole stack through (one-pass Jacobians).
+
+Rules are written against an array namespace ``xp`` (``numpy``-like, see ``xp.py``).
+An ordinary backward pass hands them NumPy and raw arrays; a backward pass with
+``create_graph=True`` hands them chainrule's recording namespace and Tensors, so the
+rule is itself recorded and can be differentiated again.
+
+Broadcasting is undone in exactly one place, :func:`sum_to`, which the engine calls
+on every gradient a rule returns (see :func:`pullback`); no rule calls it.
+"""
+
+from __future__ import annotations
+
+import dis
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+OPS: dict[str, OpDef] = {}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Test inputs for an op: argument shapes, keyword parameters, and how to call it.
+
+    ``call(fn, *arrays)`` calls a public function (or its NumPy reference) on the
+    sampled arrays; by default ``fn(*arrays, **params)``.
+    """
+
+    shapes: tuple
+    params: dict = field(default_factory=dict)
+    call: Callable | None = None
+
+    def run(self, fn, *arrays):
+        if self.call is not None:
+            return self.call(fn, *arrays, **self.params)
+        return fn(*arrays, **self.params)
+
+
+class OpDef:
+    """One row of the derivative table.
+
+    ``forward(*arrays, **params)`` computes the value on NumPy arrays;
+    ``vjp(g, node, xp)`` returns one gradient per input (``None`` where the input
+    needs none); ``jvp(tangents, xs, out, params, xp)`` returns the output tangent
+    (``tangents[i]`` is ``None`` for an input with zero tangent). ``prepare`` checks
+    the inputs and turns user parameters into the canonical ones the rules read.
+    """
+
+    __slots__ = (
+        "name", "category", "forward", "vjp", "jvp", "prepare", "saves_inputs",
+        "saves_out", "reference", "domain", "kinks", "samples", "nondiff",
+        "backward_name", "fn",
+    )
+
+    def __init__(self, name, category, *, forward=None, vjp=None, jvp=None, prepare=None,
+                 saves_inputs=True, saves_out=True, reference=None, domain=(-2.0, 2.0),
+                 kinks=(), samples=None, nondiff=(), fn=None):
+        self.name = name
+        self.category = category
+        self.forward = forward
+        self.vjp = vjp
+        self.jvp = jvp
+        self.prepare = prepare
+        self.saves_inputs = saves_inputs
+        self.saves_out = saves_out
+        self.reference = reference
+        self.domain = domain
+        self.kinks = tuple(kinks)
+        self.samples = samples
+        self.nondiff = tuple(nondiff)
+        self.fn = fn
+        self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<op {self.name} ({self.category})>"
+
+
+def register(op: OpDef) -> OpDef:
+    if op.name in OPS:
+        raise ValueError(f"op {op.name!r} is declared twice in the derivative table")
+    OPS[op.name] = op
+    return op
+
+
+def _reads(fn: Callable, *names: str) -> set[str]:
+    """The names among ``names`` that ``fn`` reads: what a node must save for it."""
+    loaded: set[str] = set()
+    for ins in dis.get_instructions(fn):
+        if ins.opname.startswith("LOAD_FAST") or ins.opname == "LOAD_DEREF":
+            val = ins.argval
+            loaded.update(val if isinstance(val, tuple) else (val,))
+    return loaded.intersection(names)
+
+
+def ndim_of(value) -> int:
+    return getattr(value, "ndim", 0)
+
+
+# --------------------------------------------------------------------------- helpers
+def saved_values(node, xp) -> tuple[tuple, Any]:
+    """The inputs and output a node saved, as the namespace ``xp`` wants them.
+
+    For the recording namespace each saved array is re-attached to the node that
+    produced it, so a rule that reads ``out`` (like exp's ``g * out``) stays
+    differentiable with respect to the op's inputs.
+    """
+    xs, out = node.saved
+    if xp.recording:
+        xs = tuple(None if x is None else xp.wrap(x, p) for x, p in zip(xs, node.parents))
+        out = None if out is None else xp.wrap(out, node)
+    return xs, out
+
+
+def align(t, core_ndim: int, out_ndim: int, xp):
+    """Give a batched tangent the singleton axes broadcasting would add to its input.
+
+    A tangent of shape ``batch + x.shape`` must broadcast against the other operands
+    as x did, so ``(k, 5)`` for x of shape (5,) in an output of shape (2, 3, 5)
+    becomes ``(k, 1, 1, 5)``.
+    """
+    pad = out_ndim - core_ndim
+    nb = t.ndim - core_ndim
+    if pad <= 0 or nb <= 0:
+        return t
+    return xp.reshape(t, t.shape[:nb] + (1,) * pad + t.shape[nb:])
+
+
+def sum_to(g, shape: tuple, xp, batch_ndim: int = 0):
+    """Sum ``g`` down to ``shape``: the transpose of ``broadcast_to(x, g.shape)``.
+
+    For x of shape S broadcast to shape B, the VJP is the sum of g over the axes
+    broadcasting created (leading ones) or stretched (size 1 in S). The first
+    ``batch_ndim`` axes of g are stacked cotangents and are kept:
+    ``g.shape == batch + B`` becomes ``batch + S``.
+
+    >>> import numpy as np
+    >>> sum_to(np.ones((2, 3)), (3,), np).tolist()
+    [2.0, 2.0, 2.0]
+    """
+    target = g.shape[:batch_ndim] + tuple(shape)
+    if g.shape == target:
+        return g
+    lead = g.ndim - len(target)
+    axes = tuple(range(batch_ndim, batch_ndim + lead))
+    axes += tuple(
+        batch_ndim + lead + i
+        for i, n in enumerate(shape)
+        if n == 1 and g.shape[batch_ndim + lead + i] != 1
+    )
+    if axes:
+        g = xp.sum(g, axis=axes, keepdims=True)
+    return xp.reshape(g, target)
+
+
+def pullback(node, g, xp, batch_ndim: int = 0) -> list:
+    """Downstream gradients of a node: its VJP, unbroadcast to each input's shape."""
+    grads = node.op.vjp(g, node, xp)
+    out = []
+    for parent, gi in zip(node.parents, grads):
+        if parent is None or gi is None:
+            out.append(None)
+            continue
+        gi = sum_to(gi, parent.shape, xp, batch_ndim)
+        if gi.dtype != parent.dtype:
+            gi = xp.astype(gi, parent.dtype)
+        out.append(gi)
+    return out
+
+
+def pushforward(op: OpDef, tangents: Sequence, xs: Sequence, out, params: dict, xp):
+    """Output tangent of ``op`` at ``xs``: its JVP, broadcast to ``batch + out.shape``."""
+    t = op.jvp(tangents, xs, out, params, xp)
+    if t is None:
+        return None
+    i, lead = next((i, ti) for i, ti in enumerate(tangents) if ti is not None)
+    nb = lead.ndim - ndim_of(xs[i])
+    target = lead.shape[:nb] + out.shape
+    if t.shape != target:
+        t = xp.broadcast_to(t, target)
+    if t.dtype != out.dtype:
+        t = xp.astype(t, out.dtype)
+    return t
+
+
+def _times(g, partial, x, y, out, xp):
+    if partial == 1:
+        return g
+    if partial == -1:
+        return -g
+    return g * partial(x, y, out, xp)
+
+
+# --------------------------------------------------------------------------- categories
+def unary(name, forward, slope, *, domain=(-2.0, 2.0), kinks=(), reference=None,
+          prepare=None, samples=None) -> OpDef:
+    """An elementwise op y = f(x) declared by its derivative ``slope(x, y, xp, **params)``.
+
+    VJP: g · f'(x); JVP: t · f'(x). Only the values ``slope`` reads are saved.
+    """
+    reads = _reads(slope, "x", "y")
+
+    def vjp(g, node, xp):
+        (x,), y = saved_values(node, xp)
+        return (g * slope(x, y, xp, **node.params),)
+
+    def jvp(ts, xs, out, params, xp):
+        return ts[0] * slope(xs[0], out, xp, **params)
+
+    return register(OpDef(
+        name, "unary", forward=forward, vjp=vjp, jvp=jvp, prepare=prepare,
+        saves_inputs="x" in reads, saves_out="y" in reads, reference=reference or forward,
+        domain=domain, kinks=kinks, samples=samples,
+    ))
+
+
+def binary(name, forward, dx, dy, *, domain=(-2.0, 2.0), kinks=(), reference=None,
+           samples=None) -> OpDef:
+    """An elementwise op of two broadcast inputs, declared by its two partials.
+
+    ``dx(x, y, out, xp)`` is ∂out/∂x elementwise (or the constant 1 or -1), likewise
+    ``dy``. VJP: (g · ∂x, g · ∂y); JVP: tx · ∂x + ty · ∂y.
+    """
+    reads = set()
+    for partial in (dx, dy):
+        if callable(partial):
+            reads |= _reads(partial, "x", "y", "out")
+
+    def vjp(g, node, xp):
+        (x, y), out = saved_values(node, xp)
+        need_x, need_y = node.needs
+        return (_times(g, dx, x, y, out, xp) if need_x else None,
+                _times(g, dy, x, y, out, xp) if need_y else None)
+
+    def jvp(ts, xs, out, params, xp):
+        (x, y), (tx, ty) = xs, ts
+        terms = [
+            _times(align(t, ndim_of(v), out.ndim, xp), partial, x, y, out, xp)
+            for t, v, partial in ((tx, x, dx), (ty, y, dy)) if t is not None
+        ]
+        return terms[0] if len(terms) == 1 else terms[0] + terms[1]
+
+    return register(OpDef(
+        name, "binary", forward=forward, vjp=vjp, jvp=jvp,
+        saves_inputs=bool(reads & {"x", "y"}), saves_out="out" in reads,
+        reference=reference or forward, domain=domain, kinks=kinks, samples=samples,
+    ))
+
+
+def linear(name, forward, transpose, *, prepare=None, reference=None, domain=(-2.0, 2.0),
+           samples=None, variadic=False) -> OpDef:
+    """An op linear in its inputs, declared by its transpose.
+
+    ``forward(*xs, **params)`` must accept inputs with extra leading batch axes (it
+    is applied to tangents too); ``transpose(g, xp, **params)`` is the VJP (a tuple
+    for a ``variadic`` op, one gradient per input). JVP: f(t).
+    """
+
+    def vjp(g, node, xp):
+        r = transpose(g, xp, **node.params)
+        return r if variadic else (r,)
+
+    def jvp(ts, xs, out, params, xp):
+        if variadic and any(t is None for t in ts):
+            lead = next((t, x) for t, x in zip(ts, xs) if t is not None)
+            batch = lead[0].shape[: lead[0].ndim - lead[1].ndim]
+            ts = [xp.zeros(batch + x.shape, dtype=out.dtype) if t is None else t
+                  for t, x in zip(ts, xs)]
+        return xp.apply(op, *ts, **params)
+
+    op = register(OpDef(
+        name, "linear", forward=forward, vjp=vjp, jvp=jvp, prepare=prepare,
+        saves_inputs=False, saves_out=False, reference=reference or forward,
+        domain=domain, samples=samples,
+    ))
+    return op
+
+
+def multilinear(name, forward, vjps, *, prepare=None, pad=None, reference=None,
+                domain=(-2.0, 2.0), samples=None) -> OpDef:
+    """An op linear in each input separately (matmul, einsum), declared by its VJPs.
+
+    ``vjps[i](g, xs, xp, **params)`` is the VJP for input i. JVP by the product
+    rule: Σᵢ f(x₁, …, tᵢ, …, xₙ), each batched tangent first given the singleton
+    axes ``pad(i, xs, out, params)`` (default: as for broadcasting) says.
+    """
+
+    def vjp(g, node, xp):
+        xs, _ = saved_values(node, xp)
+        return tuple(
+            rule(g, xs, xp, **node.params) if need else None
+            for rule, need in zip(vjps, node.needs)
+        )
+
+    def jvp(ts, xs, out, params, xp):
+        total = None
+        for i, t in enumerate(ts):
+            if t is None:
+                continue
+            core = ndim_of(xs[i])
+            extra = pad(i, xs, out, params) if pad else out.ndim - core
+            t = align(t, core, core + extra, xp)
+            args = list(xs)
+            args[i] = t
+            term = xp.apply(op, *args, **params)
+            total = term if total is None else total + term
+        return total
+
+    op = register(OpDef(
+        name, "multilinear", forward=forward, vjp=vjp, jvp=jvp, prepare=prepare,
+        saves_inputs=True, saves_out=False, reference=reference or forward,
+        domain=domain, samples=samples,
+    ))
+    return op
+
+
+def general(name, forward, vjp, jvp, *, saves_inputs=True, saves_out=True, prepare=None,
+            reference=None, domain=(-2.0, 2.0), kinks=(), samples=None, nondiff=()) -> OpDef:
+    """An op whose VJP ``vjp(g, xs, out, xp, needs, **params)`` and JVP are written by hand."""
+
+    def node_vjp(g, node, xp):
+        xs, out = saved_values(node, xp)
+        return vjp(g, xs, out, xp, node.needs, **node.params)
+
+    return register(OpDef(
+        name, "general", forward=forward, vjp=node_vjp, jvp=jvp, prepare=prepare,
+        saves_inputs=saves_inputs, saves_out=saves_out, reference=reference or forward,
+        domain=domain, kinks=kinks, samples=samples, nondiff=nondiff,
+    ))
+
+
+def composite(name, fn, *, reference, domain=(-2.0, 2.0), kinks=(), samples=None) -> OpDef:
+    """An op made of other ops: ``fn(xp, *args, **params)``. Its derivatives are theirs."""
+    return register(OpDef(
+        name, "composite", fn=fn, reference=reference, domain=domain, kinks=kinks,
+        samples=samples,
+    ))

@@ -1,0 +1,213 @@
+"""Linear algebra: products linear in each argument, so each states one VJP per input.
+
+matmul and einsum are the primitives; dot, outer and tensordot are made of them.
+For out = x @ y with cotangent g: ∂L/∂x = g @ yᵀ and ∂L/∂y = xᵀ @ g, with
+1-D operands promoted to a row (x) or a column (y) as ``np.matmul`` does.
+"""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+
+from .core import Sample, composite, multilinear
+
+# ------------------------------------------------------------------ matmul
+
+
+def _matmul_prepare(x, y):
+    sx, sy = np.shape(x), np.shape(y)
+    if not sx or not sy:
+        raise ValueError(f"matmul: operands must have at least one axis, got shapes {sx} and {sy} "
+                         "(use mul for scalars)")
+    k2 = sy[-2] if len(sy) > 1 else sy[0]
+    if sx[-1] != k2:
+        raise ValueError(f"matmul: shapes {sx} and {sy} are not aligned: the last axis of the first "
+                         f"({sx[-1]}) must equal the {'second-to-last' if len(sy) > 1 else 'only'} "
+                         f"axis of the second ({k2})")
+    try:
+        np.broadcast_shapes(sx[:-2], sy[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: the batch axes of shapes {sx} and {sy} do not broadcast") from None
+    return {"xnd": len(sx), "ynd": len(sy)}
+
+
+def _matmul(x, y, xnd, ynd):
+    if x.ndim == xnd and y.ndim == ynd:
+        return np.matmul(x, y)
+    # Batched vectors: promote to a row / column explicitly, multiply, drop that axis again.
+    if xnd == 1:
+        x = x[..., None, :]
+    if ynd == 1:
+        y = y[..., None]
+    r = np.matmul(x, y)
+    if ynd == 1:
+        r = r[..., 0]
+    if xnd == 1:
+        r = r[..., 0, :] if ynd > 1 else r[..., 0]
+    return r
+
+
+def _as_matrices(g, xs, xp, xnd, ynd):
+    x, y = xs
+    if ynd == 1:
+        y = xp.reshape(y, y.shape + (1,))
+        g = xp.expand_dims(g, axis=-1)
+    if xnd == 1:
+        x = xp.reshape(x, (1,) + x.shape)
+        g = xp.expand_dims(g, axis=-2)
+    return g, x, y
+
+
+def _matmul_vjp_x(g, xs, xp, xnd, ynd):
+    g, _, y = _as_matrices(g, xs, xp, xnd, ynd)
+    gx = xp.matmul(g, xp.matrix_transpose(y))
+    return xp.reshape(gx, gx.shape[:-2] + gx.shape[-1:]) if xnd == 1 else gx
+
+
+def _matmul_vjp_y(g, xs, xp, xnd, ynd):
+    g, x, _ = _as_matrices(g, xs, xp, xnd, ynd)
+    gy = xp.matmul(xp.matrix_transpose(x), g)
+    return xp.reshape(gy, gy.shape[:-1]) if ynd == 1 else gy
+
+
+multilinear("matmul", _matmul, (_matmul_vjp_x, _matmul_vjp_y), prepare=_matmul_prepare,
+            reference=np.matmul,
+            samples=[Sample(((2, 3), (3, 4))), Sample(((3,), (3, 4))), Sample(((2, 3), (3,))),
+                     Sample(((3,), (3,))), Sample(((2, 2, 3), (3, 4))), Sample(((4, 3), (2, 3, 2)))])
+
+# ------------------------------------------------------------------ einsum
+LETTERS = string.ascii_letters
+
+
+def _einsum_prepare(*operands, spec):
+    spec = spec.replace(" ", "")
+    lhs, arrow, out = spec.partition("->")
+    ins = lhs.split(",")
+    if len(ins) != len(operands):
+        raise ValueError(f"einsum: {spec!r} names {len(ins)} operands but {len(operands)} were given")
+    if not arrow:
+        counts = {c: lhs.count(c) for c in lhs if c in LETTERS}
+        out = "".join(sorted(c for c, n in counts.items() if n == 1))
+    terms = [*ins, out]
+    if any("." in t.replace("...", "", 1) or (t.count("...") and not t.startswith("...")) for t in terms):
+        raise ValueError(f"einsum: {spec!r}: an ellipsis is supported only at the start of a term")
+    ins = tuple(t.replace("...", "") for t in ins)
+    out = out.replace("...", "")
+    for t, x in zip(ins, operands):
+        if len(t) > np.ndim(x) or ("..." not in spec and len(t) != np.ndim(x)):
+            raise ValueError(f"einsum: term {t!r} of {spec!r} does not fit an operand of shape {np.shape(x)}")
+    canonical = ",".join("..." + t for t in ins) + "->..." + out
+    try:
+        np.einsum(canonical, *(np.broadcast_to(np.empty((), bool), np.shape(x)) for x in operands))
+    except ValueError as e:
+        raise ValueError(f"einsum: {spec!r} with shapes {[np.shape(x) for x in operands]}: {e}") from None
+    return {"spec": canonical, "ins": ins, "out": out}
+
+
+def _einsum(*operands, spec, ins, out):
+    return np.einsum(spec, *operands, optimize=len(operands) > 2 or max(np.size(x) for x in operands) > 4096)
+
+
+def _einsum_vjp(i):
+    """VJP for operand i: contract g with the other operands back onto i's subscripts.
+
+    A subscript only operand i has (summed away alone) is restored by a ones vector;
+    a subscript repeated within operand i (a diagonal or trace) by an identity matrix.
+    """
+
+    def rule(g, xs, xp, spec, ins, out):
+        sizes = {c: n for t, x in zip(ins, xs) for c, n in zip(t, x.shape[x.ndim - len(t):])}
+        others = [j for j in range(len(xs)) if j != i]
+        available = set(out).union(*(ins[j] for j in others))
+        fresh = iter(c for c in LETTERS if c not in sizes)
+        terms, extras, target, seen = [], [], "", set()
+        for c in ins[i]:
+            if c in seen:
+                f = next(fresh)
+                terms.append(c + f)
+                extras.append(xp.eye(sizes[c], dtype=g.dtype))
+                target += f
+                continue
+            seen.add(c)
+            if c not in available:
+                terms.append(c)
+                extras.append(xp.ones(sizes[c], dtype=g.dtype))
+            target += c
+        lhs = ",".join(["..." + out] + ["..." + ins[j] for j in others] + terms)
+        return xp.einsum(lhs + "->..." + target, g, *(xs[j] for j in others), *extras)
+
+    return rule
+
+
+def _einsum_pad(i, xs, out, params):
+    # Batch axes of a tangent must sit left of the ellipsis axes the output has.
+    return (out.ndim - len(params["out"])) - (np.ndim(xs[i]) - len(params["ins"][i]))
+
+
+class _EinsumVJPs:
+    """One VJP rule per operand, made on demand (einsum takes any number of operands)."""
+
+    def __iter__(self):
+        i = 0
+        while True:
+            yield _einsum_vjp(i)
+            i += 1
+
+
+multilinear("einsum", _einsum, _EinsumVJPs(), prepare=_einsum_prepare, pad=_einsum_pad,
+            reference=lambda *xs, spec: np.einsum(spec, *xs),
+            samples=[Sample(((2, 3), (3, 4)), {"spec": "ij,jk->ik"}),
+                     Sample(((3, 3),), {"spec": "ii->"}), Sample(((2, 3),), {"spec": "ij->j"}),
+                     Sample(((2, 3), (3,), (3,)), {"spec": "ij,j,j->i"}),
+                     Sample(((4, 2, 3), (3, 2)), {"spec": "...ij,jk->...ik"}),
+                     Sample(((3,), (4,)), {"spec": "i,j"})])
+
+# ------------------------------------------------------------------ composites
+
+
+def _tensordot_spec(a_shape, b_shape, axes):
+    if isinstance(axes, (int, np.integer)):
+        axes = (list(range(len(a_shape) - axes, len(a_shape))), list(range(axes)))
+    ax_a, ax_b = ([a] if isinstance(a, (int, np.integer)) else list(a) for a in axes)
+    ax_a = [a % len(a_shape) for a in ax_a]
+    ax_b = [b % len(b_shape) for b in ax_b]
+    if len(ax_a) != len(ax_b) or any(a_shape[i] != b_shape[j] for i, j in zip(ax_a, ax_b)):
+        raise ValueError(f"tensordot: axes {axes} do not match between shapes {a_shape} and {b_shape}")
+    la = LETTERS[: len(a_shape)]
+    free = iter(LETTERS[len(a_shape):])
+    lb = "".join(la[ax_a[ax_b.index(j)]] if j in ax_b else next(free) for j in range(len(b_shape)))
+    out = "".join(c for i, c in enumerate(la) if i not in ax_a) + "".join(
+        c for j, c in enumerate(lb) if j not in ax_b)
+    return f"{la},{lb}->{out}"
+
+
+def _tensordot(xp, a, b, axes=2):
+    return xp.einsum(_tensordot_spec(np.shape(a), np.shape(b), axes), a, b)
+
+
+def _dot(xp, a, b):
+    sa, sb = np.shape(a), np.shape(b)
+    if not sa or not sb:
+        return a * b
+    k = sb[-2] if len(sb) > 1 else sb[0]
+    if sa[-1] != k:
+        raise ValueError(f"dot: shapes {sa} and {sb} are not aligned: {sa[-1]} (last axis of the "
+                         f"first) != {k} ({'second-to-last' if len(sb) > 1 else 'only'} axis of the second)")
+    if len(sa) <= 2 and len(sb) <= 2:
+        return xp.matmul(a, b)
+    return _tensordot(xp, a, b, axes=([len(sa) - 1], [max(len(sb) - 2, 0)]))
+
+
+def _outer(xp, a, b):
+    return xp.reshape(a, (-1, 1)) * xp.reshape(b, (1, -1))
+
+
+composite("tensordot", _tensordot, reference=np.tensordot,
+          samples=[Sample(((2, 3), (3, 4)), {"axes": 1}), Sample(((2, 3, 4), (3, 4, 5))),
+                   Sample(((2, 3), (3, 2)), {"axes": ([0, 1], [1, 0])})])
+composite("dot", _dot, reference=np.dot,
+          samples=[Sample(((3,), (3,))), Sample(((2, 3), (3, 4))), Sample(((), (3,))),
+                   Sample(((2, 2, 3), (4, 3, 2)))])
+composite("outer", _outer, reference=np.outer, samples=[Sample(((3,), (4,))), Sample(((2, 2), (3,)))])

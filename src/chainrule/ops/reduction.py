@@ -1,0 +1,160 @@
+"""Reductions over ``axis=None | int | tuple`` with ``keepdims``.
+
+Axes are made negative when the op is recorded, so the same rule also runs on
+stacked (batched) cotangents and tangents, whose extra axes lead.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .core import Sample, composite, general, linear
+
+SAMPLES = [
+    Sample(((),)), Sample(((3,),)), Sample(((2, 3),)), Sample(((2, 3),), {"axis": 0}),
+    Sample(((2, 3),), {"axis": -1, "keepdims": True}), Sample(((2, 3, 4),), {"axis": (0, 2)}),
+]
+
+
+def reduce_prepare(name):
+    """Check ``axis`` against x and make it a sorted tuple of negative axes."""
+
+    def prepare(x, axis=None, keepdims=False, **extra):
+        nd = np.ndim(x)
+        if axis is None:
+            axes = tuple(range(-nd, 0))
+        else:
+            axes = tuple(sorted({_negative_axis(name, a, nd, np.shape(x)) for a in
+                                 (axis if isinstance(axis, (tuple, list)) else (axis,))}))
+        return {"axis": axes, "keepdims": bool(keepdims), "shape": tuple(np.shape(x)), **extra}
+
+    return prepare
+
+
+def _negative_axis(name, axis, ndim, shape):
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{name}: axis must be an int or a tuple of ints, got {axis!r}")
+    if not -ndim <= axis < max(ndim, 1) or ndim == 0:
+        raise ValueError(f"{name}: axis {axis} is out of range for a tensor of shape {shape}")
+    return int(axis) - ndim if axis >= 0 else int(axis)
+
+
+def expand(g, axis, keepdims, shape, xp):
+    """Put back the reduced axes of g as size-1 axes (g may carry leading batch axes)."""
+    if keepdims:
+        return g
+    nb = g.ndim - (len(shape) - len(axis))
+    kept = tuple(1 if i - len(shape) in axis else n for i, n in enumerate(shape))
+    return xp.reshape(g, g.shape[:nb] + kept)
+
+
+def _spread(g, axis, keepdims, shape, xp):
+    g = expand(g, axis, keepdims, shape, xp)
+    return xp.broadcast_to(g, g.shape[: g.ndim - len(shape)] + shape)
+
+
+def _count(axis, shape):
+    return math.prod(shape[a] for a in axis)
+
+
+# sum is linear: its transpose copies g back over the reduced axes.
+linear("sum", lambda x, axis, keepdims, shape: np.sum(x, axis=axis, keepdims=keepdims),
+       transpose=lambda g, xp, axis, keepdims, shape: _spread(g, axis, keepdims, shape, xp),
+       prepare=reduce_prepare("sum"), samples=SAMPLES,
+       reference=lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims))
+linear("mean", lambda x, axis, keepdims, shape: np.mean(x, axis=axis, keepdims=keepdims),
+       transpose=lambda g, xp, axis, keepdims, shape:
+           _spread(g, axis, keepdims, shape, xp) / _count(axis, shape),
+       prepare=reduce_prepare("mean"), samples=SAMPLES,
+       reference=lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims))
+
+
+def _extreme(name, np_fn):
+    def forward(x, axis, keepdims, shape):
+        if x.size == 0:
+            raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
+        return np_fn(x, axis=axis, keepdims=keepdims)
+
+    def share(x, out, axis, keepdims, shape, xp):
+        # The gradient goes to the selected element; tied elements share it evenly.
+        hit = xp.astype(x == expand(out, axis, keepdims, shape, xp), x.dtype)
+        return hit / xp.sum(hit, axis=axis, keepdims=True)
+
+    def vjp(g, xs, out, xp, needs, axis, keepdims, shape):
+        return (expand(g, axis, keepdims, shape, xp) * share(xs[0], out, axis, keepdims, shape, xp),)
+
+    def jvp(ts, xs, out, params, xp):
+        w = share(xs[0], out, xp=xp, **params)
+        return xp.sum(ts[0] * w, axis=params["axis"], keepdims=params["keepdims"])
+
+    general(name, forward, vjp, jvp, prepare=reduce_prepare(name), samples=SAMPLES,
+            reference=lambda x, axis=None, keepdims=False: np_fn(x, axis=axis, keepdims=keepdims))
+
+
+_extreme("max", np.max)
+_extreme("min", np.min)
+
+
+def _prod_of_others(x, axis, xp):
+    """∂prod/∂x_i = product of the other elements, exact even where x has zeros."""
+    zero = x == 0
+    nonzero = xp.where(zero, 1 + 0 * x, x)
+    p = xp.prod(nonzero, axis=axis, keepdims=True)
+    zeros = xp.sum(xp.astype(zero, x.dtype), axis=axis, keepdims=True)
+    return xp.where(zero, p * (zeros == 1), p / nonzero * (zeros == 0))
+
+
+def _prod_vjp(g, xs, out, xp, needs, axis, keepdims, shape):
+    return (expand(g, axis, keepdims, shape, xp) * _prod_of_others(xs[0], axis, xp),)
+
+
+def _prod_jvp(ts, xs, out, params, xp):
+    axis = params["axis"]
+    return xp.sum(ts[0] * _prod_of_others(xs[0], axis, xp), axis=axis, keepdims=params["keepdims"])
+
+
+general("prod", lambda x, axis, keepdims, shape: np.prod(x, axis=axis, keepdims=keepdims),
+        _prod_vjp, _prod_jvp, saves_out=False, prepare=reduce_prepare("prod"), samples=SAMPLES,
+        reference=lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims))
+
+
+def _logsumexp(x, axis, keepdims, shape):
+    if x.size == 0:
+        raise ValueError(f"logsumexp: cannot reduce an empty tensor of shape {x.shape}")
+    # Subtracting the max keeps exp from overflowing; an infinite max is left out.
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    s = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return s if keepdims else np.reshape(s, np.sum(s, axis=axis).shape)
+
+
+def _softmax_weights(x, out, axis, keepdims, shape, xp):
+    return xp.exp(x - expand(out, axis, keepdims, shape, xp))
+
+
+general("logsumexp", _logsumexp,
+        lambda g, xs, out, xp, needs, axis, keepdims, shape: (
+            expand(g, axis, keepdims, shape, xp) * _softmax_weights(xs[0], out, axis, keepdims, shape, xp),),
+        lambda ts, xs, out, params, xp: xp.sum(
+            ts[0] * _softmax_weights(xs[0], out, xp=xp, **params), axis=params["axis"],
+            keepdims=params["keepdims"]),
+        prepare=reduce_prepare("logsumexp"), samples=SAMPLES,
+        reference=lambda x, axis=None, keepdims=False: np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)))
+
+
+def _var(xp, x, axis=None, ddof=0, keepdims=False):
+    """Var = Σ (x - mean)² / (N - ddof), over the reduced axes."""
+    axes = reduce_prepare("var")(x, axis)["axis"]
+    n = _count(axes, tuple(np.shape(x)))
+    d = x - xp.mean(x, axis=axes, keepdims=True)
+    return xp.sum(d * d, axis=axes, keepdims=keepdims) / (n - ddof)
+
+
+VAR_SAMPLES = [*SAMPLES[1:], Sample(((2, 3),), {"axis": 1, "ddof": 1})]
+composite("var", _var, samples=VAR_SAMPLES,
+          reference=lambda x, axis=None, ddof=0, keepdims=False: np.var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+composite("std", lambda xp, x, axis=None, ddof=0, keepdims=False: xp.sqrt(_var(xp, x, axis, ddof, keepdims)),
+          samples=VAR_SAMPLES,
+          reference=lambda x, axis=None, ddof=0, keepdims=False: np.std(x, axis=axis, ddof=ddof, keepdims=keepdims))

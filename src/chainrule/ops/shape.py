@@ -1,0 +1,247 @@
+"""Shape operations. All are linear, so each entry states only its transpose.
+
+Every forward here also runs on tangents that carry leading batch axes, so it acts
+on the trailing ``len(in_shape)`` axes of its input.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .core import OPS, Sample, composite, linear
+
+SHAPE_SAMPLES = [Sample(((2, 3),), {"shape": (3, 2)}), Sample(((2, 3),), {"shape": (-1,)}),
+                 Sample(((),), {"shape": (1, 1)}), Sample(((4,),), {"shape": (2, 1, 2)})]
+
+
+def _probe(shape):
+    """A zero-stride stand-in of a given shape, to let NumPy check a reshape or an index."""
+    return np.broadcast_to(np.empty((), dtype=bool), shape)
+
+
+def _reshape_prepare(x, shape):
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    try:
+        new = np.reshape(_probe(np.shape(x)), shape).shape
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {np.shape(x)} into {shape}") from e
+    return {"shape": new, "in_shape": tuple(np.shape(x))}
+
+
+def _trailing(x, core_ndim):
+    """The leading batch axes of x, for a forward that acts on its last ``core_ndim`` axes."""
+    return x.shape[: x.ndim - core_ndim]
+
+
+linear("reshape", lambda x, shape, in_shape: np.reshape(x, _trailing(x, len(in_shape)) + shape),
+       transpose=lambda g, xp, shape, in_shape: xp.reshape(g, _trailing(g, len(shape)) + in_shape),
+       prepare=_reshape_prepare, samples=SHAPE_SAMPLES, reference=np.reshape)
+
+
+def _transpose_prepare(x, axes=None):
+    nd = np.ndim(x)
+    if axes is None:
+        axes = tuple(range(nd))[::-1]
+    axes = tuple(int(a) % nd if nd and -nd <= a < nd else a for a in axes)
+    if sorted(axes) != list(range(nd)):
+        raise ValueError(f"transpose: axes {axes} are not a permutation of the axes of a tensor "
+                         f"of shape {np.shape(x)}")
+    return {"axes": axes}
+
+
+def _permute(x, axes):
+    nb = x.ndim - len(axes)
+    return np.transpose(x, tuple(range(nb)) + tuple(nb + a for a in axes))
+
+
+linear("transpose", _permute,
+       transpose=lambda g, xp, axes: xp.apply(OPS["transpose"], g, axes=tuple(np.argsort(axes).tolist())),
+       prepare=_transpose_prepare, reference=np.transpose,
+       samples=[Sample(((2, 3),)), Sample(((2, 3, 4),), {"axes": (1, 2, 0)}), Sample(((),))])
+
+
+def _broadcast_prepare(x, shape):
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    try:
+        ok = np.broadcast_shapes(np.shape(x), shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {np.shape(x)} to {shape}")
+    return {"shape": shape, "in_shape": tuple(np.shape(x))}
+
+
+def _broadcast(x, shape, in_shape):
+    batch = _trailing(x, len(in_shape))
+    x = np.reshape(x, batch + (1,) * (len(shape) - len(in_shape)) + in_shape)
+    return np.broadcast_to(x, batch + shape)
+
+
+# The transpose of broadcasting is summing back; the engine's sum_to already does that.
+linear("broadcast_to", _broadcast, transpose=lambda g, xp, shape, in_shape: g,
+       prepare=_broadcast_prepare, reference=np.broadcast_to,
+       samples=[Sample(((3,),), {"shape": (2, 3)}), Sample(((3, 1),), {"shape": (3, 4)}),
+                Sample(((),), {"shape": (2,)})])
+
+
+def _concat_prepare(*xs, axis=0):
+    shapes = [np.shape(x) for x in xs]
+    if not xs or any(len(s) == 0 for s in shapes):
+        raise ValueError(f"concatenate: needs at least one tensor and no 0-d ones, got shapes {shapes}")
+    nd = len(shapes[0])
+    if not -nd <= axis < nd:
+        raise ValueError(f"concatenate: axis {axis} is out of range for shapes {shapes}")
+    axis = axis - nd if axis >= 0 else axis
+    if any(len(s) != nd or s[:nd + axis] + s[nd + axis + 1:] != shapes[0][:nd + axis] +
+           shapes[0][nd + axis + 1:] for s in shapes):
+        raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}")
+    return {"axis": axis, "sizes": tuple(s[axis] for s in shapes)}
+
+
+def _split_back(g, xp, axis, sizes):
+    tail = (slice(None),) * (-axis - 1)
+    bounds = np.cumsum((0,) + sizes).tolist()
+    return tuple(g[(Ellipsis, slice(a, b)) + tail] for a, b in zip(bounds, bounds[1:]))
+
+
+linear("concatenate", lambda *xs, axis, sizes: np.concatenate(xs, axis=axis),
+       transpose=_split_back, prepare=_concat_prepare, variadic=True,
+       reference=lambda *xs, axis=0: np.concatenate(xs, axis=axis),
+       samples=[Sample(((2, 3), (4, 3)), {"axis": 0}, call=lambda f, *xs, axis: f(list(xs), axis=axis)),
+                Sample(((2, 3), (2, 1)), {"axis": -1}, call=lambda f, *xs, axis: f(list(xs), axis=axis))])
+
+
+# ------------------------------------------------------------------ indexing
+def _index_prepare(x, index):
+    """Turn an index into a tuple with Ellipsis spelled out (so batch axes stay clear)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    index = tuple(_index_part(i) for i in index)
+    used = sum(0 if i is None or i is Ellipsis else (i.ndim if isinstance(i, np.ndarray) and
+               i.dtype == np.bool_ else 1) for i in index)
+    nd = np.ndim(x)
+    if Ellipsis in index:
+        at = index.index(Ellipsis)
+        index = index[:at] + (slice(None),) * (nd - used) + index[at + 1:]
+    advanced = any(isinstance(i, np.ndarray) for i in index)
+    try:
+        out_ndim = _probe(np.shape(x))[index].ndim
+    except IndexError as e:
+        raise IndexError(f"getitem: {e} (tensor of shape {np.shape(x)}, index {index!r})") from None
+    return {"index": index, "shape": tuple(np.shape(x)), "out_ndim": out_ndim, "advanced": advanced}
+
+
+def _index_part(i):
+    if not isinstance(i, (slice, int, np.integer, type(None), type(Ellipsis))):
+        i = np.asarray(i)  # lists, integer or boolean Tensors and arrays
+    if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
+        raise IndexError(f"getitem: arrays used as indices must be integer or boolean, got {i.dtype}")
+    return i
+
+
+def _batched(fn, x, core_ndim):
+    """Apply ``fn`` (which acts on leading axes) to x whose first axes are a batch."""
+    batch = x.shape[: x.ndim - core_ndim]
+    moved = np.moveaxis(np.reshape(x, (-1,) + x.shape[len(batch):]), 0, -1)
+    r = np.moveaxis(fn(moved), -1, 0)
+    return np.reshape(r, batch + r.shape[1:])
+
+
+def _getitem(x, index, shape, out_ndim, advanced):
+    if x.ndim == len(shape):
+        return x[index]
+    return _batched(lambda a: a[index], x, len(shape))
+
+
+def _scatter_add(g, index, shape, out_ndim, advanced):
+    def scatter(moved):
+        z = np.zeros(shape + moved.shape[out_ndim:], dtype=moved.dtype)
+        if advanced:
+            np.add.at(z, index, moved)  # repeated indices accumulate
+        else:
+            z[index] = moved
+        return z
+
+    if g.ndim == out_ndim:
+        return scatter(g)
+    return _batched(scatter, g, out_ndim)
+
+
+linear("getitem", _getitem,
+       transpose=lambda g, xp, **params: xp.apply(OPS["scatter_add"], g, **params),
+       prepare=_index_prepare, reference=lambda x, index: x[index],
+       samples=[Sample(((4, 3),), {"index": 1}), Sample(((4, 3),), {"index": (slice(1, 3), -1)}),
+                Sample(((4, 3),), {"index": np.array([0, 2, 0])}),
+                Sample(((4, 3),), {"index": (Ellipsis, None, np.array([[1, 1], [0, 2]]))}),
+                Sample(((2, 3, 4),), {"index": (np.array([0, 1, 1]), slice(None), np.array([3, 0, 3]))})])
+# The transpose of reading x[index] is adding g into a zero tensor at index.
+linear("scatter_add", _scatter_add,
+       transpose=lambda g, xp, **params: xp.apply(OPS["getitem"], g, **params))
+
+
+# ------------------------------------------------------------------ composites
+def _swapaxes(xp, a, axis1, axis2):
+    axes = list(range(np.ndim(a)))
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return xp.transpose(a, axes)
+
+
+def _squeeze(xp, a, axis=None):
+    shape = np.shape(a)
+    if axis is None:
+        axes = {i for i, n in enumerate(shape) if n == 1}
+    else:
+        axes = {a_ % len(shape) for a_ in (axis if isinstance(axis, tuple) else (axis,))}
+        if any(shape[i] != 1 for i in axes):
+            raise ValueError(f"squeeze: axis {axis} of a tensor of shape {shape} does not have size 1")
+    return xp.reshape(a, tuple(n for i, n in enumerate(shape) if i not in axes))
+
+
+def _expand_dims(xp, a, axis):
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    nd = np.ndim(a) + len(axes)
+    if any(not -nd <= ax < nd for ax in axes):
+        raise ValueError(f"expand_dims: axis {axis} is out of range for a tensor of shape {np.shape(a)}")
+    new = {ax % nd for ax in axes}
+    rest = iter(np.shape(a))
+    return xp.reshape(a, tuple(1 if i in new else next(rest) for i in range(nd)))
+
+
+def _stack(xp, arrays, axis=0):
+    shapes = {tuple(np.shape(a)) for a in arrays}
+    if len(shapes) != 1:
+        raise ValueError(f"stack: all inputs must have the same shape, got {sorted(shapes)}")
+    return xp.concatenate([xp.expand_dims(a, axis) for a in arrays], axis=axis)
+
+
+def _split(xp, ary, indices_or_sections, axis=0):
+    n = np.shape(ary)[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        if indices_or_sections <= 0 or n % indices_or_sections:
+            raise ValueError(f"split: {indices_or_sections} sections do not divide axis {axis} "
+                             f"of size {n} equally")
+        step = n // indices_or_sections
+        bounds = list(range(0, n + 1, step))
+    else:
+        bounds = [0, *(min(int(i), n) for i in indices_or_sections), n]
+    lead = (slice(None),) * (axis % np.ndim(ary))
+    return [ary[lead + (slice(a, max(a, b)),)] for a, b in zip(bounds, bounds[1:])]
+
+
+composite("swapaxes", _swapaxes, reference=np.swapaxes,
+          samples=[Sample(((2, 3, 4),), {"axis1": 0, "axis2": 2})])
+composite("flatten", lambda xp, a: xp.reshape(a, (-1,)), reference=np.ravel,
+          samples=[Sample(((2, 3),)), Sample(((),))])
+composite("squeeze", _squeeze, reference=np.squeeze,
+          samples=[Sample(((1, 3, 1),)), Sample(((1, 3, 1),), {"axis": 0})])
+composite("expand_dims", _expand_dims, reference=np.expand_dims,
+          samples=[Sample(((3,),), {"axis": 0}), Sample(((2, 3),), {"axis": (0, -1)})])
+composite("stack", _stack, reference=np.stack,
+          samples=[Sample(((2, 3), (2, 3)), {"axis": 1}, call=lambda f, *xs, axis: f(list(xs), axis=axis))])
+
+
+composite("split", _split, reference=np.split,
+          samples=[Sample(((6, 2),), {"indices_or_sections": 3}),
+                   Sample(((2, 5),), {"indices_or_sections": [1, 3], "axis": 1})])

@@ -1,0 +1,33 @@
+"""The array namespace rules run on in an ordinary backward pass: NumPy's own arrays.
+
+Rules may call only the names in :data:`NAMES` on ``xp``: names of the Python array
+API standard (NumPy 2 has them all), plus the declared extras ``apply`` (run a table
+op's forward), ``einsum`` and ``wrap``. chainrule's recording namespace offers the
+same names on Tensors; a test checks that rules use nothing else.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+NAMES = (
+    "abs", "astype", "broadcast_to", "concat", "cos", "cosh", "einsum", "exp", "eye",
+    "expand_dims", "expm1", "log", "log1p", "matmul", "matrix_transpose", "mean",
+    "ones", "permute_dims", "prod", "reshape", "sign", "sin", "sinh", "sqrt", "sum",
+    "tanh", "where", "zeros", "zeros_like",
+)
+EXTRAS = ("apply", "wrap", "recording")
+
+
+def _apply(op, *args, **params):
+    return op.forward(*args, **params)
+
+
+NUMPY = SimpleNamespace(
+    recording=False,
+    apply=_apply,
+    wrap=lambda value, parent: value,
+    **{name: getattr(np, name) for name in NAMES},
+)

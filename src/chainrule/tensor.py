@@ -1,0 +1,365 @@
+"""Tensor: an ndarray, its gradient, whether it requires one, and the node that made it.
+
+Operators and methods call table ops through :func:`apply`; no math lives here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import dtypes
+from . import mode as _mode
+from .graph import Node
+from .ops import OPS
+
+_SCALARS = (bool, int, float, complex, np.generic)
+
+
+def as_array(data: Any, dtype=None, *, what: str = "tensor") -> np.ndarray:
+    """Data as an ndarray: Python floats become the default dtype, arrays keep theirs."""
+    if isinstance(data, Tensor):
+        arr = data._data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    elif isinstance(data, (str, bytes, dict, set)) or data is None:
+        raise TypeError(f"{what}: cannot make a tensor from {type(data).__name__} {data!r:.40}")
+    else:
+        arr = np.asarray(data)
+        if arr.dtype == np.float64 and not isinstance(data, np.generic):
+            arr = arr.astype(dtypes.get_default_dtype())
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"{what}: unsupported data of dtype {arr.dtype} (from {type(data).__name__}); "
+                        "use numbers, nested lists of numbers or numeric NumPy arrays")
+    if dtype is not None and arr.dtype != np.dtype(dtype):
+        arr = arr.astype(dtype)
+    return arr
+
+
+def _operand(value: Any, op) -> Any:
+    """A non-Tensor operand: Python scalars stay scalars (NumPy's weak typing)."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biufc":
+            raise TypeError(f"{op.name}: unsupported operand of dtype {value.dtype}")
+        return value
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, (list, tuple)):
+        return as_array(value, what=op.name)
+    raise TypeError(f"{op.name}: unsupported operand type {type(value).__name__}; "
+                    "expected a Tensor, ndarray, number or list of numbers")
+
+
+def apply(op, *args, **params) -> Tensor:
+    """Run table op ``op`` on ``args`` (Tensors or constants) and record its node.
+
+    ``params`` are checked and made canonical by the op's ``prepare``.
+    """
+    arrays = [a._data if isinstance(a, Tensor) else _operand(a, op) for a in args]
+    if op.prepare is not None:
+        params = op.prepare(*arrays, **params)
+    return record(op, args, arrays, params)
+
+
+def record(op, args, arrays, params) -> Tensor:
+    """Compute ``op`` on ``arrays`` with canonical ``params`` and record the node."""
+    try:
+        out = op.forward(*arrays, **params)
+    except ValueError as e:
+        shapes = " and ".join(str(np.shape(a)) for a in arrays)
+        raise ValueError(f"{op.name}: cannot combine shapes {shapes}: {e}") from None
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    node = None
+    if _mode._grad_enabled and out.dtype.kind == "f":
+        parents = tuple(
+            (a._node or a) if isinstance(a, Tensor) and a._requires_grad else None for a in args
+        )
+        if any(p is not None for p in parents):
+            xs = tuple(arrays) if op.saves_inputs else (None,) * len(arrays)
+            node = Node(op, params, parents, (xs, out if op.saves_out else None),
+                        out.shape, out.dtype)
+    return Tensor._make(out, node)
+
+
+def data_of(value):
+    return value._data if isinstance(value, Tensor) else value
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+    """
+
+    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "__weakref__")
+    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data: Any, dtype=None, requires_grad: bool = False) -> None:
+        self._data = np.array(as_array(data, dtype), copy=True)
+        self._grad = None
+        self._node = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data: np.ndarray, node: Node | None) -> Tensor:
+        t = object.__new__(cls)
+        t._data = data
+        t._grad = None
+        t._requires_grad = node is not None
+        t._node = node
+        return t
+
+    # ------------------------------------------------------------- attributes
+    @property
+    def data(self) -> np.ndarray:
+        return self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        arr = as_array(value, what="Tensor.data")
+        if arr.shape != self._data.shape:
+            raise ValueError(f"Tensor.data: new data has shape {arr.shape}, the tensor has shape "
+                             f"{self._data.shape}")
+        self._data = arr.astype(self._data.dtype, copy=False)
+
+    @property
+    def grad(self) -> Tensor | None:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            value = value if isinstance(value, Tensor) else Tensor._make(as_array(value, what="grad"), None)
+            if value.shape != self.shape:
+                raise ValueError(f"Tensor.grad: gradient of shape {value.shape} assigned to a tensor "
+                                 f"of shape {self.shape}; a gradient has its tensor's shape")
+        self._grad = value
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set whether this leaf records operations for gradients (in place)."""
+        if self._node is not None:
+            if not requires_grad:
+                raise RuntimeError("requires_grad_: only leaf tensors can stop requiring grad; "
+                                   "use .detach() for a non-leaf")
+            return self
+        if requires_grad and not dtypes.is_differentiable(self._data.dtype):
+            raise RuntimeError(f"requires_grad: only floating-point tensors can require gradients, "
+                               f"this one is {self._data.dtype}; convert it with dtype=float32 "
+                               "or float64 first")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def grad_fn(self) -> Node | None:
+        return self._node
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def size(self) -> int:
+        return self._data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - NumPy's name
+        return apply(OPS["transpose"], self)
+
+    # ------------------------------------------------------------- conversion
+    def numpy(self) -> np.ndarray:
+        """The underlying ndarray (shared, not copied)."""
+        return self._data
+
+    def item(self):
+        if self._data.size != 1:
+            raise ValueError(f"item: only a tensor with one element converts to a Python number, "
+                             f"this one has shape {self.shape}")
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (a new leaf that does not require grad)."""
+        return Tensor._make(self._data, None)
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise ValueError(f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             "use .any() or .all() on its data")
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors can be used as an index, not {self.dtype}")
+        return int(self.item())
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
+        extra = []
+        dt = self._data.dtype
+        if (dt.kind == "f" and dt != dtypes.get_default_dtype()) or dt.kind in "uc" or (
+                dt.kind == "i" and dt != np.int64):
+            extra.append(f"dtype={dt.name}")
+        if self._node is not None:
+            extra.append(f"grad_fn=<{self._node.name}>")
+        elif self._requires_grad:
+            extra.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extra]) + ")"
+
+    # ------------------------------------------------------------- autograd
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Add d(self)/d(leaf) · gradient into ``.grad`` of every leaf that requires grad.
+
+        ``gradient`` (the seed ∂L/∂self) may be omitted for a one-element tensor.
+        """
+        from .autograd import backward
+
+        backward((self,), (gradient,), retain_graph=retain_graph, create_graph=create_graph)
+
+    def _accumulate(self, g) -> None:
+        """Add one backward pass's gradient into ``.grad`` (as PyTorch: in place when possible)."""
+        if isinstance(g, Tensor):
+            self._grad = g if self._grad is None else self._grad + g
+        elif self._grad is None:
+            self._grad = Tensor._make(np.array(g, dtype=self._data.dtype, copy=True), None)
+        elif self._grad._node is None:
+            self._grad._data = self._grad._data + g
+        else:
+            self._grad = Tensor._make(self._grad._data + g, None)
+
+    # ------------------------------------------------------------- operators
+    def __add__(self, other):
+        return apply(OPS["add"], self, other)
+
+    def __radd__(self, other):
+        return apply(OPS["add"], other, self)
+
+    def __sub__(self, other):
+        return apply(OPS["sub"], self, other)
+
+    def __rsub__(self, other):
+        return apply(OPS["sub"], other, self)
+
+    def __mul__(self, other):
+        return apply(OPS["mul"], self, other)
+
+    def __rmul__(self, other):
+        return apply(OPS["mul"], other, self)
+
+    def __truediv__(self, other):
+        return apply(OPS["div"], self, other)
+
+    def __rtruediv__(self, other):
+        return apply(OPS["div"], other, self)
+
+    def __pow__(self, other):
+        return apply(OPS["pow"], self, other)
+
+    def __rpow__(self, other):
+        return apply(OPS["pow"], other, self)
+
+    def __matmul__(self, other):
+        return apply(OPS["matmul"], self, other)
+
+    def __rmatmul__(self, other):
+        return apply(OPS["matmul"], other, self)
+
+    def __neg__(self):
+        return apply(OPS["neg"], self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return apply(OPS["abs"], self)
+
+    def __getitem__(self, index):
+        return apply(OPS["getitem"], self, index=index)
+
+    # Comparisons and logic give boolean tensors, which carry no gradient.
+    def _compare(self, other, fn):
+        return Tensor._make(np.asarray(fn(self._data, data_of(other))), None)
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    def __and__(self, other):
+        return self._compare(other, np.logical_and)
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return self._compare(other, np.logical_or)
+
+    __ror__ = __or__
+
+    def __invert__(self):
+        return Tensor._make(np.asarray(~self._data), None)
