@@ -109,12 +109,12 @@ def logsumexp(a, axis=None, keepdims: bool = False) -> Tensor:
 
 def var(a, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """Σ (a - mean)² / (N - ddof)."""
-    return OPS["var"].fn(_NS, a, axis=axis, ddof=ddof, keepdims=keepdims)
+    return OPS["var"].fn(_NS, _tensor_or_array(a), axis=axis, ddof=ddof, keepdims=keepdims)
 
 
 def std(a, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """√var(a)."""
-    return OPS["std"].fn(_NS, a, axis=axis, ddof=ddof, keepdims=keepdims)
+    return OPS["std"].fn(_NS, _tensor_or_array(a), axis=axis, ddof=ddof, keepdims=keepdims)
 
 
 # ------------------------------------------------------------------ shape
@@ -139,27 +139,27 @@ def concatenate(arrays, axis: int = 0) -> Tensor:
 
 
 def swapaxes(a, axis1: int, axis2: int) -> Tensor:
-    return OPS["swapaxes"].fn(_NS, a, axis1, axis2)
+    return OPS["swapaxes"].fn(_NS, _tensor_or_array(a), axis1, axis2)
 
 
 def flatten(a) -> Tensor:
     """The elements as a 1-D tensor."""
-    return OPS["flatten"].fn(_NS, a)
+    return OPS["flatten"].fn(_NS, _tensor_or_array(a))
 
 
 def squeeze(a, axis=None) -> Tensor:
     """Drop axes of size 1 (all of them, or the ones named)."""
-    return OPS["squeeze"].fn(_NS, a, axis=axis)
+    return OPS["squeeze"].fn(_NS, _tensor_or_array(a), axis=axis)
 
 
 def expand_dims(a, axis) -> Tensor:
     """Insert axes of size 1 at ``axis`` (an int or a tuple)."""
-    return OPS["expand_dims"].fn(_NS, a, axis)
+    return OPS["expand_dims"].fn(_NS, _tensor_or_array(a), axis)
 
 
 def stack(arrays, axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis."""
-    return OPS["stack"].fn(_NS, arrays, axis=axis)
+    return OPS["stack"].fn(_NS, [_tensor_or_array(a) for a in arrays], axis=axis)
 
 
 def split(ary, indices_or_sections, axis: int = 0) -> list[Tensor]:

@@ -350,7 +350,11 @@ def general(name, forward, vjp, jvp, *, saves_inputs=True, saves_out=True, prepa
 
 
 def composite(name, fn, *, reference, domain=(-2.0, 2.0), kinks=(), samples=None) -> OpDef:
-    """An op made of other ops: ``fn(xp, *args, **params)``. Its derivatives are theirs."""
+    """An op made of other ops: ``fn(lib, *args, **params)``. Its derivatives are theirs.
+
+    ``lib`` is a library of ops by their NumPy names: ``numpy`` itself (the test
+    reference) or chainrule's public functions (which record each part).
+    """
     return register(OpDef(
         name, "composite", fn=fn, reference=reference, domain=domain, kinks=kinks,
         samples=samples,

@@ -157,12 +157,12 @@ class _EinsumVJPs:
 
 
 multilinear("einsum", _einsum, _EinsumVJPs(), prepare=_einsum_prepare, pad=_einsum_pad,
-            reference=lambda *xs, spec: np.einsum(spec, *xs),
-            samples=[Sample(((2, 3), (3, 4)), {"spec": "ij,jk->ik"}),
-                     Sample(((3, 3),), {"spec": "ii->"}), Sample(((2, 3),), {"spec": "ij->j"}),
-                     Sample(((2, 3), (3,), (3,)), {"spec": "ij,j,j->i"}),
-                     Sample(((4, 2, 3), (3, 2)), {"spec": "...ij,jk->...ik"}),
-                     Sample(((3,), (4,)), {"spec": "i,j"})])
+            reference=np.einsum,
+            samples=[Sample(shapes, {"spec": spec}, call=lambda f, *xs, spec: f(spec, *xs))
+                     for shapes, spec in [(((2, 3), (3, 4)), "ij,jk->ik"), (((3, 3),), "ii->"),
+                                          (((2, 3),), "ij->j"), (((2, 3), (3,), (3,)), "ij,j,j->i"),
+                                          (((4, 2, 3), (3, 2)), "...ij,jk->...ik"),
+                                          (((3,), (4,)), "i,j"), (((3, 3), (3,)), "ii,i->i")]])
 
 # ------------------------------------------------------------------ composites
 
@@ -183,12 +183,12 @@ def _tensordot_spec(a_shape, b_shape, axes):
     return f"{la},{lb}->{out}"
 
 
-def _tensordot(xp, a, b, axes=2):
-    return xp.einsum(_tensordot_spec(np.shape(a), np.shape(b), axes), a, b)
+def _tensordot(lib, a, b, axes=2):
+    return lib.einsum(_tensordot_spec(a.shape, b.shape, axes), a, b)
 
 
-def _dot(xp, a, b):
-    sa, sb = np.shape(a), np.shape(b)
+def _dot(lib, a, b):
+    sa, sb = a.shape, b.shape
     if not sa or not sb:
         return a * b
     k = sb[-2] if len(sb) > 1 else sb[0]
@@ -196,12 +196,12 @@ def _dot(xp, a, b):
         raise ValueError(f"dot: shapes {sa} and {sb} are not aligned: {sa[-1]} (last axis of the "
                          f"first) != {k} ({'second-to-last' if len(sb) > 1 else 'only'} axis of the second)")
     if len(sa) <= 2 and len(sb) <= 2:
-        return xp.matmul(a, b)
-    return _tensordot(xp, a, b, axes=([len(sa) - 1], [max(len(sb) - 2, 0)]))
+        return lib.matmul(a, b)
+    return _tensordot(lib, a, b, axes=([len(sa) - 1], [max(len(sb) - 2, 0)]))
 
 
-def _outer(xp, a, b):
-    return xp.reshape(a, (-1, 1)) * xp.reshape(b, (1, -1))
+def _outer(lib, a, b):
+    return lib.reshape(a, (-1, 1)) * lib.reshape(b, (1, -1))
 
 
 composite("tensordot", _tensordot, reference=np.tensordot,

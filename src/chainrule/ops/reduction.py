@@ -141,20 +141,25 @@ general("logsumexp", _logsumexp,
             ts[0] * _softmax_weights(xs[0], out, xp=xp, **params), axis=params["axis"],
             keepdims=params["keepdims"]),
         prepare=reduce_prepare("logsumexp"), samples=SAMPLES,
-        reference=lambda x, axis=None, keepdims=False: np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)))
+        reference=lambda x, axis=None, keepdims=False: np.log(
+            np.sum(np.exp(x), axis=axis, keepdims=keepdims)))
 
 
-def _var(xp, x, axis=None, ddof=0, keepdims=False):
+def _var(lib, x, axis=None, ddof=0, keepdims=False):
     """Var = Σ (x - mean)² / (N - ddof), over the reduced axes."""
     axes = reduce_prepare("var")(x, axis)["axis"]
-    n = _count(axes, tuple(np.shape(x)))
-    d = x - xp.mean(x, axis=axes, keepdims=True)
-    return xp.sum(d * d, axis=axes, keepdims=keepdims) / (n - ddof)
+    n = _count(axes, x.shape)
+    d = x - lib.mean(x, axis=axes, keepdims=True)
+    return lib.sum(d * d, axis=axes, keepdims=keepdims) / (n - ddof)
 
 
 VAR_SAMPLES = [*SAMPLES[1:], Sample(((2, 3),), {"axis": 1, "ddof": 1})]
-composite("var", _var, samples=VAR_SAMPLES,
-          reference=lambda x, axis=None, ddof=0, keepdims=False: np.var(x, axis=axis, ddof=ddof, keepdims=keepdims))
-composite("std", lambda xp, x, axis=None, ddof=0, keepdims=False: xp.sqrt(_var(xp, x, axis, ddof, keepdims)),
-          samples=VAR_SAMPLES,
-          reference=lambda x, axis=None, ddof=0, keepdims=False: np.std(x, axis=axis, ddof=ddof, keepdims=keepdims))
+
+
+def _std(lib, x, axis=None, ddof=0, keepdims=False):
+    """Std = √Var."""
+    return lib.sqrt(_var(lib, x, axis, ddof, keepdims))
+
+
+composite("var", _var, samples=VAR_SAMPLES, reference=np.var)
+composite("std", _std, samples=VAR_SAMPLES, reference=np.std)

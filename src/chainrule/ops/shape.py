@@ -6,7 +6,7 @@ on the trailing ``len(in_shape)`` axes of its input.
 
 from __future__ import annotations
 
-import math
+import itertools
 
 import numpy as np
 
@@ -51,13 +51,17 @@ def _transpose_prepare(x, axes=None):
     return {"axes": axes}
 
 
+def _inverse(axes):
+    return tuple(sorted(range(len(axes)), key=axes.__getitem__))
+
+
 def _permute(x, axes):
     nb = x.ndim - len(axes)
     return np.transpose(x, tuple(range(nb)) + tuple(nb + a for a in axes))
 
 
 linear("transpose", _permute,
-       transpose=lambda g, xp, axes: xp.apply(OPS["transpose"], g, axes=tuple(np.argsort(axes).tolist())),
+       transpose=lambda g, xp, axes: xp.apply(OPS["transpose"], g, axes=_inverse(axes)),
        prepare=_transpose_prepare, reference=np.transpose,
        samples=[Sample(((2, 3),)), Sample(((2, 3, 4),), {"axes": (1, 2, 0)}), Sample(((),))])
 
@@ -102,13 +106,13 @@ def _concat_prepare(*xs, axis=0):
 
 def _split_back(g, xp, axis, sizes):
     tail = (slice(None),) * (-axis - 1)
-    bounds = np.cumsum((0,) + sizes).tolist()
+    bounds = [0, *itertools.accumulate(sizes)]
     return tuple(g[(Ellipsis, slice(a, b)) + tail] for a, b in zip(bounds, bounds[1:]))
 
 
 linear("concatenate", lambda *xs, axis, sizes: np.concatenate(xs, axis=axis),
        transpose=_split_back, prepare=_concat_prepare, variadic=True,
-       reference=lambda *xs, axis=0: np.concatenate(xs, axis=axis),
+       reference=np.concatenate,
        samples=[Sample(((2, 3), (4, 3)), {"axis": 0}, call=lambda f, *xs, axis: f(list(xs), axis=axis)),
                 Sample(((2, 3), (2, 1)), {"axis": -1}, call=lambda f, *xs, axis: f(list(xs), axis=axis))])
 
@@ -122,8 +126,8 @@ def _index_prepare(x, index):
     used = sum(0 if i is None or i is Ellipsis else (i.ndim if isinstance(i, np.ndarray) and
                i.dtype == np.bool_ else 1) for i in index)
     nd = np.ndim(x)
-    if Ellipsis in index:
-        at = index.index(Ellipsis)
+    at = next((k for k, i in enumerate(index) if i is Ellipsis), None)
+    if at is not None:
         index = index[:at] + (slice(None),) * (nd - used) + index[at + 1:]
     advanced = any(isinstance(i, np.ndarray) for i in index)
     try:
@@ -176,48 +180,58 @@ linear("getitem", _getitem,
                 Sample(((4, 3),), {"index": np.array([0, 2, 0])}),
                 Sample(((4, 3),), {"index": (Ellipsis, None, np.array([[1, 1], [0, 2]]))}),
                 Sample(((2, 3, 4),), {"index": (np.array([0, 1, 1]), slice(None), np.array([3, 0, 3]))})])
+def _scatter_reference(g, index, shape, out_ndim, advanced):
+    z = np.zeros(shape, dtype=g.dtype)
+    np.add.at(z, index, g)
+    return z
+
+
 # The transpose of reading x[index] is adding g into a zero tensor at index.
 linear("scatter_add", _scatter_add,
-       transpose=lambda g, xp, **params: xp.apply(OPS["getitem"], g, **params))
+       transpose=lambda g, xp, **params: xp.apply(OPS["getitem"], g, **params),
+       reference=_scatter_reference,
+       samples=[Sample(((3, 2),), {"index": (np.array([0, 2, 0]),), "shape": (4, 2), "out_ndim": 2,
+                                   "advanced": True}),
+                Sample(((2,),), {"index": (1,), "shape": (3, 2), "out_ndim": 1, "advanced": False})])
 
 
 # ------------------------------------------------------------------ composites
-def _swapaxes(xp, a, axis1, axis2):
-    axes = list(range(np.ndim(a)))
+def _swapaxes(lib, a, axis1, axis2):
+    axes = list(range(a.ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-    return xp.transpose(a, axes)
+    return lib.transpose(a, axes)
 
 
-def _squeeze(xp, a, axis=None):
-    shape = np.shape(a)
+def _squeeze(lib, a, axis=None):
+    shape = a.shape
     if axis is None:
         axes = {i for i, n in enumerate(shape) if n == 1}
     else:
         axes = {a_ % len(shape) for a_ in (axis if isinstance(axis, tuple) else (axis,))}
         if any(shape[i] != 1 for i in axes):
             raise ValueError(f"squeeze: axis {axis} of a tensor of shape {shape} does not have size 1")
-    return xp.reshape(a, tuple(n for i, n in enumerate(shape) if i not in axes))
+    return lib.reshape(a, tuple(n for i, n in enumerate(shape) if i not in axes))
 
 
-def _expand_dims(xp, a, axis):
+def _expand_dims(lib, a, axis):
     axes = axis if isinstance(axis, tuple) else (axis,)
-    nd = np.ndim(a) + len(axes)
+    nd = a.ndim + len(axes)
     if any(not -nd <= ax < nd for ax in axes):
-        raise ValueError(f"expand_dims: axis {axis} is out of range for a tensor of shape {np.shape(a)}")
+        raise ValueError(f"expand_dims: axis {axis} is out of range for a tensor of shape {a.shape}")
     new = {ax % nd for ax in axes}
-    rest = iter(np.shape(a))
-    return xp.reshape(a, tuple(1 if i in new else next(rest) for i in range(nd)))
+    rest = iter(a.shape)
+    return lib.reshape(a, tuple(1 if i in new else next(rest) for i in range(nd)))
 
 
-def _stack(xp, arrays, axis=0):
-    shapes = {tuple(np.shape(a)) for a in arrays}
+def _stack(lib, arrays, axis=0):
+    shapes = {tuple(a.shape) for a in arrays}
     if len(shapes) != 1:
         raise ValueError(f"stack: all inputs must have the same shape, got {sorted(shapes)}")
-    return xp.concatenate([xp.expand_dims(a, axis) for a in arrays], axis=axis)
+    return lib.concatenate([lib.expand_dims(a, axis) for a in arrays], axis=axis)
 
 
-def _split(xp, ary, indices_or_sections, axis=0):
-    n = np.shape(ary)[axis]
+def _split(lib, ary, indices_or_sections, axis=0):
+    n = ary.shape[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
         if indices_or_sections <= 0 or n % indices_or_sections:
             raise ValueError(f"split: {indices_or_sections} sections do not divide axis {axis} "
@@ -226,13 +240,13 @@ def _split(xp, ary, indices_or_sections, axis=0):
         bounds = list(range(0, n + 1, step))
     else:
         bounds = [0, *(min(int(i), n) for i in indices_or_sections), n]
-    lead = (slice(None),) * (axis % np.ndim(ary))
+    lead = (slice(None),) * (axis % ary.ndim)
     return [ary[lead + (slice(a, max(a, b)),)] for a, b in zip(bounds, bounds[1:])]
 
 
 composite("swapaxes", _swapaxes, reference=np.swapaxes,
           samples=[Sample(((2, 3, 4),), {"axis1": 0, "axis2": 2})])
-composite("flatten", lambda xp, a: xp.reshape(a, (-1,)), reference=np.ravel,
+composite("flatten", lambda lib, a: lib.reshape(a, (-1,)), reference=np.ravel,
           samples=[Sample(((2, 3),)), Sample(((),))])
 composite("squeeze", _squeeze, reference=np.squeeze,
           samples=[Sample(((1, 3, 1),)), Sample(((1, 3, 1),), {"axis": 0})])
