@@ -122,7 +122,7 @@ def gradcheck(f: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: 
         excess = np.abs(analytic - numeric) - allowed
         excess = np.where(np.isnan(excess), np.inf, excess)  # nan on either side fails
         if excess.size and excess.max() > 0:
-            worst = np.unravel_index(np.argmax(excess), excess.shape)
+            worst = tuple(int(i) for i in np.unravel_index(np.argmax(excess), excess.shape))
             split = excess.ndim - np.ndim(inputs[i])
             raise GradcheckError(
                 f"gradcheck: input {i} (shape {np.shape(inputs[i])}): d out{list(worst[:split])} / "

@@ -8,13 +8,16 @@ what rules read is.
 
 The reverse pass for a root y with seed ḡ = ∂L/∂y (ones for a scalar):
 
-1. order the nodes topologically, consumers before producers (iteratively, so a
-   100,000-op chain is fine);
+1. visit the nodes in reverse order of creation — a topological order, since every
+   node is made after the nodes that produced its inputs — keeping the nodes that
+   have received a gradient in a heap (no recursion: a 100,000-op chain is fine);
 2. visit each node once with g = the *sum* of the gradients its consumers sent it
-   (a value that fans out receives one gradient per use);
+   (a value that fans out receives one gradient per use; all its consumers were
+   made later, so all have been visited);
 3. compute its downstream gradients ``downstream = upstream × local`` as a VJP
-   (``ops.pullback``, which also undoes broadcasting), add them into the pending
-   gradients of its parents, and free the pending gradient and saved values.
+   (the op's rule, then ``fit``, which undoes broadcasting — together
+   ``ops.pullback``), add them into the pending gradients of its parents, and free
+   the pending gradient and saved values.
 
 Gradients reaching leaves are returned to the caller, which adds them into
 ``.grad``; nothing is written until the whole pass has succeeded.
@@ -22,9 +25,13 @@ Gradients reaching leaves are returned to the caller, which adds them into
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
+from heapq import heappop, heappush
 
-from .ops.core import pullback
+from .ops.core import fit
+
+_creation_order = itertools.count()
 
 FREED = (
     "backward: the graph behind this tensor was already freed by an earlier backward(). "
@@ -36,18 +43,19 @@ FREED = (
 class Node:
     """One recorded operation: the op, its parameters and what its rule needs saved."""
 
-    __slots__ = ("op", "params", "parents", "needs", "saved", "shape", "dtype", "site",
+    __slots__ = ("op", "params", "parents", "needs", "saved", "shape", "dtype", "site", "seq",
                  "__weakref__")
 
-    def __init__(self, op, params, parents, saved, shape, dtype, site=None):
+    def __init__(self, op, params, parents, saved, shape, dtype, needs=None, site=None):
         self.op = op
         self.params = params
         self.parents = parents
-        self.needs = tuple(p is not None for p in parents)
+        self.needs = needs if needs is not None else tuple(p is not None for p in parents)
         self.saved = saved
         self.shape = shape
         self.dtype = dtype
         self.site = site
+        self.seq = next(_creation_order)
 
     @property
     def name(self) -> str:
@@ -95,26 +103,38 @@ def backward(roots: Sequence[Node], seeds: Sequence, xp, *, retain_graph: bool =
     in ``capture`` (the gradients of non-leaf tensors).
     """
     pending: dict = {}
+    ready: list = []  # (-seq, node): the most recently created node comes out first
     for root, seed in zip(roots, seeds):
-        pending[root] = seed if root not in pending else pending[root] + seed
+        if root in pending:
+            pending[root] = pending[root] + seed
+        else:
+            pending[root] = seed
+            heappush(ready, (-root.seq, root))
     capture = set(capture)
     captured: dict = {}
     leaf_grads: dict = {}
-    for node in topological_order(roots):
-        g = pending.pop(node, None)
-        if g is None:
-            continue
-        if node in capture:
+    while ready:
+        node = heappop(ready)[1]
+        g = pending.pop(node)
+        if capture and node in capture:
             captured[node] = g
         if node.saved is None:
             raise RuntimeError(FREED)
-        grads = pullback(node, g, xp, batch_ndim)
+        grads = node.op.vjp(g, node, xp)
         if not retain_graph:
             node.saved = None
         for parent, gi in zip(node.parents, grads):
-            if gi is None:
+            if gi is None or parent is None:
                 continue
-            into = pending if type(parent) is Node else leaf_grads
-            previous = into.get(parent)
-            into[parent] = gi if previous is None else previous + gi
+            gi = fit(gi, parent, xp, batch_ndim)  # downstream = upstream × local, per input
+            if type(parent) is Node:
+                previous = pending.get(parent)
+                if previous is None:
+                    pending[parent] = gi
+                    heappush(ready, (-parent.seq, parent))
+                else:
+                    pending[parent] = previous + gi
+            else:
+                previous = leaf_grads.get(parent)
+                leaf_grads[parent] = gi if previous is None else previous + gi
     return leaf_grads, captured

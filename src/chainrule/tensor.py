@@ -39,6 +39,8 @@ def as_array(data: Any, dtype=None, *, what: str = "tensor") -> np.ndarray:
 
 def _operand(value: Any, op) -> Any:
     """A non-Tensor operand: Python scalars stay scalars (NumPy's weak typing)."""
+    if type(value) is float or type(value) is int:
+        return value
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biufc":
             raise TypeError(f"{op.name}: unsupported operand of dtype {value.dtype}")
@@ -57,30 +59,54 @@ def apply(op, *args, **params) -> Tensor:
     ``params`` are checked and made canonical by the op's ``prepare``.
     """
     arrays = [a._data if isinstance(a, Tensor) else _operand(a, op) for a in args]
-    if op.prepare is not None:
+    if op.prepare:
         params = op.prepare(*arrays, **params)
     return record(op, args, arrays, params)
 
 
 def record(op, args, arrays, params) -> Tensor:
-    """Compute ``op`` on ``arrays`` with canonical ``params`` and record the node."""
+    """Compute ``op`` on ``arrays`` with canonical ``params`` and record the node.
+
+    The node keeps, per input, the Node that produced it (or the leaf itself when
+    it requires grad, or None), and saves only the values the op's rule reads.
+    """
     try:
-        out = op.forward(*arrays, **params)
+        out = op.forward(*arrays, **params) if params else op.forward(*arrays)
     except ValueError as e:
         shapes = " and ".join(str(np.shape(a)) for a in arrays)
         raise ValueError(f"{op.name}: cannot combine shapes {shapes}: {e}") from None
-    if type(out) is not np.ndarray:
+    if type(out) is not _ndarray:
         out = np.asarray(out)
-    node = None
-    if _mode._grad_enabled and out.dtype.kind == "f":
-        parents = tuple(
-            (a._node or a) if isinstance(a, Tensor) and a._requires_grad else None for a in args
-        )
-        if any(p is not None for p in parents):
-            xs = tuple(arrays) if op.saves_inputs else (None,) * len(arrays)
-            node = Node(op, params, parents, (xs, out if op.saves_out else None),
-                        out.shape, out.dtype)
-    return Tensor._make(out, node)
+    t = _new(Tensor)
+    t._data = out
+    t._grad = None
+    t._requires_grad = False
+    t._node = None
+    if _mode._grad_enabled:
+        parents = []
+        needs = []
+        for a in args:
+            if isinstance(a, Tensor) and a._requires_grad:
+                parents.append(a._node or a)
+                needs.append(True)
+            else:
+                parents.append(None)
+                needs.append(False)
+        if True in needs and out.dtype.kind == "f":
+            saved = (tuple(arrays) if op.saves_inputs else (None,) * len(arrays),
+                     out if op.saves_out else None)
+            t._node = Node(op, params, tuple(parents), saved, out.shape, out.dtype, tuple(needs))
+            t._requires_grad = True
+    return t
+
+
+_ndarray = np.ndarray
+_new = object.__new__
+
+
+_ADD, _SUB, _MUL, _DIV, _POW = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["pow"]
+_MATMUL, _NEG, _ABS, _GETITEM, _TRANSPOSE = (
+    OPS["matmul"], OPS["neg"], OPS["abs"], OPS["getitem"], OPS["transpose"])
 
 
 def data_of(value):
@@ -192,7 +218,7 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's name
-        return apply(OPS["transpose"], self)
+        return apply(_TRANSPOSE, self)
 
     # ------------------------------------------------------------- conversion
     def numpy(self) -> np.ndarray:
@@ -282,52 +308,52 @@ class Tensor:
 
     # ------------------------------------------------------------- operators
     def __add__(self, other):
-        return apply(OPS["add"], self, other)
+        return apply(_ADD, self, other)
 
     def __radd__(self, other):
-        return apply(OPS["add"], other, self)
+        return apply(_ADD, other, self)
 
     def __sub__(self, other):
-        return apply(OPS["sub"], self, other)
+        return apply(_SUB, self, other)
 
     def __rsub__(self, other):
-        return apply(OPS["sub"], other, self)
+        return apply(_SUB, other, self)
 
     def __mul__(self, other):
-        return apply(OPS["mul"], self, other)
+        return apply(_MUL, self, other)
 
     def __rmul__(self, other):
-        return apply(OPS["mul"], other, self)
+        return apply(_MUL, other, self)
 
     def __truediv__(self, other):
-        return apply(OPS["div"], self, other)
+        return apply(_DIV, self, other)
 
     def __rtruediv__(self, other):
-        return apply(OPS["div"], other, self)
+        return apply(_DIV, other, self)
 
     def __pow__(self, other):
-        return apply(OPS["pow"], self, other)
+        return apply(_POW, self, other)
 
     def __rpow__(self, other):
-        return apply(OPS["pow"], other, self)
+        return apply(_POW, other, self)
 
     def __matmul__(self, other):
-        return apply(OPS["matmul"], self, other)
+        return apply(_MATMUL, self, other)
 
     def __rmatmul__(self, other):
-        return apply(OPS["matmul"], other, self)
+        return apply(_MATMUL, other, self)
 
     def __neg__(self):
-        return apply(OPS["neg"], self)
+        return apply(_NEG, self)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return apply(OPS["abs"], self)
+        return apply(_ABS, self)
 
     def __getitem__(self, index):
-        return apply(OPS["getitem"], self, index=index)
+        return apply(_GETITEM, self, index=index)
 
     # Comparisons and logic give boolean tensors, which carry no gradient.
     def _compare(self, other, fn):

@@ -15,11 +15,13 @@ binary("sub", np.subtract, dx=1, dy=-1)
 binary("mul", np.multiply, dx=lambda x, y, out, xp: y, dy=lambda x, y, out, xp: x)
 binary("div", np.divide, dx=lambda x, y, out, xp: 1 / y, dy=lambda x, y, out, xp: -out / y,
        domain=(0.5, 2.0))
-# d(x^y)/dx = y x^(y-1), taken as 0 where y = 0 (so 0^0 gives 0, not 0 * inf = nan).
-# d(x^y)/dy = x^y log x, taken as 0 where x = 0 (so 0^y with y > 0 gives 0, not 0 * -inf).
+# d(x^y)/dx = y x^(y-1), with exponent 0 instead of -1 where y = 0, so 0^0 gives 0 · 1,
+# not 0 · inf = nan.
+# d(x^y)/dy = x^y log x, with log 1 instead of log 0 where x = 0, so 0^y gives 0, not
+# 0 · -inf = nan.
 binary("pow", np.power,
-       dx=lambda x, y, out, xp: xp.where(y == 0, 0 * out, y * x ** (y - 1)),
-       dy=lambda x, y, out, xp: xp.where(x == 0, 0 * out, out * xp.log(xp.where(x == 0, 1 + 0 * x, x))),
+       dx=lambda x, y, out, xp: y * x ** (y - 1 + (y == 0)),
+       dy=lambda x, y, out, xp: out * xp.log(x + (x == 0)),
        domain=(0.5, 2.0))
 
 

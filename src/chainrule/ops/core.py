@@ -174,18 +174,23 @@ def sum_to(g, shape: tuple, xp, batch_ndim: int = 0):
 
 
 def pullback(node, g, xp, batch_ndim: int = 0) -> list:
-    """Downstream gradients of a node: its VJP, unbroadcast to each input's shape."""
-    grads = node.op.vjp(g, node, xp)
-    out = []
-    for parent, gi in zip(node.parents, grads):
-        if parent is None or gi is None:
-            out.append(None)
-            continue
+    """Downstream gradients of a node: its VJP, unbroadcast to each input's shape.
+
+    This is "downstream = upstream × local" for one node; the result has one entry
+    per input (``None`` where no gradient is needed), each with its input's shape
+    (after ``batch_ndim`` leading batch axes) and dtype.
+    """
+    return [None if parent is None or gi is None else fit(gi, parent, xp, batch_ndim)
+            for parent, gi in zip(node.parents, node.op.vjp(g, node, xp))]
+
+
+def fit(gi, parent, xp, batch_ndim: int = 0):
+    """A gradient made to match its input: broadcasting undone, the input's dtype."""
+    if batch_ndim or gi.shape != parent.shape:
         gi = sum_to(gi, parent.shape, xp, batch_ndim)
-        if gi.dtype != parent.dtype:
-            gi = xp.astype(gi, parent.dtype)
-        out.append(gi)
-    return out
+    if gi.dtype is not parent.dtype and gi.dtype != parent.dtype:
+        gi = xp.astype(gi, parent.dtype)
+    return gi
 
 
 def pushforward(op: OpDef, tangents: Sequence, xs: Sequence, out, params: dict, xp):
@@ -221,8 +226,10 @@ def unary(name, forward, slope, *, domain=(-2.0, 2.0), kinks=(), reference=None,
     reads = _reads(slope, "x", "y")
 
     def vjp(g, node, xp):
-        (x,), y = saved_values(node, xp)
-        return (g * slope(x, y, xp, **node.params),)
+        (x,), y = saved_values(node, xp) if xp.recording else node.saved
+        if node.params:
+            return (g * slope(x, y, xp, **node.params),)
+        return (g * slope(x, y, xp),)
 
     def jvp(ts, xs, out, params, xp):
         return ts[0] * slope(xs[0], out, xp, **params)
@@ -247,7 +254,7 @@ def binary(name, forward, dx, dy, *, domain=(-2.0, 2.0), kinks=(), reference=Non
             reads |= _reads(partial, "x", "y", "out")
 
     def vjp(g, node, xp):
-        (x, y), out = saved_values(node, xp)
+        (x, y), out = saved_values(node, xp) if xp.recording else node.saved
         need_x, need_y = node.needs
         return (_times(g, dx, x, y, out, xp) if need_x else None,
                 _times(g, dy, x, y, out, xp) if need_y else None)
