@@ -43,19 +43,22 @@ FREED = (
 class Node:
     """One recorded operation: the op, its parameters and what its rule needs saved."""
 
-    __slots__ = ("op", "params", "parents", "needs", "saved", "shape", "dtype", "site", "seq",
-                 "__weakref__")
+    __slots__ = ("op", "params", "parents", "saved", "shape", "dtype", "site", "seq", "__weakref__")
 
-    def __init__(self, op, params, parents, saved, shape, dtype, needs=None, site=None):
+    def __init__(self, op, params, parents, saved, shape, dtype, site=None):
         self.op = op
         self.params = params
         self.parents = parents
-        self.needs = needs if needs is not None else tuple(p is not None for p in parents)
         self.saved = saved
         self.shape = shape
         self.dtype = dtype
         self.site = site
         self.seq = next(_creation_order)
+
+    @property
+    def needs(self) -> tuple:
+        """Which inputs need a gradient (those with a parent)."""
+        return tuple(p is not None for p in self.parents)
 
     @property
     def name(self) -> str:
@@ -126,7 +129,8 @@ def backward(roots: Sequence[Node], seeds: Sequence, xp, *, retain_graph: bool =
         for parent, gi in zip(node.parents, grads):
             if gi is None or parent is None:
                 continue
-            gi = fit(gi, parent, xp, batch_ndim)  # downstream = upstream × local, per input
+            if batch_ndim or gi.shape != parent.shape or gi.dtype is not parent.dtype:
+                gi = fit(gi, parent, xp, batch_ndim)  # undo broadcasting, keep the input's dtype
             if type(parent) is Node:
                 previous = pending.get(parent)
                 if previous is None:

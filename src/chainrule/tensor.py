@@ -84,18 +84,17 @@ def record(op, args, arrays, params) -> Tensor:
     t._node = None
     if _mode._grad_enabled:
         parents = []
-        needs = []
+        live = False
         for a in args:
             if isinstance(a, Tensor) and a._requires_grad:
                 parents.append(a._node or a)
-                needs.append(True)
+                live = True
             else:
                 parents.append(None)
-                needs.append(False)
-        if True in needs and out.dtype.kind == "f":
+        if live and out.dtype.kind == "f":
             saved = (tuple(arrays) if op.saves_inputs else (None,) * len(arrays),
                      out if op.saves_out else None)
-            t._node = Node(op, params, tuple(parents), saved, out.shape, out.dtype, tuple(needs))
+            t._node = Node(op, params, tuple(parents), saved, out.shape, out.dtype)
             t._requires_grad = True
     return t
 

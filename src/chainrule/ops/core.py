@@ -255,9 +255,9 @@ def binary(name, forward, dx, dy, *, domain=(-2.0, 2.0), kinks=(), reference=Non
 
     def vjp(g, node, xp):
         (x, y), out = saved_values(node, xp) if xp.recording else node.saved
-        need_x, need_y = node.needs
-        return (_times(g, dx, x, y, out, xp) if need_x else None,
-                _times(g, dy, x, y, out, xp) if need_y else None)
+        px, py = node.parents
+        return (None if px is None else _times(g, dx, x, y, out, xp),
+                None if py is None else _times(g, dy, x, y, out, xp))
 
     def jvp(ts, xs, out, params, xp):
         (x, y), (tx, ty) = xs, ts
