@@ -181,21 +181,22 @@ def einsum(subscripts: str, *operands) -> Tensor:
 def dot(a, b) -> Tensor:
     """``np.dot``: inner product of vectors, matrix product, or sum over a's last and b's
     second-to-last axis."""
-    return OPS["dot"].fn(_NS, _tensor_or_array(a), _tensor_or_array(b))
+    return OPS["dot"].fn(_NS, _tensor_or_array(a, "dot"), _tensor_or_array(b, "dot"))
 
 
 def outer(a, b) -> Tensor:
     """Outer product of the flattened inputs: out[i, j] = a[i]·b[j]."""
-    return OPS["outer"].fn(_NS, _tensor_or_array(a), _tensor_or_array(b))
+    return OPS["outer"].fn(_NS, _tensor_or_array(a, "outer"), _tensor_or_array(b, "outer"))
 
 
 def tensordot(a, b, axes=2) -> Tensor:
     """Sum of products over the given axes, as ``np.tensordot``."""
-    return OPS["tensordot"].fn(_NS, _tensor_or_array(a), _tensor_or_array(b), axes=axes)
+    a, b = _tensor_or_array(a, "tensordot"), _tensor_or_array(b, "tensordot")
+    return OPS["tensordot"].fn(_NS, a, b, axes=axes)
 
 
-def _tensor_or_array(x):
-    return x if isinstance(x, (Tensor, np.ndarray)) else as_array(x)
+def _tensor_or_array(x, what: str = "tensor"):
+    return x if isinstance(x, (Tensor, np.ndarray)) else as_array(x, what=what)
 
 
 def matrix_transpose(x) -> Tensor:

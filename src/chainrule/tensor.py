@@ -73,6 +73,8 @@ def record(op, args, arrays, params) -> Tensor:
     try:
         out = op.forward(*arrays, **params) if params else op.forward(*arrays)
     except ValueError as e:
+        if str(e).startswith(f"{op.name}:"):
+            raise
         shapes = " and ".join(str(np.shape(a)) for a in arrays)
         raise ValueError(f"{op.name}: cannot combine shapes {shapes}: {e}") from None
     if type(out) is not _ndarray:

@@ -26,8 +26,10 @@ def reduce_prepare(name):
         if axis is None:
             axes = tuple(range(-nd, 0))
         else:
-            axes = tuple(sorted({_negative_axis(name, a, nd, np.shape(x)) for a in
-                                 (axis if isinstance(axis, (tuple, list)) else (axis,))}))
+            given = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+            axes = tuple(sorted({_negative_axis(name, a, nd, np.shape(x)) for a in given}))
+            if len(axes) != len(given):
+                raise ValueError(f"{name}: repeated axis in {axis}")
         return {"axis": axes, "keepdims": bool(keepdims), "shape": tuple(np.shape(x)), **extra}
 
     return prepare
@@ -145,9 +147,9 @@ general("logsumexp", _logsumexp,
             np.sum(np.exp(x), axis=axis, keepdims=keepdims)))
 
 
-def _var(lib, x, axis=None, ddof=0, keepdims=False):
+def _var(lib, x, axis=None, ddof=0, keepdims=False, name="var"):
     """Var = Σ (x - mean)² / (N - ddof), over the reduced axes."""
-    axes = reduce_prepare("var")(x, axis)["axis"]
+    axes = reduce_prepare(name)(x, axis)["axis"]
     n = _count(axes, x.shape)
     d = x - lib.mean(x, axis=axes, keepdims=True)
     return lib.sum(d * d, axis=axes, keepdims=keepdims) / (n - ddof)
@@ -158,7 +160,7 @@ VAR_SAMPLES = [*SAMPLES[1:], Sample(((2, 3),), {"axis": 1, "ddof": 1})]
 
 def _std(lib, x, axis=None, ddof=0, keepdims=False):
     """Std = √Var."""
-    return lib.sqrt(_var(lib, x, axis, ddof, keepdims))
+    return lib.sqrt(_var(lib, x, axis, ddof, keepdims, name="std"))
 
 
 composite("var", _var, samples=VAR_SAMPLES, reference=np.var)

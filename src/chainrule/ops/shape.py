@@ -95,12 +95,11 @@ def _concat_prepare(*xs, axis=0):
     if not xs or any(len(s) == 0 for s in shapes):
         raise ValueError(f"concatenate: needs at least one tensor and no 0-d ones, got shapes {shapes}")
     nd = len(shapes[0])
-    if not -nd <= axis < nd:
-        raise ValueError(f"concatenate: axis {axis} is out of range for shapes {shapes}")
-    axis = axis - nd if axis >= 0 else axis
+    given = axis
+    axis = check_axis("concatenate", axis, nd, shapes[0]) - nd
     if any(len(s) != nd or s[:nd + axis] + s[nd + axis + 1:] != shapes[0][:nd + axis] +
            shapes[0][nd + axis + 1:] for s in shapes):
-        raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}")
+        raise ValueError(f"concatenate: shapes {shapes} differ outside axis {given}")
     return {"axis": axis, "sizes": tuple(s[axis] for s in shapes)}
 
 
@@ -196,9 +195,19 @@ linear("scatter_add", _scatter_add,
 
 
 # ------------------------------------------------------------------ composites
+def check_axis(name: str, axis, ndim: int, shape) -> int:
+    """``axis`` as a non-negative int, or a ValueError naming the op and the shape."""
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{name}: axis must be an int, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{name}: axis {axis} is out of range for a tensor of shape {tuple(shape)}")
+    return int(axis) % ndim
+
+
 def _swapaxes(lib, a, axis1, axis2):
     axes = list(range(a.ndim))
-    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    i, j = (check_axis("swapaxes", ax, a.ndim, a.shape) for ax in (axis1, axis2))
+    axes[i], axes[j] = axes[j], axes[i]
     return lib.transpose(a, axes)
 
 
@@ -207,18 +216,19 @@ def _squeeze(lib, a, axis=None):
     if axis is None:
         axes = {i for i, n in enumerate(shape) if n == 1}
     else:
-        axes = {a_ % len(shape) for a_ in (axis if isinstance(axis, tuple) else (axis,))}
+        axes = {check_axis("squeeze", ax, len(shape), shape)
+                for ax in (axis if isinstance(axis, tuple) else (axis,))}
         if any(shape[i] != 1 for i in axes):
             raise ValueError(f"squeeze: axis {axis} of a tensor of shape {shape} does not have size 1")
     return lib.reshape(a, tuple(n for i, n in enumerate(shape) if i not in axes))
 
 
-def _expand_dims(lib, a, axis):
+def _expand_dims(lib, a, axis, name="expand_dims"):
     axes = axis if isinstance(axis, tuple) else (axis,)
     nd = a.ndim + len(axes)
-    if any(not -nd <= ax < nd for ax in axes):
-        raise ValueError(f"expand_dims: axis {axis} is out of range for a tensor of shape {a.shape}")
-    new = {ax % nd for ax in axes}
+    new = {check_axis(name, ax, nd, a.shape) for ax in axes}
+    if len(new) != len(axes):
+        raise ValueError(f"{name}: repeated axis in {axis}")
     rest = iter(a.shape)
     return lib.reshape(a, tuple(1 if i in new else next(rest) for i in range(nd)))
 
@@ -227,10 +237,13 @@ def _stack(lib, arrays, axis=0):
     shapes = {tuple(a.shape) for a in arrays}
     if len(shapes) != 1:
         raise ValueError(f"stack: all inputs must have the same shape, got {sorted(shapes)}")
-    return lib.concatenate([lib.expand_dims(a, axis) for a in arrays], axis=axis)
+    return lib.concatenate([_expand_dims(lib, a, axis, name="stack") for a in arrays], axis=axis)
 
 
 def _split(lib, ary, indices_or_sections, axis=0):
+    if ary.ndim == 0:
+        raise ValueError("split: cannot split a 0-d tensor")
+    axis = check_axis("split", axis, ary.ndim, ary.shape)
     n = ary.shape[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
         if indices_or_sections <= 0 or n % indices_or_sections:
@@ -239,8 +252,9 @@ def _split(lib, ary, indices_or_sections, axis=0):
         step = n // indices_or_sections
         bounds = list(range(0, n + 1, step))
     else:
-        bounds = [0, *(min(int(i), n) for i in indices_or_sections), n]
-    lead = (slice(None),) * (axis % ary.ndim)
+        # As in NumPy: negative indices count from the end, and indices are clipped.
+        bounds = [0, *(min(max(int(i) + n if i < 0 else int(i), 0), n) for i in indices_or_sections), n]
+    lead = (slice(None),) * axis
     return [ary[lead + (slice(a, max(a, b)),)] for a, b in zip(bounds, bounds[1:])]
 
 

@@ -1,0 +1,14 @@
+"""Shared fixtures: every test starts and ends with chainrule's global modes at their defaults."""
+
+import pytest
+
+import chainrule as cr
+
+
+@pytest.fixture(autouse=True)
+def restore_global_modes():
+    """Put the default dtype and grad mode back, even when a test fails halfway."""
+    dtype, enabled = cr.get_default_dtype(), cr.is_grad_enabled()
+    yield
+    cr.set_default_dtype(dtype)
+    cr.set_grad_enabled(enabled)
