@@ -31,7 +31,7 @@ from heapq import heappop, heappush
 
 from .ops.core import fit
 
-_creation_order = itertools.count()
+next_seq = itertools.count().__next__  # creation order of nodes: a topological order
 
 FREED = (
     "backward: the graph behind this tensor was already freed by an earlier backward(). "
@@ -53,7 +53,7 @@ class Node:
         self.shape = shape
         self.dtype = dtype
         self.site = site
-        self.seq = next(_creation_order)
+        self.seq = next_seq()
 
     @property
     def needs(self) -> tuple:

@@ -12,6 +12,7 @@ import numpy as np
 from . import dtypes
 from . import mode as _mode
 from .graph import Node
+from .graph import next_seq as _next_seq
 from .ops import OPS
 
 _SCALARS = (bool, int, float, complex, np.generic)
@@ -58,7 +59,9 @@ def apply(op, *args, **params) -> Tensor:
 
     ``params`` are checked and made canonical by the op's ``prepare``.
     """
-    arrays = [a._data if isinstance(a, Tensor) else _operand(a, op) for a in args]
+    arrays = []
+    for a in args:  # a loop, not a comprehension: this is the per-op hot path
+        arrays.append(a._data if isinstance(a, Tensor) else _operand(a, op))
     if op.prepare:
         params = op.prepare(*arrays, **params)
     return record(op, args, arrays, params)
@@ -94,9 +97,17 @@ def record(op, args, arrays, params) -> Tensor:
             else:
                 parents.append(None)
         if live and out.dtype.kind == "f":
-            saved = (tuple(arrays) if op.saves_inputs else (None,) * len(arrays),
-                     out if op.saves_out else None)
-            t._node = Node(op, params, tuple(parents), saved, out.shape, out.dtype)
+            node = _new(Node)  # Node's slots filled in place: no __init__ call on the hot path
+            node.op = op
+            node.params = params
+            node.parents = tuple(parents)
+            node.saved = (tuple(arrays) if op.saves_inputs else (None,) * len(arrays),
+                          out if op.saves_out else None)
+            node.shape = out.shape
+            node.dtype = out.dtype
+            node.site = None
+            node.seq = _next_seq()
+            t._node = node
             t._requires_grad = True
     return t
 

@@ -208,12 +208,15 @@ def pushforward(op: OpDef, tangents: Sequence, xs: Sequence, out, params: dict, 
     return t
 
 
-def _times(g, partial, x, y, out, xp):
+def _scaling(partial):
+    """The map v ↦ v · ∂ for one declared partial (1 and -1 need no multiply)."""
+    if callable(partial):
+        return lambda v, x, y, out, xp: v * partial(x, y, out, xp)
     if partial == 1:
-        return g
+        return lambda v, x, y, out, xp: v
     if partial == -1:
-        return -g
-    return g * partial(x, y, out, xp)
+        return lambda v, x, y, out, xp: -v
+    raise ValueError(f"a partial derivative is a function or the constant 1 or -1, got {partial!r}")
 
 
 # --------------------------------------------------------------------------- categories
@@ -227,15 +230,14 @@ def unary(name, forward, slope, *, domain=(-2.0, 2.0), kinks=(), reference=None,
 
     def vjp(g, node, xp):
         (x,), y = saved_values(node, xp) if xp.recording else node.saved
-        if node.params:
-            return (g * slope(x, y, xp, **node.params),)
-        return (g * slope(x, y, xp),)
+        return (g * slope(x, y, xp, **node.params),)
 
     def jvp(ts, xs, out, params, xp):
         return ts[0] * slope(xs[0], out, xp, **params)
 
     return register(OpDef(
-        name, "unary", forward=forward, vjp=vjp, jvp=jvp, prepare=prepare,
+        name, "unary", forward=forward, vjp=vjp, jvp=jvp,
+        prepare=prepare,
         saves_inputs="x" in reads, saves_out="y" in reads, reference=reference or forward,
         domain=domain, kinks=kinks, samples=samples,
     ))
@@ -252,18 +254,19 @@ def binary(name, forward, dx, dy, *, domain=(-2.0, 2.0), kinks=(), reference=Non
     for partial in (dx, dy):
         if callable(partial):
             reads |= _reads(partial, "x", "y", "out")
+    times_dx, times_dy = _scaling(dx), _scaling(dy)
 
     def vjp(g, node, xp):
         (x, y), out = saved_values(node, xp) if xp.recording else node.saved
         px, py = node.parents
-        return (None if px is None else _times(g, dx, x, y, out, xp),
-                None if py is None else _times(g, dy, x, y, out, xp))
+        return (None if px is None else times_dx(g, x, y, out, xp),
+                None if py is None else times_dy(g, x, y, out, xp))
 
     def jvp(ts, xs, out, params, xp):
         (x, y), (tx, ty) = xs, ts
         terms = [
-            _times(align(t, ndim_of(v), out.ndim, xp), partial, x, y, out, xp)
-            for t, v, partial in ((tx, x, dx), (ty, y, dy)) if t is not None
+            times(align(t, ndim_of(v), out.ndim, xp), x, y, out, xp)
+            for t, v, times in ((tx, x, times_dx), (ty, y, times_dy)) if t is not None
         ]
         return terms[0] if len(terms) == 1 else terms[0] + terms[1]
 
