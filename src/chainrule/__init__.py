@@ -70,15 +70,18 @@ from .functions import (
 )
 from .gradcheck import GradcheckError, gradcheck, numerical_grad, numerical_jacobian
 from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .tape import GradientTape, Variable
 from .tensor import Tensor
+from .transforms import directional_derivative, grad, hessian, jacobian, jvp, value_and_grad, vjp
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "FunctionCtx", "GradcheckError", "Tensor", "abs", "add", "arange", "arccos",
+    "Function", "FunctionCtx", "GradcheckError", "GradientTape", "Tensor", "Variable", "abs", "add", "arange", "arccos",
     "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "autograd", "broadcast_to", "clip",
     "concatenate", "cos", "cosh", "div", "dot", "einsum", "enable_grad", "exp", "expand_dims", "eye",
-    "flatten", "full", "get_default_dtype", "gradcheck", "is_grad_enabled", "log", "log2", "log10",
+    "directional_derivative", "flatten", "full", "get_default_dtype", "grad", "gradcheck",
+    "hessian", "jacobian", "jvp", "value_and_grad", "vjp", "is_grad_enabled", "log", "log2", "log10",
     "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "no_grad",
     "numerical_grad", "numerical_jacobian", "ones", "ones_like", "outer", "pow", "prod", "rand",
     "randn", "relu", "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin", "sinh",

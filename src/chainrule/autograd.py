@@ -43,17 +43,63 @@ def _seed(t: Tensor, gradient, create_graph: bool, what: str):
     return seed
 
 
-def _run(tensors, seeds, retain_graph, create_graph, capture=()):
+def _run(tensors, seeds, retain_graph, create_graph, capture=(), batch_ndim=0, only=None):
     roots = [t._node for t in tensors if t._node is not None]
     root_seeds = [s for t, s in zip(tensors, seeds) if t._node is not None]
     with set_grad_enabled(create_graph):
         leaf_grads, captured = graph.backward(
             roots, root_seeds, RECORDING if create_graph else NUMPY,
-            retain_graph=create_graph if retain_graph is None else retain_graph, capture=capture)
+            retain_graph=create_graph if retain_graph is None else retain_graph, capture=capture,
+            batch_ndim=batch_ndim, only=only)
         for t, s in zip(tensors, seeds):
             if t._node is None:  # a leaf differentiated with respect to itself
                 leaf_grads[t] = s if t not in leaf_grads else leaf_grads[t] + s
     return leaf_grads, captured
+
+
+def pull_back(output: Tensor, inputs: Sequence[Tensor], seed, *, batch_ndim: int = 0,
+              create_graph: bool | None = None, retain_graph: bool = True) -> list:
+    """Seedᵀ · ∂output/∂input for each input, in one reverse pass; zeros where unused.
+
+    ``seed`` has shape ``batch + output.shape``: a stack of cotangents pushed back
+    together (a whole Jacobian at once). Only the part of the graph that leads to
+    ``inputs`` is visited. The pass is recorded (``create_graph``) when something
+    outside could still differentiate the result: a tangent of forward mode, or a
+    leaf that requires grad other than ``inputs``; pass it to force either way.
+    """
+    batch = tuple(np.shape(seed))[:batch_ndim]
+    if output._node is None:
+        return [Tensor._make(np.zeros(batch + x.shape, dtype=x.dtype), None) if x is not output
+                else _as_tensor(seed) for x in inputs]
+    targets = {x._node if x._node is not None else x for x in inputs}
+    only, foreign = graph.reaching([output._node], targets)
+    if create_graph is None:
+        create_graph = foreign or bool(forward_levels_active()) or (
+            isinstance(seed, Tensor) and (seed.requires_grad or seed._tangents is not None))
+    if create_graph:
+        seed = _as_tensor(seed)
+    else:
+        seed = np.asarray(seed.data if isinstance(seed, Tensor) else seed)
+    leaf_grads, captured = _run((output,), (seed,), retain_graph, create_graph,
+                                capture=[x._node for x in inputs if x._node is not None],
+                                batch_ndim=batch_ndim, only=only)
+    grads = []
+    for x in inputs:
+        g = captured.get(x._node) if x._node is not None else leaf_grads.get(x)
+        if g is None:
+            g = np.zeros(batch + x.shape, dtype=x.dtype)
+        grads.append(g if isinstance(g, Tensor) else Tensor._make(np.asarray(g), None))
+    return grads
+
+
+def _as_tensor(value) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value), None)
+
+
+def forward_levels_active() -> int:
+    from . import mode
+
+    return mode._forward_levels
 
 
 def backward(tensors: Sequence[Tensor], grad_tensors: Sequence = (None,),

@@ -204,10 +204,12 @@ def matrix_transpose(x) -> Tensor:
 
 
 # ------------------------------------------------------------------ the recording namespace
-def _wrap(value, parent):
+def _wrap(value, parent, tangents=None):
     """A saved array as a Tensor attached to the node (or leaf) that produced it."""
     if type(parent) is Node:
-        return Tensor._make(value, parent)
+        t = Tensor._make(value, parent)
+        t._tangents = tangents
+        return t
     return value if parent is None else parent
 
 

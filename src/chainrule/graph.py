@@ -43,7 +43,8 @@ FREED = (
 class Node:
     """One recorded operation: the op, its parameters and what its rule needs saved."""
 
-    __slots__ = ("op", "params", "parents", "saved", "shape", "dtype", "site", "seq", "__weakref__")
+    __slots__ = ("op", "params", "parents", "saved", "shape", "dtype", "site", "seq", "duals",
+                 "__weakref__")
 
     def __init__(self, op, params, parents, saved, shape, dtype, site=None):
         self.op = op
@@ -54,6 +55,7 @@ class Node:
         self.dtype = dtype
         self.site = site
         self.seq = next_seq()
+        self.duals = None
 
     @property
     def needs(self) -> tuple:
@@ -95,15 +97,35 @@ def topological_order(roots: Iterable[Node]) -> list[Node]:
     return order
 
 
+def reaching(roots: Iterable[Node], targets: set) -> tuple[set, bool]:
+    """The nodes from which a target (a node or a leaf) can be reached, and whether the
+    graph also holds a leaf that requires grad and is not a target."""
+    reach: set = set()
+    foreign = False
+    for node in reversed(topological_order(roots)):  # producers before consumers
+        hit = node in targets
+        for p in node.parents:
+            if type(p) is Node:
+                hit = hit or p in reach
+            elif p is not None:
+                hit = hit or p in targets
+                foreign = foreign or p not in targets
+        if hit:
+            reach.add(node)
+    return reach, foreign
+
+
 def backward(roots: Sequence[Node], seeds: Sequence, xp, *, retain_graph: bool = False,
-             capture: Iterable[Node] = (), batch_ndim: int = 0) -> tuple[dict, dict]:
+             capture: Iterable[Node] = (), batch_ndim: int = 0,
+             only: set | None = None) -> tuple[dict, dict]:
     """Run the reverse pass from ``roots`` seeded with ``seeds`` (∂L/∂root each).
 
     ``xp`` is the array namespace the rules run on: NumPy for an ordinary pass, the
     recording namespace for ``create_graph=True``. Seeds may carry ``batch_ndim``
     leading axes of stacked cotangents. Returns ``(leaf_grads, captured)``: the
     gradient for each leaf reached, and the total gradient arriving at each node
-    in ``capture`` (the gradients of non-leaf tensors).
+    in ``capture`` (the gradients of non-leaf tensors). With ``only`` (a set of nodes,
+    see :func:`reaching`) nodes outside it are not visited.
     """
     pending: dict = {}
     ready: list = []  # (-seq, node): the most recently created node comes out first
@@ -132,6 +154,8 @@ def backward(roots: Sequence[Node], seeds: Sequence, xp, *, retain_graph: bool =
             if batch_ndim or gi.shape != parent.shape or gi.dtype is not parent.dtype:
                 gi = fit(gi, parent, xp, batch_ndim)  # undo broadcasting, keep the input's dtype
             if type(parent) is Node:
+                if only is not None and parent not in only:
+                    continue
                 previous = pending.get(parent)
                 if previous is None:
                     pending[parent] = gi

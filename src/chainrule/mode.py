@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 
 _grad_enabled = True
+_forward_levels = 0  # how many forward-mode levels are active (see forward.py)
 
 
 def is_grad_enabled() -> bool:

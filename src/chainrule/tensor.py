@@ -87,6 +87,7 @@ def record(op, args, arrays, params) -> Tensor:
     t._grad = None
     t._requires_grad = False
     t._node = None
+    t._tangents = None
     if _mode._grad_enabled:
         parents = []
         live = False
@@ -107,9 +108,22 @@ def record(op, args, arrays, params) -> Tensor:
             node.dtype = out.dtype
             node.site = None
             node.seq = _next_seq()
+            node.duals = None
             t._node = node
             t._requires_grad = True
+    if _mode._forward_levels:
+        _attach_tangents(op, args, t, params)
     return t
+
+
+def _attach_tangents(op, args, t, params) -> None:
+    from .forward import attach_tangents
+    from .functions import RECORDING
+
+    attach_tangents(op, args, t, params, RECORDING)
+    if t._tangents and t._node is not None:
+        # The backward pass needs the inputs and output with their tangents (forward over reverse).
+        t._node.duals = (tuple(args), t._tangents)
 
 
 _ndarray = np.ndarray
@@ -136,13 +150,14 @@ class Tensor:
     tensor([2., 4., 6.])
     """
 
-    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "__weakref__")
+    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_tangents", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data: Any, dtype=None, requires_grad: bool = False) -> None:
         self._data = np.array(as_array(data, dtype), copy=True)
         self._grad = None
         self._node = None
+        self._tangents = None
         self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -154,6 +169,7 @@ class Tensor:
         t._grad = None
         t._requires_grad = node is not None
         t._node = node
+        t._tangents = None
         return t
 
     # ------------------------------------------------------------- attributes

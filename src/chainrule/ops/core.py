@@ -127,8 +127,13 @@ def saved_values(node, xp) -> tuple[tuple, Any]:
     """
     xs, out = node.saved
     if xp.recording:
-        xs = tuple(None if x is None else xp.wrap(x, p) for x, p in zip(xs, node.parents))
-        out = None if out is None else xp.wrap(out, node)
+        if node.duals is not None:  # forward mode was on: the inputs carry tangents
+            args, out_tangents = node.duals
+            xs = tuple(None if x is None else a for x, a in zip(xs, args))
+            out = None if out is None else xp.wrap(out, node, out_tangents)
+        else:
+            xs = tuple(None if x is None else xp.wrap(x, p) for x, p in zip(xs, node.parents))
+            out = None if out is None else xp.wrap(out, node)
     return xs, out
 
 

@@ -28,6 +28,6 @@ def _apply(op, *args, **params):
 NUMPY = SimpleNamespace(
     recording=False,
     apply=_apply,
-    wrap=lambda value, parent: value,
+    wrap=lambda value, parent, tangents=None: value,
     **{name: getattr(np, name) for name in NAMES},
 )

@@ -1,0 +1,69 @@
+"""Forward mode: tangents carried along with values through the same op table.
+
+Inside ``jvp`` every Tensor may carry, besides its value x, a tangent ẋ = dx/dε for
+each active *level* ε (one level per forward-mode transform in progress). When an op
+y = f(x₁, …, xₙ) is recorded, its output gets, for each level, the tangent
+
+    ẏ = Σᵢ ∂f/∂xᵢ · ẋᵢ        (the op's JVP rule, from the derivative table),
+
+so a Jacobian-vector product costs about one extra forward pass and builds no
+backward graph. A tangent may carry leading batch axes (many directions at once):
+its shape is ``batch + x.shape``.
+
+Levels nest without confusing their perturbations: the tangent for level L is
+computed with only the levels below L visible, from the lowest level up, so a value
+carries ∂/∂ε₁, ∂/∂ε₂ and, through the tangents' own tangents, ∂²/∂ε₁∂ε₂.
+
+The rules run on the recording namespace, so a tangent is itself a recorded value:
+reverse mode can differentiate it (grad of jvp), and the backward pass can carry
+tangents (forward over reverse, used by ``hessian``).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from . import mode
+from .ops.core import pushforward
+
+_levels = itertools.count(1)
+_active: set[int] = set()
+_visible_below = [float("inf")]  # levels at or above this one are hidden from the op being run
+
+
+def open_level() -> int:
+    """Start a forward-mode level (a new infinitesimal ε); returns its number."""
+    level = next(_levels)
+    _active.add(level)
+    mode._forward_levels += 1
+    return level
+
+
+def close_level(level: int) -> None:
+    _active.discard(level)
+    mode._forward_levels -= 1
+
+
+def live_tangents(t) -> dict:
+    """The tangents of ``t`` at levels that are active and visible now."""
+    found = getattr(t, "_tangents", None)
+    if not found:
+        return {}
+    bound = _visible_below[-1]
+    return {level: v for level, v in found.items() if level < bound and level in _active}
+
+
+def attach_tangents(op, args, out, params, recording) -> None:
+    """Give ``out`` = op(*args) a tangent for every live level among its inputs."""
+    per_arg = [live_tangents(a) for a in args]
+    levels = sorted(set().union(*per_arg))
+    if not levels:
+        return
+    out._tangents = {}
+    for level in levels:
+        tangents = [found.get(level) for found in per_arg]
+        _visible_below.append(level)
+        try:
+            out._tangents[level] = pushforward(op, tangents, list(args), out, params, recording)
+        finally:
+            _visible_below.pop()

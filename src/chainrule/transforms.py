@@ -1,0 +1,286 @@
+"""Function transforms: grad, value_and_grad, vjp, jvp, jacobian, hessian,
+directional_derivative.
+
+Each takes a function of Tensors and returns a function (or values). They accept
+Tensors, NumPy arrays and Python floats, return Tensors, and compose —
+``grad(grad(f))``, ``jacobian(jacobian(f, mode="rev"), mode="fwd")`` — because
+every derivative they compute is itself recorded when anything outside can still
+differentiate it.
+
+The Jacobian of f: ℝ^{x.shape} → ℝ^{out.shape} is laid out ``out.shape + x.shape``
+(numerator layout): ``J[i..., j...] = ∂out[i...]/∂x[j...]``. Reverse mode pushes
+all cotangent basis vectors back in one batched pass (cost ∝ output size); forward
+mode pushes all tangent basis vectors forward in one batched pass (cost ∝ input
+size).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from . import forward, functions
+from .autograd import pull_back
+from .mode import enable_grad
+from .tensor import Tensor, as_array
+
+__all__ = ["directional_derivative", "grad", "hessian", "jacobian", "jvp", "value_and_grad", "vjp"]
+
+MODES = ("auto", "rev", "fwd")
+
+
+def _as_tensor(x, what: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    return Tensor._make(as_array(x, what=what), None)
+
+
+def _argnums(argnums, n_args: int, what: str) -> tuple[int, ...]:
+    nums = argnums if isinstance(argnums, tuple) else (argnums,)
+    for i in nums:
+        if not isinstance(i, int) or not -n_args <= i < n_args:
+            raise ValueError(f"{what}: argnums {argnums!r} is out of range for a function called "
+                             f"with {n_args} argument(s)")
+    return tuple(i % n_args for i in nums)
+
+
+def _variable(x: Tensor, what: str) -> Tensor:
+    """A differentiable stand-in for x that outer transforms still see as x.
+
+    When x already requires grad (an outer reverse transform is watching it) the
+    stand-in is an identity op applied to x, so gradients flow on to x; otherwise a
+    fresh leaf with x's value and tangents.
+    """
+    if x.dtype.kind != "f":
+        raise TypeError(f"{what}: cannot differentiate with respect to an input of dtype {x.dtype}; "
+                        "use a floating-point tensor")
+    if x.requires_grad:
+        with enable_grad():
+            return functions.reshape(x, x.shape)
+    v = Tensor._make(x.data, None)
+    v._requires_grad = True
+    v._tangents = x._tangents
+    return v
+
+
+def _prepare(args, argnums, what):
+    args = [_as_tensor(a, what) for a in args]
+    nums = _argnums(argnums, len(args), what)
+    for i in nums:
+        args[i] = _variable(args[i], what)
+    return args, nums
+
+
+def value_and_grad(f: Callable, argnums: int | tuple = 0) -> Callable:
+    """``(f(*args), ∂f/∂args[argnums])`` for a scalar f; the gradient has x's shape.
+
+    >>> import chainrule as cr
+    >>> value, slope = cr.value_and_grad(lambda x: x ** 3)(2.0)
+    >>> float(value), float(slope)              # x³ and 3x² at 2
+    (8.0, 12.0)
+    """
+
+    def value_and_gradient(*args):
+        args, nums = _prepare(args, argnums, "grad")
+        with enable_grad():
+            out = _as_tensor(f(*args), "grad")
+        if out.size != 1:
+            raise TypeError(f"grad: f must return a scalar, it returned shape {out.shape}; "
+                            "use cr.jacobian for the full derivative or cr.vjp for a "
+                            "vector-Jacobian product")
+        grads = pull_back(out, [args[i] for i in nums], np.ones(out.shape, dtype=out.dtype))
+        grads = [functions.reshape(g, args[i].shape) if out.shape else g for g, i in zip(grads, nums)]
+        return out, (tuple(grads) if isinstance(argnums, tuple) else grads[0])
+
+    return value_and_gradient
+
+
+def grad(f: Callable, argnums: int | tuple = 0) -> Callable:
+    """The function x ↦ ∇f(x) of a scalar f (a tuple of gradients for tuple ``argnums``).
+
+    >>> import chainrule as cr
+    >>> float(cr.grad(cr.grad(cr.sin))(0.5))    # -sin(0.5)
+    -0.4794255495071411
+    """
+
+    def gradient(*args):
+        return value_and_grad(f, argnums)(*args)[1]
+
+    return gradient
+
+
+def vjp(f: Callable, *primals) -> tuple[Tensor, Callable]:
+    """``(f(*primals), vjp_fn)`` with ``vjp_fn(u) = (uᵀ ∂f/∂primal for each primal)``.
+
+    ``vjp_fn`` may be called many times (the graph is kept) and inside other
+    transforms.
+    """
+    args, nums = _prepare(primals, tuple(range(len(primals))), "vjp")
+    with enable_grad():
+        out = _as_tensor(f(*args), "vjp")
+
+    def vjp_fn(cotangent) -> tuple:
+        u = cotangent if isinstance(cotangent, Tensor) else as_array(cotangent, out.dtype, what="vjp")
+        if tuple(np.shape(u)) != out.shape:
+            raise ValueError(f"vjp: the cotangent has shape {tuple(np.shape(u))} but f's output has "
+                             f"shape {out.shape}; they must be equal")
+        return tuple(pull_back(out, [args[i] for i in nums], u))
+
+    return out, vjp_fn
+
+
+def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Tensor, Tensor]:
+    """``(f(*primals), J·tangents)`` computed in forward mode (no backward graph).
+
+    Tangents have their primal's shape, or carry leading batch axes (many directions
+    at once): ``batch + primal.shape`` gives ``batch + out.shape``.
+
+    >>> import chainrule as cr
+    >>> out, t = cr.jvp(cr.sin, (0.0,), (1.0,))
+    >>> float(t)                                # cos(0)
+    1.0
+    """
+    primals = [_as_tensor(p, "jvp") for p in primals]
+    tangents = [_as_tensor(t, "jvp") for t in tangents]
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    for p, t in zip(primals, tangents):
+        if t.shape[t.ndim - p.ndim:] != p.shape or t.ndim < p.ndim:
+            raise ValueError(f"jvp: a tangent of shape {t.shape} does not fit a primal of shape "
+                             f"{p.shape} (it must be that shape, with optional leading batch axes)")
+    level = forward.open_level()
+    try:
+        duals = [_dual(p, t.astype(p.dtype) if t.dtype != p.dtype else t, level)
+                 for p, t in zip(primals, tangents)]
+        out = _as_tensor(f(*duals), "jvp")
+        found = (out._tangents or {}).pop(level, None)
+    finally:
+        forward.close_level(level)
+    if found is None:
+        batch = tangents[0].shape[: tangents[0].ndim - primals[0].ndim] if tangents else ()
+        found = Tensor._make(np.zeros(batch + out.shape, dtype=out.dtype), None)
+    return out, found
+
+
+def _dual(p: Tensor, t: Tensor, level: int) -> Tensor:
+    """p carrying tangent t at ``level`` (p itself is left untouched)."""
+    view = functions.reshape(p, p.shape) if p.requires_grad or p._tangents else Tensor._make(p.data, None)
+    view._tangents = {**(view._tangents or {}), level: t}
+    return view
+
+
+def _check_mode(mode: str, chunk_size) -> None:
+    if mode not in MODES:
+        raise ValueError(f"jacobian: mode must be one of {MODES}, got {mode!r}")
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"jacobian: chunk_size must be a positive int or None, got {chunk_size!r}")
+
+
+def _basis(n: int, dtype, start: int, stop: int, shape: tuple) -> np.ndarray:
+    """Rows start..stop of the n×n identity, each reshaped to ``shape``."""
+    rows = np.zeros((stop - start, n), dtype=dtype)
+    rows[np.arange(stop - start), np.arange(start, stop)] = 1
+    return rows.reshape((stop - start,) + shape)
+
+
+def _chunks(n: int, chunk_size):
+    step = n if chunk_size is None else chunk_size
+    return [(a, min(a + step, n)) for a in range(0, max(n, 1), step)] if n else [(0, 0)]
+
+
+def _stack_rows(parts: list[Tensor]) -> Tensor:
+    return parts[0] if len(parts) == 1 else functions.concatenate(parts, axis=0)
+
+
+def _to_layout(rows: Tensor, lead: tuple, tail: tuple) -> Tensor:
+    """Rows of shape (k,) + tail, one per element of ``lead``, as ``lead + tail``."""
+    return functions.reshape(rows, lead + tail)
+
+
+def jacobian(f: Callable, argnums: int | tuple = 0, mode: str = "auto", chunk_size: int | None = None,
+             progress: Callable[[int, int], None] | None = None) -> Callable:
+    """The generalized Jacobian of f, shaped ``out.shape + x.shape``.
+
+    ``mode="rev"`` seeds the stacked identity of cotangents and runs ONE backward
+    pass; ``"fwd"`` pushes the stacked identity of tangents through ONE forward pass;
+    ``"auto"`` uses forward mode when x has fewer elements than the output.
+    ``chunk_size`` splits the identity into batches of that many rows to bound memory;
+    ``progress(done, total)`` is called after each batch.
+
+    >>> import chainrule as cr
+    >>> J = cr.jacobian(lambda v: cr.stack([3 * v[0] ** 2 * v[1], 2 * v[0] + v[1] ** 8]))
+    >>> J(cr.tensor([1.0, 2.0])).tolist()       # [[6xy, 3x²], [2, 8y⁷]]
+    [[12.0, 3.0], [2.0, 1024.0]]
+    """
+    _check_mode(mode, chunk_size)
+
+    def jacobian_fn(*args):
+        if mode == "fwd":
+            args = [_as_tensor(a, "jacobian") for a in args]
+            nums = _argnums(argnums, len(args), "jacobian")
+            result = tuple(_forward_jacobian(f, args, i, chunk_size, progress) for i in nums)
+        else:
+            args, nums = _prepare(args, argnums, "jacobian")
+            with enable_grad():
+                out = _as_tensor(f(*args), "jacobian")
+            if mode == "auto" and sum(args[i].size for i in nums) < out.size:
+                result = tuple(_forward_jacobian(f, args, i, chunk_size, progress) for i in nums)
+            else:
+                result = _reverse_jacobian(out, [args[i] for i in nums], chunk_size, progress)
+        return result if isinstance(argnums, tuple) else result[0]
+
+    return jacobian_fn
+
+
+def _reverse_jacobian(out: Tensor, xs: list[Tensor], chunk_size, progress, create_graph=None) -> tuple:
+    m = out.size
+    parts: list[list[Tensor]] = [[] for _ in xs]
+    spans = _chunks(m, chunk_size)
+    for start, stop in spans:
+        seed = _basis(m, out.dtype, start, stop, out.shape)
+        for k, g in enumerate(pull_back(out, xs, seed, batch_ndim=1, create_graph=create_graph)):
+            parts[k].append(g)
+        if progress is not None:
+            progress(stop, m)
+    return tuple(_to_layout(_stack_rows(p), out.shape, x.shape) for p, x in zip(parts, xs))
+
+
+def _forward_jacobian(f, args, i, chunk_size, progress) -> Tensor:
+    x = args[i]
+    n = x.size
+    rows, out = [], None
+    for start, stop in _chunks(n, chunk_size):
+        tangent = Tensor._make(_basis(n, x.dtype, start, stop, x.shape), None)
+        with enable_grad():
+            out, t = jvp(lambda xi: f(*args[:i], xi, *args[i + 1:]), (x,), (tangent,))
+        rows.append(t)
+        if progress is not None:
+            progress(stop, n)
+    t = _stack_rows(rows)  # (n,) + out.shape
+    moved = functions.transpose(functions.reshape(t, (n, out.size)))
+    return _to_layout(moved, out.shape, x.shape)
+
+
+def hessian(f: Callable, argnums: int | tuple = 0) -> Callable:
+    """The matrix of second derivatives of a scalar f, shaped ``x.shape + x.shape``:
+    forward mode over reverse mode (the Jacobian of the gradient, by jvp).
+
+    >>> import chainrule as cr
+    >>> float(cr.hessian(lambda x: x ** 3)(2.0))  # 6x
+    12.0
+    """
+    return jacobian(grad(f, argnums), argnums, mode="fwd")
+
+
+def directional_derivative(f: Callable, x, v) -> Tensor:
+    """∇f(x)·v/|v|: the slope of a scalar f at x along the direction of v (forward mode)."""
+    x = _as_tensor(x, "directional_derivative")
+    v = _as_tensor(v, "directional_derivative")
+    if v.shape != x.shape:
+        raise ValueError(f"directional_derivative: v has shape {v.shape} but x has shape {x.shape}")
+    norm = float(np.linalg.norm(v.data))
+    if norm == 0:
+        raise ValueError("directional_derivative: v must be non-zero (it is normalized to |v| = 1)")
+    _, slope = jvp(f, (x,), (v / norm,))
+    return slope
