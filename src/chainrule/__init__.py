@@ -77,7 +77,8 @@ from .transforms import directional_derivative, grad, hessian, jacobian, jvp, va
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "FunctionCtx", "GradcheckError", "GradientTape", "Tensor", "Variable", "abs", "add", "arange", "arccos",
+    "Function", "FunctionCtx", "GradcheckError", "GradientTape", "Tensor", "Variable", "abs", "add",
+    "arange", "arccos",
     "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "autograd", "broadcast_to", "clip",
     "concatenate", "cos", "cosh", "div", "dot", "einsum", "enable_grad", "exp", "expand_dims", "eye",
     "directional_derivative", "flatten", "full", "get_default_dtype", "grad", "gradcheck",

@@ -76,10 +76,7 @@ def pull_back(output: Tensor, inputs: Sequence[Tensor], seed, *, batch_ndim: int
     if create_graph is None:
         create_graph = foreign or bool(forward_levels_active()) or (
             isinstance(seed, Tensor) and (seed.requires_grad or seed._tangents is not None))
-    if create_graph:
-        seed = _as_tensor(seed)
-    else:
-        seed = np.asarray(seed.data if isinstance(seed, Tensor) else seed)
+    seed = _as_tensor(seed) if create_graph else np.asarray(seed.data if isinstance(seed, Tensor) else seed)
     leaf_grads, captured = _run((output,), (seed,), retain_graph, create_graph,
                                 capture=[x._node for x in inputs if x._node is not None],
                                 batch_ndim=batch_ndim, only=only)
