@@ -8,7 +8,7 @@
 tensor([ 0., 10., 20., 30.])
 """
 
-from . import autograd
+from . import autograd, nn, optim
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .dtypes import get_default_dtype, set_default_dtype
 from .function import Function, FunctionCtx
@@ -83,8 +83,8 @@ __all__ = [
     "concatenate", "cos", "cosh", "div", "dot", "einsum", "enable_grad", "exp", "expand_dims", "eye",
     "directional_derivative", "flatten", "full", "get_default_dtype", "grad", "gradcheck",
     "hessian", "jacobian", "jvp", "value_and_grad", "vjp", "is_grad_enabled", "log", "log2", "log10",
-    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "no_grad",
-    "numerical_grad", "numerical_jacobian", "ones", "ones_like", "outer", "pow", "prod", "rand",
+    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "nn", "no_grad",
+    "numerical_grad", "numerical_jacobian", "ones", "ones_like", "optim", "outer", "pow", "prod", "rand",
     "randn", "relu", "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin", "sinh",
     "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "swapaxes", "tan", "tanh",
     "tensor", "tensordot", "transpose", "var", "where", "zeros", "zeros_like",

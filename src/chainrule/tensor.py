@@ -14,6 +14,7 @@ from . import mode as _mode
 from .graph import Node
 from .graph import next_seq as _next_seq
 from .ops import OPS
+from .sparse import RowSparse
 
 _SCALARS = (bool, int, float, complex, np.generic)
 
@@ -192,7 +193,8 @@ class Tensor:
     @grad.setter
     def grad(self, value) -> None:
         if value is not None:
-            value = value if isinstance(value, Tensor) else Tensor._make(as_array(value, what="grad"), None)
+            if not isinstance(value, (Tensor, RowSparse)):
+                value = Tensor._make(as_array(value, what="grad"), None)
             if value.shape != self.shape:
                 raise ValueError(f"Tensor.grad: gradient of shape {value.shape} assigned to a tensor "
                                  f"of shape {self.shape}; a gradient has its tensor's shape")
@@ -324,8 +326,16 @@ class Tensor:
         backward((self,), (gradient,), retain_graph=retain_graph, create_graph=create_graph)
 
     def _accumulate(self, g) -> None:
-        """Add one backward pass's gradient into ``.grad`` (as PyTorch: in place when possible)."""
-        if isinstance(g, Tensor):
+        """Add one backward pass's gradient into ``.grad`` (as PyTorch: in place when possible).
+
+        A row-sparse gradient (a sparse embedding's) stays row-sparse while every
+        gradient added to it is row-sparse too.
+        """
+        if type(self._grad) is RowSparse:
+            g, self._grad = self._grad + g, None
+        if type(g) is RowSparse and self._grad is None:
+            self._grad = g
+        elif isinstance(g, Tensor):
             self._grad = g if self._grad is None else self._grad + g
         elif self._grad is None:
             self._grad = Tensor._make(np.array(g, dtype=self._data.dtype, copy=True), None)

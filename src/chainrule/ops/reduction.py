@@ -147,6 +147,28 @@ general("logsumexp", _logsumexp,
             np.sum(np.exp(x), axis=axis, keepdims=keepdims)))
 
 
+def _log_softmax_prepare(x, axis=-1):
+    return {"axis": _negative_axis("log_softmax", axis, np.ndim(x), np.shape(x))}
+
+
+def _log_softmax(x, axis):
+    # log softmax(x) = (x − m) − log Σ exp(x − m) for m = max x: no exp overflows, and no
+    # large x − logsumexp(x) cancels away the digits of a small result.
+    m = np.max(x, axis=axis, keepdims=True)
+    shifted = x - np.where(np.isfinite(m), m, 0)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+# With p = softmax(x) = exp(out): VJP g − p Σg, JVP t − Σ p t (sums along axis).
+general("log_softmax", _log_softmax,
+        lambda g, xs, out, xp, needs, axis: (g - xp.exp(out) * xp.sum(g, axis=axis, keepdims=True),),
+        lambda ts, xs, out, params, xp: ts[0] - xp.sum(
+            xp.exp(out) * ts[0], axis=params["axis"], keepdims=True),
+        saves_inputs=False, prepare=_log_softmax_prepare, domain=(-4, 4),
+        samples=[Sample(((3,),)), Sample(((2, 3),), {"axis": 0}), Sample(((2, 3, 4),), {"axis": 1})],
+        reference=lambda x, axis=-1: x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True)))
+
+
 def _var(lib, x, axis=None, ddof=0, keepdims=False, name="var"):
     """Var = Σ (x - mean)² / (N - ddof), over the reduced axes."""
     axes = reduce_prepare(name)(x, axis)["axis"]

@@ -10,6 +10,7 @@ import itertools
 
 import numpy as np
 
+from ..sparse import RowSparse
 from .core import OPS, Sample, composite, linear
 
 SHAPE_SAMPLES = [Sample(((2, 3),), {"shape": (3, 2)}), Sample(((2, 3),), {"shape": (-1,)}),
@@ -192,6 +193,39 @@ linear("scatter_add", _scatter_add,
        samples=[Sample(((3, 2),), {"index": (np.array([0, 2, 0]),), "shape": (4, 2), "out_ndim": 2,
                                    "advanced": True}),
                 Sample(((2,),), {"index": (1,), "shape": (3, 2), "out_ndim": 1, "advanced": False})])
+
+
+# ------------------------------------------------------------------ row lookups (sparse embeddings)
+def _rows_prepare(x, rows):
+    rows = np.asarray(rows)
+    n = np.shape(x)[0] if np.ndim(x) else 0
+    if rows.dtype.kind not in "iu" or not np.ndim(x):
+        raise IndexError(f"gather_rows: needs integer rows of a tensor with at least one axis, got "
+                         f"rows of dtype {rows.dtype} for shape {np.shape(x)}")
+    if rows.size and not (-n <= rows.min() and rows.max() < n):
+        raise IndexError(f"gather_rows: a row index is out of range for a tensor of shape {np.shape(x)} "
+                         f"(rows from {rows.min()} to {rows.max()})")
+    return {"rows": np.where(rows < 0, rows + n, rows), "shape": tuple(np.shape(x))}
+
+
+def _scatter_rows(g, rows, shape):
+    out_ndim = rows.ndim + len(shape) - 1
+    if g.ndim == out_ndim:  # one cotangent: keep only the rows that were looked up
+        return RowSparse(rows, np.reshape(g, (rows.size,) + shape[1:]), shape)
+    return _scatter_add(g, (rows,), shape, out_ndim, True)  # stacked cotangents stay dense
+
+
+# x[rows] along the first axis, as getitem with one integer array would read it, except that
+# its transpose gives a row-sparse gradient.
+linear("gather_rows", lambda x, rows, shape: np.take(x, rows, axis=x.ndim - len(shape)),
+       transpose=lambda g, xp, rows, shape: xp.apply(OPS["scatter_rows"], g, rows=rows, shape=shape),
+       prepare=_rows_prepare, reference=lambda x, rows: np.take(x, rows, axis=0),
+       samples=[Sample(((5, 3),), {"rows": np.array([[0, 4], [4, 1]])}),
+                Sample(((4,),), {"rows": np.array([2, -1, 2])})])
+linear("scatter_rows", _scatter_rows,
+       transpose=lambda g, xp, rows, shape: xp.apply(OPS["gather_rows"], g, rows=rows, shape=shape),
+       reference=lambda g, rows, shape: _scatter_reference(g, (rows,), shape, None, True),
+       samples=[Sample(((2, 2, 3),), {"rows": np.array([[0, 4], [4, 1]]), "shape": (5, 3)})])
 
 
 # ------------------------------------------------------------------ composites

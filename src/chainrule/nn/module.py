@@ -1,0 +1,146 @@
+"""Module and Parameter: a model is a tree of modules whose leaves hold parameters.
+
+Assigning a :class:`Parameter` or a :class:`Module` to an attribute registers it, in
+the order of assignment, so ``named_parameters()`` walks the tree with dotted names
+(``"hidden.weight"``) and ``state_dict()`` / ``load_state_dict()`` save and restore
+every parameter by that name.
+
+>>> import chainrule as cr
+>>> class Affine(cr.nn.Module):
+...     def __init__(self):
+...         super().__init__()
+...         self.a = cr.nn.Parameter([2.0])
+...         self.b = cr.nn.Parameter([1.0])
+...     def forward(self, x):
+...         return self.a * x + self.b
+>>> m = Affine()
+>>> [name for name, _ in m.named_parameters()]
+['a', 'b']
+>>> m(cr.tensor([3.0])).sum().backward(); m.a.grad      # d(ax + b)/da = x
+tensor([3.])
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as trainable: a leaf with ``requires_grad=True``.
+
+    Made from a copy of ``data`` (an ndarray keeps its dtype, Python floats become the
+    default dtype); ``requires_grad=False`` makes a frozen parameter.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad: bool = True) -> None:
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of layers and models: subclass it and define ``forward``.
+
+    Calling the module calls ``forward``. ``training`` is True after construction
+    and after ``train()``; ``eval()`` sets it False (Dropout reads it).
+    """
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name: str, value) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning "
+                                 f"attribute {name!r}")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------- the tree
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every submodule, depth first, with dotted names ("" for self)."""
+        yield prefix, self
+        for name, module in self._modules.items():
+            yield from module.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator[Module]:
+        return (module for _, module in self.named_modules())
+
+    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter with its dotted name; one shared by two modules is listed once."""
+        seen: set = set()
+        for prefix, module in self.named_modules():
+            for name, p in module._parameters.items():
+                if p not in seen:
+                    seen.add(p)
+                    yield (f"{prefix}.{name}" if prefix else name), p
+
+    def parameters(self) -> Iterator[Parameter]:
+        return (p for _, p in self.named_parameters())
+
+    def zero_grad(self) -> None:
+        """Set ``.grad`` of every parameter to None."""
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode on this module and all submodules; returns self."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode (``train(False)``): Dropout passes its input through."""
+        return self.train(False)
+
+    # ------------------------------------------------------------- saving
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """Name → a copy of each parameter's values, in registration order."""
+        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        """Copy values into the parameters of the same names.
+
+        The names must match exactly (``KeyError`` naming the missing and the
+        unexpected ones) and every shape must match (``ValueError``).
+        """
+        params = OrderedDict(self.named_parameters())
+        missing, unexpected = sorted(set(params) - set(state)), sorted(set(state) - set(params))
+        if missing or unexpected:
+            raise KeyError(f"load_state_dict: missing {missing}, unexpected {unexpected}")
+        arrays = {name: np.asarray(state[name]) for name in params}
+        for name, p in params.items():
+            if arrays[name].shape != p.shape:
+                raise ValueError(f"load_state_dict: {name} has shape {arrays[name].shape} in the "
+                                 f"state but {p.shape} in the model")
+        for name, p in params.items():
+            p.data = arrays[name].copy()
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        for name, module in self._modules.items():
+            lines.append(f"  ({name}): " + repr(module).replace("\n", "\n  "))
+        return lines[0] + ")" if len(lines) == 1 else "\n".join(lines) + "\n)"

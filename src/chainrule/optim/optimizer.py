@@ -1,0 +1,72 @@
+"""The base of every optimizer: which parameters it owns, their state, ``step`` and
+``zero_grad``.
+
+An update rule is written once, on the rows it changes: for a dense gradient those
+are all of the parameter (``...``); for a row-sparse gradient (a sparse embedding's)
+only the rows looked up, so every other row — its value and its optimizer state —
+stays bit-identical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..mode import no_grad
+from ..sparse import RowSparse
+from ..tensor import Tensor
+
+
+def check_nonnegative(name: str, **values: float) -> None:
+    """A ValueError naming the optimizer and the setting when a value is negative."""
+    for setting, value in values.items():
+        if not value >= 0:
+            raise ValueError(f"{name}: invalid {setting} {value}; it must be >= 0")
+
+
+class Optimizer:
+    """Holds ``params`` (an iterable of Tensors) and a state dict per parameter."""
+
+    def __init__(self, params: Iterable[Tensor]) -> None:
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: parameter {i} is a {type(p).__name__}, "
+                                "not a Tensor")
+        self.state: dict[Tensor, dict] = {}
+
+    def zero_grad(self) -> None:
+        """Set ``.grad`` of every parameter to None (the next backward starts afresh)."""
+        for p in self.params:
+            p.grad = None
+
+    @no_grad()
+    def step(self) -> None:
+        """Update every parameter that has a gradient, in place on ``.data``."""
+        for p in self.params:
+            grad = p.grad
+            if grad is None:
+                continue
+            if isinstance(grad, RowSparse):
+                rows, g = grad.indices, grad.values
+            else:
+                rows, g = Ellipsis, np.asarray(grad.data)
+            state = self.state.get(p)
+            if state is None:
+                state = self.state[p] = self.initial_state(p.data)
+            p.data[rows] = self.update(p.data[rows], g, rows, state)
+
+    def initial_state(self, data: np.ndarray) -> dict:
+        """The state of a parameter before its first step (arrays shaped like ``data``)."""
+        return {}
+
+    def update(self, x: np.ndarray, g: np.ndarray, rows, state: dict) -> np.ndarray:
+        """The new values of the rows ``x = p.data[rows]`` whose gradient is ``g``.
+
+        Arrays in ``state`` have the whole parameter's shape; a rule reads and
+        writes them at ``rows`` only.
+        """
+        raise NotImplementedError
