@@ -218,7 +218,7 @@ def test_demo_main_prints_every_row_agreeing_and_exits_0(capsys):
     assert rows and all(row.strip().startswith("✓") for row in rows)
     summary = re.search(r"all (\d+) rows agree", out)
     assert summary is not None and int(summary.group(1)) == len(rows)
-    assert len(re.findall(r"^\[\d+\] ", out, flags=re.M)) == len(demo.EXAMPLES) == 15
+    assert len(re.findall(r"^\[\d+\] ", out, flags=re.M)) == len(demo.EXAMPLES) == 17
 
 
 def test_demo_marks_a_disagreeing_row_and_exits_1(capsys, monkeypatch):

@@ -67,7 +67,7 @@ def pull_back(output: Tensor, inputs: Sequence[Tensor], seed, *, batch_ndim: int
     outside could still differentiate the result: a tangent of forward mode, or a
     leaf that requires grad other than ``inputs``; pass it to force either way.
     """
-    batch = tuple(np.shape(seed))[:batch_ndim]
+    batch = tuple(seed.shape if hasattr(seed, "shape") else np.shape(seed))[:batch_ndim]
     if output._node is None:
         return [Tensor._make(np.zeros(batch + x.shape, dtype=x.dtype), None) if x is not output
                 else _as_tensor(seed) for x in inputs]
@@ -76,7 +76,7 @@ def pull_back(output: Tensor, inputs: Sequence[Tensor], seed, *, batch_ndim: int
     if create_graph is None:
         create_graph = foreign or bool(forward_levels_active()) or (
             isinstance(seed, Tensor) and (seed.requires_grad or seed._tangents is not None))
-    seed = _as_tensor(seed) if create_graph else np.asarray(seed.data if isinstance(seed, Tensor) else seed)
+    seed = _as_tensor(seed) if create_graph else seed.data if isinstance(seed, Tensor) else seed
     leaf_grads, captured = _run((output,), (seed,), retain_graph, create_graph,
                                 capture=[x._node for x in inputs if x._node is not None],
                                 batch_ndim=batch_ndim, only=only)

@@ -347,6 +347,44 @@ def chain_rule_through_linear_map() -> Example:
     ])
 
 
+@example
+def jacobians_in_one_pass() -> Example:
+    rng = np.random.default_rng(3)
+    W0, x0, z0 = rng.normal(size=(3, 2)), rng.normal(size=3), rng.normal(size=4)
+    v0 = np.array([1.0, 2.0])
+    a, b = v0
+    p = softmax_np(z0)
+    checks = []
+    for mode in ("rev", "fwd"):
+        checks += [
+            Check(f"∂f/∂(x, y) [{mode}]",
+                  cr.jacobian(lambda v: cr.stack([3 * v[0] ** 2 * v[1], 2 * v[0] + v[1] ** 8]),
+                              mode=mode)(v0),
+                  "[[6xy, 3x²], [2, 8y⁷]]", [[6 * a * b, 3 * a**2], [2, 8 * b**7]]),
+            Check(f"∂(xW)/∂x [{mode}]", cr.jacobian(lambda x: x @ W0, mode=mode)(x0),
+                  "z = xW has Jacobian Wᵀ", W0.T),
+            Check(f"∂ŷ/∂z [{mode}]", cr.jacobian(lambda z: cr.exp(z - cr.logsumexp(z)), mode=mode)(z0),
+                  "diag(ŷ) − ŷŷᵀ", np.diag(p) - np.outer(p, p)),
+        ]
+    return Example("Jacobians in one batched pass: cr.jacobian, reverse and forward mode",
+                   "rev pushes all rows of I back at once; fwd pushes all columns forward",
+                   {"(x, y)": v0, "W": W0, "x": x0, "z": z0}, checks)
+
+
+@example
+def higher_derivatives() -> Example:
+    A0 = np.array([[2.0, 1.0], [0.0, 3.0]])
+    x0 = np.array([0.5, -1.0])
+    t = 0.5
+    return Example("higher derivatives by composing transforms",
+                   "hessian = jacobian(grad) in forward mode; grad(grad(grad(sin)))",
+                   {"A": A0, "x": x0, "t": t}, [
+        Check("∇²(xᵀAx)", cr.hessian(lambda x: x @ (A0 @ x))(x0), "A + Aᵀ", A0 + A0.T),
+        Check("d³sin/dt³", cr.grad(cr.grad(cr.grad(cr.sin)))(np.float64(t)), "−cos t", -np.cos(t)),
+        Check("d²(x³)/dx² at 3", cr.grad(cr.grad(lambda x: x**3))(np.float64(3.0)), "6x", 18.0),
+    ])
+
+
 # ------------------------------------------------------------------ printing
 def array_lines(a: np.ndarray) -> list[str]:
     """``a`` rounded to DIGITS decimals, as one or more aligned lines."""

@@ -55,15 +55,19 @@ def live_tangents(t) -> dict:
 
 def attach_tangents(op, args, out, params, recording) -> None:
     """Give ``out`` = op(*args) a tangent for every live level among its inputs."""
-    per_arg = [live_tangents(a) for a in args]
-    levels = sorted(set().union(*per_arg))
+    per_arg = []
+    levels: set = set()
+    for a in args:
+        found = live_tangents(a)
+        per_arg.append(found)
+        levels.update(found)
     if not levels:
         return
     out._tangents = {}
-    for level in levels:
-        tangents = [found.get(level) for found in per_arg]
+    for level in sorted(levels):  # lowest first: a higher level's rule reads the lower tangents
         _visible_below.append(level)
         try:
-            out._tangents[level] = pushforward(op, tangents, list(args), out, params, recording)
+            out._tangents[level] = pushforward(op, [found.get(level) for found in per_arg], args,
+                                               out, params, recording)
         finally:
             _visible_below.pop()

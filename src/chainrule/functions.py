@@ -18,6 +18,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from . import forward
+from . import tensor as tensor_module
 from .graph import Node
 from .ops import OPS
 from .tensor import Tensor, apply, as_array, record
@@ -230,6 +232,13 @@ RECORDING = SimpleNamespace(
 """Array-API names on Tensors: rules run on this under ``create_graph=True``."""
 
 _NS = sys.modules[__name__]
+
+
+def _attach_tangents(op, args, out, params) -> None:
+    forward.attach_tangents(op, args, out, params, RECORDING)
+
+
+tensor_module.attach_tangents = _attach_tangents
 
 # ------------------------------------------------------------------ Tensor methods
 _METHODS = (*UNARY, "clip", "sum", "mean", "max", "min", "prod", "logsumexp", "var", "std",

@@ -113,18 +113,16 @@ def record(op, args, arrays, params) -> Tensor:
             t._node = node
             t._requires_grad = True
     if _mode._forward_levels:
-        _attach_tangents(op, args, t, params)
+        attach_tangents(op, args, t, params)
+        if t._tangents and t._node is not None:
+            # The backward pass needs the inputs and output with their tangents (forward over reverse).
+            t._node.duals = (tuple(args), t._tangents)
     return t
 
 
-def _attach_tangents(op, args, t, params) -> None:
-    from .forward import attach_tangents
-    from .functions import RECORDING
-
-    attach_tangents(op, args, t, params, RECORDING)
-    if t._tangents and t._node is not None:
-        # The backward pass needs the inputs and output with their tangents (forward over reverse).
-        t._node.duals = (tuple(args), t._tangents)
+def attach_tangents(op, args, out, params) -> None:
+    """Forward mode's hook (set by chainrule.functions from chainrule.forward)."""
+    raise RuntimeError("forward mode is not wired: import chainrule")
 
 
 _ndarray = np.ndarray

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import forward, functions
 from .autograd import pull_back
+from .basis import StackedDiagonal
 from .mode import enable_grad
 from .tensor import Tensor, as_array
 
@@ -177,8 +178,11 @@ def _check_mode(mode: str, chunk_size) -> None:
         raise ValueError(f"jacobian: chunk_size must be a positive int or None, got {chunk_size!r}")
 
 
-def _basis(n: int, dtype, start: int, stop: int, shape: tuple) -> np.ndarray:
-    """Rows start..stop of the n×n identity, each reshaped to ``shape``."""
+def _basis(n: int, dtype, start: int, stop: int, shape: tuple):
+    """Rows start..stop of the n×n identity, each reshaped to ``shape`` (all of it is
+    kept as its diagonal, see basis.py)."""
+    if start == 0 and stop == n:
+        return StackedDiagonal.identity(shape, dtype)
     rows = np.zeros((stop - start, n), dtype=dtype)
     rows[np.arange(stop - start), np.arange(start, stop)] = 1
     return rows.reshape((stop - start,) + shape)

@@ -36,6 +36,9 @@ def _matmul_prepare(x, y):
 def _matmul(x, y, xnd, ynd):
     if x.ndim == xnd and y.ndim == ynd:
         return np.matmul(x, y)
+    if ynd == 1 and x.ndim == 2:
+        # Stacked vectors times a plain matrix: one product, (..., k) @ (k, m).
+        return np.matmul(y, np.matrix_transpose(x))
     # Batched vectors: promote to a row / column explicitly, multiply, drop that axis again.
     if xnd == 1:
         x = x[..., None, :]
@@ -60,13 +63,21 @@ def _as_matrices(g, xs, xp, xnd, ynd):
     return g, x, y
 
 
+# With a plain matrix on the other side, stacked cotangents need only one product:
+# g (..., n) @ yᵀ for a vector x, and g (..., m) @ x for a vector y.
 def _matmul_vjp_x(g, xs, xp, xnd, ynd):
+    x, y = xs
+    if xnd == 1 and ynd == 2:
+        return xp.matmul(g, xp.matrix_transpose(y))
     g, _, y = _as_matrices(g, xs, xp, xnd, ynd)
     gx = xp.matmul(g, xp.matrix_transpose(y))
     return xp.reshape(gx, gx.shape[:-2] + gx.shape[-1:]) if xnd == 1 else gx
 
 
 def _matmul_vjp_y(g, xs, xp, xnd, ynd):
+    x, y = xs
+    if ynd == 1 and xnd == 2:
+        return xp.matmul(g, x)
     g, x, _ = _as_matrices(g, xs, xp, xnd, ynd)
     gy = xp.matmul(xp.matrix_transpose(x), g)
     return xp.reshape(gy, gy.shape[:-1]) if ynd == 1 else gy

@@ -7,6 +7,7 @@ on the trailing ``len(in_shape)`` axes of its input.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
@@ -23,12 +24,15 @@ def _probe(shape):
 
 
 def _reshape_prepare(x, shape):
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    try:
-        new = np.reshape(_probe(np.shape(x)), shape).shape
-    except (ValueError, TypeError) as e:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {np.shape(x)} into {shape}") from e
-    return {"shape": new, "in_shape": tuple(np.shape(x))}
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(n) for n in shape)
+    size = math.prod(np.shape(x))
+    known = math.prod(n for n in shape if n != -1)
+    unknown = shape.count(-1)
+    if unknown == 1 and known and size % known == 0:
+        shape = tuple(size // known if n == -1 else n for n in shape)
+    if unknown > 1 or any(n < 0 for n in shape) or math.prod(shape) != size:
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {np.shape(x)} into {shape}")
+    return {"shape": shape, "in_shape": tuple(np.shape(x))}
 
 
 def _trailing(x, core_ndim):
