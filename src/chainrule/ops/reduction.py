@@ -45,9 +45,9 @@ def _negative_axis(name, axis, ndim, shape):
 
 def expand(g, axis, keepdims, shape, xp):
     """Put back the reduced axes of g as size-1 axes (g may carry leading batch axes)."""
-    if keepdims:
-        return g
     nb = g.ndim - (len(shape) - len(axis))
+    if keepdims or g.ndim == nb == 0:  # a 0-d g broadcasts as it is
+        return g
     kept = tuple(1 if i - len(shape) in axis else n for i, n in enumerate(shape))
     return xp.reshape(g, g.shape[:nb] + kept)
 
