@@ -9,6 +9,7 @@ tensor([ 0., 10., 20., 30.])
 """
 
 from . import autograd, nn, optim
+from .anomaly import AnomalyError, detect_anomaly
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .dtypes import get_default_dtype, set_default_dtype
 from .function import Function, FunctionCtx
@@ -69,7 +70,7 @@ from .functions import (
     where,
 )
 from .gradcheck import GradcheckError, gradcheck, numerical_grad, numerical_jacobian
-from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .mode import capture_sites, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tape import GradientTape, Variable
 from .tensor import Tensor
 from .transforms import directional_derivative, grad, hessian, jacobian, jvp, value_and_grad, vjp
@@ -77,15 +78,16 @@ from .transforms import directional_derivative, grad, hessian, jacobian, jvp, va
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "FunctionCtx", "GradcheckError", "GradientTape", "Tensor", "Variable", "abs", "add",
-    "arange", "arccos",
-    "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "autograd", "broadcast_to", "clip",
-    "concatenate", "cos", "cosh", "div", "dot", "einsum", "enable_grad", "exp", "expand_dims", "eye",
-    "directional_derivative", "flatten", "full", "get_default_dtype", "grad", "gradcheck",
-    "hessian", "jacobian", "jvp", "value_and_grad", "vjp", "is_grad_enabled", "log", "log2", "log10",
-    "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "nn", "no_grad",
-    "numerical_grad", "numerical_jacobian", "ones", "ones_like", "optim", "outer", "pow", "prod", "rand",
-    "randn", "relu", "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin", "sinh",
+    "AnomalyError", "Function", "FunctionCtx", "GradcheckError", "GradientTape", "Tensor",
+    "Variable", "abs", "add", "arange", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
+    "arctanh", "autograd", "broadcast_to", "capture_sites", "clip", "concatenate", "cos", "cosh",
+    "detect_anomaly", "directional_derivative", "div", "dot", "einsum", "enable_grad", "exp",
+    "expand_dims", "eye", "flatten", "full", "get_default_dtype", "grad", "gradcheck", "hessian",
+    "is_grad_enabled", "jacobian", "jvp", "log", "log10", "log2", "logsumexp", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "mul", "neg", "nn", "no_grad", "numerical_grad",
+    "numerical_jacobian", "ones", "ones_like", "optim", "outer", "pow", "prod", "rand", "randn",
+    "relu", "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin", "sinh",
     "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "swapaxes", "tan", "tanh",
-    "tensor", "tensordot", "transpose", "var", "where", "zeros", "zeros_like",
+    "tensor", "tensordot", "transpose", "value_and_grad", "var", "vjp", "where", "zeros",
+    "zeros_like",
 ]

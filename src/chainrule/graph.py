@@ -29,6 +29,7 @@ import itertools
 from collections.abc import Iterable, Sequence
 from heapq import heappop, heappush
 
+from . import debug, mode
 from .ops.core import fit
 
 next_seq = itertools.count().__next__  # creation order of nodes: a topological order
@@ -146,6 +147,8 @@ def backward(roots: Sequence[Node], seeds: Sequence, xp, *, retain_graph: bool =
         if node.saved is None:
             raise RuntimeError(FREED)
         grads = node.op.vjp(g, node, xp)
+        if mode._debug:
+            debug.on_backward(node, g, grads)
         if not retain_graph:
             node.saved = None
         for parent, gi in zip(node.parents, grads):

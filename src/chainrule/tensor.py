@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import dtypes
+from . import debug, dtypes
 from . import mode as _mode
 from .graph import Node
 from .graph import next_seq as _next_seq
@@ -112,6 +112,8 @@ def record(op, args, arrays, params) -> Tensor:
             node.duals = None
             t._node = node
             t._requires_grad = True
+    if _mode._debug:
+        debug.on_record(op, arrays, out, t._node)
     if _mode._forward_levels:
         attach_tangents(op, args, t, params)
         if t._tangents and t._node is not None:

@@ -181,7 +181,7 @@ def _check_mode(mode: str, chunk_size) -> None:
 def _basis(n: int, dtype, start: int, stop: int, shape: tuple):
     """Rows start..stop of the n×n identity, each reshaped to ``shape`` (all of it is
     kept as its diagonal, see basis.py)."""
-    if start == 0 and stop == n:
+    if start == 0 and stop == n > 0:
         return StackedDiagonal.identity(shape, dtype)
     rows = np.zeros((stop - start, n), dtype=dtype)
     rows[np.arange(stop - start), np.arange(start, stop)] = 1

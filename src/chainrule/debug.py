@@ -1,0 +1,79 @@
+"""Where an op was called from, and the finite checks of ``detect_anomaly``.
+
+Only used while a debug flag of :mod:`chainrule.mode` is on; the fast path never
+calls into this module.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from . import mode
+
+_library: dict = {}  # code object -> whether it belongs to chainrule's own machinery
+_USER_MODULES = ("chainrule.demo", "chainrule.models")  # chainrule's examples count as user code
+
+
+class AnomalyError(RuntimeError):
+    """An op produced NaN or Inf, in its forward value or in its backward rule."""
+
+
+def _in_library(frame) -> bool:
+    code = frame.f_code
+    found = _library.get(code)
+    if found is None:
+        name = frame.f_globals.get("__name__", "")
+        found = (name == "chainrule" or name.startswith("chainrule.")) and not name.startswith(_USER_MODULES)
+        _library[code] = found
+    return found
+
+
+def call_site() -> str:
+    """``file:line`` of the innermost caller outside chainrule's machinery."""
+    frame = sys._getframe(1)
+    while frame is not None and _in_library(frame):
+        frame = frame.f_back
+    if frame is None:
+        return "?"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def _describe(value) -> str:
+    arr = np.asarray(value)
+    nan, inf = int(np.isnan(arr).sum()), int(np.isinf(arr).sum())
+    parts = [f"{nan} NaN"] if nan else []
+    parts += [f"{inf} Inf"] if inf else []
+    return " and ".join(parts) + f" among {arr.size} values of shape {arr.shape}"
+
+
+def _bad(value) -> bool:
+    arr = np.asarray(value)
+    return arr.dtype.kind in "fc" and not np.isfinite(arr).all()
+
+
+def on_record(op, arrays, out, node) -> None:
+    """Called for every op while a debug flag is on: note the site, save all inputs,
+    check the forward value."""
+    site = call_site() if mode._capture_sites or mode._detect_anomaly else None
+    if node is not None:
+        node.site = site
+        if mode._keep_inputs:
+            node.saved = (tuple(arrays), out)
+    if mode._detect_anomaly and _bad(out) and not any(_bad(a) for a in arrays):
+        shapes = ", ".join(str(np.shape(a)) for a in arrays)
+        raise AnomalyError(f"{op.name} at {site} produced {_describe(out)} in its forward value "
+                           f"(inputs of shape {shapes})")
+
+
+def on_backward(node, g, grads) -> None:
+    """Called after each node's VJP while detect_anomaly is on."""
+    if not mode._detect_anomaly or _bad(g):
+        return
+    for i, gi in enumerate(grads):
+        if gi is not None and _bad(gi):
+            raise AnomalyError(
+                f"{node.op.name} at {node.site or '?'} produced {_describe(gi)} in the gradient for "
+                f"its input {i} (its backward rule; output shape {node.shape}, upstream gradient "
+                "finite)")
