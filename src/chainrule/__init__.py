@@ -12,6 +12,7 @@ from . import autograd, nn, optim
 from .anomaly import AnomalyError, detect_anomaly
 from .creation import arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .dtypes import get_default_dtype, set_default_dtype
+from .explain import BackwardTrace, explain
 from .function import Function, FunctionCtx
 from .functions import (
     abs,
@@ -78,10 +79,10 @@ from .transforms import directional_derivative, grad, hessian, jacobian, jvp, va
 __version__ = "0.1.0"
 
 __all__ = [
-    "AnomalyError", "Function", "FunctionCtx", "GradcheckError", "GradientTape", "Tensor",
+    "AnomalyError", "BackwardTrace", "Function", "FunctionCtx", "GradcheckError", "GradientTape", "Tensor",
     "Variable", "abs", "add", "arange", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
     "arctanh", "autograd", "broadcast_to", "capture_sites", "clip", "concatenate", "cos", "cosh",
-    "detect_anomaly", "directional_derivative", "div", "dot", "einsum", "enable_grad", "exp",
+    "detect_anomaly", "directional_derivative", "div", "dot", "einsum", "enable_grad", "exp", "explain",
     "expand_dims", "eye", "flatten", "full", "get_default_dtype", "grad", "gradcheck", "hessian",
     "is_grad_enabled", "jacobian", "jvp", "log", "log10", "log2", "logsumexp", "matmul", "max",
     "maximum", "mean", "min", "minimum", "mul", "neg", "nn", "no_grad", "numerical_grad",

@@ -56,6 +56,7 @@ for _name in UNARY:
     globals()[_name] = _unary_function(_name)
 for _name in BINARY:
     globals()[_name] = _binary_function(_name)
+multiply = mul  # noqa: F821 - NumPy's name, for the composites, which run on NumPy too
 
 
 def neg(x) -> Tensor:

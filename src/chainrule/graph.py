@@ -110,7 +110,7 @@ def reaching(roots: Iterable[Node], targets: set) -> tuple[set, bool]:
                 hit = hit or p in reach
             elif p is not None:
                 hit = hit or p in targets
-                foreign = foreign or p not in targets
+                foreign = foreign or (p not in targets and p.requires_grad)
         if hit:
             reach.add(node)
     return reach, foreign

@@ -74,6 +74,7 @@ class GradientTape:
     def __exit__(self, *exc) -> None:
         self._grad_mode.__exit__(*exc)
         _recording.remove(self)
+        self._unwatch()  # what happens after the block is not recorded
 
     def watch(self, tensor) -> None:
         """Record operations on ``tensor`` (or on each tensor of a list) from now on."""
@@ -111,36 +112,29 @@ class GradientTape:
         """
         self._check_use("gradient")
         single = isinstance(sources, Tensor)
+        structure = type(sources) if isinstance(sources, tuple) else list
         sources = [sources] if single else list(sources)
-        if not isinstance(target, Tensor) or not target.requires_grad:
+        if not isinstance(target, Tensor) or (target.grad_fn is None and
+                                              not any(target is src for src in sources)):
             grads = [None] * len(sources)
         else:
             seed = np.ones(target.shape, target.dtype) if output_gradients is None else output_gradients
             grads = pull_back(target, sources, seed, create_graph=True if self._nested() else None,
                               retain_graph=self.persistent or self._nested())
             grads = [g if _depends(target, s) else None for g, s in zip(grads, sources)]
-        self._release()
-        return grads[0] if single else type(sources)(grads) if isinstance(sources, tuple) else grads
+        return grads[0] if single else structure(grads)
 
     def jacobian(self, target: Tensor, source: Tensor) -> Tensor:
         """The Jacobian ``target.shape + source.shape`` (one batched reverse pass)."""
         self._check_use("jacobian")
         (jac,) = _reverse_jacobian(target, [source], None, None,
                                    create_graph=True if self._nested() else None)
-        self._release()
         return jac
-
-    def _release(self) -> None:
-        if not self.persistent and self not in _recording:
-            self._unwatch()
 
     def _unwatch(self) -> None:
         for t in self._watched:
             t.requires_grad_(False)
         self._watched = []
-
-    def __del__(self) -> None:
-        self._unwatch()
 
 
 def _depends(target: Tensor, source: Tensor) -> bool:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from . import forward, functions
+from . import forward, functions, graph
 from .autograd import pull_back
 from .basis import StackedDiagonal
 from .mode import enable_grad
@@ -73,6 +73,24 @@ def _prepare(args, argnums, what):
     return args, nums
 
 
+def _retire(args, nums) -> None:
+    """The transform is done: its fresh leaves stop counting as things to differentiate."""
+    for i in nums:
+        if args[i].grad_fn is None:
+            args[i]._requires_grad = False
+
+
+def _released(value):
+    """A result, cut from the graph unless something outside the transform can still
+    differentiate it (a leaf that requires grad, or a live forward-mode tangent)."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(_released(v) for v in value)
+    if not isinstance(value, Tensor) or value.grad_fn is None or forward.live_tangents(value):
+        return value
+    _, watched = graph.reaching([value.grad_fn], set())
+    return value if watched else value.detach()
+
+
 def value_and_grad(f: Callable, argnums: int | tuple = 0) -> Callable:
     """``(f(*args), ∂f/∂args[argnums])`` for a scalar f; the gradient has x's shape.
 
@@ -84,15 +102,18 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0) -> Callable:
 
     def value_and_gradient(*args):
         args, nums = _prepare(args, argnums, "grad")
-        with enable_grad():
-            out = _as_tensor(f(*args), "grad")
-        if out.size != 1:
-            raise TypeError(f"grad: f must return a scalar, it returned shape {out.shape}; "
-                            "use cr.jacobian for the full derivative or cr.vjp for a "
-                            "vector-Jacobian product")
-        grads = pull_back(out, [args[i] for i in nums], np.ones(out.shape, dtype=out.dtype))
-        grads = [functions.reshape(g, args[i].shape) if out.shape else g for g, i in zip(grads, nums)]
-        return out, (tuple(grads) if isinstance(argnums, tuple) else grads[0])
+        try:
+            with enable_grad():
+                out = _as_tensor(f(*args), "grad")
+            if out.size != 1:
+                raise TypeError(f"grad: f must return a scalar, it returned shape {out.shape}; "
+                                "use cr.jacobian for the full derivative or cr.vjp for a "
+                                "vector-Jacobian product")
+            grads = pull_back(out, [args[i] for i in nums], np.ones(out.shape, dtype=out.dtype))
+        finally:
+            _retire(args, nums)
+        grads = _released(tuple(grads))
+        return _released(out), (grads if isinstance(argnums, tuple) else grads[0])
 
     return value_and_gradient
 
@@ -118,17 +139,20 @@ def vjp(f: Callable, *primals) -> tuple[Tensor, Callable]:
     transforms.
     """
     args, nums = _prepare(primals, tuple(range(len(primals))), "vjp")
-    with enable_grad():
-        out = _as_tensor(f(*args), "vjp")
+    try:
+        with enable_grad():
+            out = _as_tensor(f(*args), "vjp")
+    finally:
+        _retire(args, nums)
 
     def vjp_fn(cotangent) -> tuple:
         u = cotangent if isinstance(cotangent, Tensor) else as_array(cotangent, out.dtype, what="vjp")
         if tuple(np.shape(u)) != out.shape:
             raise ValueError(f"vjp: the cotangent has shape {tuple(np.shape(u))} but f's output has "
                              f"shape {out.shape}; they must be equal")
-        return tuple(pull_back(out, [args[i] for i in nums], u))
+        return _released(tuple(pull_back(out, [args[i] for i in nums], u)))
 
-    return out, vjp_fn
+    return _released(out), vjp_fn
 
 
 def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Tensor, Tensor]:
@@ -147,21 +171,27 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Tensor, Ten
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     for p, t in zip(primals, tangents):
+        if p.dtype.kind != "f":
+            raise TypeError(f"jvp: cannot differentiate with respect to a primal of dtype {p.dtype}; "
+                            "use a floating-point tensor")
         if t.shape[t.ndim - p.ndim:] != p.shape or t.ndim < p.ndim:
             raise ValueError(f"jvp: a tangent of shape {t.shape} does not fit a primal of shape "
                              f"{p.shape} (it must be that shape, with optional leading batch axes)")
+    batch = tangents[0].shape[: tangents[0].ndim - primals[0].ndim] if tangents else ()
     level = forward.open_level()
     try:
         duals = [_dual(p, t.astype(p.dtype) if t.dtype != p.dtype else t, level)
                  for p, t in zip(primals, tangents)]
-        out = _as_tensor(f(*duals), "jvp")
-        found = (out._tangents or {}).pop(level, None)
+        result = f(*duals)
+        outs = [_as_tensor(o, "jvp") for o in (result if isinstance(result, (tuple, list)) else (result,))]
+        found = [(o._tangents or {}).pop(level, None) for o in outs]
     finally:
         forward.close_level(level)
-    if found is None:
-        batch = tangents[0].shape[: tangents[0].ndim - primals[0].ndim] if tangents else ()
-        found = Tensor._make(np.zeros(batch + out.shape, dtype=out.dtype), None)
-    return out, found
+    found = [Tensor._make(np.zeros(batch + o.shape, dtype=o.dtype), None) if t is None else t
+             for o, t in zip(outs, found)]
+    if isinstance(result, (tuple, list)):
+        return _released(tuple(outs)), _released(tuple(found))
+    return _released(outs[0]), _released(found[0])
 
 
 def _dual(p: Tensor, t: Tensor, level: int) -> Tensor:
@@ -174,7 +204,8 @@ def _dual(p: Tensor, t: Tensor, level: int) -> Tensor:
 def _check_mode(mode: str, chunk_size) -> None:
     if mode not in MODES:
         raise ValueError(f"jacobian: mode must be one of {MODES}, got {mode!r}")
-    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+    if chunk_size is not None and (not isinstance(chunk_size, int) or isinstance(chunk_size, bool)
+                                   or chunk_size < 1):
         raise ValueError(f"jacobian: chunk_size must be a positive int or None, got {chunk_size!r}")
 
 
@@ -220,21 +251,41 @@ def jacobian(f: Callable, argnums: int | tuple = 0, mode: str = "auto", chunk_si
     _check_mode(mode, chunk_size)
 
     def jacobian_fn(*args):
+        tuple_args = isinstance(argnums, tuple)
         if mode == "fwd":
             args = [_as_tensor(a, "jacobian") for a in args]
             nums = _argnums(argnums, len(args), "jacobian")
-            result = tuple(_forward_jacobian(f, args, i, chunk_size, progress) for i in nums)
-        else:
-            args, nums = _prepare(args, argnums, "jacobian")
+            return _released(_by_output([_forward_jacobian(f, args, i, chunk_size, progress)
+                                         for i in nums], tuple_args))
+        args, nums = _prepare(args, argnums, "jacobian")
+        try:
             with enable_grad():
-                out = _as_tensor(f(*args), "jacobian")
+                out = f(*args)
+            if isinstance(out, (tuple, list)):
+                raise TypeError("jacobian: mode='rev' and 'auto' need f to return one tensor; "
+                                "use mode='fwd' for a function that returns several")
+            out = _as_tensor(out, "jacobian")
             if mode == "auto" and sum(args[i].size for i in nums) < out.size:
-                result = tuple(_forward_jacobian(f, args, i, chunk_size, progress) for i in nums)
+                result = _by_output([_forward_jacobian(f, args, i, chunk_size, progress)
+                                     for i in nums], tuple_args)
             else:
                 result = _reverse_jacobian(out, [args[i] for i in nums], chunk_size, progress)
-        return result if isinstance(argnums, tuple) else result[0]
+                result = result if tuple_args else result[0]
+        finally:
+            _retire(args, nums)
+        return _released(result)
 
     return jacobian_fn
+
+
+def _by_output(columns: list, tuple_args: bool):
+    """Forward-mode blocks (one per argument, each a tuple when f returns several
+    outputs) arranged as J[output][argument], as for nested derivatives."""
+    if not isinstance(columns[0], tuple):
+        return tuple(columns) if tuple_args else columns[0]
+    if not tuple_args:
+        return columns[0]
+    return tuple(tuple(column[k] for column in columns) for k in range(len(columns[0])))
 
 
 def _reverse_jacobian(out: Tensor, xs: list[Tensor], chunk_size, progress, create_graph=None) -> tuple:
@@ -250,25 +301,31 @@ def _reverse_jacobian(out: Tensor, xs: list[Tensor], chunk_size, progress, creat
     return tuple(_to_layout(_stack_rows(p), out.shape, x.shape) for p, x in zip(parts, xs))
 
 
-def _forward_jacobian(f, args, i, chunk_size, progress) -> Tensor:
+def _forward_jacobian(f, args, i, chunk_size, progress):
+    """∂f/∂args[i] by forward mode: a Tensor, or a tuple of them when f returns a tuple."""
     x = args[i]
     n = x.size
-    rows, out = [], None
+    rows: list | None = None
     for start, stop in _chunks(n, chunk_size):
         tangent = Tensor._make(_basis(n, x.dtype, start, stop, x.shape), None)
         with enable_grad():
             out, t = jvp(lambda xi: f(*args[:i], xi, *args[i + 1:]), (x,), (tangent,))
-        rows.append(t)
+        outs, ts = (out, t) if isinstance(out, tuple) else ((out,), (t,))
+        rows = [[] for _ in outs] if rows is None else rows
+        for row, ti in zip(rows, ts):
+            row.append(ti)
         if progress is not None:
             progress(stop, n)
-    t = _stack_rows(rows)  # (n,) + out.shape
-    moved = functions.transpose(functions.reshape(t, (n, out.size)))
-    return _to_layout(moved, out.shape, x.shape)
+    jacobians = tuple(  # each row block is (n,) + o.shape; J is o.shape + x.shape
+        _to_layout(functions.transpose(functions.reshape(_stack_rows(row), (n, o.size))), o.shape, x.shape)
+        for row, o in zip(rows, outs))
+    return jacobians if isinstance(out, tuple) else jacobians[0]
 
 
 def hessian(f: Callable, argnums: int | tuple = 0) -> Callable:
     """The matrix of second derivatives of a scalar f, shaped ``x.shape + x.shape``:
-    forward mode over reverse mode (the Jacobian of the gradient, by jvp).
+    forward mode over reverse mode (the Jacobian of the gradient, by jvp). For tuple
+    ``argnums`` the blocks come as ``H[i][j] = ∂²f/∂xᵢ∂xⱼ``.
 
     >>> import chainrule as cr
     >>> float(cr.hessian(lambda x: x ** 3)(2.0))  # 6x

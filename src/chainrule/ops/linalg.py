@@ -201,7 +201,7 @@ def _tensordot(lib, a, b, axes=2):
 def _dot(lib, a, b):
     sa, sb = a.shape, b.shape
     if not sa or not sb:
-        return a * b
+        return lib.multiply(a, b)
     k = sb[-2] if len(sb) > 1 else sb[0]
     if sa[-1] != k:
         raise ValueError(f"dot: shapes {sa} and {sb} are not aligned: {sa[-1]} (last axis of the "

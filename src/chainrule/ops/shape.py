@@ -152,7 +152,7 @@ def _index_part(i):
 def _batched(fn, x, core_ndim):
     """Apply ``fn`` (which acts on leading axes) to x whose first axes are a batch."""
     batch = x.shape[: x.ndim - core_ndim]
-    moved = np.moveaxis(np.reshape(x, (-1,) + x.shape[len(batch):]), 0, -1)
+    moved = np.moveaxis(np.reshape(x, (math.prod(batch),) + x.shape[len(batch):]), 0, -1)
     r = np.moveaxis(fn(moved), -1, 0)
     return np.reshape(r, batch + r.shape[1:])
 

@@ -1,0 +1,224 @@
+"""``explain``: the reverse pass replayed step by step, with every number shown.
+
+For each node, in the order backpropagation visits them, a :class:`Step` holds the
+upstream gradient g = ∂L/∂out, the local Jacobian ∂out/∂inᵢ of each input (when both
+sides are small) and the downstream gradient each input receives,
+
+    downstream = upstream × local        (∂L/∂inᵢ = ∂L/∂out · ∂out/∂inᵢ),
+
+and, where a value fans out to several consumers, the gradients that were summed into
+its upstream. Nothing is written to any ``.grad``. Run the forward pass inside
+``with cr.capture_sites():`` to see the file:line that created each op.
+
+>>> import chainrule as cr
+>>> x, y, z = (cr.tensor(v, requires_grad=True) for v in (1.0, 2.0, 0.0))
+>>> f = (x + y) * cr.maximum(y, z)
+>>> trace = cr.explain(f)
+>>> [s.op for s in trace.steps]
+['mul', 'maximum', 'add']
+>>> {name: g.item() for name, g in trace.leaf_gradients.items()}
+{'x': 2.0, 'y': 5.0, 'z': 0.0}
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+import math
+from dataclasses import dataclass, field
+from heapq import heappop, heappush
+
+import numpy as np
+
+from .autograd import _seed
+from .graph import Node
+from .ops.core import pullback
+from .ops.xp import NUMPY
+from .tensor import Tensor
+
+LOCAL_LIMIT = 64  # local Jacobians are kept when input and output have at most this many elements
+
+
+@dataclass
+class Step:
+    """One node of the reverse pass: downstream[i] = upstream × local[i]."""
+
+    number: int
+    op: str
+    node: str
+    site: str | None
+    inputs: list[str]
+    input_shapes: list[tuple]
+    output_shape: tuple
+    upstream: np.ndarray
+    received: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    local: list[np.ndarray | None] = field(default_factory=list)
+    downstream: list[np.ndarray | None] = field(default_factory=list)
+
+
+@dataclass
+class BackwardTrace:
+    """The steps of a reverse pass, and the gradient each leaf ends up with."""
+
+    root: str
+    seed: np.ndarray
+    steps: list[Step]
+    leaf_gradients: dict[str, np.ndarray]
+    leaf_sums: dict[str, list[tuple[str, np.ndarray]]]
+
+    def rows(self) -> list[list[str]]:
+        header = ["#", "op", "created at", "out shape", "upstream g", "input", "local ∂out/∂in",
+                  "downstream = g × local"]
+        rows = [header]
+        for s in self.steps:
+            upstream = _fmt(s.upstream)
+            if len(s.received) > 1:
+                upstream = " + ".join(_fmt(g) for _, g in s.received) + " = " + upstream
+            for i, name in enumerate(s.inputs):
+                first = i == 0
+                rows.append([
+                    str(s.number) if first else "", s.op if first else "",
+                    _site(s.site) if first else "", str(s.output_shape) if first else "",
+                    upstream if first else "", f"{name} {s.input_shapes[i]}",
+                    "-" if s.local[i] is None else _fmt(s.local[i]),
+                    "(no gradient)" if s.downstream[i] is None else _fmt(s.downstream[i]),
+                ])
+        return rows
+
+    def leaf_lines(self) -> list[str]:
+        lines = []
+        for name, total in self.leaf_gradients.items():
+            parts = self.leaf_sums[name]
+            summed = " + ".join(_fmt(g) for _, g in parts) + " = " if len(parts) > 1 else ""
+            uses = f"   (summed over {len(parts)} uses)" if len(parts) > 1 else ""
+            lines.append(f"∂{self.root}/∂{name} = {summed}{_fmt(total)}{uses}")
+        return lines
+
+    def __str__(self) -> str:
+        rows = self.rows()
+        widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
+        lines = [f"reverse pass of {self.root}, seeded with ∂{self.root}/∂{self.root} = {_fmt(self.seed)}"]
+        for r in rows:
+            lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        return "\n".join(lines + self.leaf_lines())
+
+    def to_markdown(self) -> str:
+        rows = self.rows()
+        out = [f"Reverse pass of `{self.root}` (seed {_fmt(self.seed)})", ""]
+        out.append("| " + " | ".join(rows[0]) + " |")
+        out.append("|" + "---|" * len(rows[0]))
+        out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows[1:]]
+        return "\n".join(out + [""] + [f"- {line}" for line in self.leaf_lines()])
+
+    def _repr_html_(self) -> str:
+        rows = self.rows()
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
+                       for r in rows[1:])
+        leaves = "".join(f"<li>{html.escape(line)}</li>" for line in self.leaf_lines())
+        return (f"<p>Reverse pass of <code>{html.escape(self.root)}</code></p>"
+                f"<table><tr>{head}</tr>{body}</table><ul>{leaves}</ul>")
+
+
+def _fmt(a) -> str:
+    a = np.asarray(a)
+    if a.size <= 6:
+        text = np.array2string(np.round(a, 4) + 0.0, precision=4, suppress_small=True, separator=", ")
+        return " ".join(text.split())
+    return (f"{a.shape} |·|={np.linalg.norm(a):.4g} min={a.min():.4g} max={a.max():.4g}")
+
+
+def _site(site: str | None) -> str:
+    if not site:
+        return "-"
+    path, _, line = site.rpartition(":")
+    return f"{path.rsplit('/', 1)[-1]}:{line}"
+
+
+def _caller_names(frame_depth: int = 2) -> dict:
+    """Names the caller gave its tensors, to label leaves (x, y, W ...) in the trace."""
+    frame = inspect.currentframe()
+    for _ in range(frame_depth):
+        frame = frame.f_back if frame is not None else None
+    names = {}
+    if frame is not None:
+        for scope in (frame.f_globals, frame.f_locals):
+            for name, value in scope.items():
+                if isinstance(value, Tensor) and not name.startswith("_"):
+                    names[id(value)] = name
+    return names
+
+
+def _local_jacobians(node: Node) -> list:
+    m = math.prod(node.shape)
+    if m > LOCAL_LIMIT or any(p is not None and math.prod(p.shape) > LOCAL_LIMIT for p in node.parents):
+        return [None] * len(node.parents)
+    seed = np.eye(m, dtype=node.dtype).reshape((m,) + node.shape)
+    try:
+        rows = pullback(node, seed, NUMPY, batch_ndim=1)
+    except Exception:  # a custom Function whose backward cannot take stacked cotangents
+        return [None] * len(node.parents)
+    return [None if r is None else np.asarray(r).reshape(node.shape + p.shape)
+            for r, p in zip(rows, node.parents)]
+
+
+def explain(y: Tensor, gradient=None, names: dict | None = None) -> BackwardTrace:
+    """Replay the reverse pass of ``y`` step by step, without touching any ``.grad``.
+
+    ``gradient`` seeds it (ones for a one-element y); ``names`` maps tensors to the
+    labels to print (by default the names the calling code gave them).
+    """
+    labels = _caller_names()
+    labels.update({id(t): n for t, n in (names or {}).items()})
+    root = labels.get(id(y), "y")
+    seed = np.asarray(_seed(y, gradient, False, "explain"))
+    leaf_sums: dict = {}
+    leaf_order: list = []
+    steps: list[Step] = []
+    if y.grad_fn is None:
+        leaf_sums[y] = [("seed", seed)]
+        leaf_order.append(y)
+    else:
+        numbers: dict = {}
+        pending = {y.grad_fn: [("seed", seed)]}
+        ready = [(-y.grad_fn.seq, y.grad_fn)]
+        while ready:
+            node = heappop(ready)[1]
+            received = pending.pop(node)
+            g = sum((r for _, r in received[1:]), start=received[0][1])
+            number = len(steps) + 1
+            numbers[node] = number
+            downstream = pullback(node, g, NUMPY)
+            inputs = [_input_label(p, labels, leaf_order) for p in node.parents]
+            steps.append(Step(number, node.op.name, node.name, node.site, inputs,
+                              [None if p is None else tuple(p.shape) for p in node.parents],
+                              node.shape, np.asarray(g), received, _local_jacobians(node),
+                              [None if d is None else np.asarray(d) for d in downstream]))
+            for parent, d in zip(node.parents, downstream):
+                if d is None:
+                    continue
+                if type(parent) is Node:
+                    if parent not in pending:
+                        pending[parent] = []
+                        heappush(ready, (-parent.seq, parent))
+                    pending[parent].append((f"step {number}", np.asarray(d)))
+                else:
+                    leaf_sums.setdefault(parent, []).append((f"step {number}", np.asarray(d)))
+    leaf_names = {leaf: labels.get(id(leaf), f"leaf {k + 1}") for k, leaf in enumerate(leaf_order)}
+    totals, sums = {}, {}
+    for leaf in leaf_order:
+        parts = leaf_sums.get(leaf, [])
+        if parts:
+            totals[leaf_names[leaf]] = sum((p for _, p in parts[1:]), start=parts[0][1])
+            sums[leaf_names[leaf]] = parts
+    return BackwardTrace(root, seed, steps, totals, sums)
+
+
+def _input_label(parent, labels: dict, leaf_order: list) -> str:
+    if parent is None:
+        return "constant"
+    if type(parent) is Node:
+        return f"← {parent.op.name}"
+    if parent not in leaf_order:
+        leaf_order.append(parent)
+    return labels.get(id(parent), f"leaf {leaf_order.index(parent) + 1}")
