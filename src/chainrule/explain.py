@@ -173,11 +173,11 @@ def explain(y: Tensor, gradient=None, names: dict | None = None) -> BackwardTrac
     root = labels.get(id(y), "y")
     seed = np.asarray(_seed(y, gradient, False, "explain"))
     leaf_sums: dict = {}
-    leaf_order: list = []
+    leaf_order: dict = {}
     steps: list[Step] = []
     if y.grad_fn is None:
         leaf_sums[y] = [("seed", seed)]
-        leaf_order.append(y)
+        leaf_order[y] = 1
     else:
         numbers: dict = {}
         pending = {y.grad_fn: [("seed", seed)]}
@@ -204,7 +204,7 @@ def explain(y: Tensor, gradient=None, names: dict | None = None) -> BackwardTrac
                     pending[parent].append((f"step {number}", np.asarray(d)))
                 else:
                     leaf_sums.setdefault(parent, []).append((f"step {number}", np.asarray(d)))
-    leaf_names = {leaf: labels.get(id(leaf), f"leaf {k + 1}") for k, leaf in enumerate(leaf_order)}
+    leaf_names = {leaf: labels.get(id(leaf), f"leaf {k}") for leaf, k in leaf_order.items()}
     totals, sums = {}, {}
     for leaf in leaf_order:
         parts = leaf_sums.get(leaf, [])
@@ -214,11 +214,11 @@ def explain(y: Tensor, gradient=None, names: dict | None = None) -> BackwardTrac
     return BackwardTrace(root, seed, steps, totals, sums)
 
 
-def _input_label(parent, labels: dict, leaf_order: list) -> str:
+def _input_label(parent, labels: dict, leaf_order: dict) -> str:
     if parent is None:
         return "constant"
     if type(parent) is Node:
         return f"← {parent.op.name}"
-    if parent not in leaf_order:
-        leaf_order.append(parent)
-    return labels.get(id(parent), f"leaf {leaf_order.index(parent) + 1}")
+    if parent not in leaf_order:  # a dict: membership by identity, never by Tensor ==
+        leaf_order[parent] = len(leaf_order) + 1
+    return labels.get(id(parent), f"leaf {leaf_order[parent]}")

@@ -17,7 +17,7 @@ tensor(12.)
 
 from __future__ import annotations
 
-from . import mode
+from . import debug, mode
 from .graph import FREED, Node
 from .ops.core import OpDef
 from .tensor import Tensor, as_array
@@ -71,9 +71,13 @@ class Function:
             out = Tensor._make(out._data, None)
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         parents = tuple((args[i]._node or args[i]) if needs[i] else None for i in positions)
-        out._node = Node(_opdef(cls), {"positions": positions, "n_args": len(args), "fn": cls},
-                         parents, ctx, out.shape, out.dtype)
+        params = {"positions": positions, "n_args": len(args), "fn": cls}
+        out._node = Node(_opdef(cls), params, parents, ctx, out.shape, out.dtype)
         out._requires_grad = True
+        if mode._debug:
+            out._node.site = debug.call_site()
+            if mode._keep_inputs:
+                params["args"] = args  # localized gradcheck re-runs forward on them
         return out
 
 

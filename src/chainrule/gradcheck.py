@@ -10,11 +10,15 @@ chainrule computes (in one batched reverse pass) with this estimate.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
 from . import graph
+from .function import FunctionCtx
+from .mode import capture_sites, enable_grad, keep_inputs, no_grad
+from .ops.core import pullback
 from .ops.xp import NUMPY
 from .tensor import Tensor, as_array
 
@@ -96,12 +100,36 @@ def analytic_jacobians(f: Callable, inputs: list) -> tuple[np.ndarray, list]:
     return out.data, jacobians
 
 
-def gradcheck(f: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> bool:
+def _worst(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float):
+    """The element where |analytic - numeric| exceeds atol + rtol·|numeric| the most
+    (NaN on either side counts as failing), or None when every element agrees."""
+    allowed = atol + rtol * np.abs(numeric)
+    excess = np.abs(analytic - numeric) - allowed
+    excess = np.where(np.isnan(excess), np.inf, excess)
+    if not excess.size or excess.max() <= 0:
+        return None
+    worst = tuple(int(k) for k in np.unravel_index(np.argmax(excess), excess.shape))
+    return worst, float(analytic[worst]), float(numeric[worst]), float(allowed[worst])
+
+
+def _describe(worst, in_ndim: int) -> str:
+    index, a, n, allowed = worst
+    split = len(index) - in_ndim
+    return (f"d out{list(index[:split])} / d x{list(index[split:])} is {a:.6g} analytically but "
+            f"{n:.6g} by central differences (difference {a - n:.3g}, allowed {allowed:.3g})")
+
+
+def gradcheck(f: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              localize: bool = True) -> bool:
     """Check every derivative of ``f(*inputs)`` against central differences.
 
     Each element must satisfy |analytic - numeric| <= atol + rtol·|numeric|.
     Returns True, or raises :class:`GradcheckError` naming the input, the worst
-    element and both values. Use float64 inputs: float32 cannot resolve eps = 1e-6.
+    element and both values. With ``localize`` (the default) a failure is then traced
+    to the first op, in forward order, whose own reverse rule disagrees with central
+    differences at the inputs it actually received — typically a custom
+    :class:`~chainrule.Function` with a wrong ``backward`` — named with its file:line.
+    Use float64 inputs: float32 cannot resolve eps = 1e-6.
 
     >>> import chainrule as cr
     >>> x = cr.tensor([0.5, 1.5], dtype="float64", requires_grad=True)
@@ -112,21 +140,70 @@ def gradcheck(f: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: 
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
         checked = [i for i, x in enumerate(inputs) if as_array(x).dtype.kind == "f"]
-    _, jacobians = analytic_jacobians(
-        lambda *xs: f(*[xs[checked.index(i)] if i in checked else x for i, x in enumerate(inputs)]),
-        [inputs[i] for i in checked])
+
+    def f_of_checked(*xs):
+        return f(*[xs[checked.index(i)] if i in checked else x for i, x in enumerate(inputs)])
+
+    _, jacobians = analytic_jacobians(f_of_checked, [inputs[i] for i in checked])
     for k, i in enumerate(checked):
-        analytic = jacobians[k].astype(np.float64)
         numeric = _central_differences(f, inputs, i, eps)
-        allowed = atol + rtol * np.abs(numeric)
-        excess = np.abs(analytic - numeric) - allowed
-        excess = np.where(np.isnan(excess), np.inf, excess)  # nan on either side fails
-        if excess.size and excess.max() > 0:
-            worst = tuple(int(i) for i in np.unravel_index(np.argmax(excess), excess.shape))
-            split = excess.ndim - np.ndim(inputs[i])
-            raise GradcheckError(
-                f"gradcheck: input {i} (shape {np.shape(inputs[i])}): d out{list(worst[:split])} / "
-                f"d x{list(worst[split:])} is {analytic[worst]:.6g} analytically but "
-                f"{numeric[worst]:.6g} by central differences (difference "
-                f"{analytic[worst] - numeric[worst]:.3g}, allowed {allowed[worst]:.3g})")
+        worst = _worst(jacobians[k].astype(np.float64), numeric, atol, rtol)
+        if worst is not None:
+            where = f"gradcheck: input {i} (shape {np.shape(inputs[i])})"
+            message = f"{where}: {_describe(worst, np.ndim(inputs[i]))}"
+            if localize:
+                message += "\n" + _localize(f_of_checked, [inputs[i] for i in checked], eps, atol, rtol)
+            raise GradcheckError(message)
     return True
+
+
+def _localize(f: Callable, inputs: list, eps: float, atol: float, rtol: float) -> str:
+    """Re-run f recording every op's inputs and site, then check each op's rule alone."""
+    leaves = [Tensor._make(np.array(as_array(x), copy=True), None).requires_grad_(True) for x in inputs]
+    with enable_grad(), capture_sites(), keep_inputs():
+        out = f(*leaves)
+    if not isinstance(out, Tensor) or out.grad_fn is None:
+        return "(no recorded op to blame)"
+    for node in sorted(graph.topological_order([out.grad_fn]), key=lambda n: n.seq):
+        for i, parent in enumerate(node.parents):
+            if parent is None:
+                continue
+            analytic, numeric = _rule_against_differences(node, i, eps)
+            worst = _worst(analytic, numeric, atol, rtol)
+            if worst is not None:
+                return (f"the first op whose reverse rule disagrees: {node.op.name} at "
+                        f"{node.site or '?'}, its input {i}: {_describe(worst, len(parent.shape))}")
+    return "every op's reverse rule agrees at its inputs; the error comes from how they are combined"
+
+
+def _rule_against_differences(node, i: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """∂out/∂input_i of one node by its VJP rule (row by row) and by central differences."""
+    m = math.prod(node.shape)
+    rows = []
+    for k in range(m):
+        e_k = np.zeros(m, dtype=node.dtype)
+        e_k[k] = 1
+        g = pullback(node, e_k.reshape(node.shape), NUMPY)[i]
+        rows.append(np.zeros(node.parents[i].shape) if g is None else np.asarray(g, dtype=np.float64))
+    analytic = np.stack(rows).reshape(node.shape + tuple(node.parents[i].shape)) if rows else np.zeros(
+        node.shape + tuple(node.parents[i].shape))
+    if "fn" in node.params:  # a custom Function: run its forward again
+        cls, args, pos = node.params["fn"], list(node.params["args"]), node.params["positions"][i]
+
+        def forward_at(xi):
+            call = list(args)
+            call[pos] = Tensor._make(xi, None)
+            with no_grad():
+                return cls.forward(FunctionCtx((False,) * len(call)), *call)
+        x = args[pos].data
+    else:
+        xs, _ = node.saved
+
+        def forward_at(xi):
+            call = list(xs)
+            call[i] = xi
+            return node.op.forward(*call, **node.params)
+        x = xs[i]
+    numeric = _central_differences(lambda xi: forward_at(np.asarray(xi)), [np.array(x, dtype=np.float64)],
+                                   0, eps)
+    return analytic, numeric

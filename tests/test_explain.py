@@ -1,0 +1,109 @@
+"""explain(): the reverse pass replayed step by step, with the notes' numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.graph import topological_order
+
+
+def notes_example():
+    x, y, z = (cr.tensor(v, dtype="float64", requires_grad=True) for v in (1.0, 2.0, 0.0))
+    with cr.capture_sites():
+        f = (x + y) * cr.maximum(y, z)
+    return x, y, z, f
+
+
+def test_steps_follow_the_reverse_pass_of_the_notes_example():
+    x, y, z, f = notes_example()
+    trace = cr.explain(f)
+    assert [s.op for s in trace.steps] == ["mul", "maximum", "add"]
+    mul, maximum, add = trace.steps
+    # f = a·m with a = x + y = 3, m = max(y, z) = 2: the multiply switches its inputs.
+    assert mul.upstream == 1
+    np.testing.assert_allclose([float(mul.local[0]), float(mul.local[1])], [2.0, 3.0])
+    np.testing.assert_allclose([float(mul.downstream[0]), float(mul.downstream[1])], [2.0, 3.0])
+    # max routes the whole gradient to y (the larger input), none to z.
+    np.testing.assert_allclose([float(maximum.local[0]), float(maximum.local[1])], [1.0, 0.0])
+    np.testing.assert_allclose([float(maximum.downstream[0]), float(maximum.downstream[1])], [3.0, 0.0])
+    # add distributes its upstream gradient unchanged.
+    np.testing.assert_allclose([float(add.downstream[0]), float(add.downstream[1])], [2.0, 2.0])
+
+
+def test_fan_out_sums_the_two_paths_into_y_to_five():
+    x, y, z, f = notes_example()
+    trace = cr.explain(f)
+    assert {k: float(v) for k, v in trace.leaf_gradients.items()} == {"x": 2.0, "y": 5.0, "z": 0.0}
+    parts = sorted(float(g) for _, g in trace.leaf_sums["y"])
+    assert parts == [2.0, 3.0]
+    assert "5" in str(trace) and "summed over 2 uses" in str(trace)
+
+
+def test_every_step_satisfies_downstream_equals_upstream_times_local():
+    rng = np.random.default_rng(0)
+    W = cr.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    b = cr.tensor(rng.standard_normal(3), requires_grad=True)
+    x = cr.tensor(rng.standard_normal(4), requires_grad=True)
+    loss = cr.sum(cr.tanh(W @ x + b) ** 2)
+    for step in cr.explain(loss).steps:
+        g = np.asarray(step.upstream).reshape(-1)
+        for local, down, shape in zip(step.local, step.downstream, step.input_shapes):
+            if local is None:
+                continue
+            np.testing.assert_allclose(g @ local.reshape(g.size, -1), np.asarray(down).reshape(-1),
+                                       rtol=1e-6, atol=1e-6)
+            assert np.asarray(down).shape == shape
+
+
+def test_leaf_gradients_equal_backward_and_grad_is_untouched():
+    rng = np.random.default_rng(1)
+    a = cr.tensor(rng.standard_normal(5), dtype="float64", requires_grad=True)
+    out = cr.sum(cr.exp(a) * a)
+    trace = cr.explain(out)
+    assert a.grad is None
+    out.backward()
+    np.testing.assert_allclose(trace.leaf_gradients["a"], a.grad.data)
+
+
+def test_step_count_equals_the_number_of_nodes():
+    x, y, z, f = notes_example()
+    g = cr.sin(f) * f + cr.exp(x)
+    trace = cr.explain(g)
+    assert len(trace.steps) == len(topological_order([g.grad_fn]))
+
+
+def test_sites_point_at_the_line_that_created_each_op():
+    x, y, z, f = notes_example()
+    line = f"test_explain.py:{notes_example.__code__.co_firstlineno + 3}"
+    for step in cr.explain(f).steps:
+        assert step.site is not None and step.site.endswith(line)
+
+
+def test_large_arrays_are_summarised_and_local_jacobians_skipped():
+    x = cr.tensor(np.linspace(-1, 1, 100), requires_grad=True)
+    trace = cr.explain(cr.sum(cr.sin(x)))
+    sin_step = trace.steps[1]
+    assert sin_step.local == [None]
+    assert "|·|=" in str(trace)
+
+
+def test_table_markdown_and_html_render():
+    *_, f = notes_example()
+    trace = cr.explain(f)
+    text = str(trace)
+    assert text.splitlines()[1].split()[:2] == ["#", "op"]
+    assert trace.to_markdown().count("\n| ") >= 6
+    assert "<table>" in trace._repr_html_()
+
+
+def test_gradient_seed_for_a_non_scalar_output_and_its_errors():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    trace = cr.explain(y, gradient=np.array([1.0, -1.0]))
+    np.testing.assert_allclose(trace.leaf_gradients["x"], [2.0, -4.0])
+    with pytest.raises(RuntimeError):
+        cr.explain(y)
+    with pytest.raises(ValueError):
+        cr.explain(y, gradient=np.ones(3))
