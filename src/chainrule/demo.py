@@ -440,9 +440,22 @@ def main() -> int:
     print(file=out)
     if failed:
         print(f"{BAD} {failed} of {total} rows disagree with the closed form.", file=out)
-        return 1
-    print(f"{OK} all {total} rows agree with the closed forms.", file=out)
-    return 0
+    else:
+        print(f"{OK} all {total} rows agree with the closed forms.", file=out)
+    print(file=out)
+    print(explained_example(), file=out)
+    return 1 if failed else 0
+
+
+def explained_example() -> str:
+    """The notes' f = (x + y)·max(y, z) at (1, 2, 0), its reverse pass step by step."""
+    x, y, z = (leaf(v) for v in (1.0, 2.0, 0.0))
+    with cr.capture_sites():
+        f = (x + y) * cr.maximum(y, z)
+    trace = cr.explain(f, names={x: "x", y: "y", z: "z", f: "f"})
+    return ("Backpropagation step by step (cr.explain) for f = (x + y)·max(y, z) at (1, 2, 0): "
+            "add distributes, max routes,\nmultiply switches, and the two paths into y are summed.\n"
+            + str(trace))
 
 
 if __name__ == "__main__":
