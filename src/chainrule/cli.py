@@ -5,6 +5,7 @@ function that adds its options to its sub-parser and a function that runs it and
 returns the exit status. A command's module is imported only when it runs.
 
     python -m chainrule demo      # the worked examples of backpropagation
+    python -m chainrule train mlp-digits --epochs 5     # a model of the notes on real data
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import __version__
 
@@ -34,9 +36,53 @@ def _run_demo(args: argparse.Namespace) -> int:
     return demo.main()
 
 
+def _number(kind: type, minimum, strict: bool = True):
+    """An argparse type: a ``kind`` above ``minimum`` (or equal to it when not ``strict``)."""
+
+    def parse(text: str):
+        value = kind(text)
+        if not (value > minimum if strict else value >= minimum):
+            raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {minimum}, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    from .models import TASKS
+
+    parser.add_argument("model", choices=list(TASKS), help="which model to train")
+    parser.add_argument("--epochs", type=_number(int, 0), help="passes over the training set")
+    parser.add_argument("--lr", type=_number(float, 0), help="learning rate")
+    parser.add_argument("--batch-size", type=_number(int, 0), help="examples per optimizer step")
+    parser.add_argument("--seed", type=_number(int, 0, strict=False), default=0,
+                        help="seed of every random draw (default 0)")
+    parser.add_argument("--out", type=Path, default=Path("out"),
+                        help="folder for the saved parameters and plots (default ./out)")
+    parser.add_argument("--load", type=Path, metavar="PATH",
+                        help="evaluate the parameters saved in PATH (an .npz) instead of training")
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from .datasets import MissingData
+    from .models import TASKS, run
+    from .models.training import TrainingError
+
+    try:
+        run(TASKS[args.model], epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+            seed=args.seed, out=args.out, load=args.load)
+    except (MissingData, TrainingError) as e:
+        print(f"chainrule train: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 COMMANDS: tuple[Command, ...] = (
     Command("demo", "the worked examples of backpropagation: each value and gradient that "
             "chainrule computes next to the closed form from the notes", _run_demo),
+    Command("train", "train one of the notes' models on real data, with a progress bar, a metrics "
+            "table, a plot and the saved parameters", _run_train, _train_arguments),
 )
 
 
