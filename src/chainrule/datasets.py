@@ -77,11 +77,11 @@ def read_idx(path: str | Path) -> np.ndarray:
     return values.reshape(shape)
 
 
-def load_fashion_mnist(root: str | Path = FASHION_MNIST_DIR) -> tuple[np.ndarray, ...]:
+def load_fashion_mnist(root: str | Path | None = None) -> tuple[np.ndarray, ...]:
     """Fashion-MNIST's 60,000 training and 10,000 test images of clothing (10 classes,
-    :data:`FASHION_CLASSES`): ``x_train (60000, 784)`` float32 in [0, 1], ``y_train``,
-    ``x_test (10000, 784)``, ``y_test``."""
-    root = Path(root)
+    :data:`FASHION_CLASSES`) from ``root`` (default :data:`FASHION_MNIST_DIR`):
+    ``x_train (60000, 784)`` float32 in [0, 1], ``y_train``, ``x_test (10000, 784)``, ``y_test``."""
+    root = Path(FASHION_MNIST_DIR if root is None else root)
     names = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
              "t10k-labels-idx1-ubyte")
     paths = [next((p for p in (root / f"{n}.gz", root / n) if p.exists()), None) for n in names]
