@@ -37,7 +37,7 @@ def _seed(t: Tensor, gradient, create_graph: bool, what: str):
         if seed.shape != t.shape:
             raise ValueError(f"{what}: gradient has shape {seed.shape} but the tensor has shape "
                              f"{t.shape}; they must be equal")
-        seed = seed.astype(t.dtype, copy=False)
+        seed = seed.astype(t.dtype, copy=True)  # never the caller's array: it may end up in .grad
     if create_graph:
         return gradient if isinstance(gradient, Tensor) else Tensor._make(seed, None)
     return seed
@@ -110,8 +110,19 @@ def backward(tensors: Sequence[Tensor], grad_tensors: Sequence = (None,),
     """
     seeds = [_seed(t, g, create_graph, "backward") for t, g in zip(tensors, grad_tensors)]
     leaf_grads, _ = _run(tensors, seeds, retain_graph, create_graph)
-    for leaf, g in leaf_grads.items():
-        leaf._accumulate(g)
+    owners = [id(o) if (o := _owner(g)) is not None else None for g in leaf_grads.values()]
+    for (leaf, g), owner in zip(leaf_grads.items(), owners):
+        # A buffer this pass made for this leaf alone becomes its .grad without a copy.
+        leaf._accumulate(g, owned=owner is not None and owners.count(owner) == 1)
+
+
+def _owner(g):
+    """The array that owns g's memory, when g is a writeable ndarray (else None)."""
+    if type(g) is not np.ndarray or not g.flags.writeable:
+        return None
+    while isinstance(g.base, np.ndarray):
+        g = g.base
+    return g
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,

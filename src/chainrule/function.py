@@ -17,6 +17,8 @@ tensor(12.)
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import debug, mode
 from .graph import FREED, Node
 from .ops.core import OpDef
@@ -107,8 +109,8 @@ def _function_vjp(g, node, xp):
         if parent is None or gi is None:
             out.append(None)
             continue
-        if not xp.recording:
-            gi = as_array(gi, what=f"{cls.__name__}.backward")
+        if not xp.recording:  # a copy: backward may hand back an array another tensor holds
+            gi = np.array(as_array(gi, what=f"{cls.__name__}.backward"), copy=True)
         core = gi.shape[gi.ndim - len(parent.shape):] if gi.ndim >= len(parent.shape) else gi.shape
         if core != parent.shape:
             raise ValueError(f"{cls.__name__}.backward: the gradient for argument {i} has shape "

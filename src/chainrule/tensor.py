@@ -325,9 +325,10 @@ class Tensor:
 
         backward((self,), (gradient,), retain_graph=retain_graph, create_graph=create_graph)
 
-    def _accumulate(self, g) -> None:
+    def _accumulate(self, g, owned: bool = False) -> None:
         """Add one backward pass's gradient into ``.grad`` (as PyTorch: in place when possible).
 
+        ``owned`` says g is a buffer nobody else holds, which may become ``.grad`` as it is.
         A row-sparse gradient (a sparse embedding's) stays row-sparse while every
         gradient added to it is row-sparse too.
         """
@@ -338,7 +339,8 @@ class Tensor:
         elif isinstance(g, Tensor):
             self._grad = g if self._grad is None else self._grad + g
         elif self._grad is None:
-            self._grad = Tensor._make(np.array(g, dtype=self._data.dtype, copy=True), None)
+            keep = owned and g.dtype == self._data.dtype
+            self._grad = Tensor._make(g if keep else np.array(g, dtype=self._data.dtype, copy=True), None)
         elif self._grad._node is None:
             self._grad._data = self._grad._data + g
         else:

@@ -78,9 +78,18 @@ def _matmul_vjp_y(g, xs, xp, xnd, ynd):
     x, y = xs
     if ynd == 1 and xnd == 2:
         return xp.matmul(g, x)
+    if _column_major(y) and g.ndim == 2 and xnd == 2:
+        # y is a transposed matrix (x @ W.T in a linear layer): compute (gᵀx)ᵀ, so that
+        # the gradient of W itself comes out row-major, as W is, with no copy.
+        return xp.matrix_transpose(xp.matmul(xp.matrix_transpose(g), x))
     g, x, _ = _as_matrices(g, xs, xp, xnd, ynd)
     gy = xp.matmul(xp.matrix_transpose(x), g)
     return xp.reshape(gy, gy.shape[:-1]) if ynd == 1 else gy
+
+
+def _column_major(y) -> bool:
+    flags = getattr(y, "flags", None)  # ndarrays only: a layout hint, not part of the math
+    return flags is not None and y.ndim == 2 and flags.f_contiguous and not flags.c_contiguous
 
 
 multilinear("matmul", _matmul, (_matmul_vjp_x, _matmul_vjp_y), prepare=_matmul_prepare,

@@ -52,7 +52,7 @@ class Adam(Optimizer):
 
     def update(self, x, g, rows, state):
         if self.weight_decay and self.decoupled:
-            x = x * (1 - self.lr * self.weight_decay)
+            x *= 1 - self.lr * self.weight_decay
         elif self.weight_decay:
             g = g + self.weight_decay * x
         beta1, beta2 = self.betas
@@ -62,7 +62,8 @@ class Adam(Optimizer):
         v = beta2 * state["exp_avg_sq"][rows] + (1 - beta2) * (g * g)
         state["exp_avg"][rows], state["exp_avg_sq"][rows] = m, v
         denominator = np.sqrt(v) / np.sqrt(1 - beta2**t) + self.eps
-        return x - self.lr / (1 - beta1**t) * m / denominator
+        x -= self.lr / (1 - beta1**t) * m / denominator
+        return x
 
 
 class AdamW(Adam):

@@ -57,14 +57,18 @@ class Optimizer:
             state = self.state.get(p)
             if state is None:
                 state = self.state[p] = self.initial_state(p.data)
-            p.data[rows] = self.update(p.data[rows], g, rows, state)
+            x = p.data if rows is Ellipsis else p.data[rows]  # the whole parameter, or a copy of rows
+            new = self.update(x, g, rows, state)
+            if new is not x or rows is not Ellipsis:
+                p.data[rows] = new
 
     def initial_state(self, data: np.ndarray) -> dict:
         """The state of a parameter before its first step (arrays shaped like ``data``)."""
         return {}
 
     def update(self, x: np.ndarray, g: np.ndarray, rows, state: dict) -> np.ndarray:
-        """The new values of the rows ``x = p.data[rows]`` whose gradient is ``g``.
+        """The new values of the rows ``x = p.data[rows]`` whose gradient is ``g`` (a rule may
+        update ``x`` in place and return it: for dense gradients x is the parameter itself).
 
         Arrays in ``state`` have the whole parameter's shape; a rule reads and
         writes them at ``rows`` only.

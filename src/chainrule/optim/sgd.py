@@ -51,4 +51,5 @@ class SGD(Optimizer):
             b = self.momentum * state["momentum_buffer"][rows] + g
             state["momentum_buffer"][rows] = b
             g = g + self.momentum * b if self.nesterov else b
-        return x - self.lr * g
+        x -= self.lr * g
+        return x
