@@ -16,8 +16,13 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-demo: $(VENV)/.installed
+$(VENV)/.installed-train: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[train]'
+	touch $@
+
+demo: $(VENV)/.installed-train
 	$(BIN)/python -m chainrule demo
+	$(BIN)/python -m chainrule train mlp-digits --out out
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest

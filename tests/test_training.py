@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from chainrule import datasets
 from chainrule.models import TASKS, run
 from chainrule.models import window_ner as ner
 from chainrule.models.relu_neuron import r_squared
@@ -154,3 +157,37 @@ def test_window_ner_trains_and_moves_only_the_word_vectors_it_saw(tmp_path):
     assert result.metrics["token accuracy"] > 0.9
     assert any(line.startswith("geo-loc F1:") and "location in training" in line for line in lines)
     assert sum(line.count("\n") for line in lines if line.startswith("class")) == 13  # 11 + baseline + rule
+
+
+# ------------------------------------------------------------------ benchmarks/mlp_fashion.py
+def load_benchmark():
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "mlp_fashion.py"
+    spec = importlib.util.spec_from_file_location("benchmarks_mlp_fashion", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_hand_written_backward_pass_equals_chainrule_and_adam_steps_agree():
+    bench = load_benchmark()
+    rng = np.random.default_rng(0)
+    x, y = rng.random((32, 784), dtype=np.float32), rng.integers(0, 10, 32)
+    weights = bench.initial_weights(seed=0)
+    ours, hand = bench.ChainruleRun(weights, 1e-3), bench.NumpyRun(weights, 1e-3)
+    for g_ours, g_hand in zip(ours.gradients(x, y), hand.gradients(x, y)):
+        assert_allclose(g_ours, g_hand, rtol=1e-4, atol=1e-6)
+    for _ in range(3):
+        ours.step(x, y)
+        hand.step(x, y)
+    for p, q in zip(ours.model.parameters(), hand.params):
+        # Adam divides by √v, so float32 rounding in a near-zero gradient moves a weight by
+        # a small fraction of lr = 1e-3: compare to 2e-4.
+        assert_allclose(p.numpy(), q, rtol=1e-4, atol=2e-4)
+
+
+@pytest.mark.skipif(not datasets.FASHION_MNIST_DIR.exists(), reason="dataset-fashion-mnist is not installed")
+def test_benchmark_times_each_implementation(capsys):
+    seconds = load_benchmark().main(["--examples", "256", "--repeats", "1"])
+    assert {"hand NumPy", "chainrule"} <= set(seconds) and all(s > 0 for s in seconds.values())
+    out = capsys.readouterr().out
+    assert "equal the hand-written backward pass" in out and "× hand NumPy" in out
