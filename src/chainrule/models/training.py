@@ -126,14 +126,14 @@ def fit(task: Task, model: Module, data: Data, *, epochs: int, lr: float, batch_
         total = 0.0
         bar = ProgressBar(-(-n // batch_size), f"epoch {epoch}/{epochs}")
         order = rng.permutation(n)
-        for i, first in enumerate(range(0, n, batch_size)):
+        for first in range(0, n, batch_size):
             batch = data.train.take(order[first:first + batch_size])
             loss = task.loss(model(*batch.inputs), batch.targets)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total += loss.item() * len(batch)
-            bar.show(total / min(n, first + len(batch)), i + 1)
+            bar.step(total / (first + len(batch)))
         bar.close()
         seconds = time.perf_counter() - start
         metric = task.evaluate(task.predict(outputs_of(model, data.test)), data)[task.metric]
@@ -156,10 +156,11 @@ class ProgressBar:
             self.bar = tqdm(total=total, desc=description, unit="batch", leave=False,
                             dynamic_ncols=True)
 
-    def show(self, running_loss: float, done: int) -> None:
+    def step(self, running_loss: float) -> None:
+        """One batch done; ``running_loss`` is the mean loss of the epoch so far."""
         if self.bar is not None:
             self.bar.set_postfix_str(f"loss {running_loss:.4f}", refresh=False)
-            self.bar.update(done - self.bar.n)
+            self.bar.update()
 
     def close(self) -> None:
         if self.bar is not None:
