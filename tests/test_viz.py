@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import json
 import re
 import shutil
 import sys
@@ -255,8 +256,6 @@ def test_graphviz_reads_the_dot_text():
     source = graphviz.Source(text)
     if shutil.which("dot") is None:
         pytest.skip("the Graphviz dot program is not installed")
-    import json
-
     layout = json.loads(source.pipe(format="json"))
     nodes, edges = parse_dot(text)
     assert sorted(o["name"] for o in layout["objects"]) == sorted(nodes)
