@@ -185,7 +185,7 @@ def explain(y: Tensor, gradient=None, names: dict | None = None) -> BackwardTrac
         while ready:
             node = heappop(ready)[1]
             received = pending.pop(node)
-            g = sum((r for _, r in received[1:]), start=received[0][1])
+            g = np.asarray(sum((r for _, r in received[1:]), start=received[0][1]))
             number = len(steps) + 1
             numbers[node] = number
             downstream = pullback(node, g, NUMPY)
@@ -209,7 +209,7 @@ def explain(y: Tensor, gradient=None, names: dict | None = None) -> BackwardTrac
     for leaf in leaf_order:
         parts = leaf_sums.get(leaf, [])
         if parts:
-            totals[leaf_names[leaf]] = sum((p for _, p in parts[1:]), start=parts[0][1])
+            totals[leaf_names[leaf]] = np.asarray(sum((p for _, p in parts[1:]), start=parts[0][1]))
             sums[leaf_names[leaf]] = parts
     return BackwardTrace(root, seed, steps, totals, sums)
 
