@@ -8,7 +8,8 @@ sorted and unique) and their summed gradients (``values``), so a step on a
 
 It has the dense gradient's ``shape`` and ``dtype``, so the reverse pass handles
 it like any gradient; adding two keeps it row-sparse, adding a dense array gives
-a dense array, and NumPy sees the dense matrix (``np.asarray(g)``).
+a dense array, and NumPy sees the dense matrix (``np.asarray(g)``). It needs NumPy
+alone, so the derivative table (``ops/shape.py``, ``scatter_rows``) can return it.
 
 >>> import numpy as np
 >>> g = RowSparse(np.array([3, 0, 3]), np.ones((3, 2)), shape=(5, 2))

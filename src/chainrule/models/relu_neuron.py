@@ -76,7 +76,10 @@ class ReLUNeuron(Task):
                 "mean squared error": float(np.mean((predictions - truth) ** 2)),
                 "active on (share of held-out patients)": float(np.mean(predictions > 0))}
 
+    def baseline(self, data: Data) -> tuple[str, float]:
+        return "least-squares line", r_squared(data.test.targets, data.extra["least squares"])
+
     def report(self, predictions: np.ndarray, data: Data) -> list[str]:
-        line = data.extra["least squares"]
+        name, value = self.baseline(data)
         return ["", f"held-out R²: {r_squared(data.test.targets, predictions):.4f} (ReLU neuron) vs "
-                f"{r_squared(data.test.targets, line):.4f} (least-squares line, closed form)"]
+                f"{value:.4f} ({name}, closed form)"]

@@ -31,8 +31,10 @@ def _figure(width: float, height: float):
     return fig
 
 
-def plot_history(history, title: str, metric: str, path: Path) -> Path:
-    """Training loss and the held-out metric per epoch, side by side, saved as a PNG."""
+def plot_history(history, title: str, metric: str, path: Path,
+                 baseline: tuple[str, float] | None = None) -> Path:
+    """Training loss and the held-out metric per epoch, side by side, saved as a PNG; a
+    ``(name, value)`` baseline is drawn as a dashed line beside the metric."""
     fig = _figure(10, 4)
     epochs = [e.number for e in history]
     curves = (([e.loss for e in history], "training loss"),
@@ -43,6 +45,9 @@ def plot_history(history, title: str, metric: str, path: Path) -> Path:
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
+    if baseline is not None:
+        ax.axhline(baseline[1], linestyle="--", color="gray", label=f"{baseline[0]}: {baseline[1]:.4f}")
+        ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -87,6 +87,10 @@ class Task:
         """Extra lines for the final table (per-class scores, baselines)."""
         return []
 
+    def baseline(self, data: Data) -> tuple[str, float] | None:
+        """A simpler method's held-out metric, and its name, to draw beside the model's."""
+        return None
+
 
 @dataclass
 class Epoch:
@@ -236,7 +240,7 @@ def save(task: Task, model: Module, data: Data, history: list[Epoch], prediction
         show("plots skipped: matplotlib is not installed (pip install 'chainrule[train]')")
     else:
         files.append(report.plot_history(history, f"{task.name}: {task.help}", task.metric,
-                                         out / f"{task.name}.png"))
+                                         out / f"{task.name}.png", task.baseline(data)))
         if task.image_shape is not None:
             files.append(report.plot_misclassified(
                 data.test.inputs[0], task.image_shape, data.test.targets, predictions, task.class_names,

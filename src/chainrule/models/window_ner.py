@@ -162,6 +162,10 @@ class WindowNER(Task):
                 "entity macro F1": float(scores[1:, 2].mean()),
                 "token accuracy": float(np.mean(predictions == data.test.targets))}
 
+    def baseline(self, data: Data) -> tuple[str, float]:
+        scores = f1_scores(data.test.targets, data.extra["baseline"], len(CLASSES))
+        return "location in training", float(scores[CLASSES.index("geo-loc"), 2])
+
     def report(self, predictions: np.ndarray, data: Data) -> list[str]:
         truth = data.test.targets
         scores = f1_scores(truth, predictions, len(CLASSES))
@@ -173,4 +177,4 @@ class WindowNER(Task):
                 "its training occurrences were):",
                 report.table(["class", "precision", "recall", "F1", "tokens"], rows),
                 "", f"geo-loc F1: {scores[geo, 2]:.4f} (model) vs {baseline[2]:.4f} "
-                "(location in training)"]
+                f"({self.baseline(data)[0]})"]
