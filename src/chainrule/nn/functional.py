@@ -121,7 +121,8 @@ def _class_coefficients(x, target, weight, ignore_index):
     probabilities, c = weight ⊙ target.
     """
     xd = data_of(x)
-    axis, classes = _class_axis(xd), np.shape(xd)[_class_axis(xd)]
+    axis = _class_axis(xd)
+    classes = xd.shape[axis]
     w = np.ones(classes, dtype=xd.dtype) if weight is None else np.asarray(data_of(weight), dtype=xd.dtype)
     if w.shape != (classes,):
         raise ValueError(f"cross_entropy: weight has shape {w.shape}, expected ({classes},) for "
@@ -161,7 +162,8 @@ def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
     0.6931
     """
     coefficients, count = _class_coefficients(input, target, weight, ignore_index)
-    losses = -_sum(coefficients * log_softmax(input, _class_axis(input)), axis=_class_axis(input))
+    axis = _class_axis(input)
+    losses = -_sum(coefficients * log_softmax(input, axis), axis=axis)
     if reduction == "mean":
         return losses.sum() / count
     return _reduce(losses, reduction, "cross_entropy")
