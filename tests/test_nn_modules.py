@@ -92,8 +92,10 @@ def test_load_state_dict_checks_names_and_shapes():
     state = m.state_dict()
     del state["out.bias"]
     state["extra"] = np.zeros(1)
-    with pytest.raises(KeyError, match=r"missing \['out.bias'\], unexpected \['extra'\]"):
+    with pytest.raises(KeyError, match=r"missing \['out.bias'\], unexpected \['extra'\]") as error:
         m.load_state_dict(state)
+    assert isinstance(error.value, ValueError)
+    assert str(error.value) == "load_state_dict: missing ['out.bias'], unexpected ['extra']"
     state = m.state_dict()
     state["out.weight"] = np.zeros((3, 3))
     with pytest.raises(ValueError, match=r"out.weight has shape \(3, 3\).*\(2, 4\)"):

@@ -46,6 +46,14 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+class StateDictError(KeyError, ValueError):
+    """``load_state_dict`` got a state whose names differ from the model's: a missing key
+    (KeyError) and a bad argument (ValueError) at once, so either ``except`` catches it."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])  # the message as written, not quoted as KeyError would
+
+
 class Module:
     """Base class of layers and models: subclass it and define ``forward``.
 
@@ -121,13 +129,14 @@ class Module:
     def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
         """Copy values into the parameters of the same names.
 
-        The names must match exactly (``KeyError`` naming the missing and the
-        unexpected ones) and every shape must match (``ValueError``).
+        The names must match exactly (:class:`StateDictError`, a KeyError and a
+        ValueError, naming the missing and the unexpected ones) and every shape must
+        match (``ValueError`` naming both shapes).
         """
         params = OrderedDict(self.named_parameters())
         missing, unexpected = sorted(set(params) - set(state)), sorted(set(state) - set(params))
         if missing or unexpected:
-            raise KeyError(f"load_state_dict: missing {missing}, unexpected {unexpected}")
+            raise StateDictError(f"load_state_dict: missing {missing}, unexpected {unexpected}")
         arrays = {name: np.asarray(state[name]) for name in params}
         for name, p in params.items():
             if arrays[name].shape != p.shape:
