@@ -8,9 +8,9 @@
 True
 """
 
-from . import functional, init
+from . import functional, init, utils
 from .layers import Dropout, Embedding, Linear, ReLU, Sequential, Sigmoid, Tanh
 from .module import Module, Parameter
 
 __all__ = ["Dropout", "Embedding", "Linear", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid",
-           "Tanh", "functional", "init"]
+           "Tanh", "functional", "init", "utils"]

@@ -112,25 +112,34 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-class ReLU(Module):
+class _Activation(Module):
+    """An elementwise activation that keeps its last output (a reference, no copy) for
+    ``nn.utils.gradient_report`` to count dead or saturated units."""
+
+    function = staticmethod(relu)
+
+    def forward(self, x) -> Tensor:
+        out = self.function(x)
+        self.last_output = out.data
+        return out
+
+
+class ReLU(_Activation):
     """relu(x) = max(x, 0) elementwise."""
 
-    def forward(self, x) -> Tensor:
-        return relu(x)
+    function = staticmethod(relu)
 
 
-class Sigmoid(Module):
+class Sigmoid(_Activation):
     """σ(x) = 1 / (1 + e⁻ˣ) elementwise."""
 
-    def forward(self, x) -> Tensor:
-        return sigmoid(x)
+    function = staticmethod(sigmoid)
 
 
-class Tanh(Module):
+class Tanh(_Activation):
     """tanh(x) elementwise."""
 
-    def forward(self, x) -> Tensor:
-        return tanh(x)
+    function = staticmethod(tanh)
 
 
 class Sequential(Module):

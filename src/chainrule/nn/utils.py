@@ -1,0 +1,138 @@
+"""Gradients made visible: a per-parameter report with dead and saturated units, and
+gradient-norm clipping.
+
+Vanishing gradients show up as parameter gradients orders of magnitude smaller than
+the parameters, or as ReLU units that output 0 for every example (their gradient is
+0, so they never recover) and sigmoid/tanh units stuck near their asymptotes (slope
+≈ 0). Exploding gradients show up as norms that grow layer by layer; clipping the
+total norm bounds the step.
+
+>>> import numpy as np, chainrule as cr
+>>> model = cr.nn.Sequential(cr.nn.Linear(3, 4, seed=0), cr.nn.ReLU(), cr.nn.Linear(4, 1, seed=1))
+>>> cr.nn.functional.mse_loss(model(cr.ones(5, 3)), cr.zeros(5, 1)).backward()
+>>> report = cr.nn.utils.gradient_report(model)
+>>> [row.name for row in report.parameters]
+['0.weight', '0.bias', '2.weight', '2.bias']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..dtypes import get_default_dtype
+from ..sparse import RowSparse
+from ..tensor import Tensor
+from .layers import ReLU, Sigmoid, Tanh
+from .module import Module
+
+SATURATED = 0.99  # |tanh| or |2σ − 1| above this: the slope is below 1 − 0.99² ≈ 2% of its peak
+
+
+@dataclass
+class ParameterGradient:
+    name: str
+    shape: tuple
+    grad_norm: float | None
+    value_norm: float
+
+    @property
+    def ratio(self) -> float | None:
+        """|∇p| / |p|: the relative size of one plain gradient step."""
+        if self.grad_norm is None:
+            return None
+        return self.grad_norm / self.value_norm if self.value_norm else float("inf")
+
+
+@dataclass
+class ActivationHealth:
+    name: str
+    kind: str
+    units: int
+    dead: float | None = None  # ReLU: share of units that output 0 for every example
+    saturated: float | None = None  # sigmoid/tanh: share of outputs near an asymptote
+
+
+@dataclass
+class GradientReport:
+    parameters: list[ParameterGradient]
+    activations: list[ActivationHealth]
+
+    def __str__(self) -> str:
+        lines = [f"{'parameter':<24}{'shape':<16}{'|grad|':>12}{'|value|':>12}{'|grad|/|value|':>16}"]
+        for p in self.parameters:
+            grad = "no grad" if p.grad_norm is None else f"{p.grad_norm:.4g}"
+            ratio = "" if p.ratio is None else f"{p.ratio:.3g}"
+            lines.append(f"{p.name:<24}{str(p.shape):<16}{grad:>12}{p.value_norm:>12.4g}{ratio:>16}")
+        for a in self.activations:
+            if a.dead is not None:
+                lines.append(f"{a.name} ({a.kind}): {a.dead:.1%} of {a.units} units dead "
+                             "(0 for every example in the last batch)")
+            elif a.saturated is not None:
+                lines.append(f"{a.name} ({a.kind}): {a.saturated:.1%} of outputs saturated "
+                             f"(slope below {1 - SATURATED**2:.0%} of its peak)")
+        return "\n".join(lines)
+
+
+def _grad_array(grad) -> np.ndarray:
+    return grad.values if isinstance(grad, RowSparse) else np.asarray(grad.data)
+
+
+def gradient_report(module: Module) -> GradientReport:
+    """Gradient norms of every parameter of ``module``, and the health of its ReLU,
+    sigmoid and tanh layers on the last batch they saw (after a forward pass)."""
+    params = [ParameterGradient(name, tuple(p.shape),
+                                None if p.grad is None else float(np.linalg.norm(_grad_array(p.grad))),
+                                float(np.linalg.norm(p.data)))
+              for name, p in module.named_parameters()]
+    health = []
+    for name, layer in module.named_modules():
+        out = getattr(layer, "last_output", None)
+        if out is None or not isinstance(layer, (ReLU, Sigmoid, Tanh)):
+            continue
+        units = out.reshape(-1, out.shape[-1]) if out.ndim else out.reshape(1, 1)
+        row = ActivationHealth(name or type(layer).__name__, type(layer).__name__, units.shape[1])
+        if isinstance(layer, ReLU):
+            row.dead = float(np.mean(np.all(units <= 0, axis=0)))
+        else:
+            centred = units if isinstance(layer, Tanh) else 2 * units - 1
+            row.saturated = float(np.mean(np.abs(centred) > SATURATED))
+        health.append(row)
+    return GradientReport(params, health)
+
+
+def clip_grad_norm_(parameters: Iterable[Tensor], max_norm: float, norm_type: float = 2.0) -> Tensor:
+    """Scale all gradients in place so their joint norm is at most ``max_norm``.
+
+    The joint norm is (Σ ‖g‖ₚᵖ)^(1/p) over every parameter's gradient (p = inf: the
+    largest |g|); when it exceeds ``max_norm`` every gradient is multiplied by
+    max_norm / (norm + 1e-6), as in PyTorch. Returns the norm before clipping.
+
+    >>> import chainrule as cr
+    >>> w = cr.tensor([3.0, 4.0], requires_grad=True)
+    >>> (w * w).sum().backward()               # grad (6, 8), norm 10
+    >>> float(cr.nn.utils.clip_grad_norm_([w], 5.0)), w.grad.tolist()
+    (10.0, [3.0, 4.0])
+    """
+    grads = [p.grad for p in (parameters if not isinstance(parameters, Tensor) else [parameters])
+             if p.grad is not None]
+    if max_norm < 0:
+        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
+    arrays = [_grad_array(g) for g in grads]
+    if not arrays:
+        return Tensor._make(np.asarray(0.0, dtype=get_default_dtype()), None)
+    if norm_type == float("inf"):
+        total = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
+    else:
+        powers = sum(float(np.sum(np.abs(a.astype(np.float64)) ** norm_type)) for a in arrays)
+        total = powers ** (1 / norm_type)
+    coefficient = max_norm / (total + 1e-6)
+    if coefficient < 1:
+        for g in grads:
+            if isinstance(g, RowSparse):
+                g.values = g.values * coefficient
+            else:
+                g.data = g.data * coefficient
+    return Tensor._make(np.asarray(total, dtype=arrays[0].dtype), None)
