@@ -1,117 +1,68 @@
-"""Full Jacobians and Hessians: chainrule against the analytic formula (and peers).
-
-Two workloads, float64, each timed side by side in one process:
+"""Full Jacobians and Hessians (the suite's W3 and W4) in one process, chainrule's modes side by side.
 
 * the Jacobian of tanh(Wx + b) with x in R^256 — analytically (1 − tanh²)[:, None]·W;
 * the Hessian of logsumexp(Ax) with A of shape 128×100 — analytically
   Aᵀ(diag p − ppᵀ)A with p = softmax(Ax).
 
-chainrule computes them with ``jacobian`` (rev: one batched backward pass; fwd: one
-batched forward pass; auto) and ``hessian`` (forward over reverse); torch.func and
-jax are run too when installed. Every result is first checked against the formula,
-then the median time over ``--repeats`` runs is reported with its ratio to the
-formula's time.
+The inputs, the closed forms (hand NumPy) and every library's implementation live in
+the suite (``problems.py``, ``libraries/``). This script adds chainrule's three
+Jacobian modes (rev: one batched backward pass; fwd: one batched forward pass; auto)
+next to torch.func and jax.jit when installed. Every result is first checked against
+the closed form, then the median time over ``--repeats`` runs is reported with its
+ratio to the closed form's time.
 
     python benchmarks/jacobians.py [--repeats 20]
+
+For the full comparison with every peer in fixed-thread subprocesses, run
+``python benchmarks/run.py --workloads W3,W4``.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
-from numpy.testing import assert_allclose
+ROOT = Path(__file__).resolve().parent.parent
+if __name__ == "__main__":
+    sys.path[0] = str(ROOT)  # as a script: import the suite as the package benchmarks
+elif str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-import chainrule as cr
+import numpy as np  # noqa: E402
+from numpy.testing import assert_allclose  # noqa: E402
 
-TARGETS = {"jacobian": 8.0, "hessian": 3.0}
+from benchmarks import problems  # noqa: E402
+from benchmarks.libraries import chainrule_lib, hand_numpy  # noqa: E402
+from benchmarks.suite import WORKLOADS  # noqa: E402
 
-
-def problem(seed: int = 0, n: int = 256, rows: int = 128, cols: int = 100) -> dict:
-    rng = np.random.default_rng(seed)
-    return {
-        "W": rng.standard_normal((n, n)) / np.sqrt(n), "b": rng.standard_normal(n),
-        "x": rng.standard_normal(n), "A": rng.standard_normal((rows, cols)) / np.sqrt(cols),
-        "v": rng.standard_normal(cols),
-    }
-
-
-def analytic_jacobian(p: dict) -> np.ndarray:
-    y = np.tanh(p["W"] @ p["x"] + p["b"])
-    return (1 - y * y)[:, None] * p["W"]
+TARGETS = {"jacobian": WORKLOADS["W3"].targets["time"], "hessian": WORKLOADS["W4"].targets["time"]}
 
 
-def analytic_hessian(p: dict) -> np.ndarray:
-    z = p["A"] @ p["v"]
-    q = np.exp(z - z.max())
-    q /= q.sum()
-    return p["A"].T @ (np.diag(q) - np.outer(q, q)) @ p["A"]
-
-
-def chainrule_implementations(p: dict) -> dict:
-    W, b, A = cr.tensor(p["W"]), cr.tensor(p["b"]), cr.tensor(p["A"])
-
-    def layer(x):
-        return cr.tanh(W @ x + b)
-
-    def lse(v):
-        return cr.logsumexp(A @ v)
-
-    out = {}
+def builders() -> dict:
+    """(workload, name) → (builder, options, to_numpy) for everything this machine has."""
+    found = {("jacobian", "analytic NumPy"): (hand_numpy.jacobian, {}, np.asarray),
+             ("hessian", "analytic NumPy"): (hand_numpy.hessian, {}, np.asarray)}
     for mode in ("rev", "fwd", "auto"):
-        jac = cr.jacobian(layer, mode=mode)
-        out[("jacobian", f"chainrule {mode}")] = lambda jac=jac: jac(p["x"]).numpy()
-    hess = cr.hessian(lse)
-    out[("hessian", "chainrule")] = lambda: hess(p["v"]).numpy()
-    return out
-
-
-def torch_implementations(p: dict) -> dict:
+        found[("jacobian", f"chainrule {mode}")] = (chainrule_lib.jacobian, {"mode": mode}, np.asarray)
+    found[("hessian", "chainrule")] = (chainrule_lib.hessian, {}, np.asarray)
     try:
-        import torch
-        from torch.func import hessian, jacfwd, jacrev
+        from benchmarks.libraries import torch_lib
     except ImportError:
-        return {}
-    W, b, A = (torch.tensor(p[k]) for k in ("W", "b", "A"))
-    x, v = torch.tensor(p["x"]), torch.tensor(p["v"])
-
-    def layer(x):
-        return torch.tanh(W @ x + b)
-
-    def lse(v):
-        return torch.logsumexp(A @ v, dim=0)
-
-    return {
-        ("jacobian", "torch.func jacrev"): lambda: jacrev(layer)(x).numpy(),
-        ("jacobian", "torch.func jacfwd"): lambda: jacfwd(layer)(x).numpy(),
-        ("hessian", "torch.func"): lambda: hessian(lse)(v).numpy(),
-    }
-
-
-def jax_implementations(p: dict) -> dict:
+        pass
+    else:
+        found[("jacobian", "torch.func jacrev")] = (torch_lib.jacobian, {"func": True}, torch_lib.to_numpy)
+        found[("hessian", "torch.func")] = (torch_lib.hessian, {"func": True}, torch_lib.to_numpy)
     try:
-        import jax
-        import jax.numpy as jnp
+        from benchmarks.libraries import jax_lib
     except ImportError:
-        return {}
-    jax.config.update("jax_enable_x64", True)
-    W, b, A = (jnp.asarray(p[k]) for k in ("W", "b", "A"))
-    x, v = jnp.asarray(p["x"]), jnp.asarray(p["v"])
-
-    def layer(x):
-        return jnp.tanh(W @ x + b)
-
-    def lse(v):
-        return jax.scipy.special.logsumexp(A @ v)
-
-    jac = jax.jit(jax.jacrev(layer))
-    hess = jax.jit(jax.hessian(lse))
-    return {
-        ("jacobian", "jax.jit jacrev"): lambda: np.asarray(jac(x).block_until_ready()),
-        ("hessian", "jax.jit hessian"): lambda: np.asarray(hess(v).block_until_ready()),
-    }
+        pass
+    else:
+        found[("jacobian", "jax.jit jacrev")] = (jax_lib.jacobian, {"jit": True}, jax_lib.to_numpy)
+        found[("hessian", "jax.jit hessian")] = (jax_lib.hessian, {"jit": True}, jax_lib.to_numpy)
+    return found
 
 
 def median_time(fn, repeats: int, warmup: int = 3) -> float:
@@ -130,20 +81,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=20, help="timed runs of each (default 20)")
     parser.add_argument("--n", type=int, default=256, help="size of x in the Jacobian workload")
     args = parser.parse_args(argv)
-    p = problem(n=args.n)
-    expected = {"jacobian": analytic_jacobian(p), "hessian": analytic_hessian(p)}
-    impls = {**chainrule_implementations(p), **torch_implementations(p), **jax_implementations(p)}
-    for (work, name), fn in impls.items():
-        assert_allclose(fn(), expected[work], rtol=1e-8, atol=1e-10,
-                        err_msg=f"{name} gives a wrong {work}")
-    results = {}
-    for work in ("jacobian", "hessian"):
-        base = median_time(lambda work=work: (analytic_jacobian if work == "jacobian"
-                                              else analytic_hessian)(p), args.repeats)
-        results[(work, "analytic NumPy")] = base
-        for (w, name), fn in impls.items():
-            if w == work:
-                results[(work, name)] = median_time(fn, args.repeats)
+    inputs = {"jacobian": problems.problem("W3", {"n": args.n}),
+              "hessian": problems.problem("W4", WORKLOADS["W4"].full[0])}
+    fns = {}
+    for (work, name), (build, options, to_numpy) in builders().items():
+        fn = build(inputs[work], **options)
+        fns[(work, name)] = fn
+        got = to_numpy(fn()[work])
+        want = (hand_numpy.jacobian if work == "jacobian" else hand_numpy.hessian)(inputs[work])()[work]
+        assert_allclose(got, want, rtol=1e-8, atol=1e-10, err_msg=f"{name} gives a wrong {work}")
+    results = {key: median_time(fn, args.repeats) for key, fn in fns.items()}
     print(f"Jacobian of tanh(Wx + b), x in R^{args.n}; Hessian of logsumexp(Ax), A 128x100; float64; "
           f"median of {args.repeats} runs")
     print(f"{'workload':<10}{'implementation':<22}{'ms':>10}{'x analytic':>12}")

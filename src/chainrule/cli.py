@@ -6,6 +6,7 @@ returns the exit status. A command's module is imported only when it runs.
 
     python -m chainrule demo      # the worked examples of backpropagation
     python -m chainrule train mlp-digits --epochs 5     # a model of the notes on real data
+    python -m chainrule bench --quick                   # the benchmark suite (benchmarks/)
 """
 
 from __future__ import annotations
@@ -78,11 +79,49 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_runner():
+    """``benchmarks/run.py`` of the source tree this package runs from, or None.
+
+    The suite lives beside ``src/`` in a clone (it is not installed with the package),
+    and it imports only the standard library until it starts its workers, so the
+    ``bench`` command is there whether or not the peers are installed.
+    """
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "benchmarks" / "run.py").is_file():
+        return None
+    if str(root) not in sys.path:
+        sys.path.append(str(root))
+    try:
+        import benchmarks.run
+    except ImportError:  # another package named benchmarks came first on sys.path
+        return None
+    return benchmarks.run if Path(benchmarks.run.__file__).resolve().parent == root / "benchmarks" else None
+
+
+def _bench_arguments(parser: argparse.ArgumentParser) -> None:
+    runner = _bench_runner()
+    if runner is not None:
+        runner.add_arguments(parser)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    runner = _bench_runner()
+    if runner is None:
+        print("chainrule bench: error: the benchmark suite is the benchmarks/ folder of a chainrule "
+              "clone; install chainrule from a clone (pip install -e '.[bench]') to run it",
+              file=sys.stderr)
+        return 1
+    return runner.run(args)
+
+
 COMMANDS: tuple[Command, ...] = (
     Command("demo", "the worked examples of backpropagation: each value and gradient that "
             "chainrule computes next to the closed form from the notes", _run_demo),
     Command("train", "train one of the notes' models on real data, with a progress bar, a metrics "
             "table, a plot and the saved parameters", _run_train, _train_arguments),
+    Command("bench", "speed and memory against hand-written NumPy and the autodiff libraries "
+            "installed (torch, jax, autograd, mygrad), as ratios in a markdown table",
+            _run_bench, _bench_arguments),
 )
 
 
