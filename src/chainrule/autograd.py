@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import graph
+from . import graph, mode
 from .functions import RECORDING
 from .mode import set_grad_enabled
 from .ops.xp import NUMPY
@@ -74,7 +74,7 @@ def pull_back(output: Tensor, inputs: Sequence[Tensor], seed, *, batch_ndim: int
     targets = {x._node if x._node is not None else x for x in inputs}
     only, foreign = graph.reaching([output._node], targets)
     if create_graph is None:
-        create_graph = foreign or bool(forward_levels_active()) or (
+        create_graph = foreign or bool(mode._forward_levels) or (
             isinstance(seed, Tensor) and (seed.requires_grad or seed._tangents is not None))
     seed = _as_tensor(seed) if create_graph else seed.data if isinstance(seed, Tensor) else seed
     leaf_grads, captured = _run((output,), (seed,), retain_graph, create_graph,
@@ -91,12 +91,6 @@ def pull_back(output: Tensor, inputs: Sequence[Tensor], seed, *, batch_ndim: int
 
 def _as_tensor(value) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value), None)
-
-
-def forward_levels_active() -> int:
-    from . import mode
-
-    return mode._forward_levels
 
 
 def backward(tensors: Sequence[Tensor], grad_tensors: Sequence = (None,),

@@ -41,6 +41,3 @@ def is_differentiable(dtype) -> bool:
     """True when values of ``dtype`` can carry a gradient (floating dtypes)."""
     return np.dtype(dtype).kind == "f"
 
-
-def describe(dtype) -> str:
-    return np.dtype(dtype).name

@@ -79,4 +79,4 @@ def _where_call(fn, x, y):
 
 
 general("where", np.where, _where_vjp, _where_jvp, saves_out=False, prepare=_where_prepare,
-        nondiff=(0,), samples=_where_samples())
+        samples=_where_samples())

@@ -69,13 +69,13 @@ class OpDef:
 
     __slots__ = (
         "name", "category", "forward", "vjp", "jvp", "prepare", "saves_inputs",
-        "saves_out", "reference", "domain", "kinks", "samples", "nondiff",
+        "saves_out", "reference", "domain", "kinks", "samples",
         "backward_name", "fn",
     )
 
     def __init__(self, name, category, *, forward=None, vjp=None, jvp=None, prepare=None,
                  saves_inputs=True, saves_out=True, reference=None, domain=(-2.0, 2.0),
-                 kinks=(), samples=None, nondiff=(), fn=None):
+                 kinks=(), samples=None, fn=None):
         self.name = name
         self.category = category
         self.forward = forward
@@ -88,7 +88,6 @@ class OpDef:
         self.domain = domain
         self.kinks = tuple(kinks)
         self.samples = samples
-        self.nondiff = tuple(nondiff)
         self.fn = fn
         self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
 
@@ -350,7 +349,7 @@ def multilinear(name, forward, vjps, *, prepare=None, pad=None, reference=None,
 
 
 def general(name, forward, vjp, jvp, *, saves_inputs=True, saves_out=True, prepare=None,
-            reference=None, domain=(-2.0, 2.0), kinks=(), samples=None, nondiff=()) -> OpDef:
+            reference=None, domain=(-2.0, 2.0), kinks=(), samples=None) -> OpDef:
     """An op whose VJP ``vjp(g, xs, out, xp, needs, **params)`` and JVP are written by hand."""
 
     def node_vjp(g, node, xp):
@@ -360,7 +359,7 @@ def general(name, forward, vjp, jvp, *, saves_inputs=True, saves_out=True, prepa
     return register(OpDef(
         name, "general", forward=forward, vjp=node_vjp, jvp=jvp, prepare=prepare,
         saves_inputs=saves_inputs, saves_out=saves_out, reference=reference or forward,
-        domain=domain, kinks=kinks, samples=samples, nondiff=nondiff,
+        domain=domain, kinks=kinks, samples=samples,
     ))
 
 
