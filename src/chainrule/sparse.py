@@ -42,10 +42,14 @@ class RowSparse:
                              f"{self.shape[1:]} per index ({indices.size} indices)")
         order = np.argsort(indices, kind="stable")
         indices, values = indices[order], values[order]
-        starts = np.flatnonzero(np.diff(indices, prepend=-1)) if indices.size else indices
-        if starts.size != indices.size:  # repeated rows: sum each run of equal indices
-            values = np.add.reduceat(values, starts, axis=0)
-            indices = indices[starts]
+        first = np.ones(indices.size, dtype=bool)  # where a run of equal indices starts
+        np.not_equal(indices[1:], indices[:-1], out=first[1:])
+        if not first.all():
+            # Repeated rows: keep each run's first row and add the (few) repeats into it.
+            run = np.cumsum(first) - 1
+            summed = values[first]
+            np.add.at(summed, run[~first], values[~first])
+            indices, values = indices[first], summed
         self.indices = indices
         self.values = values
 
