@@ -30,8 +30,12 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
 
-bench: $(VENV)/.installed
-	$(BIN)/python benchmarks/overhead.py
+$(VENV)/.installed-bench: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m chainrule bench
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
