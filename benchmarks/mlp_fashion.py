@@ -1,7 +1,7 @@
 """Seconds per epoch of mlp-fashion: chainrule against the same model written by hand.
 
-The model of ``python -m chainrule train mlp-fashion`` — a 784-256-128-10 perceptron with
-ReLUs, softmax cross-entropy and Adam, batches of 128 — trained for one epoch on
+The model of ``python -m chainrule train mlp-fashion`` — the notes' one-hidden-layer network,
+784-256-10 with a ReLU, softmax cross-entropy and Adam, batches of 128 — trained for one epoch on
 Fashion-MNIST, three ways, in one process, from the same initial weights and the same
 batch order:
 
@@ -39,7 +39,7 @@ SIZES = (784, *TASKS["mlp-fashion"].hidden, 10)
 
 
 def initial_weights(seed: int) -> list[np.ndarray]:
-    """W₁, b₁, W₂, b₂, W₃, b₃ of the train command's model (W of shape (out, in))."""
+    """W₁, b₁, W₂, b₂, … of the train command's model (W of shape (out, in))."""
     return [p.numpy().copy() for p in perceptron(SIZES, np.random.default_rng(seed)).parameters()]
 
 

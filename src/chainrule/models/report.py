@@ -21,6 +21,21 @@ def table(headers: Sequence[str], rows: Sequence[Sequence], digits: int = 4) -> 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
 
 
+def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:
+    """(classes, classes) counts: entry [i, j] is how many examples of class i were predicted j."""
+    return np.bincount(truth * classes + predicted, minlength=classes * classes).reshape(classes, classes)
+
+
+def confusion_table(truth: np.ndarray, predicted: np.ndarray, class_names: Sequence[str]) -> str:
+    """The confusion matrix as text: one row per true class (numbered and named), one column
+    per predicted class (numbered), and each class's recall at the end of its row."""
+    counts = confusion_matrix(truth, predicted, len(class_names))
+    recall = np.diag(counts) / np.maximum(counts.sum(axis=1), 1)
+    rows = [(name if name == str(i) else f"{i} {name}", *map(int, row), float(r))
+            for i, (name, row, r) in enumerate(zip(class_names, counts, recall))]
+    return table(["true \\ predicted", *map(str, range(len(class_names))), "recall"], rows, digits=3)
+
+
 def _figure(width: float, height: float):
     """A matplotlib Figure on the Agg canvas (no GUI, no global pyplot state)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -33,14 +48,15 @@ def _figure(width: float, height: float):
 
 def plot_history(history, title: str, metric: str, path: Path,
                  baseline: tuple[str, float] | None = None) -> Path:
-    """Training loss and the held-out metric per epoch, side by side, saved as a PNG; a
-    ``(name, value)`` baseline is drawn as a dashed line beside the metric."""
-    fig = _figure(10, 4)
+    """Three panels per epoch, saved as a PNG: the training loss, the held-out metric (a
+    ``(name, value)`` baseline drawn as a dashed line beside it) and, on a log scale, each
+    parameter's gradient norm (the mean over the epoch's batches), one line per layer."""
+    fig = _figure(15, 4.2)
     epochs = [e.number for e in history]
     curves = (([e.loss for e in history], "training loss"),
               ([e.metric for e in history], f"held-out {metric}"))
     for k, (values, label) in enumerate(curves):
-        ax = fig.add_subplot(1, 2, k + 1)
+        ax = fig.add_subplot(1, 3, k + 1)
         ax.plot(epochs, values, marker="o")
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
@@ -48,6 +64,18 @@ def plot_history(history, title: str, metric: str, path: Path,
     if baseline is not None:
         ax.axhline(baseline[1], linestyle="--", color="gray", label=f"{baseline[0]}: {baseline[1]:.4f}")
         ax.legend()
+    ax = fig.add_subplot(1, 3, 3)
+    names = list(history[0].gradient_norms) if history else []
+    for name in names:
+        values = [e.gradient_norms[name] for e in history]
+        if any(v > 0 for v in values):
+            ax.plot(epochs, values, marker=".", label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("mean gradient norm ‖∂loss/∂p‖ per batch")
+    ax.grid(alpha=0.3, which="both")
+    if names:
+        ax.legend(fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

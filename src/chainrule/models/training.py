@@ -9,12 +9,16 @@ scored — and :func:`run` does the rest, the same way for every task::
             loss = task.loss(model(x), y);  zero_grad;  loss.backward();  optimizer.step()
         score the model on the held-out set
 
+Each epoch also records the mean over its batches of every parameter's gradient norm
+‖∂loss/∂p‖, plotted per layer: gradients that vanish or explode show up there.
+
 Everything random (initial weights, the order of the batches, dropout masks) is drawn
 from one generator seeded by ``seed``, so the same seed gives the same numbers.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +30,7 @@ from ..mode import no_grad
 from ..nn import Module
 from ..nn import functional as F
 from ..optim import Adam, Optimizer
+from ..sparse import RowSparse
 from ..tensor import Tensor
 
 
@@ -65,6 +70,18 @@ class Task:
     class_names: tuple[str, ...] = ()
     image_shape: tuple[int, int] | None = None  # images get a plot of misclassified examples
 
+    @property
+    def stem(self) -> str:
+        """The name of the files a run writes (``<stem>.npz``, ``<stem>.png``)."""
+        return self.name
+
+    def configure(self, **options) -> Task:
+        """A copy of the task with its own settings (see each task's ``configure``); the
+        base task has none."""
+        if options:
+            raise TrainingError(f"{self.name} takes no {', '.join('--' + o for o in options)}")
+        return copy.copy(self)
+
     def load(self) -> Data:
         raise NotImplementedError
 
@@ -98,6 +115,7 @@ class Epoch:
     loss: float
     metric: float
     seconds: float
+    gradient_norms: dict[str, float] = field(default_factory=dict)  # parameter -> mean ‖grad‖ over batches
 
 
 @dataclass
@@ -122,12 +140,14 @@ def fit(task: Task, model: Module, data: Data, *, epochs: int, lr: float, batch_
         rng: np.random.Generator, show: Callable[[str], None] = print) -> list[Epoch]:
     """Train ``model`` for ``epochs`` epochs; returns the history (loss, held-out metric)."""
     optimizer = task.optimizer(model.parameters(), lr)
+    parameters = list(model.named_parameters())
     n = len(data.train)
     history = []
     for epoch in range(1, epochs + 1):
         model.train()
         start = time.perf_counter()
         total = 0.0
+        norms = np.zeros(len(parameters))
         bar = ProgressBar(-(-n // batch_size), f"epoch {epoch}/{epochs}")
         order = rng.permutation(n)
         for first in range(0, n, batch_size):
@@ -135,16 +155,26 @@ def fit(task: Task, model: Module, data: Data, *, epochs: int, lr: float, batch_
             loss = task.loss(model(*batch.inputs), batch.targets)
             optimizer.zero_grad()
             loss.backward()
+            norms += [gradient_norm(p.grad) for _, p in parameters]
             optimizer.step()
             total += loss.item() * len(batch)
             bar.step(total / (first + len(batch)))
         bar.close()
         seconds = time.perf_counter() - start
         metric = task.evaluate(task.predict(outputs_of(model, data.test)), data)[task.metric]
-        history.append(Epoch(epoch, total / n, metric, seconds))
+        batches = -(-n // batch_size)
+        history.append(Epoch(epoch, total / n, metric, seconds,
+                             {name: float(v) / batches for (name, _), v in zip(parameters, norms)}))
         show(f"epoch {epoch}/{epochs}: training loss {total / n:.4f}, held-out {task.metric} "
              f"{metric:.4f} ({seconds:.1f} s)")
     return history
+
+
+def gradient_norm(grad) -> float:
+    """‖grad‖ (Frobenius); 0 for no gradient. A row-sparse gradient's norm is its rows' norm."""
+    if grad is None:
+        return 0.0
+    return float(np.linalg.norm(grad.values if isinstance(grad, RowSparse) else grad.data))
 
 
 class ProgressBar:
@@ -194,9 +224,9 @@ def run(task: Task, *, epochs: int | None = None, lr: float | None = None, batch
         show: Callable[[str], None] = print) -> Result:
     """Train ``task`` (or, with ``load``, evaluate saved parameters) and report.
 
-    Unset settings take the task's defaults. A training run writes ``<name>.npz`` (the
-    state dict), ``<name>.png`` (loss and held-out metric per epoch) and, for images,
-    ``<name>-misclassified.png`` into ``out``.
+    Unset settings take the task's defaults. A training run writes ``<stem>.npz`` (the
+    state dict), ``<stem>.png`` (loss, held-out metric and gradient norms per epoch) and,
+    for images, ``<stem>-misclassified.png`` into ``out``.
     """
     from . import report
 
@@ -232,18 +262,18 @@ def save(task: Task, model: Module, data: Data, history: list[Epoch], prediction
     from . import report
 
     out.mkdir(parents=True, exist_ok=True)
-    files = [out / f"{task.name}.npz"]
+    files = [out / f"{task.stem}.npz"]
     np.savez(files[0], **model.state_dict())
     try:
         import matplotlib  # noqa: F401 - only to know whether plots can be drawn
     except ImportError:
-        show("plots skipped: matplotlib is not installed (pip install 'chainrule[train]')")
+        show("plots skipped: matplotlib is not installed (pip install 'chainrule[plot]')")
     else:
-        files.append(report.plot_history(history, f"{task.name}: {task.help}", task.metric,
-                                         out / f"{task.name}.png", task.baseline(data)))
+        files.append(report.plot_history(history, f"{task.stem}: {task.help}", task.metric,
+                                         out / f"{task.stem}.png", task.baseline(data)))
         if task.image_shape is not None:
             files.append(report.plot_misclassified(
                 data.test.inputs[0], task.image_shape, data.test.targets, predictions, task.class_names,
-                out / f"{task.name}-misclassified.png"))
+                out / f"{task.stem}-misclassified.png"))
     show("saved: " + ", ".join(str(f) for f in files))
     return files
