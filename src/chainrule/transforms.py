@@ -16,6 +16,7 @@ size).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -80,6 +81,25 @@ def _retire(args, nums) -> None:
             args[i]._requires_grad = False
 
 
+_depth = 0  # how many transforms are running (an inner one's results stay attached)
+
+
+def _transform(fn):
+    """Mark a transform's entry point: the outermost one releases its results."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        global _depth
+        _depth += 1
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            _depth -= 1
+        return result if _depth else _released(result)
+
+    return run
+
+
 def _released(value):
     """A result, cut from the graph unless something outside the transform can still
     differentiate it (a leaf that requires grad, or a live forward-mode tangent)."""
@@ -100,6 +120,7 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0) -> Callable:
     (8.0, 12.0)
     """
 
+    @_transform
     def value_and_gradient(*args):
         args, nums = _prepare(args, argnums, "grad")
         try:
@@ -112,8 +133,7 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0) -> Callable:
             grads = pull_back(out, [args[i] for i in nums], np.ones(out.shape, dtype=out.dtype))
         finally:
             _retire(args, nums)
-        grads = _released(tuple(grads))
-        return _released(out), (grads if isinstance(argnums, tuple) else grads[0])
+        return out, (tuple(grads) if isinstance(argnums, tuple) else grads[0])
 
     return value_and_gradient
 
@@ -132,6 +152,7 @@ def grad(f: Callable, argnums: int | tuple = 0) -> Callable:
     return gradient
 
 
+@_transform
 def vjp(f: Callable, *primals) -> tuple[Tensor, Callable]:
     """``(f(*primals), vjp_fn)`` with ``vjp_fn(u) = (uᵀ ∂f/∂primal for each primal)``.
 
@@ -150,11 +171,12 @@ def vjp(f: Callable, *primals) -> tuple[Tensor, Callable]:
         if tuple(np.shape(u)) != out.shape:
             raise ValueError(f"vjp: the cotangent has shape {tuple(np.shape(u))} but f's output has "
                              f"shape {out.shape}; they must be equal")
-        return _released(tuple(pull_back(out, [args[i] for i in nums], u)))
+        return tuple(pull_back(out, [args[i] for i in nums], u))
 
-    return _released(out), vjp_fn
+    return out, _transform(vjp_fn)
 
 
+@_transform
 def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Tensor, Tensor]:
     """``(f(*primals), J·tangents)`` computed in forward mode (no backward graph).
 
@@ -190,8 +212,8 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Tensor, Ten
     found = [Tensor._make(np.zeros(batch + o.shape, dtype=o.dtype), None) if t is None else t
              for o, t in zip(outs, found)]
     if isinstance(result, (tuple, list)):
-        return _released(tuple(outs)), _released(tuple(found))
-    return _released(outs[0]), _released(found[0])
+        return tuple(outs), tuple(found)
+    return outs[0], found[0]
 
 
 def _dual(p: Tensor, t: Tensor, level: int) -> Tensor:
@@ -250,13 +272,14 @@ def jacobian(f: Callable, argnums: int | tuple = 0, mode: str = "auto", chunk_si
     """
     _check_mode(mode, chunk_size)
 
+    @_transform
     def jacobian_fn(*args):
         tuple_args = isinstance(argnums, tuple)
         if mode == "fwd":
             args = [_as_tensor(a, "jacobian") for a in args]
             nums = _argnums(argnums, len(args), "jacobian")
-            return _released(_by_output([_forward_jacobian(f, args, i, chunk_size, progress)
-                                         for i in nums], tuple_args))
+            return _by_output([_forward_jacobian(f, args, i, chunk_size, progress) for i in nums],
+                              tuple_args)
         args, nums = _prepare(args, argnums, "jacobian")
         try:
             with enable_grad():
@@ -273,7 +296,7 @@ def jacobian(f: Callable, argnums: int | tuple = 0, mode: str = "auto", chunk_si
                 result = result if tuple_args else result[0]
         finally:
             _retire(args, nums)
-        return _released(result)
+        return result
 
     return jacobian_fn
 
