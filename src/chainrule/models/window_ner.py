@@ -151,19 +151,16 @@ class WindowNER(Task):
         for s in train:
             for t in s.tokens:
                 counts[normalise(t)] = counts.get(normalise(t), 0) + 1
-        # Words without a GloVe vector get a row of their own when seen twice in training.
-        vocabulary = [PAD, UNKNOWN] + sorted(w for w, n in counts.items() if n >= 2)
-        pretrained = np.zeros(len(vocabulary), dtype=bool)
-        table = np.zeros((len(vocabulary), self.dimensions), dtype=np.float32)
+        # Every word GloVe knows has a row, and so has every other word seen twice in training.
+        words, vectors = {w for w, n in counts.items() if n >= 2}, {}
         if self.pretrained:
-            glove_words, vectors = datasets.load_glove({normalise(t) for s in train + test for t in s.tokens})
-            known = set(vocabulary)
-            vocabulary += [w for w in glove_words if w not in known]
-            row = {w: i for i, w in enumerate(vocabulary)}
-            table = np.concatenate([table, np.zeros((len(vocabulary) - len(table), self.dimensions),
-                                                    np.float32)])
-            rows = [row[w] for w in glove_words]
-            table[rows], pretrained = vectors, np.isin(np.arange(len(vocabulary)), rows)
+            glove_words, matrix = datasets.load_glove({normalise(t) for s in train + test for t in s.tokens})
+            vectors = dict(zip(glove_words, matrix))
+        vocabulary = [PAD, UNKNOWN, *sorted(words | set(vectors))]
+        pretrained = np.array([w in vectors for w in vocabulary])
+        table = np.zeros((len(vocabulary), self.dimensions), dtype=np.float32)
+        if vectors:
+            table[pretrained] = np.stack([vectors[w] for w in vocabulary if w in vectors])
         index = {w: i for i, w in enumerate(vocabulary)}
 
         def split(sentences) -> Split:
