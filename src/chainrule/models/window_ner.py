@@ -102,7 +102,6 @@ class WindowClassifier(nn.Module):
 
 class WindowNER(Task):
     name = "window-ner"
-    help = "the notes' window classifier over fine-tuned GloVe vectors, finding WNUT-16 tweets' locations"
     epochs, lr, batch_size = 8, 1e-3, 64
     hidden = 100
     pos_weight = 3.0  # the weight of the entity's terms in the binary loss (see above)
@@ -127,6 +126,12 @@ class WindowNER(Task):
     @property
     def binary(self) -> bool:
         return self.entity != ALL
+
+    @property
+    def help(self) -> str:
+        found = f"the {self.entity} words" if self.binary else "the entities (10 types)"
+        vectors = "fine-tuned GloVe vectors" if self.pretrained else "word vectors trained from random"
+        return f"the notes' window classifier over {vectors}, finding {found} of WNUT-16 tweets"
 
     @property
     def stem(self) -> str:
