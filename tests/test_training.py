@@ -28,9 +28,9 @@ def quiet(*_):
 def digits_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("digits")
     lines = []
-    start = time.perf_counter()
+    start = time.process_time()
     result = run(TASKS["mlp-digits"], epochs=8, seed=1, out=out, show=lines.append)
-    return out, result, lines, time.perf_counter() - start
+    return out, result, lines, time.process_time() - start
 
 
 def test_mlp_digits_reaches_95_percent_in_a_few_seconds(digits_run):
@@ -39,7 +39,7 @@ def test_mlp_digits_reaches_95_percent_in_a_few_seconds(digits_run):
     assert losses[0] > losses[1] > losses[2] > losses[-1]
     assert result.metrics["accuracy"] >= 0.95
     assert result.history[-1].metric == result.metrics["accuracy"]
-    assert seconds < 30  # about 2 s on a 2-core machine
+    assert seconds < 30  # CPU seconds (a busy shared machine stretches the wall clock): about 3
 
 
 def test_mlp_digits_prints_a_confusion_matrix_of_the_held_out_digits(digits_run):
@@ -189,15 +189,15 @@ def random_ner_run(tmp_path_factory):
     """window-ner from small random word vectors (no GloVe needed): 2 epochs."""
     out = tmp_path_factory.mktemp("ner")
     lines = []
-    start = time.perf_counter()
+    start = time.process_time()
     task = TASKS["window-ner"].configure(pretrained=False)
     result = run(task, epochs=2, seed=0, out=out, show=lines.append)
-    return out, result, lines, time.perf_counter() - start
+    return out, result, lines, time.process_time() - start
 
 
 def test_window_ner_from_random_vectors_beats_always_o_in_under_30_seconds(random_ner_run):
     out, result, lines, seconds = random_ner_run
-    assert seconds < 30
+    assert seconds < 30  # CPU seconds, loading the tweets included: about 3
     assert result.history[1].loss < result.history[0].loss
     f1 = result.metrics["geo-loc F1"]
     assert f1 > 0.2  # always O tags nothing: precision, recall and F1 are 0
