@@ -12,3 +12,11 @@ def restore_global_modes():
     yield
     cr.set_default_dtype(dtype)
     cr.set_grad_enabled(enabled)
+
+
+@pytest.fixture
+def float64_default():
+    """Python floats become float64 inside the test (the autouse fixture restores it)."""
+    import numpy as np
+
+    cr.set_default_dtype(np.float64)

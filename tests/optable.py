@@ -104,3 +104,13 @@ def primitive_call(op, sample, arrays):
         if called is op:
             return args, params
     raise AssertionError(f"{op.name} was not applied by its public function")
+
+
+EXACT = {"rtol": 1e-10, "atol": 1e-12}  # two computations of the same exact quantity
+NUMERIC = {"rtol": 1e-6, "atol": 1e-8}  # against central differences
+
+
+def values(t) -> np.ndarray:
+    """The data of a Tensor, checking that a transform returned a Tensor at all."""
+    assert isinstance(t, cr.Tensor), f"expected a Tensor, got {type(t).__name__}"
+    return t.data

@@ -14,17 +14,9 @@ import pytest
 
 import chainrule as cr
 
-EXACT = {"rtol": 1e-10, "atol": 1e-12}
+from .optable import EXACT, values
 
-
-@pytest.fixture(autouse=True)
-def float64():
-    cr.set_default_dtype(np.float64)
-
-
-def values(t) -> np.ndarray:
-    assert isinstance(t, cr.Tensor), f"expected a Tensor, got {type(t).__name__}"
-    return t.data
+pytestmark = pytest.mark.usefixtures("float64_default")
 
 
 def test_gradient_of_5_dot_x_x_is_10x():

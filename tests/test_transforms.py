@@ -19,23 +19,14 @@ import chainrule as cr
 import chainrule.forward
 import chainrule.graph
 
-from .optable import cases, flat_output, inputs_for, public_function
+from .optable import EXACT, NUMERIC, cases, flat_output, inputs_for, public_function, values
 
 MODES = ("rev", "fwd", "auto")
-EXACT = {"rtol": 1e-10, "atol": 1e-12}
-NUMERIC = {"rtol": 1e-6, "atol": 1e-8}
 CASES = cases()
 IDS = [f"{name}-{i}" for name, i in CASES]
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    cr.set_default_dtype(np.float64)
-
-
-def values(t) -> np.ndarray:
-    assert isinstance(t, cr.Tensor), f"expected a Tensor, got {type(t).__name__}"
-    return t.data
+pytestmark = pytest.mark.usefixtures("float64_default")
 
 
 def rng_for(seed: int = 0) -> np.random.Generator:
