@@ -53,6 +53,17 @@ def run_chain(x0, ops: list[str], sin, tanh, exp):
     return x
 
 
+def layer_outputs(params, grads) -> dict:
+    """The named outputs of an MLP step, the same in every library: W1, b1, dW1, db1, ...
+
+    ``params`` and ``grads`` are sequences of (weight, bias) pairs, first layer first.
+    """
+    out = {}
+    for i, ((W, b), (dW, db)) in enumerate(zip(params, grads), 1):
+        out.update({f"dW{i}": dW, f"db{i}": db, f"W{i}": W, f"b{i}": b})
+    return out
+
+
 def _uniform(rng, shape, fan_in, dtype):
     bound = 1 / np.sqrt(fan_in)
     return rng.uniform(-bound, bound, shape).astype(dtype)

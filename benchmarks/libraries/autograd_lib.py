@@ -8,7 +8,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.scipy.special import logsumexp
 
-from ..problems import run_chain
+from ..problems import layer_outputs, run_chain
 
 
 def to_numpy(value) -> np.ndarray:
@@ -27,13 +27,6 @@ def _forward(params, x):
     return x @ W.T + b
 
 
-def _layer_outputs(params, grads) -> dict:
-    out = {}
-    for i, ((W, b), (dW, db)) in enumerate(zip(params, grads), 1):
-        out.update({f"dW{i}": dW, f"db{i}": db, f"W{i}": W, f"b{i}": b})
-    return out
-
-
 def mlp_step(p):
     params = [(W.copy(), b.copy()) for W, b in p["layers"]]
     x, y, lr = p["x"], p["y"], p["lr"]
@@ -44,7 +37,7 @@ def mlp_step(p):
         for (W, b), (dW, db) in zip(params, grads):
             W -= lr * dW
             b -= lr * db
-        return {"loss": loss, **_layer_outputs(params, grads)}
+        return {"loss": loss, **layer_outputs(params, grads)}
 
     return step
 

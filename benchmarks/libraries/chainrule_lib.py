@@ -8,7 +8,7 @@ import numpy as np
 import chainrule as cr
 import chainrule.nn.functional as F
 
-from ..problems import run_chain
+from ..problems import layer_outputs, run_chain
 
 
 def to_numpy(value) -> np.ndarray:
@@ -26,13 +26,10 @@ def _perceptron(layers) -> cr.nn.Sequential:
     return model
 
 
-def _layer_outputs(model: cr.nn.Sequential) -> dict:
-    out = {}
+def _layer_outputs(model) -> dict:
     linears = [m for m in model if isinstance(m, cr.nn.Linear)]
-    for i, layer in enumerate(linears, 1):
-        out.update({f"dW{i}": layer.weight.grad, f"db{i}": layer.bias.grad,
-                    f"W{i}": layer.weight, f"b{i}": layer.bias})
-    return out
+    return layer_outputs([(m.weight, m.bias) for m in linears],
+                         [(m.weight.grad, m.bias.grad) for m in linears])
 
 
 def mlp_step(p):

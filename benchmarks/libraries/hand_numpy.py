@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..problems import layer_outputs
+
 
 def relu(z):
     return np.maximum(z, 0)
@@ -51,12 +53,10 @@ def mlp_step(p):
             grads[i] = (g.T @ hs[i], g.sum(axis=0))
             if i:
                 g = g @ W
-        out = {"loss": loss}
-        for i, ((W, b), (dW, db)) in enumerate(zip(layers, grads), 1):
+        for (W, b), (dW, db) in zip(layers, grads):
             W -= lr * dW
             b -= lr * db
-            out.update({f"dW{i}": dW, f"db{i}": db, f"W{i}": W, f"b{i}": b})
-        return out
+        return {"loss": loss, **layer_outputs(layers, grads)}
 
     return step
 

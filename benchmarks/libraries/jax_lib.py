@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..problems import run_chain
+from ..problems import layer_outputs, run_chain
 
 
 def to_numpy(value) -> np.ndarray:
@@ -37,13 +37,6 @@ def _forward(layers, x):
     return x @ W.T + b
 
 
-def _layer_outputs(params, grads) -> dict:
-    out = {}
-    for i, ((W, b), (dW, db)) in enumerate(zip(params, grads), 1):
-        out.update({f"dW{i}": dW, f"db{i}": db, f"W{i}": W, f"b{i}": b})
-    return out
-
-
 def mlp_step(p, jit: bool = False):
     lr, x, y = p["lr"], jnp.asarray(p["x"]), jnp.asarray(p["y"])
 
@@ -58,7 +51,7 @@ def mlp_step(p, jit: bool = False):
     def step():
         params, loss, grads = jax.block_until_ready(train_step(state["params"], x, y))
         state["params"] = params
-        return {"loss": loss, **_layer_outputs(params, grads)}
+        return {"loss": loss, **layer_outputs(params, grads)}
 
     return step
 

@@ -9,7 +9,7 @@ import numpy as np
 from mygrad.nnet.activations import relu
 from mygrad.nnet.losses import softmax_crossentropy
 
-from ..problems import run_chain
+from ..problems import layer_outputs, run_chain
 
 
 def to_numpy(value) -> np.ndarray:
@@ -24,10 +24,7 @@ def _forward(params, x):
 
 
 def _layer_outputs(params) -> dict:
-    out = {}
-    for i, (W, b) in enumerate(params, 1):
-        out.update({f"dW{i}": W.grad, f"db{i}": b.grad, f"W{i}": W, f"b{i}": b})
-    return out
+    return layer_outputs(params, [(W.grad, b.grad) for W, b in params])
 
 
 def mlp_step(p):

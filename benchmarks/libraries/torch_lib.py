@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..problems import run_chain
+from ..problems import layer_outputs, run_chain
 
 torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 
@@ -39,13 +39,10 @@ def _perceptron(layers) -> nn.Sequential:
     return nn.Sequential(*modules[:-1])
 
 
-def _layer_outputs(model: nn.Sequential) -> dict:
-    out = {}
+def _layer_outputs(model) -> dict:
     linears = [m for m in model if isinstance(m, nn.Linear)]
-    for i, layer in enumerate(linears, 1):
-        out.update({f"dW{i}": layer.weight.grad, f"db{i}": layer.bias.grad,
-                    f"W{i}": layer.weight, f"b{i}": layer.bias})
-    return out
+    return layer_outputs([(m.weight, m.bias) for m in linears],
+                         [(m.weight.grad, m.bias.grad) for m in linears])
 
 
 def mlp_step(p, func: bool = False):
