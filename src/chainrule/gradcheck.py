@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import graph
+from .autograd import pull_back
 from .function import FunctionCtx
 from .mode import capture_sites, enable_grad, keep_inputs, no_grad
 from .ops.core import pullback
@@ -90,13 +91,9 @@ def analytic_jacobians(f: Callable, inputs: list) -> tuple[np.ndarray, list]:
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: f must return a Tensor, got {type(out).__name__}")
     m = out.size
-    jacobians = [np.zeros(out.shape + x.shape, dtype=x.dtype) for x in leaves]
-    if out.grad_fn is not None and m:
-        seed = np.eye(m, dtype=out.dtype).reshape((m,) + out.shape)
-        leaf_grads, _ = graph.backward([out.grad_fn], [seed], NUMPY, batch_ndim=1)
-        for k, x in enumerate(leaves):
-            if x in leaf_grads:
-                jacobians[k] = np.asarray(leaf_grads[x]).reshape(out.shape + x.shape)
+    seed = np.eye(m, dtype=out.dtype).reshape((m,) + out.shape)
+    rows = pull_back(out, leaves, seed, batch_ndim=1, create_graph=False, retain_graph=False)
+    jacobians = [np.asarray(r.data).reshape(out.shape + x.shape) for r, x in zip(rows, leaves)]
     return out.data, jacobians
 
 
