@@ -127,6 +127,42 @@ def test_cross_entropy_rejects_bad_targets():
         F.cross_entropy(z, np.array([0, 1]), weight=np.ones(2))
 
 
+def test_nll_loss_is_minus_the_weighted_log_probability_of_each_target():
+    logp0 = np.log(softmax_np(RNG.normal(size=(5, 4))))
+    y = np.array([3, -100, 1, 1, 0])
+    w = np.array([0.5, 2.0, 1.0, 3.0])
+    kept = [0, 2, 3, 4]
+    per_example = np.array([-w[y[i]] * logp0[i, y[i]] if i in kept else 0.0 for i in range(5)])
+    assert_allclose(F.nll_loss(cr.tensor(logp0), y, w, reduction="none").numpy(), per_example, rtol=1e-12)
+    assert F.nll_loss(cr.tensor(logp0), y, w, reduction="sum").item() == pytest.approx(per_example.sum())
+    logp = leaf(logp0)
+    loss = F.nll_loss(logp, y, w)
+    assert loss.item() == pytest.approx(per_example.sum() / sum(w[y[i]] for i in kept), rel=1e-12)
+    loss.backward()
+    expected = np.zeros((5, 4))
+    for i in kept:
+        expected[i, y[i]] = -w[y[i]] / sum(w[y[j]] for j in kept)
+    assert_allclose(logp.grad.numpy(), expected, rtol=1e-12)
+
+
+def test_nll_loss_of_log_softmax_is_cross_entropy_and_keeps_float32():
+    z = RNG.normal(size=(6, 3)).astype(np.float32)
+    y = np.array([0, 1, 2, 2, 1, 0])
+    loss = F.nll_loss(F.log_softmax(cr.tensor(z)), y)
+    assert loss.dtype == np.float32
+    assert loss.item() == pytest.approx(F.cross_entropy(cr.tensor(z), y).item(), rel=1e-6)
+
+
+def test_nll_loss_rejects_bad_targets_naming_the_function_called():
+    logp = cr.tensor(np.zeros((2, 3)))
+    with pytest.raises(IndexError, match="nll_loss: a target is outside the 3 classes"):
+        F.nll_loss(logp, np.array([0, -1]))
+    with pytest.raises(ValueError, match=r"nll_loss: class-index targets must be integers of shape \(2,\)"):
+        F.nll_loss(logp, np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="cross_entropy: reduction"):
+        F.cross_entropy(logp, np.array([0, 1]), reduction="avg")
+
+
 def test_binary_cross_entropy_with_logits_is_stable_and_matches_the_formula():
     x0 = np.array([-30.0, -1.0, 0.0, 2.0, 40.0])
     y = np.array([1.0, 0.0, 1.0, 1.0, 0.0])
@@ -168,6 +204,22 @@ def test_linear_is_x_times_w_transposed_plus_b():
     assert_allclose(x.grad.numpy(), g @ W0)
     assert_allclose(b.grad.numpy(), g.sum(axis=0))
     assert_allclose(F.linear(x0, W0).numpy(), x0 @ W0.T)
+
+
+def test_a_linear_layer_is_one_node_whose_rules_pass_gradcheck_for_any_leading_axes():
+    W, b = leaf(RNG.normal(size=(2, 3))), leaf(RNG.normal(size=2))
+    assert F.linear(leaf(RNG.normal(size=(4, 3))), W, b).grad_fn.name == "AffineBackward"
+    for shape in [(3,), (4, 3), (2, 4, 3)]:
+        x = leaf(RNG.normal(size=shape))
+        assert cr.gradcheck(lambda x, W, b: F.linear(x, W, b), (x, W, b))
+
+
+def test_linear_promotes_like_x_times_w_transposed_plus_b():
+    x, W = np.ones((2, 3), np.float32), np.ones((4, 3), np.float32)
+    assert F.linear(cr.tensor(x), cr.tensor(W), cr.tensor(np.ones(4))).dtype == np.float64
+    assert F.linear(cr.tensor(x), cr.tensor(W), cr.tensor(np.ones(4, np.float32))).dtype == np.float32
+    with pytest.raises(ValueError, match=r"affine: .* got x \(2, 3\), W \(4, 3\), b \(3,\)"):
+        F.linear(cr.tensor(x), cr.tensor(W), cr.tensor(np.ones(3, np.float32)))
 
 
 @pytest.mark.parametrize("sparse", [False, True])

@@ -30,6 +30,19 @@ def softmax_cross_entropy(lib, logits):
     return (cr.logsumexp(logits, axis=1) - logits[rows, TARGETS]).mean()
 
 
+def layers_and_losses(lib, x, w1, b1, w2, b2):
+    """Two linear layers, then cross-entropy with class weights and an ignored example,
+    plus nll_loss of log_softmax with reduction "sum"."""
+    F = torch.nn.functional if lib is torch else cr.nn.functional
+    targets = np.array([1, -100, 0, 1])
+    if lib is torch:
+        targets = torch.from_numpy(targets)
+    weight = torch.tensor([0.5, 2.0], dtype=torch.float64) if lib is torch else np.array([0.5, 2.0])
+    logits = F.linear(lib.tanh(F.linear(x, w1, b1)), w2, b2)
+    return (F.cross_entropy(logits, targets, weight=weight)
+            + F.nll_loss(F.log_softmax(logits, 1), targets, reduction="sum"))
+
+
 def broadcasting(lib, a, b, c):
     return (lib.exp(a * b + c) / (1.0 + b * b)).sum()
 
@@ -64,6 +77,7 @@ def shapes(lib, x, y):
 CASES = {
     "mlp": (mlp, [(4, 3), (3, 5), (5,), (5, 2)]),
     "softmax_cross_entropy": (softmax_cross_entropy, [(4, 3)]),
+    "layers_and_losses": (layers_and_losses, [(4, 3), (5, 3), (5,), (2, 5), (2,)]),
     "broadcasting": (broadcasting, [(3, 1), (1, 4), (2, 3, 4)]),
     "indexing": (indexing, [(4, 3), (5, 3)]),
     "reductions": (reductions, [(3, 4)]),

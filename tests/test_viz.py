@@ -132,7 +132,7 @@ def test_the_mlp_graph_holds_every_op_its_parameters_and_its_constants():
     nodes, edges = parse_dot(cr.to_dot(loss, names=names))
     ops = [a for n, a in nodes.items() if kind(n) == "op"]
     assert Counter(lines(a)[0].split(" → ")[0] for a in ops) == op_names(loss)
-    assert {"matmul", "add", "relu", "log_softmax"} <= set(op_names(loss))
+    assert {"affine", "relu", "log_softmax", "nll"} <= set(op_names(loss))
     leaves = [a for n, a in nodes.items() if kind(n) == "leaf"]
     assert sorted(lines(a)[0] for a in leaves) == [
         "W1 (parameter)", "W2 (parameter)", "b1 (parameter)", "b2 (parameter)"]

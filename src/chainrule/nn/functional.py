@@ -19,12 +19,12 @@ import numpy as np
 from ..functions import matmul, relu, sigmoid, softplus, tanh, transpose
 from ..functions import sum as _sum
 from ..ops import OPS
+from ..ops.losses import REDUCTIONS
 from ..tensor import Tensor, apply, data_of
 
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "dropout", "embedding", "linear",
-           "log_softmax", "mse_loss", "relu", "sigmoid", "softmax", "tanh"]
+           "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "tanh"]
 
-REDUCTIONS = ("mean", "sum", "none")
 
 
 def log_softmax(x, axis: int = -1) -> Tensor:
@@ -56,6 +56,8 @@ def linear(x, weight, bias=None) -> Tensor:
     >>> F.linear(cr.tensor([[1.0, 2.0]]), cr.tensor([[1.0, 1.0], [0.0, 3.0]]), cr.tensor([0.5, 0.0]))
     tensor([[3.5, 6. ]])
     """
+    if bias is not None and np.ndim(data_of(weight)) == 2 and np.ndim(data_of(bias)) == 1:
+        return apply(OPS["affine"], x, weight, bias)  # the usual layer: one table op
     out = matmul(x, transpose(weight))
     return out if bias is None else out + bias
 
@@ -113,38 +115,39 @@ def _class_axis(x) -> int:
     return 1 if np.ndim(data_of(x)) >= 2 else 0
 
 
-def _class_coefficients(x, target, weight, ignore_index):
-    """Per-element coefficients c (shaped like the logits) and the mean's denominator.
-
-    The loss of one example is −Σ_c c_c · log softmax(x)_c: for a class index y,
-    c = weight[y] · one_hot(y) (zero when y is ``ignore_index``); for class
-    probabilities, c = weight ⊙ target.
-    """
+def _probability_coefficients(x, target, weight):
+    """For class-probability targets p: the coefficients c = weight ⊙ p of −Σ_c c_c log ŷ_c."""
     xd = data_of(x)
     axis = _class_axis(xd)
     classes = xd.shape[axis]
-    w = np.ones(classes, dtype=xd.dtype) if weight is None else np.asarray(data_of(weight), dtype=xd.dtype)
+    if np.shape(data_of(target)) != xd.shape:
+        raise ValueError(f"cross_entropy: probability targets of shape {np.shape(data_of(target))} "
+                         f"must have the logits' shape {xd.shape}")
+    target = target if isinstance(target, Tensor) else np.asarray(target, dtype=xd.dtype)
+    if weight is None:
+        return target
+    w = np.asarray(data_of(weight), dtype=xd.dtype)
     if w.shape != (classes,):
         raise ValueError(f"cross_entropy: weight has shape {w.shape}, expected ({classes},) for "
                          f"logits of shape {xd.shape}")
-    w = w.reshape((classes,) + (1,) * (xd.ndim - axis - 1))
-    if np.asarray(data_of(target)).dtype.kind == "f":
-        if np.shape(data_of(target)) != xd.shape:
-            raise ValueError(f"cross_entropy: probability targets of shape {np.shape(data_of(target))} "
-                             f"must have the logits' shape {xd.shape}")
-        target = target if isinstance(target, Tensor) else np.asarray(target, dtype=xd.dtype)
-        return target * w, xd.size // classes
-    t = np.asarray(data_of(target))
-    expected = xd.shape[:axis] + xd.shape[axis + 1:]
-    if t.dtype.kind not in "iu" or t.shape != expected:
-        raise ValueError(f"cross_entropy: class-index targets must be integers of shape {expected} "
-                         f"for logits of shape {xd.shape}, got {t.dtype} of shape {t.shape}")
-    valid = t != ignore_index
-    if np.any((t[valid] < 0) | (t[valid] >= classes)):
-        raise IndexError(f"cross_entropy: a target is outside the {classes} classes [0, {classes})")
-    hit = np.moveaxis((t[..., None] == np.arange(classes)) & valid[..., None], -1, axis)
-    coefficients = hit * w
-    return coefficients, coefficients.sum()
+    return target * w.reshape((classes,) + (1,) * (xd.ndim - axis - 1))
+
+
+def nll_loss(input, target, weight=None, *, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of the target classes: ℓᵢ = −w[yᵢ] · input[i, yᵢ].
+
+    ``input`` holds log-probabilities with classes on axis 1 (``(N, C, ...)``) or axis 0
+    (``(C,)``); ``target`` holds class indices. "mean" divides by the summed weights of
+    the examples counted (those whose target is not ``ignore_index``), as PyTorch does.
+    One table op (``nll``, linear in ``input``).
+
+    >>> import numpy as np, chainrule as cr, chainrule.nn.functional as F
+    >>> F.nll_loss(cr.tensor([[-1.0, -2.0], [-3.0, -0.5]]), np.array([1, 1])).item()    # (2 + 0.5) / 2
+    1.25
+    """
+    return apply(OPS["nll"], input, target=data_of(target), weight=data_of(weight),
+                 ignore_index=ignore_index, reduction=reduction)
 
 
 def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
@@ -155,17 +158,21 @@ def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
     probabilities (the shape of ``input``). ``weight`` (C,) scales each class; examples
     whose target is ``ignore_index`` count for nothing. "mean" divides by the summed
     weights of the counted examples (by N for probabilities), as PyTorch does, so for
-    plain labels ∂ℓ/∂input = (ŷ − y)/N.
+    plain labels ∂ℓ/∂input = (ŷ − y)/N. With class indices it is
+    ``nll_loss(log_softmax(input))``: two table ops.
 
     >>> import numpy as np, chainrule as cr, chainrule.nn.functional as F
     >>> round(F.cross_entropy(cr.tensor([[0.0, 0.0]]), np.array([1])).item(), 4)     # log 2
     0.6931
     """
-    coefficients, count = _class_coefficients(input, target, weight, ignore_index)
     axis = _class_axis(input)
-    losses = -_sum(coefficients * log_softmax(input, axis), axis=axis)
+    if np.asarray(data_of(target)).dtype.kind != "f":
+        return apply(OPS["nll"], log_softmax(input, axis), target=data_of(target),
+                     weight=data_of(weight), ignore_index=ignore_index, reduction=reduction,
+                     name="cross_entropy")
+    losses = -_sum(_probability_coefficients(input, target, weight) * log_softmax(input, axis), axis=axis)
     if reduction == "mean":
-        return losses.sum() / count
+        return losses.sum() / (np.size(data_of(input)) // np.shape(data_of(input))[axis])
     return _reduce(losses, reduction, "cross_entropy")
 
 

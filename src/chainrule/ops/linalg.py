@@ -11,7 +11,7 @@ import string
 
 import numpy as np
 
-from .core import Sample, composite, multilinear
+from .core import Sample, align, composite, general, multilinear
 
 # ------------------------------------------------------------------ matmul
 
@@ -96,6 +96,60 @@ multilinear("matmul", _matmul, (_matmul_vjp_x, _matmul_vjp_y), prepare=_matmul_p
             reference=np.matmul,
             samples=[Sample(((2, 3), (3, 4))), Sample(((3,), (3, 4))), Sample(((2, 3), (3,))),
                      Sample(((3,), (3,))), Sample(((2, 2, 3), (3, 4))), Sample(((4, 3), (2, 3, 2)))])
+
+# ------------------------------------------------------------------ affine (a linear layer)
+
+
+def _affine_prepare(x, w, b):
+    sx, sw, sb = np.shape(x), np.shape(w), np.shape(b)
+    if len(sw) != 2 or sb != sw[:1] or not sx or sx[-1] != sw[1]:
+        raise ValueError(f"affine: x @ Wᵀ + b needs x of shape (..., in), W of shape (out, in) and b "
+                         f"of shape (out,); got x {sx}, W {sw}, b {sb}")
+    return {}
+
+
+def _affine(x, w, b):
+    out = np.matmul(x, np.matrix_transpose(w))
+    if out.dtype == np.result_type(out, b):
+        out += b  # into the fresh product: one array for the layer's output, not two
+        return out
+    return out + b
+
+
+def _affine_vjp(g, xs, out, xp, needs):
+    x, w, _ = xs
+    gw = None
+    if needs[1]:
+        # Σ over every example of gᵀx: the examples (all axes of x but the last) are
+        # flattened into one, keeping any stacked-cotangent axes in front.
+        nb = g.ndim - x.ndim  # the output has as many axes as x
+        gm = xp.reshape(g, g.shape[:nb] + (-1, g.shape[-1]))
+        gw = xp.matmul(xp.matrix_transpose(gm), xp.reshape(x, (-1, x.shape[-1])))
+    return (xp.matmul(g, w) if needs[0] else None), gw, (g if needs[2] else None)
+
+
+def _affine_jvp(ts, xs, out, params, xp):
+    (x, w, _), (tx, tw, tb) = xs, ts
+    terms = []
+    if tx is not None:
+        terms.append(xp.matmul(tx, xp.matrix_transpose(w)))
+    if tw is not None:
+        terms.append(xp.matmul(x, xp.matrix_transpose(align(tw, 2, x.ndim, xp))))
+    if tb is not None:
+        terms.append(align(tb, 1, out.ndim, xp))
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+# out = x Wᵀ + b with W (out, in), as a linear layer computes it: one node per layer.
+# VJP: ∂x = g W, ∂W = Σ_examples gᵀx, ∂b = g (summed over examples by the engine's sum_to);
+# JVP: tx Wᵀ + x tWᵀ + tb.
+general("affine", _affine, _affine_vjp, _affine_jvp, saves_out=False, prepare=_affine_prepare,
+        reference=lambda x, w, b: x @ w.T + b,
+        samples=[Sample(((4, 3), (2, 3), (2,))), Sample(((3,), (2, 3), (2,))),
+                 Sample(((2, 4, 3), (5, 3), (5,)))])
 
 # ------------------------------------------------------------------ einsum
 LETTERS = string.ascii_letters

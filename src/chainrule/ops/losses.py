@@ -1,0 +1,129 @@
+"""The negative log-likelihood of chosen classes, and its transpose.
+
+For log-probabilities x with classes on axis 1 of a batch ``(N, C, ...)`` (or axis 0
+of one example ``(C,)``) and a target class yᵢ per example i::
+
+    nll(x)ᵢ = −cᵢ · x[i, yᵢ]          (reduction "none")
+    nll(x)  = −Σᵢ cᵢ · x[i, yᵢ]       ("sum"; "mean" is the same with cᵢ = wᵢ / Σⱼ wⱼ)
+
+where wᵢ is the weight of example i's class (1 by default, 0 for an ignored example).
+nll is linear in x; its transpose puts −cᵢ · gᵢ at [i, yᵢ] of a zero array shaped
+like x. The two are each other's transpose, so each one's VJP is the other one, and
+``cross_entropy = nll ∘ log_softmax`` has the gradient the notes derive, ŷ − y.
+
+The examples' chosen elements are addressed by their flat positions in x, computed
+once from the targets (``flat``), so a stack of cotangents or tangents in front of
+x's axes is gathered from or scattered into with one indexing call.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core import OPS, Sample, linear
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _nll_prepare(x, *, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+                 name: str = "nll_loss"):
+    shape = np.shape(x)
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    if not shape:
+        raise ValueError(f"{name}: needs scores with a class axis, got a 0-d tensor")
+    axis = 1 if len(shape) >= 2 else 0
+    classes = shape[axis]
+    t = np.asarray(target)
+    expected = shape[:axis] + shape[axis + 1:]
+    if t.dtype.kind not in "iu" or t.shape != expected:
+        raise ValueError(f"{name}: class-index targets must be integers of shape {expected} for "
+                         f"scores of shape {shape}, got {t.dtype} of shape {t.shape}")
+    valid = t != ignore_index
+    every = bool(valid.all())
+    kept = t if every else t[valid]
+    if kept.size and (kept.min() < 0 or kept.max() >= classes):
+        raise IndexError(f"{name}: a target is outside the {classes} classes [0, {classes})")
+    dtype = np.result_type(x.dtype, np.float32)
+    if weight is None and every:
+        # Every example counts once: a scalar factor keeps x's dtype and costs no array.
+        coef = (1.0 / t.size if t.size else float("nan")) if reduction == "mean" else 1.0
+    else:
+        t = np.where(valid, t, 0)
+        if weight is None:
+            coef = valid.astype(dtype)
+        else:
+            w = np.asarray(weight, dtype=dtype)
+            if w.shape != (classes,):
+                raise ValueError(f"{name}: weight has shape {w.shape}, expected ({classes},) for "
+                                 f"scores of shape {shape}")
+            coef = w[t] * valid
+        if reduction == "mean":
+            total = coef.sum()
+            coef = coef / total if total else np.full_like(coef, np.nan)
+    # Flat position of x[i, yᵢ, j...]: ((i·C + yᵢ)·D + j) with D the size of the axes after C.
+    lead, inner = int(np.prod(shape[:axis])), int(np.prod(shape[axis + 1:]))
+    flat = (np.arange(lead)[:, None] * (classes * inner) + t.reshape(lead, inner) * inner
+            + np.arange(inner)).reshape(t.shape)
+    return {"flat": flat, "coef": coef, "reduce": reduction != "none", "shape": shape}
+
+
+def _nll(x, flat, coef, reduce, shape):
+    nb = x.ndim - len(shape)  # stacked tangents or cotangents in front
+    picked = np.take(np.reshape(x, x.shape[:nb] + (-1,)), flat, axis=-1)
+    if not reduce:
+        return picked * -coef
+    axes = tuple(range(nb, picked.ndim))
+    if type(coef) is float:
+        return np.sum(picked, axis=axes) * -coef
+    return -np.sum(picked * coef, axis=axes)
+
+
+def _nll_transpose(g, flat, coef, reduce, shape):
+    nb = g.ndim - (0 if reduce else flat.ndim)
+    batch = g.shape[:nb]
+    if reduce:
+        g = np.reshape(g, batch + (1,) * flat.ndim)
+    out = np.zeros(batch + (int(np.prod(shape)),), dtype=g.dtype)
+    out[..., flat] = g * -coef
+    return out.reshape(batch + tuple(shape))
+
+
+def _nll_reference(x, target, weight=None, ignore_index=-100, reduction="mean", name=None):
+    """Example by example, as the formula reads."""
+    axis = 1 if x.ndim >= 2 else 0
+    picked = np.squeeze(np.take_along_axis(x, np.expand_dims(np.where(target == ignore_index, 0, target),
+                                                             axis), axis), axis)
+    w = np.ones(x.shape[axis], x.dtype) if weight is None else np.asarray(weight, x.dtype)
+    c = np.where(target == ignore_index, 0.0, w[np.where(target == ignore_index, 0, target)])
+    if reduction == "none":
+        return -c * picked
+    total = -np.sum(c * picked)
+    return total / np.sum(c) if reduction == "mean" else total
+
+
+def _nll_transpose_reference(g, flat, coef, reduce, shape):
+    out = np.zeros(int(np.prod(shape)), g.dtype)
+    for i, position in np.ndenumerate(flat):
+        c = coef if np.ndim(coef) == 0 else coef[i]
+        out[position] = -c * (g if reduce else g[i])
+    return out.reshape(shape)
+
+
+_TARGETS = np.array([0, 2, 1, 2])
+_SEQUENCE = np.array([[0, 2, 1, 1], [2, 2, 0, 1]])
+_CANONICAL = _nll_prepare(np.zeros((4, 3)), target=np.array([0, 2, -100, 2]), weight=[1.0, 2.0, 0.5])
+
+linear("nll", _nll,
+       transpose=lambda g, xp, **params: xp.apply(OPS["nll_transpose"], g, **params),
+       prepare=_nll_prepare, reference=_nll_reference,
+       samples=[Sample(((4, 3),), {"target": _TARGETS}),
+                Sample(((4, 3),), {"target": np.array([0, 2, -100, 2]), "weight": [1.0, 2.0, 0.5]}),
+                Sample(((4, 3),), {"target": _TARGETS, "reduction": "none"}),
+                Sample(((3,),), {"target": np.array(1), "reduction": "sum"}),
+                Sample(((2, 3, 4),), {"target": _SEQUENCE})])
+linear("nll_transpose", _nll_transpose,
+       transpose=lambda g, xp, **params: xp.apply(OPS["nll"], g, **params),
+       reference=_nll_transpose_reference,
+       samples=[Sample(((),), _CANONICAL),
+                Sample(((4,),), {**_CANONICAL, "reduce": False})])
