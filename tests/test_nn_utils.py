@@ -59,6 +59,21 @@ def test_report_counts_dead_relu_units():
     np.testing.assert_array_equal(layer.weight.grad.data[2:], 0)   # dead units learn nothing
 
 
+def test_activation_layers_keep_a_summary_not_their_outputs():
+    import gc
+    import weakref
+
+    model = cr.nn.Sequential(cr.nn.Linear(3, 4, seed=0), cr.nn.ReLU(), cr.nn.Linear(4, 2, seed=1),
+                             cr.nn.Tanh())
+    hidden = model[1](model[0](cr.ones(5, 3)))
+    alive = weakref.ref(hidden.data)
+    model[3](model[2](hidden)).sum().backward()
+    del hidden
+    gc.collect()
+    assert alive() is None          # after backward nothing holds the hidden activations
+    assert [row.units for row in cr.nn.utils.gradient_report(model).activations] == [4, 2]
+
+
 def test_report_measures_saturated_sigmoid_and_tanh_outputs():
     for layer, big in ((cr.nn.Sigmoid(), 8.0), (cr.nn.Tanh(), 4.0)):
         x = cr.tensor([[big, 0.0, -big, 0.1]], requires_grad=True)

@@ -112,15 +112,27 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+# |tanh| or |2σ − 1| above this: the slope is below 1 − 0.99² ≈ 2% of its peak.
+SATURATED = 0.99
+
+
+def _units(out: np.ndarray) -> np.ndarray:
+    """An activation's outputs as (examples, units): the last axis holds the units."""
+    return out.reshape(-1, out.shape[-1]) if out.ndim else out.reshape(1, 1)
+
+
 class _Activation(Module):
-    """An elementwise activation that keeps its last output (a reference, no copy) for
-    ``nn.utils.gradient_report`` to count dead or saturated units."""
+    """An elementwise activation that keeps a summary of its last output for
+    ``nn.utils.gradient_report``: ``last_health``, the number of units and one share
+    (``health``). It keeps no reference to the output itself, which would hold every
+    layer's activations after backward has freed them."""
 
     function = staticmethod(relu)
 
     def forward(self, x) -> Tensor:
         out = self.function(x)
-        self.last_output = out.data
+        units = _units(out.data)
+        self.last_health = {"units": units.shape[1], **self.health(units)}
         return out
 
 
@@ -129,14 +141,28 @@ class ReLU(_Activation):
 
     function = staticmethod(relu)
 
+    @staticmethod
+    def health(units: np.ndarray) -> dict:
+        """``dead``: the share of units that output 0 for every example of the batch."""
+        return {"dead": float(np.mean(np.max(units, axis=0, initial=0) <= 0))}
 
-class Sigmoid(_Activation):
+
+class _Squashing(_Activation):
+    """sigmoid or tanh: ``saturated`` is the share of outputs where the slope is nearly 0."""
+
+    @classmethod
+    def health(cls, units: np.ndarray) -> dict:
+        centred = units if cls is Tanh else 2 * units - 1
+        return {"saturated": float(np.mean(np.abs(centred) > SATURATED))}
+
+
+class Sigmoid(_Squashing):
     """σ(x) = 1 / (1 + e⁻ˣ) elementwise."""
 
     function = staticmethod(sigmoid)
 
 
-class Tanh(_Activation):
+class Tanh(_Squashing):
     """tanh(x) elementwise."""
 
     function = staticmethod(tanh)

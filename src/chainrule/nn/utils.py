@@ -25,10 +25,8 @@ import numpy as np
 from ..dtypes import get_default_dtype
 from ..sparse import RowSparse
 from ..tensor import Tensor
-from .layers import ReLU, Sigmoid, Tanh
+from .layers import SATURATED, ReLU, Sigmoid, Tanh
 from .module import Module
-
-SATURATED = 0.99  # |tanh| or |2σ − 1| above this: the slope is below 1 − 0.99² ≈ 2% of its peak
 
 
 @dataclass
@@ -87,19 +85,9 @@ def gradient_report(module: Module) -> GradientReport:
                                 None if p.grad is None else float(np.linalg.norm(_grad_array(p.grad))),
                                 float(np.linalg.norm(p.data)))
               for name, p in module.named_parameters()]
-    health = []
-    for name, layer in module.named_modules():
-        out = getattr(layer, "last_output", None)
-        if out is None or not isinstance(layer, (ReLU, Sigmoid, Tanh)):
-            continue
-        units = out.reshape(-1, out.shape[-1]) if out.ndim else out.reshape(1, 1)
-        row = ActivationHealth(name or type(layer).__name__, type(layer).__name__, units.shape[1])
-        if isinstance(layer, ReLU):
-            row.dead = float(np.mean(np.all(units <= 0, axis=0)))
-        else:
-            centred = units if isinstance(layer, Tanh) else 2 * units - 1
-            row.saturated = float(np.mean(np.abs(centred) > SATURATED))
-        health.append(row)
+    health = [ActivationHealth(name or type(layer).__name__, type(layer).__name__, **layer.last_health)
+              for name, layer in module.named_modules()
+              if isinstance(layer, (ReLU, Sigmoid, Tanh)) and hasattr(layer, "last_health")]
     return GradientReport(params, health)
 
 
