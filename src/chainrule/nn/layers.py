@@ -123,16 +123,14 @@ def _units(out: np.ndarray) -> np.ndarray:
 
 class _Activation(Module):
     """An elementwise activation that keeps a summary of its last output for
-    ``nn.utils.gradient_report``: ``last_health``, the number of units and one share
-    (``health``). It keeps no reference to the output itself, which would hold every
-    layer's activations after backward has freed them."""
+    ``nn.utils.gradient_report`` (``health()``), never the output itself, which would
+    hold every layer's activations after backward has freed them."""
 
     function = staticmethod(relu)
 
     def forward(self, x) -> Tensor:
         out = self.function(x)
-        units = _units(out.data)
-        self.last_health = {"units": units.shape[1], **self.health(units)}
+        self._summary = self.summarize(_units(out.data))
         return out
 
 
@@ -142,18 +140,27 @@ class ReLU(_Activation):
     function = staticmethod(relu)
 
     @staticmethod
-    def health(units: np.ndarray) -> dict:
-        """``dead``: the share of units that output 0 for every example of the batch."""
-        return {"dead": float(np.mean(np.max(units, axis=0, initial=0) <= 0))}
+    def summarize(units: np.ndarray) -> np.ndarray:
+        """Each unit's largest output in the batch (one reduction; 0 means dead)."""
+        return units.max(axis=0) if len(units) else np.zeros(units.shape[1], units.dtype)
+
+    def health(self) -> dict:
+        """``dead``: the share of units that output 0 for every example of the last batch."""
+        return {"units": self._summary.size, "dead": float(np.mean(self._summary <= 0))}
 
 
 class _Squashing(_Activation):
-    """sigmoid or tanh: ``saturated`` is the share of outputs where the slope is nearly 0."""
+    """sigmoid or tanh, whose slope is nearly 0 for outputs near an asymptote."""
 
     @classmethod
-    def health(cls, units: np.ndarray) -> dict:
+    def summarize(cls, units: np.ndarray) -> tuple[int, float]:
         centred = units if cls is Tanh else 2 * units - 1
-        return {"saturated": float(np.mean(np.abs(centred) > SATURATED))}
+        return units.shape[1], float(np.mean(np.abs(centred) > SATURATED))
+
+    def health(self) -> dict:
+        """``saturated``: the share of the last batch's outputs near an asymptote."""
+        units, share = self._summary
+        return {"units": units, "saturated": share}
 
 
 class Sigmoid(_Squashing):

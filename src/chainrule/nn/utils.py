@@ -85,9 +85,9 @@ def gradient_report(module: Module) -> GradientReport:
                                 None if p.grad is None else float(np.linalg.norm(_grad_array(p.grad))),
                                 float(np.linalg.norm(p.data)))
               for name, p in module.named_parameters()]
-    health = [ActivationHealth(name or type(layer).__name__, type(layer).__name__, **layer.last_health)
+    health = [ActivationHealth(name or type(layer).__name__, type(layer).__name__, **layer.health())
               for name, layer in module.named_modules()
-              if isinstance(layer, (ReLU, Sigmoid, Tanh)) and hasattr(layer, "last_health")]
+              if isinstance(layer, (ReLU, Sigmoid, Tanh)) and hasattr(layer, "_summary")]
     return GradientReport(params, health)
 
 

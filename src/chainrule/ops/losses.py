@@ -18,6 +18,8 @@ x's axes is gathered from or scattered into with one indexing call.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .core import OPS, Sample, linear
@@ -39,16 +41,16 @@ def _nll_prepare(x, *, target, weight=None, ignore_index: int = -100, reduction:
     if t.dtype.kind not in "iu" or t.shape != expected:
         raise ValueError(f"{name}: class-index targets must be integers of shape {expected} for "
                          f"scores of shape {shape}, got {t.dtype} of shape {t.shape}")
-    valid = t != ignore_index
-    every = bool(valid.all())
-    kept = t if every else t[valid]
-    if kept.size and (kept.min() < 0 or kept.max() >= classes):
-        raise IndexError(f"{name}: a target is outside the {classes} classes [0, {classes})")
+    lo, hi = (t.min(), t.max()) if t.size else (0, -1)
     dtype = np.result_type(x.dtype, np.float32)
-    if weight is None and every:
+    if weight is None and lo >= 0 and hi < classes and not lo <= ignore_index <= hi:
         # Every example counts once: a scalar factor keeps x's dtype and costs no array.
         coef = (1.0 / t.size if t.size else float("nan")) if reduction == "mean" else 1.0
     else:
+        valid = t != ignore_index
+        kept = t[valid]
+        if kept.size and (kept.min() < 0 or kept.max() >= classes):
+            raise IndexError(f"{name}: a target is outside the {classes} classes [0, {classes})")
         t = np.where(valid, t, 0)
         if weight is None:
             coef = valid.astype(dtype)
@@ -62,7 +64,7 @@ def _nll_prepare(x, *, target, weight=None, ignore_index: int = -100, reduction:
             total = coef.sum()
             coef = coef / total if total else np.full_like(coef, np.nan)
     # Flat position of x[i, yᵢ, j...]: ((i·C + yᵢ)·D + j) with D the size of the axes after C.
-    lead, inner = int(np.prod(shape[:axis])), int(np.prod(shape[axis + 1:]))
+    lead, inner = math.prod(shape[:axis]), math.prod(shape[axis + 1:])
     flat = (np.arange(lead)[:, None] * (classes * inner) + t.reshape(lead, inner) * inner
             + np.arange(inner)).reshape(t.shape)
     return {"flat": flat, "coef": coef, "reduce": reduction != "none", "shape": shape}
@@ -84,7 +86,7 @@ def _nll_transpose(g, flat, coef, reduce, shape):
     batch = g.shape[:nb]
     if reduce:
         g = np.reshape(g, batch + (1,) * flat.ndim)
-    out = np.zeros(batch + (int(np.prod(shape)),), dtype=g.dtype)
+    out = np.zeros(batch + (math.prod(shape),), dtype=g.dtype)
     out[..., flat] = g * -coef
     return out.reshape(batch + tuple(shape))
 
@@ -103,7 +105,7 @@ def _nll_reference(x, target, weight=None, ignore_index=-100, reduction="mean", 
 
 
 def _nll_transpose_reference(g, flat, coef, reduce, shape):
-    out = np.zeros(int(np.prod(shape)), g.dtype)
+    out = np.zeros(math.prod(shape), g.dtype)
     for i, position in np.ndenumerate(flat):
         c = coef if np.ndim(coef) == 0 else coef[i]
         out[position] = -c * (g if reduce else g[i])
