@@ -40,18 +40,21 @@ class RowSparse:
         if values.shape != indices.shape + self.shape[1:]:
             raise ValueError(f"RowSparse: values of shape {values.shape} do not hold one row of "
                              f"{self.shape[1:]} per index ({indices.size} indices)")
-        order = np.argsort(indices, kind="stable")
-        indices, values = indices[order], values[order]
+        # A stable sort of the row numbers (a radix sort when they fit in 16 bits), then
+        # one gather of the values: each run of equal rows keeps its first row, and the
+        # (few) repeats are added into it.
+        key = indices.astype(np.uint16) if 0 < self.shape[0] <= 1 << 16 else indices
+        order = np.argsort(key, kind="stable")
+        indices = indices[order]
         first = np.ones(indices.size, dtype=bool)  # where a run of equal indices starts
         np.not_equal(indices[1:], indices[:-1], out=first[1:])
-        if not first.all():
-            # Repeated rows: keep each run's first row and add the (few) repeats into it.
-            run = np.cumsum(first) - 1
-            summed = values[first]
-            np.add.at(summed, run[~first], values[~first])
-            indices, values = indices[first], summed
-        self.indices = indices
-        self.values = values
+        if first.all():
+            self.indices, self.values = indices, np.take(values, order, axis=0)
+            return
+        repeat = ~first
+        self.indices = indices[first]
+        self.values = np.take(values, order[first], axis=0)
+        np.add.at(self.values, np.cumsum(first)[repeat] - 1, np.take(values, order[repeat], axis=0))
 
     @property
     def dtype(self) -> np.dtype:

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .core import Sample, composite, general, linear
+from .xp import reduce_along
 
 SAMPLES = [
     Sample(((),)), Sample(((3,),)), Sample(((2, 3),)), Sample(((2, 3),), {"axis": 0}),
@@ -154,9 +155,9 @@ def _log_softmax_prepare(x, axis=-1):
 def _log_softmax(x, axis):
     # log softmax(x) = (x − m) − log Σ exp(x − m) for m = max x: no exp overflows, and no
     # large x − logsumexp(x) cancels away the digits of a small result.
-    m = np.max(x, axis=axis, keepdims=True)
+    m = reduce_along(np.maximum, x, axis, keepdims=True)
     shifted = x - np.where(np.isfinite(m), m, 0)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted - np.log(reduce_along(np.add, np.exp(shifted), axis, keepdims=True))
 
 
 # With p = softmax(x) = exp(out): VJP g − p Σg, JVP t − Σ p t (sums along axis).
