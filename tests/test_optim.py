@@ -209,3 +209,43 @@ def test_trajectories_match_pytorch(name, kwargs):
         opt.step()
         theirs.append(xt.detach().numpy().copy())
     assert_allclose(ours, np.array(theirs), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("blas", [True, False], ids=["blas", "numpy"])
+def test_axpy_adds_in_place_for_every_layout_and_dtype(blas, monkeypatch):
+    from chainrule.optim import axpy as module
+
+    if blas:
+        pytest.importorskip("scipy")
+    else:
+        monkeypatch.setattr(module, "_BLAS", {})
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64, np.int64):
+        base = (rng.standard_normal((6, 4)) * 10).astype(dtype)
+        for x, y in [(base.copy(), base.copy()),                                  # both C
+                     (np.asfortranarray(base), np.asfortranarray(base)),          # both F
+                     (base.copy(), np.asfortranarray(base)),                      # mixed
+                     (base.copy()[:, ::2], base.copy()[:, 1::2]),                 # strided views
+                     (np.array(base[0, 0]), np.array(base[1, 1]))]:                   # 0-d
+            a = -2 if dtype is np.int64 else -0.25
+            expected = x + a * y
+            target = x
+            out = module.axpy(a, y, x)
+            assert out is target
+            assert_allclose(x, expected, rtol=1e-6)
+
+
+def test_sgd_update_equals_the_formula_with_or_without_blas(monkeypatch):
+    from chainrule.optim import axpy as module
+
+    rng = np.random.default_rng(1)
+    w0, g = rng.standard_normal((5, 3)).astype(np.float32), rng.standard_normal((5, 3)).astype(np.float32)
+    results = []
+    for routines in (None, {}):
+        monkeypatch.setattr(module, "_BLAS", routines)
+        w = cr.tensor(w0.copy(), requires_grad=True)
+        (w * cr.tensor(g)).sum().backward()
+        cr.optim.SGD([w], lr=0.1).step()
+        results.append(w.numpy())
+    assert_allclose(results[0], w0 - np.float32(0.1) * g, rtol=1e-6)
+    assert_allclose(results[1], w0 - np.float32(0.1) * g, rtol=1e-6)

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..tensor import Tensor
+from .axpy import axpy
 from .optimizer import Optimizer, check_nonnegative
 
 
@@ -51,5 +52,4 @@ class SGD(Optimizer):
             b = self.momentum * state["momentum_buffer"][rows] + g
             state["momentum_buffer"][rows] = b
             g = g + self.momentum * b if self.nesterov else b
-        x -= self.lr * g
-        return x
+        return axpy(-self.lr, g, x)
