@@ -141,8 +141,9 @@ class ReLU(_Activation):
 
     @staticmethod
     def summarize(units: np.ndarray) -> np.ndarray:
-        """Each unit's largest output in the batch (one reduction; 0 means dead)."""
-        return units.max(axis=0) if len(units) else np.zeros(units.shape[1], units.dtype)
+        """Each unit's total output over the batch, 1ᵀ·units (one BLAS pass): the outputs
+        are ≥ 0, so the total is 0 exactly when the unit is dead."""
+        return np.ones(len(units), units.dtype) @ units
 
     def health(self) -> dict:
         """``dead``: the share of units that output 0 for every example of the last batch."""

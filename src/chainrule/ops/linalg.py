@@ -118,14 +118,14 @@ def _affine(x, w, b):
 
 def _affine_vjp(g, xs, out, xp, needs):
     x, w, _ = xs
-    gw = None
-    if needs[1]:
-        # Σ over every example of gᵀx: the examples (all axes of x but the last) are
-        # flattened into one, keeping any stacked-cotangent axes in front.
-        nb = g.ndim - x.ndim  # the output has as many axes as x
-        gm = xp.reshape(g, g.shape[:nb] + (-1, g.shape[-1]))
-        gw = xp.matmul(xp.matrix_transpose(gm), xp.reshape(x, (-1, x.shape[-1])))
-    return (xp.matmul(g, w) if needs[0] else None), gw, (g if needs[2] else None)
+    # Sums over every example: the examples (all axes of x but the last) are flattened
+    # into one, keeping any stacked-cotangent axes in front. ∂b = 1ᵀg is a product too,
+    # which BLAS does in one pass (a column sum in NumPy goes row by row).
+    nb = g.ndim - x.ndim  # the output has as many axes as x
+    gm = xp.reshape(g, g.shape[:nb] + (-1, g.shape[-1]))
+    gw = xp.matmul(xp.matrix_transpose(gm), xp.reshape(x, (-1, x.shape[-1]))) if needs[1] else None
+    gb = xp.matmul(xp.ones(gm.shape[-2], dtype=g.dtype), gm) if needs[2] else None
+    return (xp.matmul(g, w) if needs[0] else None), gw, gb
 
 
 def _affine_jvp(ts, xs, out, params, xp):
@@ -144,7 +144,7 @@ def _affine_jvp(ts, xs, out, params, xp):
 
 
 # out = x Wᵀ + b with W (out, in), as a linear layer computes it: one node per layer.
-# VJP: ∂x = g W, ∂W = Σ_examples gᵀx, ∂b = g (summed over examples by the engine's sum_to);
+# VJP: ∂x = g W, ∂W = Σ_examples gᵀx, ∂b = Σ_examples g;
 # JVP: tx Wᵀ + x tWᵀ + tb.
 general("affine", _affine, _affine_vjp, _affine_jvp, saves_out=False, prepare=_affine_prepare,
         reference=lambda x, w, b: x @ w.T + b,
