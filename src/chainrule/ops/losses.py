@@ -42,7 +42,6 @@ def _nll_prepare(x, *, target, weight=None, ignore_index: int = -100, reduction:
         raise ValueError(f"{name}: class-index targets must be integers of shape {expected} for "
                          f"scores of shape {shape}, got {t.dtype} of shape {t.shape}")
     lo, hi = (t.min(), t.max()) if t.size else (0, -1)
-    dtype = np.result_type(x.dtype, np.float32)
     if weight is None and lo >= 0 and hi < classes and not lo <= ignore_index <= hi:
         # Every example counts once: a scalar factor keeps x's dtype and costs no array.
         coef = (1.0 / t.size if t.size else float("nan")) if reduction == "mean" else 1.0
@@ -52,6 +51,7 @@ def _nll_prepare(x, *, target, weight=None, ignore_index: int = -100, reduction:
         if kept.size and (kept.min() < 0 or kept.max() >= classes):
             raise IndexError(f"{name}: a target is outside the {classes} classes [0, {classes})")
         t = np.where(valid, t, 0)
+        dtype = np.result_type(x.dtype, np.float32)
         if weight is None:
             coef = valid.astype(dtype)
         else:
@@ -65,20 +65,23 @@ def _nll_prepare(x, *, target, weight=None, ignore_index: int = -100, reduction:
             coef = coef / total if total else np.full_like(coef, np.nan)
     # Flat position of x[i, yᵢ, j...]: ((i·C + yᵢ)·D + j) with D the size of the axes after C.
     lead, inner = math.prod(shape[:axis]), math.prod(shape[axis + 1:])
-    flat = (np.arange(lead)[:, None] * (classes * inner) + t.reshape(lead, inner) * inner
-            + np.arange(inner)).reshape(t.shape)
+    starts = np.arange(lead) * (classes * inner)  # where each example's slab of x begins
+    if inner == 1:
+        flat = (starts + t.reshape(lead)).reshape(t.shape)
+    else:
+        flat = (starts[:, None] + t.reshape(lead, inner) * inner + np.arange(inner)).reshape(t.shape)
     return {"flat": flat, "coef": coef, "reduce": reduction != "none", "shape": shape}
 
 
 def _nll(x, flat, coef, reduce, shape):
     nb = x.ndim - len(shape)  # stacked tangents or cotangents in front
-    picked = np.take(np.reshape(x, x.shape[:nb] + (-1,)), flat, axis=-1)
+    picked = x.reshape(x.shape[:nb] + (-1,)).take(flat, axis=-1)
     if not reduce:
         return picked * -coef
     axes = tuple(range(nb, picked.ndim))
     if type(coef) is float:
-        return np.sum(picked, axis=axes) * -coef
-    return -np.sum(picked * coef, axis=axes)
+        return picked.sum(axis=axes) * -coef
+    return -(picked * coef).sum(axis=axes)
 
 
 def _nll_transpose(g, flat, coef, reduce, shape):
