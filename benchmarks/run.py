@@ -1,7 +1,7 @@
 """Run the benchmark suite: chainrule, the hand-written NumPy limit and every peer installed.
 
     python benchmarks/run.py [--workloads W1,W3] [--libraries chainrule,torch] [--repeats 10]
-                             [--threads 1] [--quick] [--json out/bench.json]
+                             [--rounds 3] [--threads 1] [--quick] [--json out/bench.json]
     python -m chainrule bench ...          # the same runner
 
 Each (workload, library) runs in a fresh subprocess (``worker.py``) with
@@ -10,7 +10,10 @@ OMP_NUM_THREADS, MKL_NUM_THREADS and OPENBLAS_NUM_THREADS all set to ``--threads
 another. The worker first checks that the library's outputs equal the hand-written
 NumPy ones on the same seeded inputs; a mismatch is reported in the table instead of
 a ratio. Then it times warm-up calls and ``--repeats`` samples (or, for the memory
-workload W6, measures one call in each of up to three fresh processes).
+workload W6, measures one call in each of up to three fresh processes). A timed run
+gets ``--rounds`` processes, and a workload's libraries take turns process by process,
+so that a machine whose speed drifts during the run meets every library alike; the
+samples of a run's processes are pooled.
 
 The table shows each median as a ratio to the hand NumPy median of the same
 workload, with the interquartile range; the JSON (``--json``) keeps everything,
@@ -79,6 +82,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         + " (default: all that are installed; numpy, the limit, always runs)")
     parser.add_argument("--repeats", type=_positive(int, 1), default=10,
                         help="timed samples per run; the median is reported (default 10)")
+    parser.add_argument("--rounds", type=_positive(int, 1), default=None,
+                        help="fresh processes per timed (workload, library), run in turns with the other "
+                        "libraries' so that a machine slowing down or speeding up meets every library "
+                        "alike; their samples are pooled (default 3, or 1 with --quick)")
     parser.add_argument("--warmup", type=_positive(int, 0), default=3,
                         help="untimed calls before timing (default 3)")
     parser.add_argument("--threads", type=_positive(int, 1), default=1,
@@ -176,24 +183,26 @@ class Progress:
 
 
 def measure_all(runs: list[tuple[str, str]], args) -> list[dict]:
+    """Every run in its processes: each workload's libraries take turns, process by process
+    (numpy, chainrule, torch, numpy, chainrule, torch, ...), and each run's outcomes are combined."""
     env = worker_environment(args.threads)
-    processes = {key: (min(MEMORY_PROCESSES, args.repeats) if WORKLOADS[key].kind == MEMORY else 1)
+    processes = {key: (min(MEMORY_PROCESSES, args.repeats) if WORKLOADS[key].kind == MEMORY else args.rounds)
                  for key, _ in runs}
-    progress = Progress(sum(processes[key] for key, _ in runs))
-    results = []
+    turns = [(key, name) for workload in dict.fromkeys(key for key, _ in runs)
+             for turn in range(processes[workload])
+             for key, name in runs if key == workload]
+    progress = Progress(len(turns))
+    outcomes: dict = {run: [] for run in runs}
     try:
-        for key, name in runs:
+        for key, name in turns:
             label = f"{key} {name}"
-            outcomes = []
-            for _ in range(processes[key]):
-                progress.start(label)
-                start = time.perf_counter()
-                outcomes.append(run_worker(key, name, args, env))
-                progress.done(label, outcomes[-1]["status"], time.perf_counter() - start)
-            results.append(report.combine(outcomes))
+            progress.start(label)
+            start = time.perf_counter()
+            outcomes[key, name].append(run_worker(key, name, args, env))
+            progress.done(label, outcomes[key, name][-1]["status"], time.perf_counter() - start)
     finally:
         progress.close()
-    return results
+    return [report.combine(outcomes[run]) for run in runs]
 
 
 def library_versions(results: list[dict]) -> dict:
@@ -211,7 +220,8 @@ def render(document: dict) -> str:
     config, libraries = document["config"], document["libraries"]
     lines = [f"chainrule benchmarks: ratios to hand-written NumPy (median, with the interquartile range); "
              f"{_count(config['threads'], 'thread')}, {_count(config['repeats'], 'repeat')} after "
-             f"{config['warmup']} warm-up call{'s' if config['warmup'] != 1 else ''}"
+             f"{config['warmup']} warm-up call{'s' if config['warmup'] != 1 else ''} in each of "
+             f"{_count(config['rounds'], 'process')} per library, taking turns"
              + (", QUICK sizes: the ratios mean nothing" if config["quick"] else ""),
              f"machine: {report.machine_line(document['machine'])}",
              f"libraries: {report.library_line(libraries)}"]
@@ -238,6 +248,8 @@ def run(args: argparse.Namespace) -> int:
     """Run what ``args`` selects, print the report, write the JSON; the exit status."""
     if args.min_time is None:
         args.min_time = 0.0 if args.quick else 0.05
+    if args.rounds is None:
+        args.rounds = 1 if args.quick else 3
     runs, skipped, columns = plan(args)
     started = datetime.datetime.now(datetime.timezone.utc)
     results = measure_all(runs, args)
@@ -250,7 +262,8 @@ def run(args: argparse.Namespace) -> int:
         "suite": "chainrule benchmarks", "started": started.isoformat(timespec="seconds"),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "config": {"workloads": args.workloads, "libraries": columns, "repeats": args.repeats,
-                   "warmup": args.warmup, "threads": args.threads, "min_time": args.min_time,
+                   "rounds": args.rounds, "warmup": args.warmup, "threads": args.threads,
+                   "min_time": args.min_time,
                    "quick": args.quick, "seed": args.seed, "thread_variables": list(THREAD_VARIABLES)},
         "machine": report.machine_info(results), "libraries": library_versions(results),
         "columns": columns, "table": table, "notes": notes,
