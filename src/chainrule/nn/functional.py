@@ -56,7 +56,7 @@ def linear(x, weight, bias=None) -> Tensor:
     >>> F.linear(cr.tensor([[1.0, 2.0]]), cr.tensor([[1.0, 1.0], [0.0, 3.0]]), cr.tensor([0.5, 0.0]))
     tensor([[3.5, 6. ]])
     """
-    if bias is not None and np.ndim(data_of(weight)) == 2 and np.ndim(data_of(bias)) == 1:
+    if bias is not None and np.ndim(weight) == 2 and np.ndim(bias) == 1:
         return apply(OPS["affine"], x, weight, bias)  # the usual layer: one table op
     out = matmul(x, transpose(weight))
     return out if bias is None else out + bias

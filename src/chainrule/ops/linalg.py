@@ -109,8 +109,8 @@ def _affine_prepare(x, w, b):
 
 
 def _affine(x, w, b):
-    out = np.matmul(x, np.matrix_transpose(w))
-    if out.dtype == np.result_type(out, b):
+    out = np.matmul(x, w.T)
+    if out.dtype == b.dtype or out.dtype == np.result_type(out, b):
         out += b  # into the fresh product: one array for the layer's output, not two
         return out
     return out + b
@@ -121,9 +121,13 @@ def _affine_vjp(g, xs, out, xp, needs):
     # Sums over every example: the examples (all axes of x but the last) are flattened
     # into one, keeping any stacked-cotangent axes in front. ∂b = 1ᵀg is a product too,
     # which BLAS does in one pass (a column sum in NumPy goes row by row).
-    nb = g.ndim - x.ndim  # the output has as many axes as x
-    gm = xp.reshape(g, g.shape[:nb] + (-1, g.shape[-1]))
-    gw = xp.matmul(xp.matrix_transpose(gm), xp.reshape(x, (-1, x.shape[-1]))) if needs[1] else None
+    if g.ndim == x.ndim == 2:  # a plain batch of examples: already one matrix each
+        gm, xm = g, x
+    else:
+        nb = g.ndim - x.ndim  # the output has as many axes as x
+        gm = xp.reshape(g, g.shape[:nb] + (-1, g.shape[-1]))
+        xm = xp.reshape(x, (-1, x.shape[-1]))
+    gw = xp.matmul(xp.matrix_transpose(gm), xm) if needs[1] else None
     gb = xp.matmul(xp.ones(gm.shape[-2], dtype=g.dtype), gm) if needs[2] else None
     return (xp.matmul(g, w) if needs[0] else None), gw, gb
 
