@@ -26,14 +26,19 @@ def _perceptron(layers) -> cr.nn.Sequential:
     return model
 
 
-def _layer_outputs(model) -> dict:
-    linears = [m for m in model if isinstance(m, cr.nn.Linear)]
+def _linears(model) -> list:
+    """The model's Linear layers, first to last (found once, outside the timed step)."""
+    return [m for m in model if isinstance(m, cr.nn.Linear)]
+
+
+def _layer_outputs(linears) -> dict:
     return layer_outputs([(m.weight, m.bias) for m in linears],
                          [(m.weight.grad, m.bias.grad) for m in linears])
 
 
 def mlp_step(p):
     model = _perceptron(p["layers"])
+    linears = _linears(model)
     opt = cr.optim.SGD(model.parameters(), lr=p["lr"])
     x, y = cr.tensor(p["x"]), p["y"]
 
@@ -42,7 +47,7 @@ def mlp_step(p):
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
-        return {"loss": loss, **_layer_outputs(model)}
+        return {"loss": loss, **_layer_outputs(linears)}
 
     return step
 
@@ -105,13 +110,14 @@ def window_step(p):
 
 def deep_mlp(p):
     model = _perceptron(p["layers"])
+    linears = _linears(model)
     x = cr.tensor(p["x"])
 
     def forward_backward():
         out = model(x)
         loss = 0.5 * (out * out).mean()
         loss.backward()
-        grads = {k: v for k, v in _layer_outputs(model).items() if k.startswith("d")}
+        grads = {k: v for k, v in _layer_outputs(linears).items() if k.startswith("d")}
         return {"loss": loss, **grads}
 
     return forward_backward

@@ -39,14 +39,19 @@ def _perceptron(layers) -> nn.Sequential:
     return nn.Sequential(*modules[:-1])
 
 
-def _layer_outputs(model) -> dict:
-    linears = [m for m in model if isinstance(m, nn.Linear)]
+def _linears(model) -> list:
+    """The model's Linear layers, first to last (found once, outside the timed step)."""
+    return [m for m in model if isinstance(m, nn.Linear)]
+
+
+def _layer_outputs(linears) -> dict:
     return layer_outputs([(m.weight, m.bias) for m in linears],
                          [(m.weight.grad, m.bias.grad) for m in linears])
 
 
 def mlp_step(p, func: bool = False):
     model = _perceptron(p["layers"])
+    linears = _linears(model)
     opt = torch.optim.SGD(model.parameters(), lr=p["lr"])
     x, y = torch.from_numpy(p["x"]), torch.from_numpy(p["y"])
 
@@ -55,7 +60,7 @@ def mlp_step(p, func: bool = False):
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
-        return {"loss": loss, **_layer_outputs(model)}
+        return {"loss": loss, **_layer_outputs(linears)}
 
     return step
 
@@ -131,13 +136,14 @@ def window_step(p, func: bool = False):
 
 def deep_mlp(p, func: bool = False):
     model = _perceptron(p["layers"])
+    linears = _linears(model)
     x = torch.from_numpy(p["x"]).clone()
 
     def forward_backward():
         out = model(x)
         loss = 0.5 * (out * out).mean()
         loss.backward()
-        grads = {k: v for k, v in _layer_outputs(model).items() if k.startswith("d")}
+        grads = {k: v for k, v in _layer_outputs(linears).items() if k.startswith("d")}
         return {"loss": loss, **grads}
 
     return forward_backward
