@@ -221,7 +221,7 @@ def render(document: dict) -> str:
     lines = [f"chainrule benchmarks: ratios to hand-written NumPy (median, with the interquartile range); "
              f"{_count(config['threads'], 'thread')}, {_count(config['repeats'], 'repeat')} after "
              f"{config['warmup']} warm-up call{'s' if config['warmup'] != 1 else ''} in each of "
-             f"{_count(config['rounds'], 'process')} per library, taking turns"
+             f"{config['rounds']} process{'es' if config['rounds'] != 1 else ''} per library, taking turns"
              + (", QUICK sizes: the ratios mean nothing" if config["quick"] else ""),
              f"machine: {report.machine_line(document['machine'])}",
              f"libraries: {report.library_line(libraries)}"]
