@@ -1,6 +1,7 @@
 """Linear algebra: products linear in each argument, so each states one VJP per input.
 
 matmul and einsum are the primitives; dot, outer and tensordot are made of them.
+affine, a linear layer's x Wᵀ + b, is one entry of its own so that a layer is one node.
 For out = x @ y with cotangent g: ∂L/∂x = g @ yᵀ and ∂L/∂y = xᵀ @ g, with
 1-D operands promoted to a row (x) or a column (y) as ``np.matmul`` does.
 """

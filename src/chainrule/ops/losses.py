@@ -94,7 +94,7 @@ def _nll_transpose(g, flat, coef, reduce, shape):
     return out.reshape(batch + tuple(shape))
 
 
-def _nll_reference(x, target, weight=None, ignore_index=-100, reduction="mean", name=None):
+def _nll_reference(x, target, weight=None, ignore_index=-100, reduction="mean"):
     """Example by example, as the formula reads."""
     axis = 1 if x.ndim >= 2 else 0
     picked = np.squeeze(np.take_along_axis(x, np.expand_dims(np.where(target == ignore_index, 0, target),
