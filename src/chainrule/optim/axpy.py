@@ -33,17 +33,18 @@ def _routines() -> dict:
     return _BLAS
 
 
-def _same_layout(x: np.ndarray, y: np.ndarray) -> bool:
-    """Both contiguous in the same order, so their flat views pair element with element."""
+def _pairs_flat(x: np.ndarray, y: np.ndarray) -> bool:
+    """x is writeable, and both are contiguous in the same order, so their flat views
+    pair element with element."""
     fx, fy = x.flags, y.flags
-    return (fx.c_contiguous and fy.c_contiguous) or (fx.f_contiguous and fy.f_contiguous)
+    return fx.writeable and ((fx.c_contiguous and fy.c_contiguous) or (fx.f_contiguous and fy.f_contiguous))
 
 
 def axpy(a: float, y: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Add a·y into x (same shape) in place and return x."""
-    routine = _routines().get(x.dtype)
-    if (routine is not None and x.size and type(y) is np.ndarray and y.dtype == x.dtype
-            and y.shape == x.shape and x.flags.writeable and _same_layout(x, y)):
+    routine = (_BLAS if _BLAS is not None else _routines()).get(x.dtype)
+    if (routine is not None and type(y) is np.ndarray and y.dtype == x.dtype and y.shape == x.shape
+            and x.size and _pairs_flat(x, y)):
         routine(y.ravel(order="K"), x.ravel(order="K"), a=a)
     else:
         x += a * y
