@@ -127,9 +127,9 @@ def _logsumexp(x, axis, keepdims, shape):
     if x.size == 0:
         raise ValueError(f"logsumexp: cannot reduce an empty tensor of shape {x.shape}")
     # Subtracting the max keeps exp from overflowing; an infinite max is left out.
-    m = np.max(x, axis=axis, keepdims=True)
+    m = reduce_along(np.maximum, x, axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
-    s = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    s = np.log(reduce_along(np.add, np.exp(x - m), axis, keepdims=True)) + m
     return s if keepdims else np.reshape(s, np.sum(s, axis=axis).shape)
 
 
