@@ -68,8 +68,8 @@ def test_the_context_restores_the_previous_state():
     from chainrule import mode
 
     with cr.detect_anomaly():
-        assert mode._detect_anomaly and mode._debug
-    assert not mode._detect_anomaly and not mode._debug
+        assert mode.state().detect_anomaly and mode.state().debug
+    assert not mode.state().detect_anomaly and not mode.state().debug
 
 
 def test_finite_inputs_that_stay_finite_pass():

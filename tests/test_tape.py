@@ -4,7 +4,9 @@
 and ``tape.jacobian`` run the reverse pass. Specified here: the notes' example,
 persistent and non-persistent tapes, nested tapes (second derivatives), Variables,
 None for unconnected sources, the structure of the result, output_gradients and
-stop_recording.
+stop_recording; then, as TensorFlow: several tapes over one computation, what a tape
+recorded (only its block, only what it watches), reset(), nested dicts/lists/tuples of
+targets and sources, and tapes kept per thread.
 """
 
 from __future__ import annotations
@@ -298,3 +300,282 @@ def test_fresh_tape_per_step_trains_a_variable_by_gradient_descent():
         v.assign(v.data - 0.25 * values(tape.gradient(loss, v)))
     np.testing.assert_allclose(values(v), [0.125, -0.25], **EXACT)
     assert v.requires_grad
+
+
+# Several tapes over one computation (TensorFlow's semantics): each tape differentiates
+# through what it recorded, and none frees what another can still ask for.
+
+
+def test_two_non_persistent_tapes_recording_the_same_computation_each_give_2x():
+    x = cr.tensor([1.0, -2.0, 3.0])
+    with cr.GradientTape() as t1, cr.GradientTape() as t2:
+        t1.watch(x)
+        t2.watch(x)
+        y = x * x
+    np.testing.assert_allclose(values(t1.gradient(y, x)), 2 * x.data, **EXACT)
+    np.testing.assert_allclose(values(t2.gradient(y, x)), 2 * x.data, **EXACT)
+
+
+def test_two_tapes_watching_different_sources_each_differentiate_only_their_own():
+    """y = sin(x)·z: t1 watches x only, so ∂y/∂x = cos(x)·z and z gets None; t2 the reverse."""
+    x, z = cr.tensor([0.5, 1.0]), cr.tensor([2.0, -3.0])
+    with cr.GradientTape() as t1, cr.GradientTape() as t2:
+        t1.watch(x)
+        t2.watch(z)
+        y = cr.sin(x) * z
+    gx, gz = t1.gradient(y, [x, z])
+    np.testing.assert_allclose(values(gx), np.cos(x.data) * z.data, **EXACT)
+    assert gz is None
+    gx, gz = t2.gradient(y, [x, z])
+    assert gx is None
+    np.testing.assert_allclose(values(gz), np.sin(x.data), **EXACT)
+
+
+def test_non_persistent_release_keeps_the_graph_a_persistent_tape_still_needs():
+    """y = x·eˣ: dy/dx = (1 + x)·eˣ, asked of the non-persistent tape first."""
+    x = cr.tensor([0.0, 1.0, -1.5])
+    with cr.GradientTape(persistent=True) as keeper, cr.GradientTape() as once:
+        keeper.watch(x)
+        once.watch(x)
+        y = x * cr.exp(x)
+    expected = (1 + x.data) * np.exp(x.data)
+    np.testing.assert_allclose(values(once.gradient(y, x)), expected, **EXACT)
+    for _ in range(2):
+        np.testing.assert_allclose(values(keeper.gradient(y, x)), expected, **EXACT)
+    np.testing.assert_allclose(values(keeper.jacobian(y, x)), np.diag(expected), **EXACT)
+
+
+def test_the_last_non_persistent_tape_to_ask_frees_the_saved_values():
+    x = cr.tensor([1.0, 2.0])
+    with cr.GradientTape() as t1, cr.GradientTape() as t2:
+        t1.watch(x)
+        t2.watch(x)
+        y = cr.sum(cr.exp(x))
+    t1.gradient(y, x)
+    t2.gradient(y, x)
+    with pytest.raises(RuntimeError, match="freed"):
+        y.backward()
+
+
+def test_a_tape_keeps_watching_a_tensor_another_tape_watched_first_and_left():
+    x = cr.tensor(3.0)
+    with cr.GradientTape() as outer:
+        with cr.GradientTape() as inner:
+            inner.watch(x)
+            outer.watch(x)
+        assert x.requires_grad
+        y = x * x
+    assert float(outer.gradient(y, x)) == pytest.approx(6.0)
+    assert not x.requires_grad
+
+
+def test_stop_recording_on_one_tape_leaves_the_other_recording():
+    x = cr.tensor([1.0, 4.0])
+    with cr.GradientTape() as paused, cr.GradientTape() as running:
+        paused.watch(x)
+        running.watch(x)
+        with paused.stop_recording():
+            y = x * x
+    assert paused.gradient(y, x) is None
+    np.testing.assert_allclose(values(running.gradient(y, x)), 2 * x.data, **EXACT)
+
+
+# What a tape recorded: the operations in its block on what it watches, nothing else.
+
+
+def test_a_target_computed_after_the_block_has_gradient_none():
+    x = cr.tensor(2.0)
+    with cr.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    z = y * 2
+    assert tape.gradient(z, x) is None
+
+
+def test_a_value_computed_before_the_block_is_a_constant_to_the_tape():
+    """h = 2v made outside; loss = h·v recorded: d loss/dv = h = 2v, not 4v."""
+    v = cr.Variable(3.0)
+    h = v * 2
+    with cr.GradientTape() as tape:
+        loss = h * v
+    assert float(tape.gradient(loss, v)) == pytest.approx(6.0)
+
+
+def test_a_watched_intermediate_computed_before_the_block_gets_its_gradient():
+    """h = W·x₀ made outside, watched inside; y = Σh²: ∂y/∂h = 2h, and W is not recorded."""
+    W, x0 = cr.Variable([1.0, -2.0]), cr.tensor([3.0, 0.5])
+    h = W * x0
+    with cr.GradientTape(persistent=True) as tape:
+        tape.watch(h)
+        y = cr.sum(h * h)
+    np.testing.assert_allclose(values(tape.gradient(y, h)), 2 * h.data, **EXACT)
+    assert tape.gradient(y, W) is None
+    with pytest.raises(RuntimeError, match="separate call"):
+        tape.gradient(y, [h, W])
+
+
+def test_entering_a_tape_inside_its_own_block_raises_value_error():
+    tape = cr.GradientTape()
+    with tape, pytest.raises(ValueError, match="already recording"), tape:
+        pass
+
+
+def test_stop_recording_outside_the_block_raises_runtime_error():
+    tape = cr.GradientTape()
+    with pytest.raises(RuntimeError, match="not recording"), tape.stop_recording():
+        pass
+
+
+# reset(): everything recorded is forgotten, as TensorFlow's tape.reset().
+
+
+def test_reset_forgets_what_was_recorded_and_unwatches_the_watched_tensors():
+    x = cr.tensor([1.0, 2.0])
+    with cr.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        before = x * x
+        tape.reset()
+        assert not x.requires_grad
+        unwatched = x * 5
+        tape.watch(x)
+        after = x ** 3
+    assert tape.gradient(before, x) is None
+    assert tape.gradient(unwatched, x) is None
+    np.testing.assert_allclose(values(tape.gradient(after, x)), 3 * x.data ** 2, **EXACT)
+    np.testing.assert_allclose(values(tape.gradient([before, after], x)), 3 * x.data ** 2, **EXACT)
+
+
+def test_reset_keeps_only_the_part_recorded_after_it():
+    """TensorFlow's example: loss = v², reset, loss += 3v gives d loss/dv = 3."""
+    v = cr.Variable(2.0)
+    with cr.GradientTape() as tape:
+        loss = v * v
+        tape.reset()
+        loss = loss + 3 * v
+    assert float(tape.gradient(loss, v)) == pytest.approx(3.0)
+
+
+def test_reset_lets_a_non_persistent_tape_answer_again():
+    x = cr.tensor(2.0)
+    with cr.GradientTape() as tape:
+        tape.watch(x)
+        assert float(tape.gradient(x * x, x)) == pytest.approx(4.0)
+        tape.reset()
+        tape.watch(x)
+        y = x ** 3
+    assert float(tape.gradient(y, x)) == pytest.approx(12.0)
+
+
+def test_reset_outside_the_block_raises_value_error():
+    tape = cr.GradientTape()
+    with tape:
+        pass
+    with pytest.raises(ValueError, match="not recording"):
+        tape.reset()
+
+
+# Nested structures (TensorFlow's nest): dicts, lists and tuples of targets and sources.
+
+
+def test_nested_sources_give_gradients_nested_the_same_way():
+    """y = a·b + c² + 4d: ∂a = b, ∂b = a, ∂c = 2c, ∂d = 4."""
+    from collections import namedtuple
+
+    Pair = namedtuple("Pair", "first second")
+    a, b, c, d = cr.tensor(2.0), cr.tensor(3.0), cr.tensor(-1.0), cr.tensor(7.0)
+    with cr.GradientTape() as tape:
+        tape.watch({"ab": [a, b], "cd": Pair(c, d)})
+        y = a * b + c * c + 4 * d
+    grads = tape.gradient(y, {"w": [a, (b, c)], "u": Pair(d, d)})
+    assert list(grads) == ["w", "u"]
+    assert isinstance(grads["w"], list) and isinstance(grads["w"][1], tuple)
+    assert isinstance(grads["u"], Pair)
+    (ga, (gb, gc)), (gd, gd2) = grads["w"], grads["u"]
+    assert [float(g) for g in (ga, gb, gc, gd, gd2)] == pytest.approx([3.0, 2.0, -2.0, 4.0, 4.0])
+
+
+def test_nested_targets_give_the_gradient_of_their_sum():
+    """x² + x³ + Σx (each summed): 2x + 3x² + 1."""
+    x = cr.tensor([1.0, -2.0])
+    with cr.GradientTape() as tape:
+        tape.watch(x)
+        targets = {"square": x * x, "rest": [x ** 3, (cr.sum(x),)]}
+    np.testing.assert_allclose(values(tape.gradient(targets, x)), 2 * x.data + 3 * x.data ** 2 + 1, **EXACT)
+
+
+def test_output_gradients_nested_as_the_targets_seed_each_target():
+    """g₁·x² + sin(x) (seed None means ones): g₁·2x + cos(x)."""
+    x = cr.tensor([0.5, 2.0])
+    g1 = np.array([3.0, -1.0])
+    with cr.GradientTape() as tape:
+        tape.watch(x)
+        targets = (x * x, {"k": cr.sin(x)})
+    g = tape.gradient(targets, [x], output_gradients=(g1, {"k": None}))
+    assert isinstance(g, list)
+    np.testing.assert_allclose(values(g[0]), g1 * 2 * x.data + np.cos(x.data), **EXACT)
+
+
+def test_output_gradients_not_matching_the_targets_raise_value_error():
+    x = cr.tensor([1.0, 2.0])
+    with cr.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = x * x
+    with pytest.raises(ValueError, match="nested"):
+        tape.gradient({"y": y}, x, output_gradients=[np.ones(2)])
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+        tape.gradient(y, x, output_gradients=np.ones(3))
+
+
+def test_a_source_that_is_not_a_tensor_raises_type_error():
+    x = cr.tensor(1.0)
+    with cr.GradientTape() as tape:
+        tape.watch(x)
+        y = x * x
+    with pytest.raises(TypeError, match="str"):
+        tape.gradient(y, {"x": x, "name": "x"})
+
+
+def test_jacobian_takes_nested_sources():
+    """y = x·z (elementwise): ∂y/∂x = diag(z), ∂y/∂z = diag(x)."""
+    x, z = cr.tensor([1.0, 2.0]), cr.tensor([3.0, -4.0])
+    with cr.GradientTape() as tape:
+        tape.watch([x, z])
+        y = x * z
+    J = tape.jacobian(y, {"x": x, "z": z})
+    np.testing.assert_allclose(values(J["x"]), np.diag(z.data), **EXACT)
+    np.testing.assert_allclose(values(J["z"]), np.diag(x.data), **EXACT)
+
+
+# The tapes recording are per thread.
+
+
+def test_a_tape_open_in_another_thread_is_not_seen_by_this_one():
+    """With no other tape in this thread, the gradient is not recorded (not nested)."""
+    import threading
+
+    opened, done = threading.Event(), threading.Event()
+    other_result = {}
+
+    def other_thread():
+        w = cr.tensor(2.0)
+        with cr.GradientTape() as tape:
+            tape.watch(w)
+            opened.set()
+            done.wait(10)
+            y = w ** 2
+        other_result["grad"] = float(tape.gradient(y, w))
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    try:
+        assert opened.wait(10)
+        x = cr.tensor(3.0)
+        with cr.GradientTape() as tape:
+            tape.watch(x)
+            g = tape.gradient(x ** 3, x)
+        assert float(g) == pytest.approx(27.0)
+        assert g.grad_fn is None and not g.requires_grad
+    finally:
+        done.set()
+        worker.join(10)
+    assert other_result["grad"] == pytest.approx(4.0)

@@ -55,6 +55,8 @@ def one_error_line(stderr: str) -> str:
 @pytest.mark.parametrize(("args", "message"), [
     (["train", "mlp-mnist"], "invalid choice: 'mlp-mnist'"),
     (["train", "mlp-digits", "--lr", "-0.1"], "argument --lr: must be > 0, got -0.1"),
+    (["train", "mlp-digits", "--lr", "inf"], "argument --lr: must be a finite number, got inf"),
+    (["train", "mlp-digits", "--lr", "nan"], "argument --lr: must be a finite number, got nan"),
     (["train", "mlp-digits", "--epochs", "0"], "argument --epochs: must be > 0"),
     (["train", "mlp-digits", "--batch-size", "many"], "argument --batch-size: invalid int value"),
     (["train", "mlp-digits", "--seed", "-1"], "argument --seed: must be >= 0"),

@@ -24,4 +24,4 @@ class detect_anomaly(_DebugFlag):  # noqa: N801
     for NaN and Inf; the first op to produce one raises :class:`AnomalyError`. Off by
     default, and free when off."""
 
-    flag = "_detect_anomaly"
+    flag = "detect_anomaly"

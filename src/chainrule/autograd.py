@@ -74,7 +74,7 @@ def pull_back(output: Tensor, inputs: Sequence[Tensor], seed, *, batch_ndim: int
     targets = {x._node if x._node is not None else x for x in inputs}
     only, foreign = graph.reaching([output._node], targets)
     if create_graph is None:
-        create_graph = foreign or bool(mode._forward_levels) or (
+        create_graph = foreign or bool(mode.state().levels) or (
             isinstance(seed, Tensor) and (seed.requires_grad or seed._tangents is not None))
     seed = _as_tensor(seed) if create_graph else seed.data if isinstance(seed, Tensor) else seed
     leaf_grads, captured = _run((output,), (seed,), retain_graph, create_graph,
@@ -93,21 +93,39 @@ def _as_tensor(value) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value), None)
 
 
-def backward(tensors: Sequence[Tensor], grad_tensors: Sequence = (None,),
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors=None,
              retain_graph: bool | None = None, create_graph: bool = False) -> None:
-    """Accumulate Σ_k ∂tensors[k]/∂leaf · grad_tensors[k] into ``leaf.grad``.
+    """Accumulate Σ_k ∂tensors[k]/∂leaf · grad_tensors[k] into ``leaf.grad``: one reverse
+    pass for all of ``tensors`` (their gradients add up where their graphs meet).
 
     >>> import chainrule as cr
     >>> x = cr.tensor(3.0, requires_grad=True)
-    >>> cr.autograd.backward([x ** 2]); x.grad
-    tensor(6.)
+    >>> cr.autograd.backward([x ** 2, 5 * x]); x.grad      # 2x + 5
+    tensor(11.)
     """
+    tensors, grad_tensors = _paired(tensors, grad_tensors, "backward", "tensors", "grad_tensors")
     seeds = [_seed(t, g, create_graph, "backward") for t, g in zip(tensors, grad_tensors)]
     leaf_grads, _ = _run(tensors, seeds, retain_graph, create_graph)
     owners = [id(o) if (o := _owner(g)) is not None else None for g in leaf_grads.values()]
     for (leaf, g), owner in zip(leaf_grads.items(), owners):
         # A buffer this pass made for this leaf alone becomes its .grad without a copy.
         leaf._accumulate(g, owned=owner is not None and owners.count(owner) == 1)
+
+
+def _paired(tensors, seeds, what: str, name: str, seeds_name: str) -> tuple[tuple, tuple]:
+    """The tensors as a tuple and one seed for each (None: implicit ones), or a RuntimeError
+    when the counts differ (a seed is never silently dropped or reused)."""
+    tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    if seeds is None:
+        seeds = (None,) * len(tensors)
+    elif isinstance(seeds, (Tensor, np.ndarray, float, int)):
+        seeds = (seeds,)
+    else:
+        seeds = tuple(seeds)
+    if len(seeds) != len(tensors):
+        raise RuntimeError(f"{what}: {seeds_name} has {len(seeds)} entries but {name} has {len(tensors)}; "
+                           f"give one per tensor of {name} (None for a one-element tensor)")
+    return tensors, seeds
 
 
 def _owner(g):
@@ -131,10 +149,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     >>> float(dy), float(d2y)          # 3x² and 6x at x = 2
     (12.0, 12.0)
     """
-    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    outputs, grad_outputs = _paired(outputs, grad_outputs, "grad", "outputs", "grad_outputs")
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
-        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor) or not x.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad; only tensors with "

@@ -26,6 +26,7 @@ class StackedDiagonal:
 
     __slots__ = ("d", "core")
     __array_priority__ = 1000
+    base = None  # it owns its diagonal: it is never a view of a tensor's storage
 
     def __init__(self, d: np.ndarray, core: tuple) -> None:
         self.d = d
@@ -50,6 +51,14 @@ class StackedDiagonal:
     @property
     def dtype(self) -> np.dtype:
         return self.d.dtype
+
+    def __getattr__(self, name: str):
+        """Every ndarray attribute not written here reads the dense array, so a rule that
+        calls a method this class lacks (``swapaxes``, ``transpose``, ...) gets the right
+        numbers instead of an AttributeError."""
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(np.asarray(self), name)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         n = self.d.size

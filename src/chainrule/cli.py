@@ -12,6 +12,7 @@ returns the exit status. A command's module is imported only when it runs.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -38,10 +39,15 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _number(kind: type, minimum, strict: bool = True):
-    """An argparse type: a ``kind`` above ``minimum`` (or equal to it when not ``strict``)."""
+    """An argparse type: a finite ``kind`` above ``minimum`` (or equal to it when not ``strict``).
+
+    ``float`` reads "nan" and "inf" too; neither is a setting (inf > 0 would pass).
+    """
 
     def parse(text: str):
         value = kind(text)
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
         if not (value > minimum if strict else value >= minimum):
             raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {minimum}, got {text}")
         return value
@@ -68,19 +74,28 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
                         "'all' for an 11-way softmax over O and the 10 types")
 
 
+def _error(command: str, message: object, status: int) -> int:
+    """Print ``message`` as one ``chainrule COMMAND: error:`` line on stderr; return ``status``."""
+    print(f"chainrule {command}: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return status
+
+
 def _run_train(args: argparse.Namespace) -> int:
+    """Exit 0 when the run finishes, 2 for an ``--out`` it cannot write (a usage error found
+    before the data is loaded), 1 for any other reason the run stops."""
     from .datasets import MissingData
     from .models import TASKS, run
-    from .models.training import TrainingError
+    from .models.training import TrainingError, UnusableFolder
 
     options = {} if args.entity is None else {"entity": args.entity}
     try:
         task = TASKS[args.model].configure(**options)
         run(task, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
             seed=args.seed, out=args.out, load=args.load)
+    except UnusableFolder as e:
+        return _error("train", f"argument --out: {e}", 2)
     except (MissingData, TrainingError) as e:
-        print(f"chainrule train: error: {e}", file=sys.stderr)
-        return 1
+        return _error("train", e, 1)
     return 0
 
 
@@ -110,12 +125,17 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_bench(args: argparse.Namespace) -> int:
+    """The suite's exit status; 2 for a ``--json`` it could not write (checked before the
+    long run, not after it)."""
+    from .models.report import folder_problem
+
     runner = _bench_runner()
     if runner is None:
-        print("chainrule bench: error: the benchmark suite is the benchmarks/ folder of a chainrule "
-              "clone; install chainrule from a clone (pip install -e '.[bench]') to run it",
-              file=sys.stderr)
-        return 1
+        return _error("bench", "the benchmark suite is the benchmarks/ folder of a chainrule clone; "
+                      "install chainrule from a clone (pip install -e '.[bench]') to run it", 1)
+    problem = f"{args.json} is a folder" if args.json.is_dir() else folder_problem(args.json.parent)
+    if problem:
+        return _error("bench", f"argument --json: {problem}", 2)
     return runner.run(args)
 
 
@@ -146,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default: ``sys.argv[1:]``), run the command, return its exit status.
 
-    A usage error exits with status 2 and argparse's one-line message.
+    A usage error exits with status 2 and argparse's one-line message; Ctrl-C exits with
+    130 (128 + SIGINT, as shells report it) and one line.
     """
     args = build_parser().parse_args(argv)
     try:
@@ -155,3 +176,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (``chainrule demo | head``): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except KeyboardInterrupt:
+        return _error(args.command, "interrupted", 130)

@@ -1,12 +1,14 @@
 """Making tensors: from data, filled with a value, ranges and random draws.
 
 Every function takes ``dtype=`` and ``requires_grad=``. Shapes may be given as
-``zeros(2, 3)`` or ``zeros((2, 3))``. Random functions take an explicit ``seed``
+``zeros(2, 3)`` or ``zeros((2, 3))``, with integer sizes (``zeros(2.5)`` is a TypeError,
+not two elements), and ``requires_grad`` is True or False. Random functions take an explicit ``seed``
 (an int or a ``numpy.random.Generator``); there is no hidden global state.
 """
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -26,14 +28,39 @@ def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
-def _shape(shape: tuple) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+def _size(what: str, n) -> int:
+    """One dimension's size: an integer (Python's, NumPy's or a 0-d integer array), never
+    a float or bool that would be truncated or read as 1 (``zeros(2.5)`` is a mistake,
+    not a request for 2 elements)."""
+    try:
+        size = None if isinstance(n, bool) else operator.index(n)
+    except TypeError:
+        size = None
+    if size is None:
+        raise TypeError(f"{what}: a size must be an integer, got {type(n).__name__} {n!r}; "
+                        "write the shape with ints, e.g. (2, 3)")
+    return size
+
+
+def _shape(what: str, shape: tuple) -> tuple[int, ...]:
+    """``f(2, 3)``, ``f((2, 3))`` or ``f(np.array([2, 3]))`` as the tuple (2, 3), every size
+    checked by :func:`_size`."""
+    if len(shape) == 1 and (isinstance(shape[0], (tuple, list)) or np.ndim(shape[0]) == 1):
         shape = tuple(shape[0])
-    return tuple(int(n) for n in shape)
+    return tuple(_size(what, n) for n in shape)
+
+
+def _requires_grad(what: str, flag) -> bool:
+    """``flag`` when it is a bool (Python's or NumPy's); a TypeError otherwise, before any
+    array is made or any random number drawn (``requires_grad="no"`` is truthy)."""
+    if not isinstance(flag, (bool, np.bool_)):
+        raise TypeError(f"{what}: requires_grad must be True or False, got {type(flag).__name__} "
+                        f"{flag!r}")
+    return bool(flag)
 
 
 def _leaf(arr: np.ndarray, requires_grad: bool) -> Tensor:
-    return Tensor._make(arr, None).requires_grad_(requires_grad) if requires_grad else Tensor._make(arr, None)
+    return Tensor._make(arr, None).requires_grad_(True) if requires_grad else Tensor._make(arr, None)
 
 
 def _float(dtype):
@@ -41,27 +68,36 @@ def _float(dtype):
 
 
 def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.zeros(_shape(shape), dtype=_float(dtype)), requires_grad)
+    """Zeros of ``shape`` (``zeros(2, 3)`` or ``zeros((2, 3))``), the default dtype unless ``dtype``."""
+    requires_grad = _requires_grad("zeros", requires_grad)
+    return _leaf(np.zeros(_shape("zeros", shape), dtype=_float(dtype)), requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.ones(_shape(shape), dtype=_float(dtype)), requires_grad)
+    """Ones of ``shape``, as :func:`zeros`."""
+    requires_grad = _requires_grad("ones", requires_grad)
+    return _leaf(np.ones(_shape("ones", shape), dtype=_float(dtype)), requires_grad)
 
 
 def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``shape`` filled with ``fill_value`` (a float fill gives the default dtype)."""
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    requires_grad = _requires_grad("full", requires_grad)
+    shape = _shape("full", (shape,))
     if dtype is None:
         dtype = as_array(fill_value, what="full").dtype
     return _leaf(np.full(shape, fill_value, dtype=dtype), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.eye(n, m, dtype=_float(dtype)), requires_grad)
+    """The n × m identity (n × n when ``m`` is None)."""
+    requires_grad = _requires_grad("eye", requires_grad)
+    m = None if m is None else _size("eye", m)
+    return _leaf(np.eye(_size("eye", n), m, dtype=_float(dtype)), requires_grad)
 
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
     """Evenly spaced values in [start, stop); integers unless an argument is a float."""
+    requires_grad = _requires_grad("arange", requires_grad)
     if stop is None:
         start, stop = 0, start
     if dtype is None and any(isinstance(v, float) for v in (start, stop, step)):
@@ -70,10 +106,14 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) ->
 
 
 def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Zeros of ``t``'s shape and dtype (or ``dtype``)."""
+    requires_grad = _requires_grad("zeros_like", requires_grad)
     return _leaf(np.zeros_like(as_array(t), dtype=dtype), requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Ones of ``t``'s shape and dtype (or ``dtype``)."""
+    requires_grad = _requires_grad("ones_like", requires_grad)
     return _leaf(np.ones_like(as_array(t), dtype=dtype), requires_grad)
 
 
@@ -83,11 +123,13 @@ def _generator(seed) -> np.random.Generator:
 
 def randn(*shape, seed=None, dtype=None, requires_grad: bool = False) -> Tensor:
     """Standard normal draws; the same ``seed`` gives the same numbers."""
-    arr = _generator(seed).standard_normal(_shape(shape)).astype(_float(dtype))
+    requires_grad = _requires_grad("randn", requires_grad)
+    arr = _generator(seed).standard_normal(_shape("randn", shape)).astype(_float(dtype))
     return _leaf(arr, requires_grad)
 
 
 def rand(*shape, seed=None, dtype=None, requires_grad: bool = False) -> Tensor:
     """Uniform draws from [0, 1); the same ``seed`` gives the same numbers."""
-    arr = _generator(seed).random(_shape(shape)).astype(_float(dtype))
+    requires_grad = _requires_grad("rand", requires_grad)
+    arr = _generator(seed).random(_shape("rand", shape)).astype(_float(dtype))
     return _leaf(arr, requires_grad)

@@ -56,12 +56,13 @@ def _bad(value) -> bool:
 def on_record(op, arrays, out, node) -> None:
     """Called for every op while a debug flag is on: note the site, save all inputs,
     check the forward value."""
-    site = call_site() if mode._capture_sites or mode._detect_anomaly else None
+    flags = mode.state()
+    site = call_site() if flags.capture_sites or flags.detect_anomaly else None
     if node is not None:
         node.site = site
-        if mode._keep_inputs:
+        if flags.keep_inputs:
             node.saved = (tuple(arrays), out)
-    if mode._detect_anomaly and _bad(out) and not any(_bad(a) for a in arrays):
+    if flags.detect_anomaly and _bad(out) and not any(_bad(a) for a in arrays):
         shapes = ", ".join(str(np.shape(a)) for a in arrays)
         raise AnomalyError(f"{op.name} at {site} produced {_describe(out)} in its forward value "
                            f"(inputs of shape {shapes})")
@@ -69,7 +70,7 @@ def on_record(op, arrays, out, node) -> None:
 
 def on_backward(node, g, grads) -> None:
     """Called after each node's VJP while detect_anomaly is on."""
-    if not mode._detect_anomaly or _bad(g):
+    if not mode.state().detect_anomaly or _bad(g):
         return
     for i, gi in enumerate(grads):
         if gi is not None and _bad(gi):

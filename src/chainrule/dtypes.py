@@ -41,3 +41,34 @@ def is_differentiable(dtype) -> bool:
     """True when values of ``dtype`` can carry a gradient (floating dtypes)."""
     return np.dtype(dtype).kind == "f"
 
+
+
+def check_kind(dtype, what: str, source: str = "data") -> None:
+    """Refuse what no op supports: complex numbers (not yet), strings, objects."""
+    kind = np.dtype(dtype).kind
+    if kind == "c":
+        raise TypeError(f"{what}: complex {source} of dtype {np.dtype(dtype)} is not supported yet; "
+                        "split it into real and imaginary parts (two real tensors)")
+    if kind not in "biuf":
+        raise TypeError(f"{what}: unsupported {source} of dtype {np.dtype(dtype)}; use numbers, nested "
+                        "lists of numbers or numeric NumPy arrays")
+
+
+def supported(dtype, what: str) -> np.dtype:
+    """``dtype`` as a NumPy dtype, refused (TypeError) unless it is bool, integer or floating."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"{what}: {dtype!r} is not a dtype ({e})") from None
+    check_kind(dt, what, "dtype")
+    return dt
+
+
+def floating_inputs(arrays: list) -> list:
+    """The inputs of an op whose result is floating (exp, division, mean, ...), with every
+    boolean or integer array converted to the default dtype first, as PyTorch does: NumPy
+    would compute sigmoid of uint8 in float16 after negating the unsigned values."""
+    if not any(type(a) is np.ndarray and a.dtype.kind in "biu" for a in arrays):
+        return arrays
+    default = _default_dtype
+    return [a.astype(default) if type(a) is np.ndarray and a.dtype.kind in "biu" else a for a in arrays]

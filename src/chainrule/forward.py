@@ -26,31 +26,27 @@ import itertools
 from . import mode
 from .ops.core import pushforward
 
-_levels = itertools.count(1)
-_active: set[int] = set()
-_visible_below = [float("inf")]  # levels at or above this one are hidden from the op being run
+_levels = itertools.count(1)  # level numbers are unique across threads; which are open is per thread
 
 
 def open_level() -> int:
-    """Start a forward-mode level (a new infinitesimal ε); returns its number."""
+    """Start a forward-mode level (a new infinitesimal ε) in this thread; returns its number."""
     level = next(_levels)
-    _active.add(level)
-    mode._forward_levels += 1
+    mode.change(levels=mode.state().levels | {level})
     return level
 
 
 def close_level(level: int) -> None:
-    _active.discard(level)
-    mode._forward_levels -= 1
+    mode.change(levels=mode.state().levels - {level})
 
 
 def live_tangents(t) -> dict:
-    """The tangents of ``t`` at levels that are active and visible now."""
+    """The tangents of ``t`` at levels that are open and visible now."""
     found = getattr(t, "_tangents", None)
     if not found:
         return {}
-    bound = _visible_below[-1]
-    return {level: v for level, v in found.items() if level < bound and level in _active}
+    now = mode.state()
+    return {level: v for level, v in found.items() if level < now.visible_below and level in now.levels}
 
 
 def attach_tangents(op, args, out, params, recording) -> None:
@@ -65,9 +61,9 @@ def attach_tangents(op, args, out, params, recording) -> None:
         return
     out._tangents = {}
     for level in sorted(levels):  # lowest first: a higher level's rule reads the lower tangents
-        _visible_below.append(level)
+        token = mode.change(visible_below=level)
         try:
             out._tangents[level] = pushforward(op, [found.get(level) for found in per_arg], args,
                                                out, params, recording)
         finally:
-            _visible_below.pop()
+            mode.restore(token)

@@ -17,9 +17,11 @@ tensor(12.)
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from . import debug, mode
+from . import debug, forward, mode
 from .graph import FREED, Node
 from .ops.core import OpDef
 from .tensor import Tensor, as_array
@@ -61,6 +63,11 @@ class Function:
 
     @classmethod
     def apply(cls, *args) -> Tensor:
+        if mode.state().levels and any(forward.live_tangents(a) for a in args):
+            raise RuntimeError(
+                f"{cls.__name__}: forward mode (jvp, jacobian(mode='fwd'), hessian) reached this custom "
+                "Function, which has no forward-mode rule; differentiate through it in reverse mode "
+                "(backward, grad, vjp, jacobian(mode='rev'))")
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = FunctionCtx(needs)
         with mode.no_grad():
@@ -75,10 +82,12 @@ class Function:
         parents = tuple((args[i]._node or args[i]) if needs[i] else None for i in positions)
         params = {"positions": positions, "n_args": len(args), "fn": cls}
         out._node = Node(_opdef(cls), params, parents, ctx, out.shape, out.dtype)
+        out._node.versions = [(t._data, t._vc, t._vc[0]) for t in ctx._saved if isinstance(t, Tensor)]
         out._requires_grad = True
-        if mode._debug:
+        flags = mode.state()
+        if flags.debug:
             out._node.site = debug.call_site()
-            if mode._keep_inputs:
+            if flags.keep_inputs:
                 params["args"] = args  # localized gradcheck re-runs forward on them
         return out
 
@@ -92,12 +101,30 @@ def _opdef(cls) -> OpDef:
 
 
 def _function_vjp(g, node, xp):
+    """The user's backward, once per cotangent: it is written for one cotangent of the
+    output's shape, so a stack of them (a one-pass Jacobian) is pushed through row by row."""
+    batch = tuple(g.shape[: g.ndim - len(node.shape)])
+    if not batch:
+        return _one_vjp(g, node, xp)
+    stacked = xp.reshape(g, (math.prod(batch),) + tuple(node.shape))
+    rows = [_one_vjp(stacked[k], node, xp) for k in range(stacked.shape[0])]
+    out = []
+    for i in range(len(node.parents)):
+        if rows[0][i] is None:
+            out.append(None)
+            continue
+        column = xp.concat([xp.expand_dims(row[i], axis=0) for row in rows], axis=0)
+        out.append(xp.reshape(column, batch + tuple(column.shape[1:])))
+    return out
+
+
+def _one_vjp(g, node, xp):
     cls, ctx = node.params["fn"], node.saved
     if xp.recording:
         grads = cls.backward(ctx, g)
     else:
         with mode.no_grad():
-            grads = cls.backward(ctx, Tensor._make(g, None))
+            grads = cls.backward(ctx, Tensor._make(np.asarray(g), None))
     grads = grads if isinstance(grads, tuple) else (grads,)
     if len(grads) != node.params["n_args"]:
         raise RuntimeError(f"{cls.__name__}.backward returned {len(grads)} gradients but forward "
@@ -111,10 +138,9 @@ def _function_vjp(g, node, xp):
             continue
         if not xp.recording:  # a copy: backward may hand back an array another tensor holds
             gi = np.array(as_array(gi, what=f"{cls.__name__}.backward"), copy=True)
-        core = gi.shape[gi.ndim - len(parent.shape):] if gi.ndim >= len(parent.shape) else gi.shape
-        if core != parent.shape:
+        if tuple(gi.shape) != tuple(parent.shape):
             raise ValueError(f"{cls.__name__}.backward: the gradient for argument {i} has shape "
-                             f"{gi.shape} but that argument has shape {parent.shape}")
+                             f"{tuple(gi.shape)} but that argument has shape {tuple(parent.shape)}")
         out.append(gi)
     return out
 

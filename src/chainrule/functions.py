@@ -116,8 +116,8 @@ def var(a, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
 
 
 def std(a, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """√var(a)."""
-    return OPS["std"].fn(_NS, _tensor_or_array(a), axis=axis, ddof=ddof, keepdims=keepdims)
+    """√var(a); its gradient (a - mean) / ((N - ddof) std) is 0 where std is 0."""
+    return apply(OPS["std"], a, axis=axis, ddof=ddof, keepdims=keepdims)
 
 
 # ------------------------------------------------------------------ shape
@@ -143,6 +143,12 @@ def concatenate(arrays, axis: int = 0) -> Tensor:
 
 def swapaxes(a, axis1: int, axis2: int) -> Tensor:
     return OPS["swapaxes"].fn(_NS, _tensor_or_array(a), axis1, axis2)
+
+
+def moveaxis(a, source, destination) -> Tensor:
+    """The axes ``source`` moved to ``destination`` (ints or sequences), as ``np.moveaxis``:
+    a transpose."""
+    return OPS["moveaxis"].fn(_NS, _tensor_or_array(a), source, destination)
 
 
 def flatten(a) -> Tensor:
@@ -177,7 +183,8 @@ def matmul(x1, x2) -> Tensor:
 
 
 def einsum(subscripts: str, *operands) -> Tensor:
-    """Einstein summation, as ``np.einsum`` (an ellipsis only at the start of a term)."""
+    """Einstein summation, as ``np.einsum``: ``einsum("ij,jk->ik", a, b)`` is a @ b; an ellipsis
+    may stand anywhere in a term, for the same broadcast axes in each."""
     return apply(OPS["einsum"], *operands, spec=subscripts)
 
 

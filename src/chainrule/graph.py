@@ -42,16 +42,22 @@ FREED = (
 
 
 class Node:
-    """One recorded operation: the op, its parameters and what its rule needs saved."""
+    """One recorded operation: the op, its parameters and what its rule needs saved.
 
-    __slots__ = ("op", "params", "parents", "saved", "shape", "dtype", "site", "seq", "duals",
-                 "__weakref__")
+    ``versions`` holds ``(array, counter, version)`` for every tensor whose value was
+    saved: the tensor's version counter (a one-element list shared by the tensors that
+    share its storage) and its count when the node was made.
+    """
+
+    __slots__ = ("op", "params", "parents", "saved", "versions", "shape", "dtype", "site", "seq",
+                 "duals", "__weakref__")
 
     def __init__(self, op, params, parents, saved, shape, dtype, site=None):
         self.op = op
         self.params = params
         self.parents = parents
         self.saved = saved
+        self.versions = ()
         self.shape = shape
         self.dtype = dtype
         self.site = site
@@ -69,6 +75,17 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+def check_versions(node: Node) -> None:
+    """Refuse to run a node's rule when a value it saved was changed in place since."""
+    for array, counter, version in node.versions:
+        if counter[0] != version:
+            raise RuntimeError(
+                f"one of the tensors needed for the gradient of `{node.op.name}` (shape "
+                f"{tuple(array.shape)}) was changed in place after it was used: version {counter[0]}, "
+                f"expected {version}. Change it out of place (y = y + 1 instead of y += 1), or "
+                "clone it before the in-place change, or run backward before the change")
 
 
 def topological_order(roots: Iterable[Node]) -> list[Node]:
@@ -139,6 +156,7 @@ def backward(roots: Sequence[Node], seeds: Sequence, xp, *, retain_graph: bool =
     capture = set(capture)
     captured: dict = {}
     leaf_grads: dict = {}
+    debugging = mode.state().debug
     while ready:
         node = heappop(ready)[1]
         g = pending.pop(node)
@@ -146,11 +164,14 @@ def backward(roots: Sequence[Node], seeds: Sequence, xp, *, retain_graph: bool =
             captured[node] = g
         if node.saved is None:
             raise RuntimeError(FREED)
+        if node.versions:
+            check_versions(node)
         grads = node.op.vjp(g, node, xp)
-        if mode._debug:
+        if debugging:
             debug.on_backward(node, g, grads)
         if not retain_graph:
             node.saved = None
+            node.versions = ()
         for parent, gi in zip(node.parents, grads):
             if gi is None or parent is None:
                 continue

@@ -1,7 +1,12 @@
-"""Grad mode: whether operations are recorded for the reverse pass.
+"""Per-thread state: grad mode, forward-mode levels, transform depth and debug flags.
 
-``no_grad()``, ``enable_grad()`` and ``set_grad_enabled(flag)`` switch it; each is a
-context manager (and ``set_grad_enabled`` also takes effect when merely called, as
+All of it lives in one immutable :class:`State` held by a ``contextvars.ContextVar``, so
+each thread (and each asyncio task) has its own: ``no_grad`` in one thread never stops
+recording in another, and a new thread starts with grad mode on. The hot path reads it
+once per op (``state()``); a change replaces the whole object.
+
+``no_grad()``, ``enable_grad()`` and ``set_grad_enabled(flag)`` switch grad mode; each is
+a context manager (and ``set_grad_enabled`` also takes effect when merely called, as
 in PyTorch). ``no_grad`` and ``enable_grad`` also decorate functions.
 
 >>> import chainrule as cr
@@ -15,29 +20,71 @@ False
 from __future__ import annotations
 
 import functools
+from contextvars import ContextVar
 
-_grad_enabled = True
-_forward_levels = 0  # how many forward-mode levels are active (see forward.py)
+
+class State:
+    """One thread's autograd state (never changed in place: :meth:`replace` makes a new one).
+
+    - ``grad``: whether ops are recorded for the reverse pass;
+    - ``levels``: the forward-mode levels open now (see forward.py), a frozenset;
+    - ``visible_below``: levels at or above this one are hidden from the op being run;
+    - ``depth``: how many function transforms are running (see transforms.py);
+    - ``capture_sites``, ``detect_anomaly``, ``keep_inputs``: the debug flags, and
+      ``debug``, set when any of them is, so the hot path checks one name.
+    """
+
+    __slots__ = ("grad", "levels", "visible_below", "depth", "capture_sites", "detect_anomaly",
+                 "keep_inputs", "debug")
+
+    def __init__(self, grad: bool = True, levels: frozenset = frozenset(),
+                 visible_below: float = float("inf"), depth: int = 0, capture_sites: bool = False,
+                 detect_anomaly: bool = False, keep_inputs: bool = False) -> None:
+        self.grad = grad
+        self.levels = levels
+        self.visible_below = visible_below
+        self.depth = depth
+        self.capture_sites = capture_sites
+        self.detect_anomaly = detect_anomaly
+        self.keep_inputs = keep_inputs
+        self.debug = capture_sites or detect_anomaly or keep_inputs
+
+    def replace(self, **changes) -> State:
+        fields = {name: getattr(self, name) for name in self.__slots__ if name != "debug"}
+        fields.update(changes)
+        return State(**fields)
+
+
+_START = State()  # never changed (replace makes new states), so one default serves every thread
+_STATE: ContextVar[State] = ContextVar("chainrule_state", default=_START)
+state = _STATE.get  # the hot path's one read per op
+
+
+def change(**changes):
+    """Replace fields of this thread's state; returns the token that restores it."""
+    return _STATE.set(_STATE.get().replace(**changes))
+
+
+def restore(token) -> None:
+    _STATE.reset(token)
 
 
 def is_grad_enabled() -> bool:
-    return _grad_enabled
+    return _STATE.get().grad
 
 
 class set_grad_enabled:  # noqa: N801 - a function-like name, as in PyTorch
     """Turn recording on or off now; as a context manager, restore the old mode on exit."""
 
     def __init__(self, mode: bool) -> None:
-        global _grad_enabled
-        self.previous = _grad_enabled
-        _grad_enabled = bool(mode)
+        self.previous = _STATE.get().grad
+        change(grad=bool(mode))
 
     def __enter__(self) -> set_grad_enabled:
         return self
 
     def __exit__(self, *exc) -> None:
-        global _grad_enabled
-        _grad_enabled = self.previous
+        change(grad=self.previous)
 
 
 class _GradMode:
@@ -46,14 +93,11 @@ class _GradMode:
     enabled = True
 
     def __enter__(self):
-        global _grad_enabled
-        self.previous = _grad_enabled
-        _grad_enabled = self.enabled
+        self.token = change(grad=self.enabled)
         return self
 
     def __exit__(self, *exc) -> None:
-        global _grad_enabled
-        _grad_enabled = self.previous
+        restore(self.token)
 
     def __call__(self, fn):
         @functools.wraps(fn)
@@ -78,34 +122,20 @@ class enable_grad(_GradMode):  # noqa: N801
 
 # Seeing the chain rule (explain, detect_anomaly, localized gradcheck) needs more than the
 # fast path records: the user's file:line of each op, finite checks, every input saved.
-# Each is a flag; `_debug` is set when any is, so the hot path checks one name.
-_capture_sites = False
-_detect_anomaly = False
-_keep_inputs = False
-_debug = False
-
-
-def _set_debug_flag(name: str, value: bool) -> bool:
-    global _debug
-    previous = globals()[name]
-    globals()[name] = bool(value)
-    _debug = _capture_sites or _detect_anomaly or _keep_inputs
-    return previous
-
-
 class _DebugFlag:
     """Turn a flag on now (or to ``enabled``); as a context manager, restore it on exit."""
 
     flag = ""
 
     def __init__(self, enabled: bool = True) -> None:
-        self.previous = _set_debug_flag(self.flag, enabled)
+        self.previous = getattr(_STATE.get(), self.flag)
+        change(**{self.flag: bool(enabled)})
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
-        _set_debug_flag(self.flag, self.previous)
+        change(**{self.flag: self.previous})
 
 
 class capture_sites(_DebugFlag):  # noqa: N801
@@ -121,10 +151,10 @@ class capture_sites(_DebugFlag):  # noqa: N801
     True
     """
 
-    flag = "_capture_sites"
+    flag = "capture_sites"
 
 
 class keep_inputs(_DebugFlag):  # noqa: N801
     """Save every op's inputs and output, whether or not its rule reads them."""
 
-    flag = "_keep_inputs"
+    flag = "keep_inputs"

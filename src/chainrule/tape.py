@@ -1,10 +1,16 @@
 """TensorFlow-style gradients: ``GradientTape`` and ``Variable``.
 
-Inside ``with cr.GradientTape() as tape:`` operations on watched tensors are
-recorded; ``tape.gradient(target, sources)`` then runs the reverse pass. Variables
-are watched without ``watch``. Tapes nest: the gradient an inner tape computes while
-an outer tape is recording is itself recorded, so the outer tape can differentiate
-it again.
+Inside ``with cr.GradientTape() as tape:`` the tape records the operations on what it
+watches: tensors passed to ``watch``, trainable Variables (and other tensors that require
+grad on their own), and the results of operations it has recorded. Then
+``tape.gradient(target, sources)`` runs the reverse pass through those operations only,
+as TensorFlow does: an operation made outside the block, before ``reset()``, inside
+``stop_recording()`` or on tensors only another tape watches is a constant to this tape,
+and a source no recorded operation leads to gets ``None``.
+
+Tapes nest: the gradient an inner tape computes while an outer tape is recording is
+itself recorded, so the outer tape can differentiate it again. The tapes recording now
+are kept per thread (a ``ContextVar``): a tape open in one thread is not seen by another.
 
 >>> import chainrule as cr
 >>> x = cr.tensor(3.0)
@@ -20,16 +26,26 @@ it again.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import math
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
+from typing import Any
 
 import numpy as np
 
-from .autograd import pull_back
+from . import mode
+from .autograd import _run
+from .functions import reshape
+from .graph import Node, next_seq, topological_order
 from .mode import enable_grad, no_grad
 from .tensor import Tensor
-from .transforms import _reverse_jacobian
 
-_recording: list = []  # the tapes whose `with` block is open, innermost last
+# The tapes recording in this thread (or asyncio task) now, innermost last.
+_RECORDING: ContextVar[tuple[GradientTape, ...]] = ContextVar("chainrule_recording_tapes", default=())
+
+Nested = Any  # a Tensor, or dicts, lists and tuples nesting Tensors (TensorFlow's "nest")
 
 
 class Variable(Tensor):
@@ -56,43 +72,163 @@ class GradientTape:
     """Records operations on watched tensors for ``gradient`` and ``jacobian``.
 
     A non-persistent tape answers one ``gradient`` (or ``jacobian``) call; make it with
-    ``persistent=True`` to ask several times.
+    ``persistent=True`` to ask several times. ``reset()`` forgets everything recorded.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0])
+    >>> with cr.GradientTape() as tape:
+    ...     tape.watch(x)
+    ...     y = {"square": x * x, "cube": x ** 3}
+    >>> tape.gradient(y, {"x": x})                   # 2x + 3x²
+    {'x': tensor([ 5., 16.])}
     """
 
     def __init__(self, persistent: bool = False) -> None:
         self.persistent = persistent
-        self._watched: list[Tensor] = []
+        self._watched: set = set()  # leaf Tensors, and the Nodes of watched intermediate tensors
+        self._made_differentiable: list[Tensor] = []  # watched tensors that did not require grad
+        self._windows: list[tuple[int, float]] = []  # open intervals of the node sequence recorded
+        self._peers: weakref.WeakSet[GradientTape] = weakref.WeakSet()  # tapes recording alongside
         self._used = False
-        self._grad_mode = None
+        self._grad_mode: enable_grad | None = None
 
     def __enter__(self) -> GradientTape:
-        _recording.append(self)
+        self._start_recording()
         self._grad_mode = enable_grad()
         self._grad_mode.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
         self._grad_mode.__exit__(*exc)
-        _recording.remove(self)
-        self._unwatch()  # what happens after the block is not recorded
+        self._stop_recording()
+        self._release()  # what happens after the block is not recorded
 
-    def watch(self, tensor) -> None:
-        """Record operations on ``tensor`` (or on each tensor of a list) from now on."""
-        for t in tensor if isinstance(tensor, (list, tuple)) else (tensor,):
+    def watch(self, tensor: Nested) -> None:
+        """Record operations on ``tensor`` (or on each tensor of a nested structure) from now on."""
+        for t in _flatten(tensor):
             if not isinstance(t, Tensor):
                 raise TypeError(f"GradientTape.watch: expected a Tensor, got {type(t).__name__}")
             if not t.requires_grad:
                 t.requires_grad_(True)
-                self._watched.append(t)
+                self._made_differentiable.append(t)
+            self._watched.add(t if t.grad_fn is None else t.grad_fn)
 
     @contextmanager
     def stop_recording(self):
-        """Operations inside this block are not recorded."""
-        with no_grad():
-            yield
+        """Operations inside this block are not recorded by this tape (other tapes go on)."""
+        if not self._recording():
+            raise RuntimeError("GradientTape.stop_recording: this tape is not recording; "
+                               "call it inside the tape's `with` block")
+        self._stop_recording()
+        try:
+            # With no tape left recording, nothing needs the graph: skip building it.
+            with nullcontext() if _RECORDING.get() else no_grad():
+                yield
+        finally:
+            self._start_recording()
 
     def reset(self) -> None:
+        """Forget everything recorded, as if the block were left and a new tape entered.
+
+        Values computed before ``reset`` are constants to the tape, the tensors it
+        watched are no longer watched, and a non-persistent tape may be asked again.
+
+        >>> import chainrule as cr
+        >>> v = cr.Variable(2.0)
+        >>> with cr.GradientTape() as tape:
+        ...     loss = v * v
+        ...     tape.reset()
+        ...     loss = loss + 3 * v
+        >>> float(tape.gradient(loss, v))          # only 3v was recorded
+        3.0
+        """
+        if not self._recording():
+            raise ValueError("GradientTape.reset: this tape is not recording; "
+                             "call reset() inside the tape's `with` block")
+        self._release()
+        self._watched = set()
+        self._windows = [(next_seq(), math.inf)]
         self._used = False
+
+    def gradient(self, target: Nested, sources: Nested, output_gradients: Nested = None) -> Nested:
+        """Σₖ ∂⟨gₖ, targetₖ⟩/∂source for each source, through the operations this tape recorded.
+
+        ``target`` is a Tensor or a nested structure of them (dicts, lists, tuples), whose
+        gradients add up; ``output_gradients`` (nested like ``target``) holds the seeds gₖ,
+        ones by default, so a non-scalar target gives the gradient of its sum. ``sources``
+        is a Tensor or a nested structure of them; the result has its structure, with
+        None where no recorded operation leads from the target to the source.
+
+        >>> import chainrule as cr
+        >>> x, z = cr.tensor(2.0), cr.tensor(5.0)
+        >>> with cr.GradientTape() as tape:
+        ...     tape.watch(x)
+        ...     y = x * x * z
+        >>> tape.gradient(y, [x, z])               # [2xz, None]: z is not watched
+        [tensor(20.), None]
+        """
+        targets = _flatten(target)
+        seeds = [None] * len(targets) if output_gradients is None else _flatten(output_gradients, target)
+        pairs = [(t, _seed(t, g)) for t, g in zip(targets, seeds) if isinstance(t, Tensor)]
+        flat_sources = _checked_sources(sources, "gradient")
+        self._check_use("gradient")
+        grads = self._pull_back([t for t, _ in pairs], [g for _, g in pairs], flat_sources)
+        return _unflatten(sources, iter(grads))
+
+    def jacobian(self, target: Tensor, sources: Nested) -> Nested:
+        """J[i..., j...] = ∂target[i...]/∂source[j...], shaped ``target.shape + source.shape``,
+        for each source (nested as ``sources``; None where unconnected), in one batched pass.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0])
+        >>> with cr.GradientTape() as tape:
+        ...     tape.watch(x)
+        ...     y = x * x
+        >>> tape.jacobian(y, x)                    # diag(2x)
+        tensor([[2., 0.],
+                [0., 4.]])
+        """
+        flat_sources = _checked_sources(sources, "jacobian")
+        self._check_use("jacobian")
+        if not isinstance(target, Tensor):
+            return _unflatten(sources, iter([None] * len(flat_sources)))
+        m = target.size
+        basis = np.eye(m, dtype=target.dtype).reshape((m,) + target.shape)  # one cotangent per row
+        rows = self._pull_back([target], [basis], flat_sources, batch_ndim=1)
+        jacobians = [None if r is None else reshape(r, target.shape + s.shape)
+                     for r, s in zip(rows, flat_sources)]
+        return _unflatten(sources, iter(jacobians))
+
+    def _recording(self) -> bool:
+        return any(tape is self for tape in _RECORDING.get())
+
+    def _start_recording(self) -> None:
+        recording = _RECORDING.get()
+        if self._recording():
+            raise ValueError("GradientTape: this tape is already recording; a tape's `with` block "
+                             "cannot be entered again inside itself")
+        for tape in recording:
+            tape._peers.add(self)
+            self._peers.add(tape)
+        self._windows.append((next_seq(), math.inf))
+        _RECORDING.set(recording + (self,))
+
+    def _stop_recording(self) -> None:
+        start, _ = self._windows[-1]
+        self._windows[-1] = (start, next_seq())
+        _RECORDING.set(tuple(tape for tape in _RECORDING.get() if tape is not self))
+
+    def _release(self) -> None:
+        """Tensors this tape made require grad stop requiring it, except those another tape
+        recording in this thread watches too: that tape releases them when it is done."""
+        others = [tape for tape in _RECORDING.get() if tape is not self]
+        for t in self._made_differentiable:
+            heir = next((tape for tape in others if t in tape._watched), None)
+            if heir is None:
+                t.requires_grad_(False)
+            else:
+                heir._made_differentiable.append(t)
+        self._made_differentiable = []
 
     def _check_use(self, what: str) -> None:
         if self._used and not self.persistent:
@@ -100,50 +236,146 @@ class GradientTape:
                                "create it with GradientTape(persistent=True) to ask again")
         self._used = True
 
-    def _nested(self) -> bool:
-        return any(tape is not self for tape in _recording)
+    def _pull_back(self, targets: list[Tensor], seeds: list, sources: list[Tensor],
+                   batch_ndim: int = 0) -> list:
+        """Σₖ seedₖᵀ · ∂targetₖ/∂source through recorded operations, per source (None if none)."""
+        keys = [s if s.grad_fn is None else s.grad_fn for s in sources]
+        roots = [t.grad_fn for t in targets if t.grad_fn is not None]
+        visit, known, foreign = self._plan(roots, set(keys))
+        live = [(t, s) for t, s in zip(targets, seeds) if t.grad_fn is None or t.grad_fn in visit]
+        # Record the pass when its result may be differentiated again: by another tape recording
+        # now, by forward mode, through a differentiable seed, or by whatever made a leaf outside
+        # the sources require grad (an enclosing transform).
+        create_graph = (any(tape is not self for tape in _RECORDING.get()) or foreign
+                        or bool(mode.state().levels)
+                        or any(isinstance(s, Tensor) and s.requires_grad for _, s in live))
+        # Several tapes may record the same operations, and the pass frees the saved values of
+        # the nodes it visits. So it frees them only when no tape that recorded alongside this
+        # one can still ask (a persistent tape, or a non-persistent one not asked yet); what is
+        # retained goes when Python drops the tensors.
+        retain = self.persistent or any(peer.persistent or not peer._used for peer in self._peers)
+        leaf_grads, captured = _run(
+            tuple(t for t, _ in live), tuple(_as_seed(s, create_graph) for _, s in live), retain,
+            create_graph, capture=[k for k in keys if type(k) is Node], batch_ndim=batch_ndim, only=visit)
+        grads = [captured.get(k) if type(k) is Node else leaf_grads.get(k) if k in known else None
+                 for k in keys]
+        return [g if g is None or isinstance(g, Tensor) else Tensor._make(np.asarray(g), None)
+                for g in grads]
 
-    def gradient(self, target, sources, output_gradients=None):
-        """∂target/∂source for each source (None where target does not depend on it).
+    def _plan(self, roots: list[Node], keys: set) -> tuple[set, set, bool]:
+        """Which nodes the reverse pass from ``roots`` to the sources ``keys`` visits.
 
-        ``sources`` may be a Tensor or a list/tuple of them (the result has the same
-        structure); ``output_gradients`` seeds the reverse pass (ones by default, so
-        a non-scalar target gives the gradient of its sum, as in TensorFlow).
+        A node is recorded by this tape when it was made while the tape was recording and
+        one of its inputs is watched or recorded by it. The pass visits the recorded nodes
+        on a path from a root to a source, and the watched intermediate sources (computed
+        before the tape watched them) to read their gradients. Returns those nodes, the
+        leaf sources the tape watches, and whether the graph holds a leaf that requires
+        grad and is not a source. Raises where a source lies below a watched intermediate
+        source, since the pass would push gradient through an unrecorded operation into it.
         """
-        self._check_use("gradient")
-        single = isinstance(sources, Tensor)
-        structure = type(sources) if isinstance(sources, tuple) else list
-        sources = [sources] if single else list(sources)
-        if not isinstance(target, Tensor) or (target.grad_fn is None and
-                                              not any(target is src for src in sources)):
-            grads = [None] * len(sources)
-        else:
-            seed = np.ones(target.shape, target.dtype) if output_gradients is None else output_gradients
-            grads = pull_back(target, sources, seed, create_graph=True if self._nested() else None,
-                              retain_graph=self.persistent or self._nested())
-            grads = [g if _depends(target, s) else None for g, s in zip(grads, sources)]
-        return grads[0] if single else structure(grads)
+        by_tapes = {t for tape in _RECORDING.get() for t in tape._made_differentiable}
+        watches = lambda leaf: leaf in self._watched or (leaf.requires_grad and leaf not in by_tapes)
+        order = topological_order(roots)
+        recorded: set = set()
+        reaching: set = set()  # recorded nodes from which a source is reached, and watched sources
+        foreign = False
+        for node in reversed(order):  # producers before consumers
+            fed = reaches = False
+            for p in node.parents:
+                if type(p) is Node:
+                    fed = fed or p in recorded or p in self._watched
+                    reaches = reaches or p in reaching
+                elif p is not None:
+                    fed = fed or watches(p)
+                    reaches = reaches or (p in keys and watches(p))
+                    foreign = foreign or (p.requires_grad and p not in keys)
+            if fed and any(start < node.seq < stop for start, stop in self._windows):
+                recorded.add(node)
+            if (node in recorded and reaches) or (node in keys and node in self._watched):
+                reaching.add(node)
+        visit = {root for root in roots if root in reaching}
+        below_unrecorded: set = set()
+        for node in order:  # consumers before producers
+            if node not in visit:
+                continue
+            unrecorded = node not in recorded or node in below_unrecorded
+            for p in node.parents:
+                if p is not None and unrecorded:
+                    below_unrecorded.add(p)
+                if p in reaching:
+                    visit.add(p)
+        if keys & below_unrecorded:
+            raise RuntimeError("GradientTape: a source was computed from a watched intermediate source "
+                               "outside this tape's recording; ask for the gradient of the "
+                               "intermediate in a separate call (with GradientTape(persistent=True))")
+        known = {k for k in keys if type(k) is not Node and watches(k)}
+        return visit, known, foreign
 
-    def jacobian(self, target: Tensor, source: Tensor) -> Tensor:
-        """The Jacobian ``target.shape + source.shape`` (one batched reverse pass)."""
-        self._check_use("jacobian")
-        (jac,) = _reverse_jacobian(target, [source], None, None,
-                                   create_graph=True if self._nested() else None)
-        return jac
 
-    def _unwatch(self) -> None:
-        for t in self._watched:
-            t.requires_grad_(False)
-        self._watched = []
+def _seed(target: Tensor, gradient) -> Tensor | np.ndarray:
+    """The output gradient for ``target``: ones by default, else the given array of its shape."""
+    if gradient is None:
+        return np.ones(target.shape, dtype=target.dtype)
+    seed = gradient if isinstance(gradient, Tensor) else np.asarray(gradient)
+    if seed.shape != target.shape:
+        raise ValueError(f"GradientTape.gradient: an output gradient has shape {seed.shape} but its "
+                         f"target has shape {target.shape}; they must be equal")
+    return seed
 
 
-def _depends(target: Tensor, source: Tensor) -> bool:
-    from .graph import reaching
+def _as_seed(seed, create_graph: bool):
+    """A Tensor when the pass is recorded, else the bare array."""
+    if create_graph:
+        return seed if isinstance(seed, Tensor) else Tensor._make(np.asarray(seed), None)
+    return seed.data if isinstance(seed, Tensor) else seed
 
-    if target is source:
-        return True
-    if target.grad_fn is None:
-        return False
-    key = source.grad_fn if source.grad_fn is not None else source
-    reach, _ = reaching([target.grad_fn], {key})
-    return target.grad_fn in reach
+
+def _checked_sources(sources: Nested, what: str) -> list[Tensor]:
+    flat = _flatten(sources)
+    for s in flat:
+        if not isinstance(s, Tensor):
+            raise TypeError(f"GradientTape.{what}: sources must be Tensors (alone or in nested dicts, "
+                            f"lists and tuples), got {type(s).__name__}")
+    return flat
+
+
+_OWN = object()  # _flatten's default: follow the tree's own nesting
+
+
+def _flatten(tree: Nested, like: Nested = _OWN) -> list:
+    """The leaves of nested dicts (in sorted key order, as TensorFlow's nest), lists and tuples.
+
+    With ``like`` (a target, for its output gradients), the nesting of ``like`` is followed:
+    whatever in ``tree`` sits where ``like`` has a leaf is one leaf, however it is written.
+
+    >>> _flatten({"b": [1, 2], "a": (3,)})
+    [3, 1, 2]
+    """
+    like = tree if like is _OWN else like
+    if isinstance(like, dict):
+        if not isinstance(tree, dict) or tree.keys() != like.keys():
+            raise ValueError(f"GradientTape.gradient: output_gradients must be nested as the target "
+                             f"is; expected a dict with keys {sorted(like)}, got {type(tree).__name__}")
+        return [leaf for key in sorted(like) for leaf in _flatten(tree[key], like[key])]
+    if isinstance(like, (list, tuple)):
+        if not isinstance(tree, (list, tuple)) or len(tree) != len(like):
+            raise ValueError(f"GradientTape.gradient: output_gradients must be nested as the target "
+                             f"is; expected a sequence of {len(like)}, got {type(tree).__name__}")
+        return [leaf for item, item_like in zip(tree, like) for leaf in _flatten(item, item_like)]
+    return [tree]
+
+
+def _unflatten(structure: Nested, leaves: Iterator) -> Nested:
+    """``structure`` rebuilt with its leaves taken in order from ``leaves`` (the inverse of
+    ``_flatten``); dicts keep their key order, namedtuples their type.
+
+    >>> _unflatten({"b": [0, 0], "a": (0,)}, iter([3, 1, 2]))
+    {'b': [1, 2], 'a': (3,)}
+    """
+    if isinstance(structure, dict):
+        rebuilt = {key: _unflatten(structure[key], leaves) for key in sorted(structure)}
+        return type(structure)((key, rebuilt[key]) for key in structure)
+    if isinstance(structure, (list, tuple)):
+        items = [_unflatten(item, leaves) for item in structure]
+        return type(structure)(*items) if hasattr(structure, "_fields") else type(structure)(items)
+    return next(leaves)

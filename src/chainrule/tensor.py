@@ -5,6 +5,7 @@ Operators and methods call table ops through :func:`apply`; no math lives here.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -20,21 +21,29 @@ _SCALARS = (bool, int, float, complex, np.generic)
 
 
 def as_array(data: Any, dtype=None, *, what: str = "tensor") -> np.ndarray:
-    """Data as an ndarray: Python floats become the default dtype, arrays keep theirs."""
+    """Data as an ndarray: Python floats become the default dtype, arrays keep theirs.
+
+    An explicit ``dtype`` is applied to the data itself (0.1 as float64 is exactly 0.1,
+    never rounded through float32 on the way).
+    """
+    if dtype is not None:
+        dtype = dtypes.supported(dtype, what)
     if isinstance(data, Tensor):
         arr = data._data
     elif isinstance(data, np.ndarray):
         arr = data
     elif isinstance(data, (str, bytes, dict, set)) or data is None:
         raise TypeError(f"{what}: cannot make a tensor from {type(data).__name__} {data!r:.40}")
+    elif dtype is not None:
+        arr = np.asarray(data)
+        dtypes.check_kind(arr.dtype, what, type(data).__name__)
+        return np.asarray(data, dtype=dtype)
     else:
         arr = np.asarray(data)
         if arr.dtype == np.float64 and not isinstance(data, np.generic):
             arr = arr.astype(dtypes.get_default_dtype())
-    if arr.dtype.kind not in "biufc":
-        raise TypeError(f"{what}: unsupported data of dtype {arr.dtype} (from {type(data).__name__}); "
-                        "use numbers, nested lists of numbers or numeric NumPy arrays")
-    if dtype is not None and arr.dtype != np.dtype(dtype):
+    dtypes.check_kind(arr.dtype, what, type(data).__name__)
+    if dtype is not None and arr.dtype != dtype:
         arr = arr.astype(dtype)
     return arr
 
@@ -44,10 +53,11 @@ def _operand(value: Any, op) -> Any:
     if type(value) is float or type(value) is int:
         return value
     if isinstance(value, np.ndarray):
-        if value.dtype.kind not in "biufc":
-            raise TypeError(f"{op.name}: unsupported operand of dtype {value.dtype}")
+        dtypes.check_kind(value.dtype, op.name, "operand")
         return value
     if isinstance(value, _SCALARS):
+        if isinstance(value, (complex, np.complexfloating)):
+            dtypes.check_kind(np.dtype(complex), op.name, "operand")
         return value
     if isinstance(value, (list, tuple)):
         return as_array(value, what=op.name)
@@ -63,6 +73,8 @@ def apply(op, *args, **params) -> Tensor:
     arrays = []
     for a in args:  # a loop, not a comprehension: this is the per-op hot path
         arrays.append(a._data if isinstance(a, Tensor) else _operand(a, op))
+    if op.floating:
+        arrays = dtypes.floating_inputs(arrays)
     if op.prepare:
         params = op.prepare(*arrays, **params)
     return record(op, args, arrays, params)
@@ -72,7 +84,9 @@ def record(op, args, arrays, params) -> Tensor:
     """Compute ``op`` on ``arrays`` with canonical ``params`` and record the node.
 
     The node keeps, per input, the Node that produced it (or the leaf itself when
-    it requires grad, or None), and saves only the values the op's rule reads.
+    it requires grad, or None), and saves only the values the op's rule reads,
+    with the version of every tensor whose value it saved: an in-place change to one
+    of them before the backward pass makes that pass refuse (see inplace.py).
     """
     try:
         out = op.forward(*arrays, **params) if params else op.forward(*arrays)
@@ -89,7 +103,14 @@ def record(op, args, arrays, params) -> Tensor:
     t._requires_grad = False
     t._node = None
     t._tangents = None
-    if _mode._grad_enabled:
+    t._vc = [0]
+    if out.base is not None:  # a view of an input shares that input's version counter
+        for a in args:
+            if isinstance(a, Tensor) and (out.base is a._data or out.base is getattr(a._data, "base", None)):
+                t._vc = a._vc
+                break
+    state = _mode.state()
+    if state.grad:
         parents = []
         live = False
         for a in args:
@@ -103,8 +124,17 @@ def record(op, args, arrays, params) -> Tensor:
             node.op = op
             node.params = params
             node.parents = tuple(parents)
-            node.saved = (tuple(arrays) if op.saves_inputs else (None,) * len(arrays),
-                          out if op.saves_out else None)
+            versions = []
+            if op.saves_inputs:
+                node.saved = (tuple(arrays), out if op.saves_out else None)
+                for a in args:
+                    if isinstance(a, Tensor):
+                        versions.append((a._data, a._vc, a._vc[0]))
+            else:
+                node.saved = ((None,) * len(arrays), out if op.saves_out else None)
+            if op.saves_out:
+                versions.append((out, t._vc, 0))
+            node.versions = versions
             node.shape = out.shape
             node.dtype = out.dtype
             node.site = None
@@ -112,9 +142,9 @@ def record(op, args, arrays, params) -> Tensor:
             node.duals = None
             t._node = node
             t._requires_grad = True
-    if _mode._debug:
+    if state.debug:
         debug.on_record(op, arrays, out, t._node)
-    if _mode._forward_levels:
+    if state.levels:
         attach_tangents(op, args, t, params)
         if t._tangents and t._node is not None:
             # The backward pass needs the inputs and output with their tangents (forward over reverse).
@@ -132,8 +162,9 @@ _new = object.__new__
 
 
 _ADD, _SUB, _MUL, _DIV, _POW = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["pow"]
-_MATMUL, _NEG, _ABS, _GETITEM, _TRANSPOSE = (
-    OPS["matmul"], OPS["neg"], OPS["abs"], OPS["getitem"], OPS["transpose"])
+_MATMUL, _NEG, _ABS, _GETITEM, _TRANSPOSE, _CLIP = (
+    OPS["matmul"], OPS["neg"], OPS["abs"], OPS["getitem"], OPS["transpose"], OPS["clip"])
+_ACCUMULATE = threading.Lock()  # concurrent backward passes add into one .grad one at a time
 
 
 def data_of(value):
@@ -151,7 +182,7 @@ class Tensor:
     tensor([2., 4., 6.])
     """
 
-    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_tangents", "__weakref__")
+    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_tangents", "_vc", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data: Any, dtype=None, requires_grad: bool = False) -> None:
@@ -160,8 +191,9 @@ class Tensor:
         self._node = None
         self._tangents = None
         self._requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
+        self._vc = [0]
+        if requires_grad is not False:
+            self.requires_grad_(requires_grad)
 
     @classmethod
     def _make(cls, data: np.ndarray, node: Node | None) -> Tensor:
@@ -171,6 +203,7 @@ class Tensor:
         t._requires_grad = node is not None
         t._node = node
         t._tangents = None
+        t._vc = [0]
         return t
 
     # ------------------------------------------------------------- attributes
@@ -180,11 +213,17 @@ class Tensor:
 
     @data.setter
     def data(self, value) -> None:
+        """Write new values into this tensor's storage (an in-place change: the version counts it)."""
         arr = as_array(value, what="Tensor.data")
         if arr.shape != self._data.shape:
             raise ValueError(f"Tensor.data: new data has shape {arr.shape}, the tensor has shape "
                              f"{self._data.shape}")
-        self._data = arr.astype(self._data.dtype, copy=False)
+        _inplace.write(self, arr, "Tensor.data", casting="unsafe")
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's storage has seen (PyTorch's ``_version``)."""
+        return self._vc[0]
 
     @property
     def grad(self) -> Tensor | None:
@@ -195,6 +234,10 @@ class Tensor:
         if value is not None:
             if not isinstance(value, (Tensor, RowSparse)):
                 value = Tensor._make(as_array(value, what="grad"), None)
+            if value.dtype.kind != "f":
+                raise TypeError(f"Tensor.grad: a gradient of dtype {value.dtype} assigned to a tensor "
+                                f"of dtype {self._data.dtype}; a gradient is floating-point "
+                                f"(convert it with .astype({self._data.dtype.name}))")
             if value.shape != self.shape:
                 raise ValueError(f"Tensor.grad: gradient of shape {value.shape} assigned to a tensor "
                                  f"of shape {self.shape}; a gradient has its tensor's shape")
@@ -210,6 +253,9 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set whether this leaf records operations for gradients (in place)."""
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"requires_grad must be True or False, got {type(requires_grad).__name__} "
+                            f"{requires_grad!r}")
         if self._node is not None:
             if not requires_grad:
                 raise RuntimeError("requires_grad_: only leaf tensors can stop requiring grad; "
@@ -252,7 +298,15 @@ class Tensor:
 
     # ------------------------------------------------------------- conversion
     def numpy(self) -> np.ndarray:
-        """The underlying ndarray (shared, not copied)."""
+        """The underlying ndarray (shared, not copied).
+
+        Read-only when the tensor requires grad, so a value the graph saved cannot be
+        changed behind its back; ``t.detach().numpy()`` is the writable view, as in PyTorch.
+        """
+        if self._requires_grad:
+            view = self._data.view()
+            view.flags.writeable = False
+            return view
         return self._data
 
     def item(self):
@@ -265,13 +319,28 @@ class Tensor:
         return self._data.tolist()
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (a new leaf that does not require grad)."""
-        return Tensor._make(self._data, None)
+        """The same data, cut from the graph (a new leaf that does not require grad).
+
+        It shares this tensor's storage and version counter: an in-place change of one
+        is an in-place change of the other.
+        """
+        t = Tensor._make(self._data, None)
+        t._vc = self._vc
+        return t
 
     def __array__(self, dtype=None, copy=None):
         if dtype is not None and np.dtype(dtype) != self._data.dtype:
             return self._data.astype(dtype)
-        return self._data.copy() if copy else self._data
+        return self._data.copy() if copy else self.numpy()
+
+    def __format__(self, spec: str) -> str:
+        """``f"{t:.4f}"`` formats a one-element tensor as its number; ``f"{t}"`` is ``str(t)``."""
+        if not spec:
+            return str(self)
+        if self._data.size != 1:
+            raise TypeError(f"format: the spec {spec!r} applies to a one-element tensor, this one has "
+                            f"shape {self.shape}; format t.numpy() with numpy.array2string instead")
+        return format(self.item(), spec)
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
@@ -332,6 +401,10 @@ class Tensor:
         A row-sparse gradient (a sparse embedding's) stays row-sparse while every
         gradient added to it is row-sparse too.
         """
+        with _ACCUMULATE:
+            self._accumulate_unlocked(g, owned)
+
+    def _accumulate_unlocked(self, g, owned: bool) -> None:
         if type(self._grad) is RowSparse:
             g, self._grad = self._grad + g, None
         if type(g) is RowSparse and self._grad is None:
@@ -395,6 +468,61 @@ class Tensor:
     def __getitem__(self, index):
         return apply(_GETITEM, self, index=index)
 
+    # ------------------------------------------------------------- in place (see inplace.py)
+    def __iadd__(self, other):
+        return _inplace.update(self, "+=", _ADD, other)
+
+    def __isub__(self, other):
+        return _inplace.update(self, "-=", _SUB, other)
+
+    def __imul__(self, other):
+        return _inplace.update(self, "*=", _MUL, other)
+
+    def __itruediv__(self, other):
+        return _inplace.update(self, "/=", _DIV, other)
+
+    def __ipow__(self, other):
+        return _inplace.update(self, "**=", _POW, other)
+
+    def __imatmul__(self, other):
+        return _inplace.update(self, "@=", _MATMUL, other)
+
+    def __setitem__(self, index, value) -> None:
+        _inplace.assign(self, index, value)
+
+    def add_(self, other, alpha=1) -> Tensor:
+        """self ← self + alpha · other, in place (as PyTorch's ``add_``)."""
+        return _inplace.update(self, "add_", _ADD, other if alpha == 1 else alpha * other)
+
+    def sub_(self, other, alpha=1) -> Tensor:
+        """self ← self − alpha · other, in place."""
+        return _inplace.update(self, "sub_", _SUB, other if alpha == 1 else alpha * other)
+
+    def mul_(self, other) -> Tensor:
+        """self ← self · other, in place."""
+        return _inplace.update(self, "mul_", _MUL, other)
+
+    def div_(self, other) -> Tensor:
+        """self ← self / other, in place."""
+        return _inplace.update(self, "div_", _DIV, other)
+
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+        """Limit self to [min, max] in place (gradient 1 inside, 0 outside)."""
+        return _inplace.update(self, "clamp_", _CLIP, a_min=min, a_max=max)
+
+    def copy_(self, src) -> Tensor:
+        """Write src (broadcast to this shape, converted to this dtype) into self; the gradient
+        flows to src."""
+        return _inplace.replace(self, "copy_", src)
+
+    def fill_(self, value) -> Tensor:
+        """Set every element to ``value`` in place."""
+        return _inplace.replace(self, "fill_", value)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0 in place."""
+        return _inplace.replace(self, "zero_", 0)
+
     # Comparisons and logic give boolean tensors, which carry no gradient.
     def _compare(self, other, fn):
         return Tensor._make(np.asarray(fn(self._data, data_of(other))), None)
@@ -429,3 +557,7 @@ class Tensor:
 
     def __invert__(self):
         return Tensor._make(np.asarray(~self._data), None)
+
+
+# In-place updates need Tensor and apply, so they are imported once both exist.
+from . import inplace as _inplace  # noqa: E402

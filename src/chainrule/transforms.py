@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from . import forward, functions, graph
+from . import forward, functions, graph, mode
 from .autograd import pull_back
 from .basis import StackedDiagonal
 from .mode import enable_grad
@@ -81,21 +81,18 @@ def _retire(args, nums) -> None:
             args[i]._requires_grad = False
 
 
-_depth = 0  # how many transforms are running (an inner one's results stay attached)
-
-
 def _transform(fn):
-    """Mark a transform's entry point: the outermost one releases its results."""
+    """Mark a transform's entry point: the outermost one (in this thread) releases its results."""
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        global _depth
-        _depth += 1
+        depth = mode.state().depth
+        token = mode.change(depth=depth + 1)
         try:
             result = fn(*args, **kwargs)
         finally:
-            _depth -= 1
-        return result if _depth else _released(result)
+            mode.restore(token)
+        return result if depth else _released(result)
 
     return run
 
@@ -261,7 +258,8 @@ def jacobian(f: Callable, argnums: int | tuple = 0, mode: str = "auto", chunk_si
 
     ``mode="rev"`` seeds the stacked identity of cotangents and runs ONE backward
     pass; ``"fwd"`` pushes the stacked identity of tangents through ONE forward pass;
-    ``"auto"`` uses forward mode when x has fewer elements than the output.
+    ``"auto"`` uses forward mode when x has fewer elements than the output (and f has
+    no custom Function, which only has a reverse rule).
     ``chunk_size`` splits the identity into batches of that many rows to bound memory;
     ``progress(done, total)`` is called after each batch.
 
@@ -288,7 +286,7 @@ def jacobian(f: Callable, argnums: int | tuple = 0, mode: str = "auto", chunk_si
                 raise TypeError("jacobian: mode='rev' and 'auto' need f to return one tensor; "
                                 "use mode='fwd' for a function that returns several")
             out = _as_tensor(out, "jacobian")
-            if mode == "auto" and sum(args[i].size for i in nums) < out.size:
+            if mode == "auto" and sum(args[i].size for i in nums) < out.size and not _custom_rules(out):
                 result = _by_output([_forward_jacobian(f, args, i, chunk_size, progress)
                                      for i in nums], tuple_args)
             else:
@@ -299,6 +297,12 @@ def jacobian(f: Callable, argnums: int | tuple = 0, mode: str = "auto", chunk_si
         return result
 
     return jacobian_fn
+
+
+def _custom_rules(out: Tensor) -> bool:
+    """Whether out was computed through a custom Function, which has no forward-mode rule."""
+    return out.grad_fn is not None and any(
+        node.op.category == "function" for node in graph.topological_order([out.grad_fn]))
 
 
 def _by_output(columns: list, tuple_args: bool):

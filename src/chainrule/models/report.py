@@ -1,12 +1,64 @@
-"""What a training run shows: text tables, the loss/metric plot and a grid of
-misclassified images. Plots need matplotlib (drawn off-screen, with no window)."""
+"""What a training run shows and writes: text tables, the loss/metric plot and a grid of
+misclassified images. Plots need matplotlib (drawn off-screen, with no window).
+
+Every file a run writes goes through :func:`write_atomically`, so a file on disk is
+always whole: the one from before the run, or the new one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import secrets
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> Path:
+    """Write the file ``path`` whole or not at all, and return it.
+
+    ``write`` fills a new file in the same folder (so on the same file system), which is
+    flushed to disk and then renamed over ``path`` by ``os.replace``, one step that
+    cannot be seen half done. A full disk, an error or a crash part-way leaves the old
+    ``path`` as it was; a write that fails removes its temporary file.
+    """
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    # "x": never another file's name; the mode comes from the umask. Opened outside the try, so
+    # that a failed open never removes a file this call did not make.
+    file = open(temporary, "xb")  # noqa: SIM115 - closed by the `with` below
+    try:
+        with file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why files cannot be written into ``folder``, or None when they can.
+
+    The folder need not exist yet: its nearest existing ancestor must be a folder that
+    takes a new file. The check writes (and removes) a file rather than reading
+    permission bits, which root ignores and which say nothing of a read-only disk.
+    """
+    existing = folder
+    try:
+        while not existing.exists():
+            existing = existing.parent
+        if not existing.is_dir():
+            return f"{existing} is not a folder"
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as e:
+        return f"cannot write into {existing}: {e.strerror or e}"
+    return None
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence], digits: int = 4) -> str:
@@ -78,8 +130,7 @@ def plot_history(history, title: str, metric: str, path: Path,
         ax.legend(fontsize=7)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    return path
+    return write_png(fig, path)
 
 
 def plot_misclassified(images: np.ndarray, image_shape: tuple[int, int], truth: np.ndarray,
@@ -97,5 +148,9 @@ def plot_misclassified(images: np.ndarray, image_shape: tuple[int, int], truth: 
     fig.suptitle(f"misclassified: {int(np.sum(truth != predicted))} of {len(truth)} held out "
                  "(true → predicted)")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    return path
+    return write_png(fig, path)
+
+
+def write_png(fig, path: Path) -> Path:
+    """Save the figure ``fig`` as a PNG at ``path`` (whole or not at all)."""
+    return write_atomically(path, lambda file: fig.savefig(file, format="png", dpi=100))

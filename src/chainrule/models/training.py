@@ -14,17 +14,26 @@ Each epoch also records the mean over its batches of every parameter's gradient 
 
 Everything random (initial weights, the order of the batches, dropout masks) is drawn
 from one generator seeded by ``seed``, so the same seed gives the same numbers.
+
+A run never destroys a model: the ``out`` folder is checked before the data is loaded,
+a loss that becomes NaN or infinite stops the run at that step with nothing saved, and
+each file is replaced whole or not at all. A ``--load`` file is checked header by header
+before any of its arrays is read.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import time
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from numpy.lib import format as npy
 
 from ..mode import no_grad
 from ..nn import Module
@@ -136,9 +145,15 @@ def outputs_of(model: Module, split: Split, batch_size: int = 2048) -> np.ndarra
     return np.concatenate(parts)
 
 
+# A step that overflows is reported once, by the finiteness check on its loss, instead of
+# by a NumPy warning from each op on the way.
+@np.errstate(over="ignore", invalid="ignore", divide="ignore")
 def fit(task: Task, model: Module, data: Data, *, epochs: int, lr: float, batch_size: int,
         rng: np.random.Generator, show: Callable[[str], None] = print) -> list[Epoch]:
-    """Train ``model`` for ``epochs`` epochs; returns the history (loss, held-out metric)."""
+    """Train ``model`` for ``epochs`` epochs; returns the history (loss, held-out metric).
+
+    A loss that is NaN or infinite stops the run at that step (a :class:`TrainingError`).
+    """
     optimizer = task.optimizer(model.parameters(), lr)
     parameters = list(model.named_parameters())
     n = len(data.train)
@@ -150,16 +165,23 @@ def fit(task: Task, model: Module, data: Data, *, epochs: int, lr: float, batch_
         norms = np.zeros(len(parameters))
         bar = ProgressBar(-(-n // batch_size), f"epoch {epoch}/{epochs}")
         order = rng.permutation(n)
-        for first in range(0, n, batch_size):
-            batch = data.train.take(order[first:first + batch_size])
-            loss = task.loss(model(*batch.inputs), batch.targets)
-            optimizer.zero_grad()
-            loss.backward()
-            norms += [gradient_norm(p.grad) for _, p in parameters]
-            optimizer.step()
-            total += loss.item() * len(batch)
-            bar.step(total / (first + len(batch)))
-        bar.close()
+        try:
+            for step, first in enumerate(range(0, n, batch_size), start=1):
+                batch = data.train.take(order[first:first + batch_size])
+                loss = task.loss(model(*batch.inputs), batch.targets)
+                value = loss.item()
+                if not math.isfinite(value):
+                    # Every later step would only carry the NaN into every weight.
+                    raise TrainingError(f"the training loss became {value} at epoch {epoch}, step {step}; "
+                                        f"try a smaller --lr (now {lr:g})")
+                optimizer.zero_grad()
+                loss.backward()
+                norms += [gradient_norm(p.grad) for _, p in parameters]
+                optimizer.step()
+                total += value * len(batch)
+                bar.step(total / (first + len(batch)))
+        finally:
+            bar.close()
         seconds = time.perf_counter() - start
         metric = task.evaluate(task.predict(outputs_of(model, data.test)), data)[task.metric]
         batches = -(-n // batch_size)
@@ -206,17 +228,80 @@ class TrainingError(Exception):
     one line."""
 
 
+class UnusableFolder(TrainingError):
+    """The ``out`` folder cannot take the run's files (found before any data is loaded)."""
+
+
+# The readers of the .npy header versions a plain array is saved with (3.0 only adds
+# UTF-8 field names of structured dtypes, which no parameter has).
+NPY_HEADER_READERS = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
+# What zipfile and numpy raise on a file that is missing, not a zip, damaged or unsupported
+# (zipfile: NotImplementedError for an unknown compression, RuntimeError for encryption).
+UNREADABLE = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, NotImplementedError,
+              RuntimeError)
+
+
+def npy_header(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype an .npz member declares, read from its .npy header alone.
+
+    A ValueError names the member when it is not a plain array (Python objects, which
+    would have to be unpickled) or when its header declares more bytes than it holds.
+    """
+    with archive.open(member) as file:
+        version = npy.read_magic(file)
+        if version not in NPY_HEADER_READERS:
+            raise ValueError(f"{member.filename} has .npy format version {version}, not 1.0 or 2.0")
+        shape, _, dtype = NPY_HEADER_READERS[version](file)
+        held = member.file_size - file.tell()
+    if dtype.hasobject:
+        raise ValueError(f"{member.filename} holds Python objects (dtype {dtype}), which are never unpickled")
+    declared = math.prod(shape) * dtype.itemsize
+    if declared > held:
+        raise ValueError(f"{member.filename} is damaged: its header declares {dtype} {shape}, "
+                         f"{declared:,} bytes, but it holds {held:,}")
+    return shape, dtype
+
+
 def read_parameters(path: Path, model: Module, name: str) -> None:
-    """Load parameters saved by a run (an .npz of the state dict) into ``model``."""
+    """Load parameters saved by a run (an .npz of the state dict) into ``model``.
+
+    An .npz is a zip archive with one .npy member per parameter, each a short header (dtype
+    and shape) and then the raw numbers. The member names, then every header, are checked
+    against the model's parameters before any array is read, so a file that is damaged,
+    truncated, foreign or declares an absurd size is refused without allocating it; Python
+    objects are never unpickled. Every refusal is a :class:`TrainingError` naming the file.
+    """
+    foreign = f"{path} does not hold the parameters of {name}"
     try:
-        with np.load(path) as saved:
-            state = {key: saved[key] for key in saved.files}
-    except (OSError, ValueError) as e:
-        raise TrainingError(f"cannot read saved parameters from {path}: {e}") from None
+        with zipfile.ZipFile(path) as archive:
+            state = {}
+            for key, member in matching_members(archive, model, foreign).items():
+                with archive.open(member) as file:
+                    state[key] = npy.read_array(file, allow_pickle=False)
+    except UNREADABLE as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+        raise TrainingError(f"cannot read saved parameters from {path}: {reason}") from None
     try:
         model.load_state_dict(state)
-    except (KeyError, ValueError) as e:
-        raise TrainingError(f"{path} does not hold the parameters of {name}: {e}") from None
+    except (KeyError, ValueError, TypeError) as e:
+        raise TrainingError(f"{foreign}: {e}") from None
+
+
+def matching_members(archive: zipfile.ZipFile, model: Module, foreign: str) -> dict[str, zipfile.ZipInfo]:
+    """Parameter name → the archive's member holding it, once the names and every header
+    (shape and dtype) match ``model``'s parameters; otherwise a :class:`TrainingError`
+    that starts with ``foreign`` (or, for a damaged member, :func:`npy_header`'s ValueError)."""
+    parameters = {key: p.data for key, p in model.named_parameters()}
+    members = {m.filename.removesuffix(".npy"): m for m in archive.infolist()}
+    missing, unexpected = sorted(parameters.keys() - members), sorted(members.keys() - parameters)
+    if missing or unexpected:
+        raise TrainingError(f"{foreign}: missing {missing}, unexpected {unexpected}")
+    for key, member in members.items():
+        shape, dtype = npy_header(archive, member)
+        if (shape, dtype) != (parameters[key].shape, parameters[key].dtype):
+            raise TrainingError(f"{foreign}: {key} is {dtype} {shape} in the file but "
+                                f"{parameters[key].dtype} {parameters[key].shape} in the model")
+    return members
 
 
 def run(task: Task, *, epochs: int | None = None, lr: float | None = None, batch_size: int | None = None,
@@ -226,11 +311,21 @@ def run(task: Task, *, epochs: int | None = None, lr: float | None = None, batch
 
     Unset settings take the task's defaults. A training run writes ``<stem>.npz`` (the
     state dict), ``<stem>.png`` (loss, held-out metric and gradient norms per epoch) and,
-    for images, ``<stem>-misclassified.png`` into ``out``.
+    for images, ``<stem>-misclassified.png`` into ``out``. A :class:`TrainingError` stops
+    the run with a one-line reason: an ``out`` that cannot be written
+    (:class:`UnusableFolder`, before the data is loaded), a loss that is no longer finite
+    (nothing is saved), a ``load`` file that is not this model's.
     """
     from . import report
 
-    epochs, lr, batch_size = epochs or task.epochs, lr or task.lr, batch_size or task.batch_size
+    settings = {"epochs": task.epochs if epochs is None else epochs, "lr": task.lr if lr is None else lr,
+                "batch_size": task.batch_size if batch_size is None else batch_size}
+    for setting, value in settings.items():
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"run: {setting} must be a finite number > 0, got {value}")
+    epochs, lr, batch_size = settings.values()
+    if load is None and (problem := report.folder_problem(out)):
+        raise UnusableFolder(f"cannot save into {out}: {problem}")
     data = task.load()
     rng = np.random.default_rng(seed)
     model = task.build(data, rng)
@@ -258,22 +353,35 @@ def run(task: Task, *, epochs: int | None = None, lr: float | None = None, batch
 
 def save(task: Task, model: Module, data: Data, history: list[Epoch], predictions: np.ndarray,
          out: Path, show: Callable[[str], None]) -> list[Path]:
-    """Write the parameters and the plots of a training run into ``out``."""
+    """Write the parameters and the plots of a training run into ``out``, each file whole or
+    not at all (a failed write leaves the file from before and is a :class:`TrainingError`)."""
     from . import report
 
-    out.mkdir(parents=True, exist_ok=True)
-    files = [out / f"{task.stem}.npz"]
-    np.savez(files[0], **model.state_dict())
+    state = model.state_dict()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        files = [report.write_atomically(out / f"{task.stem}.npz", lambda file: np.savez(file, **state))]
+        files += plot(task, data, history, predictions, out, show)
+    except OSError as e:
+        raise TrainingError(f"cannot save into {out}: {e}") from None
+    show("saved: " + ", ".join(str(f) for f in files))
+    return files
+
+
+def plot(task: Task, data: Data, history: list[Epoch], predictions: np.ndarray, out: Path,
+         show: Callable[[str], None]) -> list[Path]:
+    """Draw the run's plots into ``out`` when matplotlib is installed; the files written."""
+    from . import report
+
     try:
         import matplotlib  # noqa: F401 - only to know whether plots can be drawn
     except ImportError:
         show("plots skipped: matplotlib is not installed (pip install 'chainrule[plot]')")
-    else:
-        files.append(report.plot_history(history, f"{task.stem}: {task.help}", task.metric,
-                                         out / f"{task.stem}.png", task.baseline(data)))
-        if task.image_shape is not None:
-            files.append(report.plot_misclassified(
-                data.test.inputs[0], task.image_shape, data.test.targets, predictions, task.class_names,
-                out / f"{task.stem}-misclassified.png"))
-    show("saved: " + ", ".join(str(f) for f in files))
+        return []
+    files = [report.plot_history(history, f"{task.stem}: {task.help}", task.metric, out / f"{task.stem}.png",
+                                 task.baseline(data))]
+    if task.image_shape is not None:
+        files.append(report.plot_misclassified(
+            data.test.inputs[0], task.image_shape, data.test.targets, predictions, task.class_names,
+            out / f"{task.stem}-misclassified.png"))
     return files

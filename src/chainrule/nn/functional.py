@@ -14,6 +14,8 @@ single example of shape ``(C,)``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..functions import matmul, relu, sigmoid, softplus, tanh, transpose
@@ -68,7 +70,9 @@ def embedding(indices, weight, sparse: bool = False) -> Tensor:
     The output has shape ``indices.shape + weight.shape[1:]``. The gradient adds each
     output row's gradient into its row of ``weight`` (rows used twice get both), and
     is zero on every other row; with ``sparse=True`` it is a row-sparse gradient that
-    stores only the rows used (:class:`chainrule.sparse.RowSparse`).
+    stores only the rows used (:class:`chainrule.sparse.RowSparse`). Every index must be
+    in [0, rows): a negative one raises ``IndexError`` as one past the end does, instead
+    of picking a row from the end the way NumPy would.
 
     >>> import chainrule as cr, chainrule.nn.functional as F
     >>> E = cr.tensor([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]], requires_grad=True)
@@ -79,9 +83,22 @@ def embedding(indices, weight, sparse: bool = False) -> Tensor:
     indices = np.asarray(data_of(indices))
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
+    _check_rows(indices, np.shape(data_of(weight)))
     if sparse:
         return apply(OPS["gather_rows"], weight, rows=indices)
     return apply(OPS["getitem"], weight, index=indices)
+
+
+def _check_rows(indices: np.ndarray, shape: tuple) -> None:
+    """An IndexError naming the first index outside [0, rows) of a weight of ``shape``."""
+    if not shape:
+        raise ValueError("embedding: weight must have a row axis, got a 0-d tensor")
+    rows = shape[0]
+    # One pass over the indices: read as unsigned, a negative index exceeds any row count.
+    if indices.size and indices.view(indices.dtype.str.replace("i", "u")).max() >= rows:
+        bad = indices[(indices < 0) | (indices >= rows)].flat[0]
+        raise IndexError(f"embedding: index {bad} is out of range for a weight of {rows} rows "
+                         f"(shape {shape}); indices must be in [0, {rows})")
 
 
 def dropout(x, p: float = 0.5, training: bool = True, *, seed=None) -> Tensor:
@@ -109,6 +126,17 @@ def _reduce(losses: Tensor, reduction: str, name: str) -> Tensor:
     if reduction == "none":
         return losses
     return losses.mean() if reduction == "mean" else losses.sum()
+
+
+def _check_target_size(name: str, input, target) -> None:
+    """Warn, as PyTorch does, when a regression loss's target has another shape than its
+    input: broadcasting (N, 1) outputs against (N,) targets compares every output with
+    every target, a plausible number that is not the loss meant."""
+    input_shape, target_shape = np.shape(data_of(input)), np.shape(data_of(target))
+    if input_shape != target_shape:
+        warnings.warn(f"{name}: Using a target size {target_shape} that is different to the input size "
+                      f"{input_shape}. This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", UserWarning, stacklevel=3)
 
 
 def _class_axis(x) -> int:
@@ -180,12 +208,17 @@ def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction: s
                                      pos_weight=None) -> Tensor:
     """ℓ = −w [p · y log σ(x) + (1 − y) log(1 − σ(x))] with σ the sigmoid, computed as
     w [p · y · softplus(−x) + (1 − y) · softplus(x)] (finite for any x); p is
-    ``pos_weight`` (1 by default). Its gradient is w (σ(x) − y) when p = 1.
+    ``pos_weight`` (1 by default). Its gradient is w (σ(x) − y) when p = 1. ``target``
+    must have the shape of ``input`` (``ValueError`` otherwise, as in PyTorch).
 
     >>> import chainrule as cr, chainrule.nn.functional as F
     >>> round(F.binary_cross_entropy_with_logits(cr.tensor([0.0]), cr.tensor([1.0])).item(), 4)
     0.6931
     """
+    input_shape, target_shape = np.shape(data_of(input)), np.shape(data_of(target))
+    if input_shape != target_shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: Target size {target_shape} must be the same "
+                         f"as input size {input_shape}")
     positive = softplus(-input) * target
     if pos_weight is not None:
         positive = positive * pos_weight
@@ -198,9 +231,13 @@ def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction: s
 def mse_loss(input, target, *, reduction: str = "mean") -> Tensor:
     """(input − target)², averaged over all elements by default.
 
+    A ``target`` of another shape than ``input`` is broadcast against it, with PyTorch's
+    ``UserWarning``: (N, 1) outputs against (N,) targets make an (N, N) loss.
+
     >>> import chainrule as cr, chainrule.nn.functional as F
     >>> F.mse_loss(cr.tensor([1.0, 3.0]), cr.tensor([0.0, 0.0])).item()
     5.0
     """
+    _check_target_size("mse_loss", input, target)
     d = input - target
     return _reduce(d * d, reduction, "mse_loss")

@@ -177,11 +177,19 @@ class Tanh(_Squashing):
 
 
 class Sequential(Module):
-    """Modules applied in order: Sequential(a, b, c)(x) = c(b(a(x))). They are named "0", "1", …"""
+    """Modules applied in order: Sequential(a, b, c)(x) = c(b(a(x))). They are named "0", "1", …
+
+    Anything that is not a Module raises ``TypeError`` (as in PyTorch): a function or a
+    class passed by mistake would otherwise be dropped from the chain without a word.
+    """
 
     def __init__(self, *modules: Module) -> None:
         super().__init__()
         for i, module in enumerate(modules):
+            if not isinstance(module, Module):
+                what = f"the class {module.__name__}" if isinstance(module, type) else type(module).__name__
+                raise TypeError(f"Sequential: argument {i} is {what}, not a Module instance; pass "
+                                "layers such as nn.ReLU(), not functions or classes")
             setattr(self, str(i), module)
 
     def __getitem__(self, i: int) -> Module:

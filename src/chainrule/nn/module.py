@@ -22,8 +22,10 @@ tensor([3.])
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -52,6 +54,14 @@ class StateDictError(KeyError, ValueError):
 
     def __str__(self) -> str:
         return str(self.args[0])  # the message as written, not quoted as KeyError would
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(..., strict=False)`` skipped: the model's names that the
+    state lacks and the state's names that the model lacks (both empty when strict)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
 
 
 class Module:
@@ -126,24 +136,37 @@ class Module:
         """Name → a copy of each parameter's values, in registration order."""
         return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
 
-    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
-        """Copy values into the parameters of the same names.
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy values into the parameters of the same names, all or none.
 
-        The names must match exactly (:class:`StateDictError`, a KeyError and a
-        ValueError, naming the missing and the unexpected ones) and every shape must
-        match (``ValueError`` naming both shapes).
+        Every entry is checked before any parameter changes, so a failed load leaves
+        the model bit-identical: with ``strict`` (the default) the names must match
+        exactly (:class:`StateDictError`, a KeyError and a ValueError, naming the
+        missing and the unexpected ones); every shape must match (``ValueError``
+        naming both); every dtype must cast to the parameter's within its kind, as
+        float64 to float32 does (``TypeError`` for float into int, complex into float
+        or anything not numeric). With ``strict=False`` the names in common are
+        loaded and the others are returned, as PyTorch does.
+
+        ``state_dict`` is a mapping such as ``state_dict()`` returns; to load a file
+        saved with ``np.savez(path, **model.state_dict())`` pass ``dict(np.load(path))``.
         """
+        if not isinstance(state_dict, Mapping):
+            hint = ("; to read a file saved by np.savez, load it first: "
+                    "model.load_state_dict(dict(np.load(path)))"
+                    if isinstance(state_dict, (str, bytes, os.PathLike)) else "")
+            raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
+                            f"{type(state_dict).__name__}{hint}")
         params = OrderedDict(self.named_parameters())
-        missing, unexpected = sorted(set(params) - set(state)), sorted(set(state) - set(params))
-        if missing or unexpected:
+        missing = [name for name in params if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in params]
+        if strict and (missing or unexpected):
             raise StateDictError(f"load_state_dict: missing {missing}, unexpected {unexpected}")
-        arrays = {name: np.asarray(state[name]) for name in params}
-        for name, p in params.items():
-            if arrays[name].shape != p.shape:
-                raise ValueError(f"load_state_dict: {name} has shape {arrays[name].shape} in the "
-                                 f"state but {p.shape} in the model")
-        for name, p in params.items():
-            p.data = arrays[name].copy()
+        values = {name: _checked_value(name, state_dict[name], p)
+                  for name, p in params.items() if name in state_dict}
+        for name, value in values.items():
+            params[name].data = value
+        return IncompatibleKeys(missing, unexpected)
 
     def extra_repr(self) -> str:
         return ""
@@ -153,3 +176,16 @@ class Module:
         for name, module in self._modules.items():
             lines.append(f"  ({name}): " + repr(module).replace("\n", "\n  "))
         return lines[0] + ")" if len(lines) == 1 else "\n".join(lines) + "\n)"
+
+
+def _checked_value(name: str, value, p: Parameter) -> np.ndarray:
+    """``value`` as a new array of ``p``'s shape and dtype, or the error that names why not."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf" or not np.can_cast(arr.dtype, p.dtype, casting="same_kind"):
+        raise TypeError(f"load_state_dict: {name} has dtype {arr.dtype} in the state but {p.dtype} in "
+                        "the model, and casting it would lose information; convert it explicitly "
+                        f"if that is meant (.astype({p.dtype.name}))")
+    if arr.shape != p.shape:
+        raise ValueError(f"load_state_dict: {name} has shape {arr.shape} in the state but {p.shape} "
+                         "in the model")
+    return arr.astype(p.dtype, copy=True)

@@ -14,7 +14,7 @@ binary("add", np.add, dx=1, dy=1)
 binary("sub", np.subtract, dx=1, dy=-1)
 binary("mul", np.multiply, dx=lambda x, y, out, xp: y, dy=lambda x, y, out, xp: x)
 binary("div", np.divide, dx=lambda x, y, out, xp: 1 / y, dy=lambda x, y, out, xp: -out / y,
-       domain=(0.5, 2.0))
+       domain=(0.5, 2.0), floating=True)
 # d(x^y)/dx = y x^(y-1), with exponent 0 instead of -1 where y = 0, so 0^0 gives 0 · 1,
 # not 0 · inf = nan.
 # d(x^y)/dy = x^y log x, with log 1 instead of log 0 where x = 0, so 0^y gives 0, not
@@ -26,8 +26,9 @@ binary("pow", np.power,
 
 
 def _share(wins, ties, out, xp):
-    # Where both inputs are equal the subgradient is split evenly: 1/2 to each.
-    return xp.astype(wins, out.dtype) + 0.5 * xp.astype(ties, out.dtype)
+    # Where both inputs are equal the subgradient is split evenly: 1/2 to each. Where
+    # either is NaN, so is out, and each side gets the whole gradient, as in PyTorch.
+    return xp.astype(wins, out.dtype) + 0.5 * xp.astype(ties, out.dtype) + xp.astype(out != out, out.dtype)
 
 
 binary("maximum", np.maximum,

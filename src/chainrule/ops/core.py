@@ -65,17 +65,19 @@ class OpDef:
     needs none); ``jvp(tangents, xs, out, params, xp)`` returns the output tangent
     (``tangents[i]`` is ``None`` for an input with zero tangent). ``prepare`` checks
     the inputs and turns user parameters into the canonical ones the rules read.
+    A ``floating`` op (exp, division, mean) has a floating result for any input, so
+    boolean and integer inputs are converted to the default float before ``forward``.
     """
 
     __slots__ = (
         "name", "category", "forward", "vjp", "jvp", "prepare", "saves_inputs",
         "saves_out", "reference", "domain", "kinks", "samples",
-        "backward_name", "fn",
+        "backward_name", "fn", "floating",
     )
 
     def __init__(self, name, category, *, forward=None, vjp=None, jvp=None, prepare=None,
                  saves_inputs=True, saves_out=True, reference=None, domain=(-2.0, 2.0),
-                 kinks=(), samples=None, fn=None):
+                 kinks=(), samples=None, fn=None, floating=False):
         self.name = name
         self.category = category
         self.forward = forward
@@ -89,6 +91,7 @@ class OpDef:
         self.kinks = tuple(kinks)
         self.samples = samples
         self.fn = fn
+        self.floating = floating
         self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
 
     def __repr__(self) -> str:
@@ -225,10 +228,11 @@ def _scaling(partial):
 
 # --------------------------------------------------------------------------- categories
 def unary(name, forward, slope, *, domain=(-2.0, 2.0), kinks=(), reference=None,
-          prepare=None, samples=None) -> OpDef:
+          prepare=None, samples=None, floating=True) -> OpDef:
     """An elementwise op y = f(x) declared by its derivative ``slope(x, y, xp, **params)``.
 
-    VJP: g · f'(x); JVP: t · f'(x). Only the values ``slope`` reads are saved.
+    VJP: g · f'(x); JVP: t · f'(x). Only the values ``slope`` reads are saved. Most
+    are ``floating`` (exp of an integer is a float); abs, sign, relu and clip are not.
     """
     reads = _reads(slope, "x", "y")
 
@@ -243,12 +247,12 @@ def unary(name, forward, slope, *, domain=(-2.0, 2.0), kinks=(), reference=None,
         name, "unary", forward=forward, vjp=vjp, jvp=jvp,
         prepare=prepare,
         saves_inputs="x" in reads, saves_out="y" in reads, reference=reference or forward,
-        domain=domain, kinks=kinks, samples=samples,
+        domain=domain, kinks=kinks, samples=samples, floating=floating,
     ))
 
 
 def binary(name, forward, dx, dy, *, domain=(-2.0, 2.0), kinks=(), reference=None,
-           samples=None) -> OpDef:
+           samples=None, floating=False) -> OpDef:
     """An elementwise op of two broadcast inputs, declared by its two partials.
 
     ``dx(x, y, out, xp)`` is ∂out/∂x elementwise (or the constant 1 or -1), likewise
@@ -278,11 +282,12 @@ def binary(name, forward, dx, dy, *, domain=(-2.0, 2.0), kinks=(), reference=Non
         name, "binary", forward=forward, vjp=vjp, jvp=jvp,
         saves_inputs=bool(reads & {"x", "y"}), saves_out="out" in reads,
         reference=reference or forward, domain=domain, kinks=kinks, samples=samples,
+        floating=floating,
     ))
 
 
 def linear(name, forward, transpose, *, prepare=None, reference=None, domain=(-2.0, 2.0),
-           samples=None, variadic=False) -> OpDef:
+           samples=None, variadic=False, floating=False) -> OpDef:
     """An op linear in its inputs, declared by its transpose.
 
     ``forward(*xs, **params)`` must accept inputs with extra leading batch axes (it
@@ -305,7 +310,7 @@ def linear(name, forward, transpose, *, prepare=None, reference=None, domain=(-2
     op = register(OpDef(
         name, "linear", forward=forward, vjp=vjp, jvp=jvp, prepare=prepare,
         saves_inputs=False, saves_out=False, reference=reference or forward,
-        domain=domain, samples=samples,
+        domain=domain, samples=samples, floating=floating,
     ))
     return op
 
@@ -349,7 +354,7 @@ def multilinear(name, forward, vjps, *, prepare=None, pad=None, reference=None,
 
 
 def general(name, forward, vjp, jvp, *, saves_inputs=True, saves_out=True, prepare=None,
-            reference=None, domain=(-2.0, 2.0), kinks=(), samples=None) -> OpDef:
+            reference=None, domain=(-2.0, 2.0), kinks=(), samples=None, floating=False) -> OpDef:
     """An op whose VJP ``vjp(g, xs, out, xp, needs, **params)`` and JVP are written by hand."""
 
     def node_vjp(g, node, xp):
@@ -359,7 +364,7 @@ def general(name, forward, vjp, jvp, *, saves_inputs=True, saves_out=True, prepa
     return register(OpDef(
         name, "general", forward=forward, vjp=node_vjp, jvp=jvp, prepare=prepare,
         saves_inputs=saves_inputs, saves_out=saves_out, reference=reference or forward,
-        domain=domain, kinks=kinks, samples=samples,
+        domain=domain, kinks=kinks, samples=samples, floating=floating,
     ))
 
 

@@ -40,8 +40,8 @@ unary("log2", np.log2, slope=lambda x, y, xp: 1 / (x * LN2), domain=(0.2, 4))
 unary("log10", np.log10, slope=lambda x, y, xp: 1 / (x * LN10), domain=(0.2, 4))
 unary("sqrt", np.sqrt, slope=lambda x, y, xp: 0.5 / y, domain=(0.2, 4))
 # |x| has a kink at 0; the subgradient 0 (sign(0)) is the one NumPy-style code expects.
-unary("abs", np.abs, slope=lambda x, y, xp: xp.sign(x), kinks=(0.0,))
-unary("sign", np.sign, slope=lambda x, y, xp: xp.zeros_like(x), kinks=(0.0,))
+unary("abs", np.abs, slope=lambda x, y, xp: xp.sign(x), kinks=(0.0,), floating=False)
+unary("sign", np.sign, slope=lambda x, y, xp: xp.zeros_like(x), kinks=(0.0,), floating=False)
 unary("sin", np.sin, slope=lambda x, y, xp: xp.cos(x))
 unary("cos", np.cos, slope=lambda x, y, xp: -xp.sin(x))
 unary("tan", np.tan, slope=lambda x, y, xp: 1 + y * y, domain=(-1.2, 1.2))
@@ -57,7 +57,7 @@ unary("arctanh", np.arctanh, slope=lambda x, y, xp: 1 / (1 - x * x), domain=(-0.
 unary("sigmoid", _sigmoid, slope=lambda x, y, xp: y * (1 - y), domain=(-4, 4),
       reference=lambda x: 1 / (1 + np.exp(-x)))
 # relu'(x) = 1[x > 0], read off the output (y > 0 exactly when x > 0); 0 at the kink.
-unary("relu", _relu, slope=lambda x, y, xp: y > 0, kinks=(0.0,),
+unary("relu", _relu, slope=lambda x, y, xp: y > 0, kinks=(0.0,), floating=False,
       reference=lambda x: np.where(x > 0, x, 0 * x))
 # softplus'(x) = sigmoid(x) = 1 - e^(-y), with y = softplus(x) >= 0: no overflow.
 unary("softplus", _softplus, slope=lambda x, y, xp: -xp.expm1(-y), domain=(-4, 4),
@@ -85,7 +85,7 @@ def _inside(x, a_min, a_max):
 # clip passes the gradient where a_min <= x <= a_max (both ends included, as PyTorch).
 unary("clip", lambda a, a_min, a_max: np.clip(a, a_min, a_max),
       slope=lambda x, y, xp, a_min, a_max: _inside(x, a_min, a_max),
-      prepare=_clip_prepare, kinks=(-0.5, 0.5),
+      prepare=_clip_prepare, kinks=(-0.5, 0.5), floating=False,
       samples=[Sample(((3,),), {"a_min": -0.5, "a_max": 0.5}),
                Sample(((2, 3),), {"a_min": -0.5, "a_max": None}),
                Sample(((2, 3),), {"a_min": None, "a_max": 0.5})])

@@ -13,6 +13,7 @@ import string
 import numpy as np
 
 from .core import Sample, align, composite, general, multilinear
+from .shape import distinct_axes
 
 # ------------------------------------------------------------------ matmul
 
@@ -161,28 +162,74 @@ LETTERS = string.ascii_letters
 
 
 def _einsum_prepare(*operands, spec):
-    spec = spec.replace(" ", "")
-    lhs, arrow, out = spec.partition("->")
+    """Check ``spec`` against the operands as NumPy does, and name every axis by a letter.
+
+    An ellipsis stands for the same broadcast axes in every term, aligned on the right as
+    broadcasting aligns them, wherever it sits in a term. Here those axes get letters no
+    term uses, so the canonical spec ``"...ab,...bc->...ac"`` leaves one leading ellipsis
+    free for the batch axes of stacked cotangents and tangents.
+    """
+    if not isinstance(spec, str):
+        raise TypeError(f"einsum: subscripts must be a string, got {spec!r}")
+    shapes = [np.shape(x) for x in operands]
+
+    def refuse(why):
+        return ValueError(f"einsum: {spec!r} with operand shapes {shapes}: {why}")
+
+    lhs, arrow, out = spec.replace(" ", "").partition("->")
     ins = lhs.split(",")
     if len(ins) != len(operands):
-        raise ValueError(f"einsum: {spec!r} names {len(ins)} operands but {len(operands)} were given")
-    if not arrow:
-        counts = {c: lhs.count(c) for c in lhs if c in LETTERS}
-        out = "".join(sorted(c for c, n in counts.items() if n == 1))
-    terms = [*ins, out]
-    if any("." in t.replace("...", "", 1) or (t.count("...") and not t.startswith("...")) for t in terms):
-        raise ValueError(f"einsum: {spec!r}: an ellipsis is supported only at the start of a term")
-    ins = tuple(t.replace("...", "") for t in ins)
-    out = out.replace("...", "")
-    for t, x in zip(ins, operands):
-        if len(t) > np.ndim(x) or ("..." not in spec and len(t) != np.ndim(x)):
-            raise ValueError(f"einsum: term {t!r} of {spec!r} does not fit an operand of shape {np.shape(x)}")
-    canonical = ",".join("..." + t for t in ins) + "->..." + out
-    try:
-        np.einsum(canonical, *(np.broadcast_to(np.empty((), bool), np.shape(x)) for x in operands))
-    except ValueError as e:
-        raise ValueError(f"einsum: {spec!r} with shapes {[np.shape(x) for x in operands]}: {e}") from None
-    return {"spec": canonical, "ins": ins, "out": out}
+        raise refuse(f"the subscripts name {len(ins)} operand(s) but {len(operands)} were given")
+    for term in (*ins, out):
+        if any(c not in LETTERS for c in term.replace("...", "", 1)):
+            raise refuse(f"term {term!r} may hold only letters and at most one '...'")
+    widths = []  # how many axes the ellipsis of each input term stands for
+    for term, shape in zip(ins, shapes):
+        named = len(term) - 3 * ("..." in term)
+        if len(shape) < named or ("..." not in term and len(shape) != named):
+            raise refuse(f"term {term!r} names {named} axes of an operand with {len(shape)}")
+        widths.append(len(shape) - named)
+    spare = [c for c in LETTERS if c not in lhs + out]
+    ellipsis = "".join(spare[: max(widths, default=0)])
+    ins = tuple(t.replace("...", ellipsis[len(ellipsis) - w:]) for t, w in zip(ins, widths))
+    if arrow:
+        out = _einsum_output(lhs, out, ellipsis, refuse)
+    else:  # NumPy's implicit output: the ellipsis, then the letters used once, sorted
+        out = ellipsis + "".join(sorted(c for c in set(lhs) if c in LETTERS and lhs.count(c) == 1))
+    _einsum_sizes(ins, shapes, ellipsis, refuse)
+    if len(set("".join(ins))) + max(len(t) - len(set(t)) for t in ins) > len(LETTERS):
+        raise refuse(f"more than {len(LETTERS)} subscript letters would be needed")
+    return {"spec": ",".join("..." + t for t in ins) + "->..." + out, "ins": ins, "out": out}
+
+
+def _einsum_output(lhs, out, ellipsis, refuse):
+    """An explicit output term, checked, with its ellipsis spelled by the same letters."""
+    letters = out.replace("...", "")
+    for c in letters:
+        if c not in lhs:
+            raise refuse(f"output letter {c!r} appears in no input term")
+        if letters.count(c) > 1:
+            raise refuse(f"output letter {c!r} appears more than once")
+    if ellipsis and "..." not in out:
+        raise refuse(f"the inputs have {len(ellipsis)} axes under '...' but the output has no '...' "
+                     "to keep them; add '...' to the output, or sum over those axes afterwards")
+    return out.replace("...", ellipsis)
+
+
+def _einsum_sizes(ins, shapes, ellipsis, refuse):
+    """Each letter labels axes of one size, up to broadcasting of size 1 between operands
+    (within one operand a repeated letter takes a diagonal, whose sides must be equal)."""
+    sizes = {}
+    for k, (term, shape) in enumerate(zip(ins, shapes)):
+        own = {}
+        for c, n in zip(term, shape):
+            what = "an axis under '...'" if c in ellipsis else f"letter {c!r}"
+            if own.setdefault(c, n) != n:
+                raise refuse(f"{what} labels axes of sizes {own[c]} and {n} of operand {k}")
+            m = sizes.get(c, 1)
+            if n != 1 and m not in (1, n):
+                raise refuse(f"{what} labels axes of sizes {m} and {n}, which do not broadcast")
+            sizes[c] = n if m == 1 else m
 
 
 def _einsum(*operands, spec, ins, out):
@@ -192,15 +239,19 @@ def _einsum(*operands, spec, ins, out):
 def _einsum_vjp(i):
     """VJP for operand i: contract g with the other operands back onto i's subscripts.
 
-    A subscript only operand i has (summed away alone) is restored by a ones vector;
-    a subscript repeated within operand i (a diagonal or trace) by an identity matrix.
+    A subscript that g and the other operands do not carry at operand i's size (one
+    summed away in operand i alone, or one they broadcast from size 1) is restored by
+    a ones vector; a subscript repeated within operand i (a diagonal or trace) by an
+    identity matrix.
     """
 
     def rule(g, xs, xp, spec, ins, out):
-        sizes = {c: n for t, x in zip(ins, xs) for c, n in zip(t, x.shape[x.ndim - len(t):])}
+        sizes = dict(zip(ins[i], xs[i].shape))
         others = [j for j in range(len(xs)) if j != i]
         available = set(out).union(*(ins[j] for j in others))
-        fresh = iter(c for c in LETTERS if c not in sizes)
+        carried = {c for c, n in zip(out, g.shape[g.ndim - len(out):]) if n != 1}.union(
+            *({c for c, n in zip(ins[j], xs[j].shape) if n != 1} for j in others))
+        fresh = iter(c for c in LETTERS if c not in set().union(*ins))
         terms, extras, target, seen = [], [], "", set()
         for c in ins[i]:
             if c in seen:
@@ -210,7 +261,7 @@ def _einsum_vjp(i):
                 target += f
                 continue
             seen.add(c)
-            if c not in available:
+            if c not in available or (sizes[c] != 1 and c not in carried):
                 terms.append(c)
                 extras.append(xp.ones(sizes[c], dtype=g.dtype))
             target += c
@@ -221,8 +272,8 @@ def _einsum_vjp(i):
 
 
 def _einsum_pad(i, xs, out, params):
-    # Batch axes of a tangent must sit left of the ellipsis axes the output has.
-    return (out.ndim - len(params["out"])) - (np.ndim(xs[i]) - len(params["ins"][i]))
+    # Every axis has a letter, so a tangent's batch axes are the leading ellipsis as they are.
+    return 0
 
 
 class _EinsumVJPs:
@@ -241,19 +292,42 @@ multilinear("einsum", _einsum, _EinsumVJPs(), prepare=_einsum_prepare, pad=_eins
                      for shapes, spec in [(((2, 3), (3, 4)), "ij,jk->ik"), (((3, 3),), "ii->"),
                                           (((2, 3),), "ij->j"), (((2, 3), (3,), (3,)), "ij,j,j->i"),
                                           (((4, 2, 3), (3, 2)), "...ij,jk->...ik"),
-                                          (((3,), (4,)), "i,j"), (((3, 3), (3,)), "ii,i->i")]])
+                                          (((3,), (4,)), "i,j"), (((3, 3), (3,)), "ii,i->i"),
+                                          (((3, 4, 2), (5, 3, 2)), "jk...,lj...->lk..."),
+                                          (((2, 4, 3), (3, 4)), "i...j,j...->i..."),
+                                          (((2, 4, 3),), "ba..."),
+                                          (((2, 3, 1), (3, 4, 5)), "ij...,jk...->ik..."),
+                                          (((3, 3), (1,)), "ii,i->i"), (((3,), (1,)), "i,i->")]])
 
 # ------------------------------------------------------------------ composites
 
 
-def _tensordot_spec(a_shape, b_shape, axes):
+def _tensordot_axes(a_shape, b_shape, axes):
+    """The summed axes of a and of b, as two lists of non-negative ints, checked as NumPy does.
+
+    An int N pairs the last N axes of a with the first N of b; a pair of sequences (or of
+    ints) pairs ``axes[0][k]`` with ``axes[1][k]``.
+    """
+    where = f"tensordot of shapes {a_shape} and {b_shape}"
     if isinstance(axes, (int, np.integer)):
-        axes = (list(range(len(a_shape) - axes, len(a_shape))), list(range(axes)))
-    ax_a, ax_b = ([a] if isinstance(a, (int, np.integer)) else list(a) for a in axes)
-    ax_a = [a % len(a_shape) for a in ax_a]
-    ax_b = [b % len(b_shape) for b in ax_b]
-    if len(ax_a) != len(ax_b) or any(a_shape[i] != b_shape[j] for i, j in zip(ax_a, ax_b)):
-        raise ValueError(f"tensordot: axes {axes} do not match between shapes {a_shape} and {b_shape}")
+        if not 0 <= axes <= min(len(a_shape), len(b_shape)):
+            raise ValueError(f"{where}: axes={axes} must be between 0 and {min(len(a_shape), len(b_shape))} "
+                             "(the number of trailing axes of a summed with leading axes of b)")
+        axes = (range(len(a_shape) - axes, len(a_shape)), range(axes))
+    if not isinstance(axes, (tuple, list)) or len(axes) != 2:
+        raise TypeError(f"{where}: axes must be an int or a pair (axes of a, axes of b), got {axes!r}")
+    ax_a, ax_b = (distinct_axes(where, ax, len(shape), shape) for ax, shape in zip(axes, (a_shape, b_shape)))
+    if len(ax_a) != len(ax_b):
+        raise ValueError(f"{where}: axes {axes!r} name {len(ax_a)} axes of a but {len(ax_b)} of b")
+    for i, j in zip(ax_a, ax_b):
+        if a_shape[i] != b_shape[j]:
+            raise ValueError(f"{where}: axis {i} of a (size {a_shape[i]}) and axis {j} of b "
+                             f"(size {b_shape[j]}) are summed together but differ in size")
+    return ax_a, ax_b
+
+
+def _tensordot_spec(a_shape, b_shape, axes):
+    ax_a, ax_b = _tensordot_axes(a_shape, b_shape, axes)
     la = LETTERS[: len(a_shape)]
     free = iter(LETTERS[len(a_shape):])
     lb = "".join(la[ax_a[ax_b.index(j)]] if j in ax_b else next(free) for j in range(len(b_shape)))

@@ -7,6 +7,8 @@ of one example ``(C,)``) and a target class yᵢ per example i::
     nll(x)  = −Σᵢ cᵢ · x[i, yᵢ]       ("sum"; "mean" is the same with cᵢ = wᵢ / Σⱼ wⱼ)
 
 where wᵢ is the weight of example i's class (1 by default, 0 for an ignored example).
+A "mean" over nothing (Σⱼ wⱼ = 0, say every target ignored) is 0/0: the loss and its
+tangent are NaN while the gradient is 0 on every ignored example, as in PyTorch.
 nll is linear in x; its transpose puts −cᵢ · gᵢ at [i, yᵢ] of a zero array shaped
 like x. The two are each other's transpose, so each one's VJP is the other one, and
 ``cross_entropy = nll ∘ log_softmax`` has the gradient the notes derive, ŷ − y.
@@ -42,6 +44,7 @@ def _nll_prepare(x, *, target, weight=None, ignore_index: int = -100, reduction:
         raise ValueError(f"{name}: class-index targets must be integers of shape {expected} for "
                          f"scores of shape {shape}, got {t.dtype} of shape {t.shape}")
     lo, hi = (t.min(), t.max()) if t.size else (0, -1)
+    mean_of_nothing = False
     if weight is None and lo >= 0 and hi < classes and not lo <= ignore_index <= hi:
         # Every example counts once: a scalar factor keeps x's dtype and costs no array.
         coef = (1.0 / t.size if t.size else float("nan")) if reduction == "mean" else 1.0
@@ -62,7 +65,10 @@ def _nll_prepare(x, *, target, weight=None, ignore_index: int = -100, reduction:
             coef = w[t] * valid
         if reduction == "mean":
             total = coef.sum()
-            coef = coef / total if total else np.full_like(coef, np.nan)
+            # Nothing counted (every target ignored, or weights summing to 0): the mean is
+            # 0/0, NaN, as PyTorch gives it; the ignored examples' gradient stays 0.
+            coef = coef / total if total else np.where(valid, np.nan, 0.0).astype(dtype)
+            mean_of_nothing = not total
     # Flat position of x[i, yᵢ, j...]: ((i·C + yᵢ)·D + j) with D the size of the axes after C.
     lead, inner = math.prod(shape[:axis]), math.prod(shape[axis + 1:])
     starts = np.arange(lead) * (classes * inner)  # where each example's slab of x begins
@@ -70,21 +76,24 @@ def _nll_prepare(x, *, target, weight=None, ignore_index: int = -100, reduction:
         flat = (starts + t.reshape(lead)).reshape(t.shape)
     else:
         flat = (starts[:, None] + t.reshape(lead, inner) * inner + np.arange(inner)).reshape(t.shape)
-    return {"flat": flat, "coef": coef, "reduce": reduction != "none", "shape": shape}
+    return {"flat": flat, "coef": coef, "reduce": reduction != "none", "shape": shape,
+            "mean_of_nothing": mean_of_nothing}
 
 
-def _nll(x, flat, coef, reduce, shape):
+def _nll(x, flat, coef, reduce, shape, mean_of_nothing):
     nb = x.ndim - len(shape)  # stacked tangents or cotangents in front
     picked = x.reshape(x.shape[:nb] + (-1,)).take(flat, axis=-1)
     if not reduce:
         return picked * -coef
     axes = tuple(range(nb, picked.ndim))
+    if mean_of_nothing:  # 0/0 whatever x is; the transpose still scatters coef (0 where ignored)
+        return picked.sum(axis=axes) * math.nan
     if type(coef) is float:
         return picked.sum(axis=axes) * -coef
     return -(picked * coef).sum(axis=axes)
 
 
-def _nll_transpose(g, flat, coef, reduce, shape):
+def _nll_transpose(g, flat, coef, reduce, shape, mean_of_nothing):
     nb = g.ndim - (0 if reduce else flat.ndim)
     batch = g.shape[:nb]
     if reduce:
@@ -107,7 +116,7 @@ def _nll_reference(x, target, weight=None, ignore_index=-100, reduction="mean"):
     return total / np.sum(c) if reduction == "mean" else total
 
 
-def _nll_transpose_reference(g, flat, coef, reduce, shape):
+def _nll_transpose_reference(g, flat, coef, reduce, shape, mean_of_nothing):
     out = np.zeros(math.prod(shape), g.dtype)
     for i, position in np.ndenumerate(flat):
         c = coef if np.ndim(coef) == 0 else coef[i]

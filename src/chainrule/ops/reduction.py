@@ -70,7 +70,7 @@ linear("sum", lambda x, axis, keepdims, shape: np.sum(x, axis=axis, keepdims=kee
 linear("mean", lambda x, axis, keepdims, shape: np.mean(x, axis=axis, keepdims=keepdims),
        transpose=lambda g, xp, axis, keepdims, shape:
            _spread(g, axis, keepdims, shape, xp) / _count(axis, shape),
-       prepare=reduce_prepare("mean"), samples=SAMPLES,
+       prepare=reduce_prepare("mean"), samples=SAMPLES, floating=True,
        reference=lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims))
 
 
@@ -81,8 +81,10 @@ def _extreme(name, np_fn):
         return np_fn(x, axis=axis, keepdims=keepdims)
 
     def share(x, out, axis, keepdims, shape, xp):
-        # The gradient goes to the selected element; tied elements share it evenly.
-        hit = xp.astype(x == expand(out, axis, keepdims, shape, xp), x.dtype)
+        # The gradient goes to the selected element; tied elements share it evenly. A NaN
+        # is what NumPy selects (it propagates), so the NaNs of a slice share its gradient
+        # as ties do, as torch.max(x) routes it.
+        hit = xp.astype(x == expand(out, axis, keepdims, shape, xp), x.dtype) + xp.astype(x != x, x.dtype)
         return hit / xp.sum(hit, axis=axis, keepdims=True)
 
     def vjp(g, xs, out, xp, needs, axis, keepdims, shape):
@@ -143,7 +145,7 @@ general("logsumexp", _logsumexp,
         lambda ts, xs, out, params, xp: xp.sum(
             ts[0] * _softmax_weights(xs[0], out, xp=xp, **params), axis=params["axis"],
             keepdims=params["keepdims"]),
-        prepare=reduce_prepare("logsumexp"), samples=SAMPLES,
+        prepare=reduce_prepare("logsumexp"), samples=SAMPLES, floating=True,
         reference=lambda x, axis=None, keepdims=False: np.log(
             np.sum(np.exp(x), axis=axis, keepdims=keepdims)))
 
@@ -165,26 +167,42 @@ general("log_softmax", _log_softmax,
         lambda g, xs, out, xp, needs, axis: (g - xp.exp(out) * xp.sum(g, axis=axis, keepdims=True),),
         lambda ts, xs, out, params, xp: ts[0] - xp.sum(
             xp.exp(out) * ts[0], axis=params["axis"], keepdims=True),
-        saves_inputs=False, prepare=_log_softmax_prepare, domain=(-4, 4),
+        saves_inputs=False, prepare=_log_softmax_prepare, domain=(-4, 4), floating=True,
         samples=[Sample(((3,),)), Sample(((2, 3),), {"axis": 0}), Sample(((2, 3, 4),), {"axis": 1})],
         reference=lambda x, axis=-1: x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True)))
 
 
-def _var(lib, x, axis=None, ddof=0, keepdims=False, name="var"):
+def _var(lib, x, axis=None, ddof=0, keepdims=False):
     """Var = Σ (x - mean)² / (N - ddof), over the reduced axes."""
-    axes = reduce_prepare(name)(x, axis)["axis"]
+    axes = reduce_prepare("var")(x, axis)["axis"]
     n = _count(axes, x.shape)
     d = x - lib.mean(x, axis=axes, keepdims=True)
     return lib.sum(d * d, axis=axes, keepdims=keepdims) / (n - ddof)
 
 
 VAR_SAMPLES = [*SAMPLES[1:], Sample(((2, 3),), {"axis": 1, "ddof": 1})]
-
-
-def _std(lib, x, axis=None, ddof=0, keepdims=False):
-    """Std = √Var."""
-    return lib.sqrt(_var(lib, x, axis, ddof, keepdims, name="std"))
-
-
 composite("var", _var, samples=VAR_SAMPLES, reference=np.var)
-composite("std", _std, samples=VAR_SAMPLES, reference=np.std)
+
+
+def _std_slope(x, out, axis, keepdims, shape, ddof, xp):
+    """∂std/∂x = (x - mean) / ((N - ddof) std), and 0 where std = 0.
+
+    A constant slice is std's cone point; 0 is the subgradient PyTorch gives there. The
+    division there is by 1 instead of 0, so no 0 · inf = NaN reaches this slope or the
+    derivatives taken of it.
+    """
+    s = expand(out, axis, keepdims, shape, xp)
+    flat = s == 0
+    d = x - xp.mean(x, axis=axis, keepdims=True)
+    return xp.where(flat, 0 * d, d / ((_count(axis, shape) - ddof) * xp.where(flat, 1 + 0 * s, s)))
+
+
+# std = √var is an entry of its own, not sqrt of var, so that its slope at a constant
+# input is 0 rather than sqrt'(0) · 0 = inf · 0 = NaN.
+general("std", lambda x, axis, keepdims, shape, ddof: np.std(x, axis=axis, ddof=ddof, keepdims=keepdims),
+        lambda g, xs, out, xp, needs, axis, keepdims, shape, ddof: (
+            expand(g, axis, keepdims, shape, xp) * _std_slope(xs[0], out, axis, keepdims, shape, ddof, xp),),
+        lambda ts, xs, out, params, xp: xp.sum(
+            ts[0] * _std_slope(xs[0], out, xp=xp, **params), axis=params["axis"],
+            keepdims=params["keepdims"]),
+        prepare=reduce_prepare("std"), samples=VAR_SAMPLES, floating=True, reference=np.std)

@@ -46,14 +46,14 @@ linear("reshape", lambda x, shape, in_shape: np.reshape(x, _trailing(x, len(in_s
 
 
 def _transpose_prepare(x, axes=None):
-    nd = np.ndim(x)
+    nd, shape = np.ndim(x), np.shape(x)
     if axes is None:
-        axes = tuple(range(nd))[::-1]
-    axes = tuple(int(a) % nd if nd and -nd <= a < nd else a for a in axes)
-    if sorted(axes) != list(range(nd)):
-        raise ValueError(f"transpose: axes {axes} are not a permutation of the axes of a tensor "
-                         f"of shape {np.shape(x)}")
-    return {"axes": axes}
+        return {"axes": tuple(range(nd))[::-1]}
+    perm = tuple(distinct_axes("transpose", axes, nd, shape))
+    if len(perm) != nd:
+        raise ValueError(f"transpose: axes {axes!r} name {len(perm)} axes, but a tensor of shape "
+                         f"{shape} has {nd}: give a permutation of all of them")
+    return {"axes": perm}
 
 
 def _inverse(axes):
@@ -242,6 +242,16 @@ def check_axis(name: str, axis, ndim: int, shape) -> int:
     return int(axis) % ndim
 
 
+def distinct_axes(name: str, axes, ndim: int, shape) -> list[int]:
+    """``axes`` (an int or a sequence of ints) as distinct non-negative ints, checked as NumPy
+    checks them: each in range, none named twice."""
+    given = tuple(axes) if isinstance(axes, (tuple, list, range)) else (axes,)
+    found = [check_axis(name, ax, ndim, shape) for ax in given]
+    if len(set(found)) != len(found):
+        raise ValueError(f"{name}: repeated axis in {axes!r} for a tensor of shape {tuple(shape)}")
+    return found
+
+
 def _swapaxes(lib, a, axis1, axis2):
     axes = list(range(a.ndim))
     i, j = (check_axis("swapaxes", ax, a.ndim, a.shape) for ax in (axis1, axis2))
@@ -254,19 +264,15 @@ def _squeeze(lib, a, axis=None):
     if axis is None:
         axes = {i for i, n in enumerate(shape) if n == 1}
     else:
-        axes = {check_axis("squeeze", ax, len(shape), shape)
-                for ax in (axis if isinstance(axis, tuple) else (axis,))}
+        axes = set(distinct_axes("squeeze", axis, len(shape), shape))
         if any(shape[i] != 1 for i in axes):
             raise ValueError(f"squeeze: axis {axis} of a tensor of shape {shape} does not have size 1")
     return lib.reshape(a, tuple(n for i, n in enumerate(shape) if i not in axes))
 
 
 def _expand_dims(lib, a, axis, name="expand_dims"):
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    nd = a.ndim + len(axes)
-    new = {check_axis(name, ax, nd, a.shape) for ax in axes}
-    if len(new) != len(axes):
-        raise ValueError(f"{name}: repeated axis in {axis}")
+    nd = a.ndim + (len(axis) if isinstance(axis, (tuple, list, range)) else 1)
+    new = set(distinct_axes(name, axis, nd, a.shape))
     rest = iter(a.shape)
     return lib.reshape(a, tuple(1 if i in new else next(rest) for i in range(nd)))
 
@@ -276,6 +282,19 @@ def _stack(lib, arrays, axis=0):
     if len(shapes) != 1:
         raise ValueError(f"stack: all inputs must have the same shape, got {sorted(shapes)}")
     return lib.concatenate([_expand_dims(lib, a, axis, name="stack") for a in arrays], axis=axis)
+
+
+def _moveaxis(lib, a, source, destination):
+    """The axes ``source`` moved to the places ``destination``; the others keep their order."""
+    src = distinct_axes("moveaxis", source, a.ndim, a.shape)
+    dst = distinct_axes("moveaxis", destination, a.ndim, a.shape)
+    if len(src) != len(dst):
+        raise ValueError(f"moveaxis: source {source!r} and destination {destination!r} must name "
+                         f"as many axes as each other (tensor of shape {a.shape})")
+    order = [i for i in range(a.ndim) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return lib.transpose(a, order)
 
 
 def _split(lib, ary, indices_or_sections, axis=0):
@@ -298,6 +317,9 @@ def _split(lib, ary, indices_or_sections, axis=0):
 
 composite("swapaxes", _swapaxes, reference=np.swapaxes,
           samples=[Sample(((2, 3, 4),), {"axis1": 0, "axis2": 2})])
+composite("moveaxis", _moveaxis, reference=np.moveaxis,
+          samples=[Sample(((2, 3, 4),), {"source": 0, "destination": -1}),
+                   Sample(((2, 3, 4),), {"source": (0, 1), "destination": (2, 0)})])
 composite("flatten", lambda lib, a: lib.reshape(a, (-1,)), reference=np.ravel,
           samples=[Sample(((2, 3),)), Sample(((),))])
 composite("squeeze", _squeeze, reference=np.squeeze,

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .. import dtypes
 from ..mode import no_grad
 from ..sparse import RowSparse
 from ..tensor import Tensor
@@ -25,17 +26,45 @@ def check_nonnegative(name: str, **values: float) -> None:
             raise ValueError(f"{name}: invalid {setting} {value}; it must be >= 0")
 
 
+def check_parameters(name: str, params: Iterable[Tensor]) -> list[Tensor]:
+    """``params`` as a list, each a distinct floating-point leaf Tensor, or the error that
+    names the optimizer, the parameter's position and its shape.
+
+    A tensor computed from others (a non-leaf) is rebuilt by every forward pass, so
+    updating it trains nothing; a tensor listed twice would be stepped twice per step.
+    A leaf that does not require grad is accepted, as in PyTorch: it moves when it
+    has a ``.grad``.
+    """
+    if isinstance(params, Tensor):
+        raise TypeError(f"{name}: params must be an iterable of Tensors, got one Tensor of shape "
+                        f"{params.shape}; pass [tensor]")
+    params = list(params)
+    if not params:
+        raise ValueError(f"{name}: got an empty parameter list")
+    position: dict[Tensor, int] = {}
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor")
+        if not dtypes.is_differentiable(p.dtype):
+            raise TypeError(f"{name}: parameter {i} (shape {p.shape}) has dtype {p.dtype}; only "
+                            "floating-point tensors can be optimized")
+        if not p.is_leaf:
+            raise ValueError(f"{name}: can't optimize a non-leaf Tensor: parameter {i} (shape {p.shape}) "
+                             f"was computed by {p.grad_fn.name}; pass the leaf tensors it was "
+                             "computed from, or a detached copy with requires_grad=True")
+        if p in position:
+            raise ValueError(f"{name}: parameter {i} (shape {p.shape}) is the same tensor as parameter "
+                             f"{position[p]}; list each parameter once")
+        position[p] = i
+    return params
+
+
 class Optimizer:
-    """Holds ``params`` (an iterable of Tensors) and a state dict per parameter."""
+    """Holds ``params`` (an iterable of Tensors, checked by :func:`check_parameters`) and
+    a state dict per parameter."""
 
     def __init__(self, params: Iterable[Tensor]) -> None:
-        self.params = list(params)
-        if not self.params:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
-        for i, p in enumerate(self.params):
-            if not isinstance(p, Tensor):
-                raise TypeError(f"{type(self).__name__}: parameter {i} is a {type(p).__name__}, "
-                                "not a Tensor")
+        self.params = check_parameters(type(self).__name__, params)
         self.state: dict[Tensor, dict] = {}
 
     def zero_grad(self) -> None:
@@ -45,7 +74,8 @@ class Optimizer:
 
     @no_grad()
     def step(self) -> None:
-        """Update every parameter that has a gradient, in place on ``.data``."""
+        """Update every parameter that has a gradient, in place on ``.data`` (each update
+        counts in the parameter's version, as any in-place change does)."""
         for p in self.params:
             grad = p.grad
             if grad is None:
@@ -61,6 +91,7 @@ class Optimizer:
             new = self.update(x, g, rows, state)
             if new is not x or rows is not Ellipsis:
                 p.data[rows] = new
+            p._vc[0] += 1  # an in-place change: a graph that saved the old value now refuses it
 
     def initial_state(self, data: np.ndarray) -> dict:
         """The state of a parameter before its first step (arrays shaped like ``data``)."""

@@ -1,0 +1,188 @@
+"""In-place updates, as PyTorch does them: the same tensor, the same storage, a version count.
+
+``t += x``, ``t[idx] = v``, ``t.add_(x)``, ``t.zero_()``, ``t.data = v`` and an
+optimizer's step write into ``t``'s own array, so every holder of ``t`` (a model's
+parameter list, an optimizer) sees the new values. Each change adds one to ``t``'s
+*version counter*, which ``t`` shares with the tensors that share its storage
+(``detach()``, views made by reshape, transpose or basic indexing).
+
+A recorded op saves the versions of the tensors whose values its rule reads; the
+backward pass refuses (``RuntimeError``) when one has changed since, instead of
+computing a gradient from values the forward pass never used.
+
+While operations are recorded:
+
+- an in-place change of a leaf that requires grad is refused: a parameter update
+  belongs inside ``with cr.no_grad():``;
+- an in-place change of a non-leaf (or of a tensor that does not require grad, with
+  an operand that does) is recorded like its out-of-place op: ``y += x`` leaves ``y``
+  with the node of ``y + x``, so its gradient is right;
+- an in-place change of a view is refused: the graph of the tensor it views would
+  not see it.
+
+>>> import chainrule as cr
+>>> p = cr.tensor([1.0, 2.0], requires_grad=True)
+>>> (p * p).sum().backward()
+>>> with cr.no_grad():
+...     p -= 0.25 * p.grad                      # the same tensor, updated in place
+>>> p, p._version
+(tensor([0.5, 1. ], requires_grad=True), 1)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import mode
+from .ops import OPS
+from .tensor import Tensor, apply, as_array
+
+_WHERE, _SCATTER, _BROADCAST, _ASTYPE = OPS["where"], OPS["scatter_add"], OPS["broadcast_to"], OPS["astype"]
+
+
+def update(t: Tensor, name: str, op, *others, **params) -> Tensor:
+    """t ← op(t, *others) in place; recorded as op when gradients flow through it."""
+    recording = _recording(t, others)
+    if recording:
+        _check_recordable(t, name)
+    result = apply(op, t, *others, **params)
+    _commit(t, name, result, "same_kind")
+    return t
+
+
+def replace(t: Tensor, name: str, value) -> Tensor:
+    """t ← value (broadcast to t's shape, converted to t's dtype): ``copy_``, ``fill_``, ``zero_``.
+
+    Recorded as ``where(False, t, value)``, so the old value of t gets the gradient 0
+    (as PyTorch's ``FillBackward``) and value gets all of it.
+    """
+    if not _recording(t, (value,)):
+        write(t, _data(value, name, t.dtype), name, casting="unsafe", broadcast=True)
+        return t
+    _check_recordable(t, name)
+    value = _as_dtype(value, t.dtype)
+    result = apply(_WHERE, np.zeros(t.shape, dtype=bool), t, value)
+    _commit(t, name, result, "unsafe")
+    return t
+
+
+def assign(t: Tensor, index, value) -> None:
+    """``t[index] = value``: NumPy's assignment, recorded as
+
+        where(mask, scatter(broadcast_to(value, t[index].shape), index), t)
+
+    with mask true at the assigned positions: the gradient of the positions written
+    goes to value (summed over broadcasting), that of the others to the old t.
+    """
+    if not _recording(t, (value,)):
+        data = _data(value, "setitem", t.dtype)
+        try:
+            t._data[index] = data
+        except ValueError as e:
+            raise ValueError(f"setitem: cannot assign a value of shape {np.shape(data)} to index "
+                             f"{index!r} of a tensor of shape {t.shape}: {e}") from None
+        t._vc[0] += 1
+        return
+    _check_recordable(t, "setitem")
+    params = OPS["getitem"].prepare(t._data, index)
+    mask = np.zeros(t.shape, dtype=bool)
+    mask[params["index"]] = True
+    region = mask[params["index"]].shape
+    if params["advanced"] and int(mask.sum()) != int(np.prod(region)):
+        raise RuntimeError(f"setitem: the index {index!r} names some positions of the tensor of shape "
+                           f"{t.shape} more than once; which value such a position keeps has no "
+                           "gradient. Use indices without repeats")
+    value = _as_dtype(value, t.dtype)
+    try:
+        spread = apply(_BROADCAST, value, shape=region)
+    except ValueError:
+        raise ValueError(f"setitem: cannot assign a value of shape {np.shape(value)} to index {index!r} "
+                         f"of a tensor of shape {t.shape} (the indexed part has shape {region})") from None
+    result = apply(_WHERE, mask, apply(_SCATTER, spread, **params), t)
+    _commit(t, "setitem", result, "unsafe")
+
+
+def write(t: Tensor, values: np.ndarray, name: str, casting: str, broadcast: bool = False) -> None:
+    """Copy ``values`` into t's storage and count the change (no recording)."""
+    if not broadcast and np.shape(values) != t.shape:
+        raise ValueError(f"{name}: the new values have shape {np.shape(values)}, but the tensor changed "
+                         f"in place has shape {t.shape}; an in-place change cannot change the shape "
+                         "(compute the result out of place instead)")
+    if not np.can_cast(np.result_type(values), t.dtype, casting):
+        raise TypeError(f"{name}: a result of dtype {np.result_type(values)} cannot be stored in place in a "
+                        f"tensor of dtype {t.dtype}; compute it out of place, or convert the tensor first")
+    try:
+        np.copyto(t._data, values, casting="unsafe")
+    except ValueError as e:
+        raise ValueError(f"{name}: cannot write values of shape {np.shape(values)} into a tensor of shape "
+                         f"{t.shape}: {e}") from None
+    t._vc[0] += 1
+
+
+def _recording(t: Tensor, others) -> bool:
+    """Whether the change must be recorded: grad mode is on and a gradient flows through it."""
+    if not mode.state().grad:
+        return False
+    return t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+
+
+def _check_recordable(t: Tensor, name: str) -> None:
+    if t._node is None and t._requires_grad:
+        raise RuntimeError(
+            f"{name}: a leaf tensor that requires grad (shape {t.shape}) cannot be changed in place "
+            "while operations are recorded. Update it inside `with cr.no_grad():` (as an optimizer "
+            "step does), or compute a new tensor out of place (t = t + x)")
+    if getattr(t._data, "base", None) is not None:
+        raise RuntimeError(
+            f"{name}: this tensor (shape {t.shape}) is a view that shares its storage with another "
+            "tensor (made by reshape, transpose, indexing, ...); the other tensor's graph would not see "
+            "an in-place change. Compute the result out of place instead")
+
+
+def _commit(t: Tensor, name: str, result: Tensor, casting: str) -> None:
+    """Write a result computed out of place into t, and give t its node and tangents."""
+    node = result._node
+    if node is not None:
+        _detach_saved(node, t)
+    write(t, result._data, name, casting)
+    if node is not None:
+        t._node = node
+        t._requires_grad = True
+    if result._tangents:
+        t._tangents = result._tangents
+
+
+def _detach_saved(node, t: Tensor) -> None:
+    """The node saved t's own storage as an input; it is about to be overwritten, so the
+    node keeps a private copy of the old values instead (PyTorch's ``original_self``)."""
+    shared = [entry for entry in node.versions if entry[1] is t._vc]
+    if not shared:
+        return
+    arrays = {id(entry[0]): entry[0].copy() for entry in shared}
+    xs, out = node.saved
+    node.saved = (tuple(arrays.get(id(x), x) for x in xs), out)
+    node.versions = [entry for entry in node.versions if entry[1] is not t._vc]
+    if node.duals is not None:
+        args, tangents = node.duals
+        node.duals = (tuple(_snapshot(a, arrays) if isinstance(a, Tensor) and a._vc is t._vc else a
+                            for a in args), tangents)
+
+
+def _snapshot(a: Tensor, copies: dict) -> Tensor:
+    """a as it was: its old values, node and tangents, in storage of its own."""
+    old = Tensor._make(copies.get(id(a._data), a._data.copy()), a._node)
+    old._requires_grad = a._requires_grad
+    old._tangents = a._tangents
+    return old
+
+
+def _as_dtype(value, dtype):
+    """value converted to ``dtype``: recorded for a Tensor, so its gradient converts back."""
+    if isinstance(value, Tensor):
+        return value if value.dtype == dtype else apply(_ASTYPE, value, dtype=dtype)
+    return as_array(value, dtype, what="in-place update")
+
+
+def _data(value, name: str, dtype) -> np.ndarray:
+    """The values to write: a tensor's own, or the given data read straight as ``dtype``."""
+    return value._data if isinstance(value, Tensor) else as_array(value, dtype, what=name)
