@@ -120,7 +120,9 @@ def test_an_optimizer_step_bumps_the_version_of_each_parameter():
 def test_in_place_add_on_a_non_leaf_is_recorded_with_the_right_gradient():
     x = leaf([1.0, 2.0])
     y = x * 3
+    same, storage = y, y.data
     y += x ** 2  # y = 3x + x², dy/dx = 3 + 2x
+    assert y is same and y.data is storage and y._version == 1
     assert not y.is_leaf and y.grad_fn is not None
     y.sum().backward()
     assert_allclose(x.grad.numpy(), [5.0, 7.0])
@@ -129,7 +131,9 @@ def test_in_place_add_on_a_non_leaf_is_recorded_with_the_right_gradient():
 def test_in_place_multiply_by_itself_uses_the_old_value():
     x = leaf([1.0, 2.0])
     y = x * 1
+    same = y
     y *= y  # y = x², dy/dx = 2x
+    assert y is same
     y.sum().backward()
     assert_allclose(x.grad.numpy(), [2.0, 4.0])
 
@@ -137,8 +141,9 @@ def test_in_place_multiply_by_itself_uses_the_old_value():
 def test_in_place_change_with_an_operand_that_requires_grad_records_the_target():
     w = leaf([2.0, 3.0])
     acc = cr.zeros(2, dtype=np.float64)
+    same = acc
     acc += w * w
-    assert acc.requires_grad and not acc.is_leaf
+    assert acc is same and acc.requires_grad and not acc.is_leaf
     acc.sum().backward()
     assert_allclose(w.grad.numpy(), [4.0, 6.0])
 

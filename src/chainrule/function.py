@@ -77,12 +77,13 @@ class Function:
         if not (mode.is_grad_enabled() and any(needs) and out.dtype.kind == "f"):
             return out
         if out._node is not None or any(out is a for a in args):
-            out = Tensor._make(out._data, None)
+            out, owner = Tensor._make(out._data, None), out._owner()
+            out._base = owner  # the same storage: one version count
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         parents = tuple((args[i]._node or args[i]) if needs[i] else None for i in positions)
         params = {"positions": positions, "n_args": len(args), "fn": cls}
         out._node = Node(_opdef(cls), params, parents, ctx, out.shape, out.dtype)
-        out._node.versions = [(t._data, t._vc, t._vc[0]) for t in ctx._saved if isinstance(t, Tensor)]
+        out._node.inputs = ctx._saved  # their versions are checked before backward reads them
         out._requires_grad = True
         flags = mode.state()
         if flags.debug:

@@ -34,6 +34,11 @@ from .ops.core import fit
 
 next_seq = itertools.count().__next__  # creation order of nodes: a topological order
 
+# The sequence number (from next_seq) of the latest in-place change of any tensor. A node
+# made after it saved values nobody has changed since, so the reverse pass looks closer
+# only at nodes older than that.
+LAST_CHANGE = [-1]
+
 FREED = (
     "backward: the graph behind this tensor was already freed by an earlier backward(). "
     "Call the first backward(retain_graph=True) to go through the graph again, or "
@@ -44,20 +49,21 @@ FREED = (
 class Node:
     """One recorded operation: the op, its parameters and what its rule needs saved.
 
-    ``versions`` holds ``(array, counter, version)`` for every tensor whose value was
-    saved: the tensor's version counter (a one-element list shared by the tensors that
-    share its storage) and its count when the node was made.
+    ``inputs`` holds the op's arguments (Tensors and constants) when it saved their
+    values, so the reverse pass can tell whether one was changed in place since (see
+    :func:`check_unchanged`); ``stale_output``, set only by an in-place change of the
+    output a node saved, holds that output's versions (now, at saving).
     """
 
-    __slots__ = ("op", "params", "parents", "saved", "versions", "shape", "dtype", "site", "seq",
-                 "duals", "__weakref__")
+    __slots__ = ("op", "params", "parents", "saved", "inputs", "shape", "dtype", "site", "seq",
+                 "duals", "stale_output", "__weakref__")
 
     def __init__(self, op, params, parents, saved, shape, dtype, site=None):
         self.op = op
         self.params = params
         self.parents = parents
         self.saved = saved
-        self.versions = ()
+        self.inputs = None
         self.shape = shape
         self.dtype = dtype
         self.site = site
@@ -77,15 +83,26 @@ class Node:
         return f"<{self.name}>"
 
 
-def check_versions(node: Node) -> None:
-    """Refuse to run a node's rule when a value it saved was changed in place since."""
-    for array, counter, version in node.versions:
-        if counter[0] != version:
-            raise RuntimeError(
-                f"one of the tensors needed for the gradient of `{node.op.name}` (shape "
-                f"{tuple(array.shape)}) was changed in place after it was used: version {counter[0]}, "
-                f"expected {version}. Change it out of place (y = y + 1 instead of y += 1), or "
-                "clone it before the in-place change, or run backward before the change")
+def check_unchanged(node: Node) -> None:
+    """Refuse to run a node's rule when a value it saved was changed in place since.
+
+    Each saved tensor tells its version now and at the node's creation (``_version`` and
+    ``_version_at(seq)``); the output's change is marked on the node by the change itself.
+    """
+    for a in node.inputs or ():
+        version_at = getattr(a, "_version_at", None)
+        if version_at is not None and a._version != version_at(node.seq):
+            raise RuntimeError(_changed_message(node, a.shape, a._version, version_at(node.seq)))
+    stale = getattr(node, "stale_output", None)
+    if stale is not None:
+        raise RuntimeError(_changed_message(node, node.shape, *stale))
+
+
+def _changed_message(node: Node, shape, now: int, version: int) -> str:
+    return (f"one of the tensors needed for the gradient of `{node.op.name}` (shape {tuple(shape)}) "
+            f"was changed in place after it was used: version {now}, expected {version}. Change it out "
+            "of place (y = y + 1 instead of y += 1), or clone it before the in-place change, or run "
+            "backward before the change")
 
 
 def topological_order(roots: Iterable[Node]) -> list[Node]:
@@ -157,6 +174,7 @@ def backward(roots: Sequence[Node], seeds: Sequence, xp, *, retain_graph: bool =
     captured: dict = {}
     leaf_grads: dict = {}
     debugging = mode.state().debug
+    last_change = LAST_CHANGE
     while ready:
         node = heappop(ready)[1]
         g = pending.pop(node)
@@ -164,14 +182,14 @@ def backward(roots: Sequence[Node], seeds: Sequence, xp, *, retain_graph: bool =
             captured[node] = g
         if node.saved is None:
             raise RuntimeError(FREED)
-        if node.versions:
-            check_versions(node)
+        if node.seq < last_change[0]:
+            check_unchanged(node)
         grads = node.op.vjp(g, node, xp)
         if debugging:
             debug.on_backward(node, g, grads)
         if not retain_graph:
             node.saved = None
-            node.versions = ()
+            node.inputs = None
         for parent, gi in zip(node.parents, grads):
             if gi is None or parent is None:
                 continue

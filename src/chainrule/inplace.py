@@ -2,8 +2,8 @@
 
 ``t += x``, ``t[idx] = v``, ``t.add_(x)``, ``t.zero_()``, ``t.data = v`` and an
 optimizer's step write into ``t``'s own array, so every holder of ``t`` (a model's
-parameter list, an optimizer) sees the new values. Each change adds one to ``t``'s
-*version counter*, which ``t`` shares with the tensors that share its storage
+parameter list, an optimizer) sees the new values. Each change adds one to the version
+of ``t``'s storage, which ``t`` shares with the tensors that share that storage
 (``detach()``, views made by reshape, transpose or basic indexing).
 
 A recorded op saves the versions of the tensors whose values its rule reads; the
@@ -81,7 +81,7 @@ def assign(t: Tensor, index, value) -> None:
         except ValueError as e:
             raise ValueError(f"setitem: cannot assign a value of shape {np.shape(data)} to index "
                              f"{index!r} of a tensor of shape {t.shape}: {e}") from None
-        t._vc[0] += 1
+        t._count_change()
         return
     _check_recordable(t, "setitem")
     params = OPS["getitem"].prepare(t._data, index)
@@ -116,7 +116,7 @@ def write(t: Tensor, values: np.ndarray, name: str, casting: str, broadcast: boo
     except ValueError as e:
         raise ValueError(f"{name}: cannot write values of shape {np.shape(values)} into a tensor of shape "
                          f"{t.shape}: {e}") from None
-    t._vc[0] += 1
+    t._count_change()
 
 
 def _recording(t: Tensor, others) -> bool:
@@ -155,22 +155,24 @@ def _commit(t: Tensor, name: str, result: Tensor, casting: str) -> None:
 def _detach_saved(node, t: Tensor) -> None:
     """The node saved t's own storage as an input; it is about to be overwritten, so the
     node keeps a private copy of the old values instead (PyTorch's ``original_self``)."""
-    shared = [entry for entry in node.versions if entry[1] is t._vc]
-    if not shared:
+    if node.inputs is None:
         return
-    arrays = {id(entry[0]): entry[0].copy() for entry in shared}
+    owner = t._owner()
+    copies = {i: _snapshot(a) for i, a in enumerate(node.inputs)
+              if isinstance(a, Tensor) and a._owner() is owner}
+    if not copies:
+        return
     xs, out = node.saved
-    node.saved = (tuple(arrays.get(id(x), x) for x in xs), out)
-    node.versions = [entry for entry in node.versions if entry[1] is not t._vc]
+    node.saved = (tuple(copies[i]._data if i in copies else x for i, x in enumerate(xs)), out)
+    node.inputs = tuple(copies.get(i, a) for i, a in enumerate(node.inputs))
     if node.duals is not None:
         args, tangents = node.duals
-        node.duals = (tuple(_snapshot(a, arrays) if isinstance(a, Tensor) and a._vc is t._vc else a
-                            for a in args), tangents)
+        node.duals = (tuple(copies.get(i, a) for i, a in enumerate(args)), tangents)
 
 
-def _snapshot(a: Tensor, copies: dict) -> Tensor:
-    """a as it was: its old values, node and tangents, in storage of its own."""
-    old = Tensor._make(copies.get(id(a._data), a._data.copy()), a._node)
+def _snapshot(a: Tensor) -> Tensor:
+    """a as it is now, in storage of its own: its values, node and tangents."""
+    old = Tensor._make(a._data.copy(), a._node)
     old._requires_grad = a._requires_grad
     old._tangents = a._tangents
     return old

@@ -5,6 +5,7 @@ Operators and methods call table ops through :func:`apply`; no math lives here.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from typing import Any
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from . import debug, dtypes
 from . import mode as _mode
-from .graph import Node
+from .graph import LAST_CHANGE, Node
 from .graph import next_seq as _next_seq
 from .ops import OPS
 from .sparse import RowSparse
@@ -74,7 +75,10 @@ def apply(op, *args, **params) -> Tensor:
     for a in args:  # a loop, not a comprehension: this is the per-op hot path
         arrays.append(a._data if isinstance(a, Tensor) else _operand(a, op))
     if op.floating:
-        arrays = dtypes.floating_inputs(arrays)
+        for a in arrays:
+            if type(a) is _ndarray and a.dtype.kind != "f":
+                arrays = dtypes.floating_inputs(arrays)
+                break
     if op.prepare:
         params = op.prepare(*arrays, **params)
     return record(op, args, arrays, params)
@@ -103,13 +107,9 @@ def record(op, args, arrays, params) -> Tensor:
     t._requires_grad = False
     t._node = None
     t._tangents = None
-    t._vc = [0]
-    if out.base is not None:  # a view of an input shares that input's version counter
-        for a in args:
-            if isinstance(a, Tensor) and (out.base is a._data or out.base is getattr(a._data, "base", None)):
-                t._vc = a._vc
-                break
-    state = _mode.state()
+    if out.base is not None:
+        t._base = _storage_owner(out, args)
+    state = _state()
     if state.grad:
         parents = []
         live = False
@@ -124,17 +124,12 @@ def record(op, args, arrays, params) -> Tensor:
             node.op = op
             node.params = params
             node.parents = tuple(parents)
-            versions = []
             if op.saves_inputs:
                 node.saved = (tuple(arrays), out if op.saves_out else None)
-                for a in args:
-                    if isinstance(a, Tensor):
-                        versions.append((a._data, a._vc, a._vc[0]))
+                node.inputs = args  # their versions are checked before the rule reads them
             else:
                 node.saved = ((None,) * len(arrays), out if op.saves_out else None)
-            if op.saves_out:
-                versions.append((out, t._vc, 0))
-            node.versions = versions
+                node.inputs = None
             node.shape = out.shape
             node.dtype = out.dtype
             node.site = None
@@ -152,6 +147,15 @@ def record(op, args, arrays, params) -> Tensor:
     return t
 
 
+def _storage_owner(out: np.ndarray, args) -> Tensor | None:
+    """The tensor owning the storage that ``out`` views, when it is an input's: a change
+    through either is a change of both (one version count)."""
+    for a in args:
+        if isinstance(a, Tensor) and (out.base is a._data or out.base is getattr(a._data, "base", None)):
+            return a._owner()
+    return None
+
+
 def attach_tangents(op, args, out, params) -> None:
     """Forward mode's hook (set by chainrule.functions from chainrule.forward)."""
     raise RuntimeError("forward mode is not wired: import chainrule")
@@ -159,6 +163,7 @@ def attach_tangents(op, args, out, params) -> None:
 
 _ndarray = np.ndarray
 _new = object.__new__
+_state = _mode.state
 
 
 _ADD, _SUB, _MUL, _DIV, _POW = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["pow"]
@@ -182,7 +187,10 @@ class Tensor:
     tensor([2., 4., 6.])
     """
 
-    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_tangents", "_vc", "__weakref__")
+    # _base (the tensor whose storage this one views) and _changes (the sequence numbers of
+    # the in-place changes of its own storage) are set only when there is one: unset is None.
+    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_tangents", "_base", "_changes",
+                 "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data: Any, dtype=None, requires_grad: bool = False) -> None:
@@ -191,7 +199,6 @@ class Tensor:
         self._node = None
         self._tangents = None
         self._requires_grad = False
-        self._vc = [0]
         if requires_grad is not False:
             self.requires_grad_(requires_grad)
 
@@ -203,7 +210,6 @@ class Tensor:
         t._requires_grad = node is not None
         t._node = node
         t._tangents = None
-        t._vc = [0]
         return t
 
     # ------------------------------------------------------------- attributes
@@ -220,10 +226,43 @@ class Tensor:
                              f"{self._data.shape}")
         _inplace.write(self, arr, "Tensor.data", casting="unsafe")
 
+    # A tensor's storage is its own, or that of the tensor ``_base`` it views (detach() and
+    # view ops share storage); the owner keeps the sequence numbers of its in-place changes.
+    # Both attributes are read with getattr: the hot path leaves them unset.
+    def _owner(self) -> Tensor:
+        base = getattr(self, "_base", None)
+        return self if base is None else base
+
     @property
     def _version(self) -> int:
         """How many in-place changes this tensor's storage has seen (PyTorch's ``_version``)."""
-        return self._vc[0]
+        changes = getattr(self._owner(), "_changes", None)
+        return len(changes) if changes else 0
+
+    def _version_at(self, seq: int) -> int:
+        """The version when the node or change numbered ``seq`` was made."""
+        changes = getattr(self._owner(), "_changes", None)
+        return bisect.bisect_left(changes, seq) if changes else 0
+
+    def _count_change(self) -> None:
+        """Record an in-place change of this tensor's storage (see inplace.py).
+
+        A node that saved this storage as its output learns of it here; nodes that saved
+        it as an input compare versions in the reverse pass.
+        """
+        owner = self._owner()
+        node = owner._node
+        if node is not None and type(node.saved) is tuple and node.saved[1] is owner._data:
+            if getattr(node, "stale_output", None) is None:
+                node.stale_output = (owner._version + 1, owner._version)
+            else:
+                node.stale_output = (owner._version + 1, node.stale_output[1])
+        seq = _next_seq()
+        if getattr(owner, "_changes", None) is None:
+            owner._changes = [seq]
+        else:
+            owner._changes.append(seq)
+        LAST_CHANGE[0] = seq
 
     @property
     def grad(self) -> Tensor | None:
@@ -325,7 +364,7 @@ class Tensor:
         is an in-place change of the other.
         """
         t = Tensor._make(self._data, None)
-        t._vc = self._vc
+        t._base = self._owner()
         return t
 
     def __array__(self, dtype=None, copy=None):

@@ -42,7 +42,8 @@ linear("neg", np.negative, transpose=lambda g, xp: -g)
 
 
 def _cast(x, dtype):
-    return x.astype(dtype, copy=False)
+    y = x.astype(dtype, copy=False)
+    return y.view() if y is x else y  # a view, never x itself: the result shares x's version
 
 
 linear("astype", _cast, transpose=lambda g, xp, dtype: g, prepare=lambda x, dtype: {"dtype": np.dtype(dtype)},

@@ -91,7 +91,7 @@ class Optimizer:
             new = self.update(x, g, rows, state)
             if new is not x or rows is not Ellipsis:
                 p.data[rows] = new
-            p._vc[0] += 1  # an in-place change: a graph that saved the old value now refuses it
+            p._count_change()  # a graph that saved the old value now refuses it
 
     def initial_state(self, data: np.ndarray) -> dict:
         """The state of a parameter before its first step (arrays shaped like ``data``)."""
