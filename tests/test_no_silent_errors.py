@@ -167,3 +167,13 @@ def test_an_integer_gradient_is_refused():
     with pytest.raises(TypeError, match="int64"):
         x.grad = np.array([1, 2])
     assert x.grad is None
+
+
+def test_a_sparse_lookup_of_a_computed_table_sends_a_dense_gradient_upstream():
+    import chainrule.nn.functional as F
+
+    W = cr.tensor(np.arange(15.0).reshape(5, 3), requires_grad=True)
+    F.embedding(np.array([1, 2, 1]), W * 2, sparse=True).sum().backward()
+    expected = np.zeros((5, 3))
+    expected[1], expected[2] = 4.0, 2.0  # row 1 looked up twice, each through ×2
+    assert_array_equal(np.asarray(W.grad), expected)

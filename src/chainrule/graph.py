@@ -31,6 +31,7 @@ from heapq import heappop, heappush
 
 from . import debug, mode
 from .ops.core import fit
+from .sparse import RowSparse
 
 next_seq = itertools.count().__next__  # creation order of nodes: a topological order
 
@@ -198,6 +199,8 @@ def backward(roots: Sequence[Node], seeds: Sequence, xp, *, retain_graph: bool =
             if type(parent) is Node:
                 if only is not None and parent not in only:
                     continue
+                if type(gi) is RowSparse:  # row-sparse is for a leaf's .grad; rules take arrays
+                    gi = gi.numpy()
                 previous = pending.get(parent)
                 if previous is None:
                     pending[parent] = gi

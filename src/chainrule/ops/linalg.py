@@ -38,8 +38,9 @@ def _matmul_prepare(x, y):
 def _matmul(x, y, xnd, ynd):
     if x.ndim == xnd and y.ndim == ynd:
         return np.matmul(x, y)
-    if ynd == 1 and x.ndim == 2:
-        # Stacked vectors times a plain matrix: one product, (..., k) @ (k, m).
+    if ynd == 1 and x.ndim == 2 and (xnd == 2 or y.ndim == 1):
+        # Stacked vectors times a plain matrix, or a vector times stacked vectors: one
+        # product, (..., k) @ (k, m).
         return np.matmul(y, np.matrix_transpose(x))
     # Batched vectors: promote to a row / column explicitly, multiply, drop that axis again.
     if xnd == 1:
@@ -55,12 +56,15 @@ def _matmul(x, y, xnd, ynd):
 
 
 def _as_matrices(g, xs, xp, xnd, ynd):
+    """A vector x as a row (..., 1, k) and a vector y as a column (..., k, 1), next to its
+    own last axis, so that any leading axes (a stacked tangent recorded in forward mode)
+    stay leading; g gains the matching axes."""
     x, y = xs
     if ynd == 1:
-        y = xp.reshape(y, y.shape + (1,))
+        y = xp.expand_dims(y, axis=-1)
         g = xp.expand_dims(g, axis=-1)
     if xnd == 1:
-        x = xp.reshape(x, (1,) + x.shape)
+        x = xp.expand_dims(x, axis=-2)
         g = xp.expand_dims(g, axis=-2)
     return g, x, y
 
@@ -69,7 +73,7 @@ def _as_matrices(g, xs, xp, xnd, ynd):
 # g (..., n) @ yᵀ for a vector x, and g (..., m) @ x for a vector y.
 def _matmul_vjp_x(g, xs, xp, xnd, ynd):
     x, y = xs
-    if xnd == 1 and ynd == 2:
+    if xnd == 1 and y.ndim == ynd == 2:
         return xp.matmul(g, xp.matrix_transpose(y))
     g, _, y = _as_matrices(g, xs, xp, xnd, ynd)
     gx = xp.matmul(g, xp.matrix_transpose(y))
@@ -78,7 +82,7 @@ def _matmul_vjp_x(g, xs, xp, xnd, ynd):
 
 def _matmul_vjp_y(g, xs, xp, xnd, ynd):
     x, y = xs
-    if ynd == 1 and xnd == 2:
+    if ynd == 1 and x.ndim == xnd == 2:
         return xp.matmul(g, x)
     if _column_major(y) and g.ndim == 2 and xnd == 2:
         # y is a transposed matrix (x @ W.T in a linear layer): compute (gᵀx)ᵀ, so that
@@ -94,8 +98,19 @@ def _column_major(y) -> bool:
     return flags is not None and y.ndim == 2 and flags.f_contiguous and not flags.c_contiguous
 
 
+def _matmul_pad(i, xs, out, params):
+    """Singleton axes a stacked tangent of input i needs between its stacked axes and the
+    input's own axes: as many as the output has leading (batch) axes beyond those of the
+    input itself. The output's core is 2-D, 1-D or 0-D as 0, 1 or 2 operands are vectors;
+    an input's core is 1-D for a vector, else 2-D. (An input may itself carry leading
+    axes: a stacked tangent of an outer forward-mode level.)"""
+    nd = params["xnd"] if i == 0 else params["ynd"]
+    out_core = (params["xnd"] >= 2) + (params["ynd"] >= 2)
+    return (out.ndim - out_core) - (xs[i].ndim - min(nd, 2))
+
+
 multilinear("matmul", _matmul, (_matmul_vjp_x, _matmul_vjp_y), prepare=_matmul_prepare,
-            reference=np.matmul,
+            pad=_matmul_pad, reference=np.matmul,
             samples=[Sample(((2, 3), (3, 4))), Sample(((3,), (3, 4))), Sample(((2, 3), (3,))),
                      Sample(((3,), (3,))), Sample(((2, 2, 3), (3, 4))), Sample(((4, 3), (2, 3, 2)))])
 
@@ -246,11 +261,11 @@ def _einsum_vjp(i):
     """
 
     def rule(g, xs, xp, spec, ins, out):
-        sizes = dict(zip(ins[i], xs[i].shape))
+        sizes = dict(zip(ins[i], _named(xs[i].shape, ins[i])))
         others = [j for j in range(len(xs)) if j != i]
         available = set(out).union(*(ins[j] for j in others))
-        carried = {c for c, n in zip(out, g.shape[g.ndim - len(out):]) if n != 1}.union(
-            *({c for c, n in zip(ins[j], xs[j].shape) if n != 1} for j in others))
+        carried = {c for c, n in zip(out, _named(g.shape, out)) if n != 1}.union(
+            *({c for c, n in zip(ins[j], _named(xs[j].shape, ins[j])) if n != 1} for j in others))
         fresh = iter(c for c in LETTERS if c not in set().union(*ins))
         terms, extras, target, seen = [], [], "", set()
         for c in ins[i]:
@@ -271,9 +286,16 @@ def _einsum_vjp(i):
     return rule
 
 
+def _named(shape, term):
+    """The sizes of the axes a term names: the last ones (leading axes are batch axes)."""
+    return shape[len(shape) - len(term):]
+
+
 def _einsum_pad(i, xs, out, params):
-    # Every axis has a letter, so a tangent's batch axes are the leading ellipsis as they are.
-    return 0
+    """Singleton axes a stacked tangent of operand i needs after its stacked axes: as many
+    as the output has leading (unnamed) axes beyond those of operand i itself, which an
+    operand carries when it is a stacked tangent of an outer forward-mode level."""
+    return (out.ndim - len(params["out"])) - (xs[i].ndim - len(params["ins"][i]))
 
 
 class _EinsumVJPs:

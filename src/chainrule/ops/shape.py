@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ..sparse import RowSparse
-from .core import OPS, Sample, composite, linear
+from .core import OPS, Sample, composite, linear, sum_to
 
 SHAPE_SAMPLES = [Sample(((2, 3),), {"shape": (3, 2)}), Sample(((2, 3),), {"shape": (-1,)}),
                  Sample(((),), {"shape": (1, 1)}), Sample(((4,),), {"shape": (2, 1, 2)})]
@@ -88,8 +88,11 @@ def _broadcast(x, shape, in_shape):
     return np.broadcast_to(x, batch + shape)
 
 
-# The transpose of broadcasting is summing back; the engine's sum_to already does that.
-linear("broadcast_to", _broadcast, transpose=lambda g, xp, shape, in_shape: g,
+# The transpose of broadcasting is summing back: sum_to over the core axes, keeping every
+# leading axis of g beyond them (stacked cotangents, and the batch axes of a stacked
+# tangent this op was applied to in forward mode, which broadcasting never touched).
+linear("broadcast_to", _broadcast,
+       transpose=lambda g, xp, shape, in_shape: sum_to(g, in_shape, xp, batch_ndim=g.ndim - len(shape)),
        prepare=_broadcast_prepare, reference=np.broadcast_to,
        samples=[Sample(((3,),), {"shape": (2, 3)}), Sample(((3, 1),), {"shape": (3, 4)}),
                 Sample(((),), {"shape": (2,)})])
