@@ -157,3 +157,16 @@ def test_the_third_derivative_of_the_issue_example_is_the_closed_form():
     np.testing.assert_allclose(y.grad.numpy(), [2.0, 2.0])
     third = cr.jacobian(cr.jacobian(cr.grad(f), mode="fwd", chunk_size=2), mode="rev", chunk_size=2)
     np.testing.assert_allclose(third(x).numpy(), expected)
+
+
+def test_the_third_derivative_of_a_quadratic_form_times_a_sum_is_the_closed_form():
+    # f = (yᵀMy)(1ᵀy): with S = M + Mᵀ, ∂³f/∂yᵢ∂yⱼ∂y_k = S_ij + S_ik + S_jk
+    M = np.array([[1.0, 0.5, -0.2], [0.3, 2.0, 0.1], [-0.4, 0.2, 1.5]])
+    S = M + M.T
+    expected = S[:, :, None] + S[:, None, :] + S[None, :, :]
+    f = lambda y: cr.matmul(y, cr.matmul(M, y)) * y.sum()
+    x = cr.tensor(np.array([1.0, 2.0, -0.5]))
+    for mode in ("rev", "fwd"):
+        np.testing.assert_allclose(cr.jacobian(cr.hessian(f), mode=mode)(x).numpy(), expected, **TOLERANCE)
+    third = cr.jacobian(cr.jacobian(cr.grad(f), mode="fwd", chunk_size=2), mode="rev", chunk_size=2)
+    np.testing.assert_allclose(third(x).numpy(), expected, **TOLERANCE)
