@@ -107,3 +107,34 @@ def test_gradient_seed_for_a_non_scalar_output_and_its_errors():
         cr.explain(y)
     with pytest.raises(ValueError):
         cr.explain(y, gradient=np.ones(3))
+
+
+class SinCos(cr.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return cr.sin(x), cr.cos(x)
+
+    @staticmethod
+    def backward(ctx, g_sin, g_cos):
+        (x,) = ctx.saved_tensors
+        return g_sin * cr.cos(x) - g_cos * cr.sin(x)
+
+
+def test_a_custom_function_is_one_step_with_its_name_and_one_upstream_gradient_per_output():
+    x = cr.tensor([0.5, 1.0], dtype="float64", requires_grad=True)
+    with cr.capture_sites():
+        s, c = SinCos.apply(x)
+    trace = cr.explain((3 * s + 2 * c).sum())
+    function = next(step for step in trace.steps if step.op == "SinCos")
+    assert function.node == "SinCosBackward" and function.output_shape == ((2,), (2,))
+    here = test_a_custom_function_is_one_step_with_its_name_and_one_upstream_gradient_per_output
+    assert function.site.endswith(f"test_explain.py:{here.__code__.co_firstlineno + 3}")
+    g_sin, g_cos = function.upstream
+    np.testing.assert_array_equal(g_sin, [3.0, 3.0])
+    np.testing.assert_array_equal(g_cos, [2.0, 2.0])
+    expected = 3 * np.cos([0.5, 1.0]) - 2 * np.sin([0.5, 1.0])
+    np.testing.assert_allclose(function.downstream[0], expected)
+    np.testing.assert_allclose(trace.leaf_gradients["x"], expected)
+    assert [step.op for step in trace.steps][-3:] == ["SinCos[1]", "SinCos[0]", "SinCos"]
+    assert "SinCos" in str(trace) and "SinCos" in trace.to_markdown()

@@ -80,3 +80,23 @@ def test_gradcheck_error_is_an_assertion_error_and_leaves_inputs_untouched():
         cr.gradcheck(ten_op_model(WrongCube), (x,))
     np.testing.assert_array_equal(x.data, data)
     assert x.grad is None
+
+
+class SinCosWrongCos(cr.Function):
+    """(sin x, cos x) whose backward gets cos' wrong: +sin x instead of −sin x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return cr.sin(x), cr.cos(x)
+
+    @staticmethod
+    def backward(ctx, g_sin, g_cos):
+        (x,) = ctx.saved_tensors
+        return g_sin * cr.cos(x) + g_cos * cr.sin(x)
+
+
+def test_a_wrong_rule_for_one_output_of_a_two_output_function_is_named_with_that_output():
+    x = cr.tensor(np.array([0.3, -0.7, 1.1]), requires_grad=True)
+    with pytest.raises(cr.GradcheckError, match=r"SinCosWrongCos \(output 1\)"):
+        cr.gradcheck(lambda v: sum(o.sum() for o in SinCosWrongCos.apply(v)), (x,))

@@ -210,3 +210,75 @@ def test_row_sparse_repr_and_mismatched_values():
         RowSparse(np.array([1, 2]), np.ones((3, 2)), (4, 2))
     with pytest.raises(ValueError, match="shapes"):
         g + RowSparse(np.array([0]), np.ones((1, 3)), (4, 3))
+
+
+def test_assigning_a_plain_tensor_to_a_parameter_raises_and_keeps_it_registered():
+    layer = nn.Linear(2, 3, seed=0)
+    weight = layer.weight
+    for value in (cr.zeros(3, 2), np.zeros((3, 2)), 1.0):
+        with pytest.raises(TypeError, match=r"parameter 'weight'.*cr\.nn\.Parameter.*no_grad"):
+            layer.weight = value
+    assert layer.weight is weight
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
+    assert list(layer.state_dict()) == ["weight", "bias"]
+
+
+def test_updating_a_parameter_in_place_under_no_grad_keeps_it_registered():
+    layer = nn.Linear(2, 3, seed=0)
+    with cr.no_grad():
+        layer.weight.copy_(cr.ones(3, 2))
+    assert_array_equal(layer.state_dict()["weight"], np.ones((3, 2)))
+
+
+def test_assigning_a_parameter_replaces_it_in_its_place():
+    layer = nn.Linear(2, 3, seed=0)
+    replacement = nn.Parameter(np.ones((3, 2)))
+    layer.weight = replacement
+    assert layer.weight is replacement
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
+    assert_array_equal(layer.state_dict()["weight"], np.ones((3, 2)))
+
+
+def test_assigning_none_unregisters_a_parameter_until_a_parameter_comes_back():
+    """As in PyTorch: None leaves parameters() and state_dict(); the name still takes only a
+    Parameter (or None), which returns to its old place."""
+    layer = nn.Linear(2, 3, seed=0)
+    layer.weight = None
+    assert layer.weight is None
+    assert [name for name, _ in layer.named_parameters()] == ["bias"] and list(layer.state_dict()) == ["bias"]
+    with pytest.raises(TypeError, match="'weight'"):
+        layer.weight = cr.zeros(3, 2)
+    layer.weight = nn.Parameter(np.zeros((3, 2)))
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
+
+
+def test_deleting_a_parameter_frees_its_name():
+    layer = nn.Linear(2, 3, seed=0)
+    del layer.weight
+    assert [name for name, _ in layer.named_parameters()] == ["bias"]
+    layer.weight = cr.zeros(3, 2)  # now an ordinary attribute
+    assert [name for name, _ in layer.named_parameters()] == ["bias"]
+
+
+@pytest.mark.reference
+def test_parameter_assignment_registers_what_pytorch_registers():
+    torch = pytest.importorskip("torch")
+    values = {  # kind -> (ours, theirs), given the shape
+        "tensor": lambda shape: (cr.zeros(*shape), torch.zeros(*shape)),
+        "none": lambda shape: (None, None),
+        "parameter": lambda shape: (nn.Parameter(np.zeros(shape)), torch.nn.Parameter(torch.zeros(*shape))),
+    }
+    steps = [("weight", "tensor"), ("weight", "none"), ("weight", "tensor"), ("weight", "parameter"),
+             ("bias", "none"), ("bias", "tensor"), ("bias", "parameter")]
+    ours, theirs = nn.Linear(2, 3, seed=0), torch.nn.Linear(2, 3)
+    for name, kind in steps:
+        outcomes = []
+        for module, value in zip((ours, theirs), values[kind]((3, 2) if name == "weight" else (3,))):
+            try:
+                setattr(module, name, value)
+                outcomes.append("assigned")
+            except TypeError:
+                outcomes.append("TypeError")
+        assert outcomes[0] == outcomes[1], (name, kind, outcomes)
+        assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+        assert list(ours.state_dict()) == list(theirs.state_dict())

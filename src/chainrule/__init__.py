@@ -75,7 +75,7 @@ from .gradcheck import GradcheckError, gradcheck, numerical_grad, numerical_jaco
 from .mode import capture_sites, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tape import GradientTape, Variable
 from .tensor import Tensor
-from .transforms import directional_derivative, grad, hessian, jacobian, jvp, value_and_grad, vjp
+from .transforms import directional_derivative, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .viz import draw, to_dot
 
 __version__ = "0.1.0"
@@ -86,7 +86,7 @@ __all__ = [
     "arctanh", "autograd", "broadcast_to", "capture_sites", "clip", "concatenate", "cos", "cosh",
     "detect_anomaly", "directional_derivative", "div", "dot", "draw", "einsum", "enable_grad", "exp",
     "explain", "expand_dims", "eye", "flatten", "full", "get_default_dtype", "grad", "gradcheck", "hessian",
-    "is_grad_enabled", "jacobian", "jvp", "log", "log10", "log2", "logsumexp", "matmul", "max",
+    "hvp", "is_grad_enabled", "jacobian", "jvp", "log", "log10", "log2", "logsumexp", "matmul", "max",
     "maximum", "mean", "min", "minimum", "moveaxis", "mul", "neg", "nn", "no_grad", "numerical_grad",
     "numerical_jacobian", "ones", "ones_like", "optim", "outer", "pow", "prod", "rand", "randn",
     "relu", "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "sin", "sinh",

@@ -53,24 +53,39 @@ def _bad(value) -> bool:
     return arr.dtype.kind in "fc" and not np.isfinite(arr).all()
 
 
+def site() -> str | None:
+    """The user's file:line for a new op while sites are captured or anomalies detected."""
+    flags = mode.state()
+    return call_site() if flags.capture_sites or flags.detect_anomaly else None
+
+
 def on_record(op, arrays, out, node) -> None:
     """Called for every op while a debug flag is on: note the site, save all inputs,
     check the forward value."""
-    flags = mode.state()
-    site = call_site() if flags.capture_sites or flags.detect_anomaly else None
+    where = site()
     if node is not None:
-        node.site = site
-        if flags.keep_inputs:
+        node.site = where
+        if mode.state().keep_inputs:
             node.saved = (tuple(arrays), out)
-    if flags.detect_anomaly and _bad(out) and not any(_bad(a) for a in arrays):
-        shapes = ", ".join(str(np.shape(a)) for a in arrays)
-        raise AnomalyError(f"{op.name} at {site} produced {_describe(out)} in its forward value "
-                           f"(inputs of shape {shapes})")
+    check_forward(op.name, where, arrays, (out,))
 
 
-def on_backward(node, g, grads) -> None:
-    """Called after each node's VJP while detect_anomaly is on."""
-    if not mode.state().detect_anomaly or _bad(g):
+def check_forward(name: str, where: str | None, inputs, outputs) -> None:
+    """While detect_anomaly is on: raise when an output is NaN or Inf though no input was."""
+    if not mode.state().detect_anomaly:
+        return
+    for k, out in enumerate(outputs):
+        if _bad(out) and not any(_bad(a) for a in inputs):
+            shapes = ", ".join(str(np.shape(a)) for a in inputs)
+            which = f"output {k}; " if len(outputs) > 1 else ""
+            raise AnomalyError(f"{name} at {where} produced {_describe(out)} in its forward value "
+                               f"({which}inputs of shape {shapes})")
+
+
+def on_backward(node, upstream: tuple, grads) -> None:
+    """Called after each node's VJP while detect_anomaly is on; ``upstream`` holds the
+    gradient of each output (None for an output of several that received none)."""
+    if not mode.state().detect_anomaly or any(g is not None and _bad(g) for g in upstream):
         return
     for i, gi in enumerate(grads):
         if gi is not None and _bad(gi):

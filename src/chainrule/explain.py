@@ -7,8 +7,11 @@ sides are small) and the downstream gradient each input receives,
     downstream = upstream × local        (∂L/∂inᵢ = ∂L/∂out · ∂out/∂inᵢ),
 
 and, where a value fans out to several consumers, the gradients that were summed into
-its upstream. Nothing is written to any ``.grad``. Run the forward pass inside
-``with cr.capture_sites():`` to see the file:line that created each op.
+its upstream. A ``cr.Function`` with several outputs is one step whose upstream holds
+one gradient per output (0 for an output not used), each passed on by a small step
+of its own (``SinCos[0]``, ``SinCos[1]``, ...). Nothing is written to any ``.grad``.
+Run the forward pass inside ``with cr.capture_sites():`` to see the file:line that
+created each op.
 
 >>> import chainrule as cr
 >>> x, y, z = (cr.tensor(v, requires_grad=True) for v in (1.0, 2.0, 0.0))
@@ -31,7 +34,7 @@ from heapq import heappop, heappush
 import numpy as np
 
 from .autograd import _seed
-from .graph import Node
+from .graph import Node, OutputGrads
 from .ops.core import pullback
 from .ops.xp import NUMPY
 from .tensor import Tensor
@@ -50,8 +53,8 @@ class Step:
     inputs: list[str]
     input_shapes: list[tuple]
     output_shape: tuple
-    upstream: np.ndarray
-    received: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    upstream: np.ndarray | tuple  # a tuple, one gradient per output, for several outputs
+    received: list[tuple[str, np.ndarray | tuple]] = field(default_factory=list)
     local: list[np.ndarray | None] = field(default_factory=list)
     downstream: list[np.ndarray | None] = field(default_factory=list)
 
@@ -121,6 +124,8 @@ class BackwardTrace:
 
 
 def _fmt(a) -> str:
+    if isinstance(a, tuple):  # one gradient per output
+        return "(" + "; ".join("0" if g is None else _fmt(g) for g in a) + ")"
     a = np.asarray(a)
     if a.size <= 6:
         text = np.array2string(np.round(a, 4) + 0.0, precision=4, suppress_small=True, separator=", ")
@@ -149,7 +154,16 @@ def _caller_names(frame_depth: int = 2) -> dict:
     return names
 
 
+def _value(g):
+    """A gradient as the trace shows it: an array, or a tuple with one per output."""
+    if type(g) is OutputGrads:
+        return tuple(None if gi is None else np.asarray(gi) for gi in g.grads)
+    return np.asarray(g)
+
+
 def _local_jacobians(node: Node) -> list:
+    if node.multi_output or any(type(p) is Node and p.multi_output for p in node.parents):
+        return [None] * len(node.parents)  # a gradient per output has no one Jacobian
     m = math.prod(node.shape)
     if m > LOCAL_LIMIT or any(p is not None and math.prod(p.shape) > LOCAL_LIMIT for p in node.parents):
         return [None] * len(node.parents)
@@ -185,15 +199,15 @@ def explain(y: Tensor, gradient=None, names: dict | None = None) -> BackwardTrac
         while ready:
             node = heappop(ready)[1]
             received = pending.pop(node)
-            g = np.asarray(sum((r for _, r in received[1:]), start=received[0][1]))
+            g = sum((r for _, r in received[1:]), start=received[0][1])
             number = len(steps) + 1
             numbers[node] = number
             downstream = pullback(node, g, NUMPY)
             inputs = [_input_label(p, labels, leaf_order) for p in node.parents]
             steps.append(Step(number, node.op.name, node.name, node.site, inputs,
                               [None if p is None else tuple(p.shape) for p in node.parents],
-                              node.shape, np.asarray(g), received, _local_jacobians(node),
-                              [None if d is None else np.asarray(d) for d in downstream]))
+                              node.shape, _value(g), [(n, _value(r)) for n, r in received],
+                              _local_jacobians(node), [None if d is None else _value(d) for d in downstream]))
             for parent, d in zip(node.parents, downstream):
                 if d is None:
                     continue
@@ -201,7 +215,7 @@ def explain(y: Tensor, gradient=None, names: dict | None = None) -> BackwardTrac
                     if parent not in pending:
                         pending[parent] = []
                         heappush(ready, (-parent.seq, parent))
-                    pending[parent].append((f"step {number}", np.asarray(d)))
+                    pending[parent].append((f"step {number}", d))
                 else:
                     leaf_sums.setdefault(parent, []).append((f"step {number}", np.asarray(d)))
     leaf_names = {leaf: labels.get(id(leaf), f"leaf {k}") for leaf, k in leaf_order.items()}

@@ -162,28 +162,36 @@ def _localize(f: Callable, inputs: list, eps: float, atol: float, rtol: float) -
     if not isinstance(out, Tensor) or out.grad_fn is None:
         return "(no recorded op to blame)"
     for node in sorted(graph.topological_order([out.grad_fn]), key=lambda n: n.seq):
-        for i, parent in enumerate(node.parents):
-            if parent is None:
-                continue
-            analytic, numeric = _rule_against_differences(node, i, eps)
-            worst = _worst(analytic, numeric, atol, rtol)
-            if worst is not None:
-                return (f"the first op whose reverse rule disagrees: {node.op.name} at "
-                        f"{node.site or '?'}, its input {i}: {_describe(worst, len(parent.shape))}")
+        if node.op.category == "output":  # selects one output of a node checked on its own
+            continue
+        for k in range(len(node.shape)) if node.multi_output else (None,):
+            for i, parent in enumerate(node.parents):
+                if parent is None:
+                    continue
+                analytic, numeric = _rule_against_differences(node, i, eps, k)
+                worst = _worst(analytic, numeric, atol, rtol)
+                if worst is not None:
+                    which = "" if k is None else f" (output {k})"
+                    return (f"the first op whose reverse rule disagrees: {node.op.name}{which} at "
+                            f"{node.site or '?'}, its input {i}: {_describe(worst, len(parent.shape))}")
     return "every op's reverse rule agrees at its inputs; the error comes from how they are combined"
 
 
-def _rule_against_differences(node, i: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
-    """∂out/∂input_i of one node by its VJP rule (row by row) and by central differences."""
-    m = math.prod(node.shape)
+def _rule_against_differences(node, i: int, eps: float, output: int | None = None
+                              ) -> tuple[np.ndarray, np.ndarray]:
+    """∂out/∂input_i of one node by its VJP rule (row by row) and by central differences;
+    for a node with several outputs, of its output number ``output``."""
+    shape, dtype = (node.shape, node.dtype) if output is None else (node.shape[output], node.dtype[output])
+    m = math.prod(shape)
     rows = []
     for k in range(m):
-        e_k = np.zeros(m, dtype=node.dtype)
-        e_k[k] = 1
-        g = pullback(node, e_k.reshape(node.shape), NUMPY)[i]
+        e_k = np.zeros(m, dtype=dtype).reshape(shape)
+        e_k.flat[k] = 1
+        seed = e_k if output is None else graph.OutputGrads.one(node, output, e_k)
+        g = pullback(node, seed, NUMPY)[i]
         rows.append(np.zeros(node.parents[i].shape) if g is None else np.asarray(g, dtype=np.float64))
-    analytic = np.stack(rows).reshape(node.shape + tuple(node.parents[i].shape)) if rows else np.zeros(
-        node.shape + tuple(node.parents[i].shape))
+    analytic = np.stack(rows).reshape(shape + tuple(node.parents[i].shape)) if rows else np.zeros(
+        shape + tuple(node.parents[i].shape))
     if "fn" in node.params:  # a custom Function: run its forward again
         cls, args, pos = node.params["fn"], list(node.params["args"]), node.params["positions"][i]
 
@@ -191,7 +199,8 @@ def _rule_against_differences(node, i: int, eps: float) -> tuple[np.ndarray, np.
             call = list(args)
             call[pos] = Tensor._make(xi, None)
             with no_grad():
-                return cls.forward(FunctionCtx((False,) * len(call)), *call)
+                out = cls.forward(FunctionCtx((False,) * len(call)), *call)
+            return out if output is None else out[output]
         x = args[pos].data
     else:
         xs, _ = node.saved

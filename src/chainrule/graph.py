@@ -21,6 +21,14 @@ The reverse pass for a root y with seed ḡ = ∂L/∂y (ones for a scalar):
 
 Gradients reaching leaves are returned to the caller, which adds them into
 ``.grad``; nothing is written until the whole pass has succeeded.
+
+An op with several outputs (a ``cr.Function`` whose forward returns a tuple) is one
+node N whose ``shape`` and ``dtype`` hold one entry per output, and each output
+tensor gets a small node of its own with N as its only parent. That node's rule puts
+its gradient into the output's slot of an :class:`OutputGrads`; N's consumers' slots
+are summed like any gradients, so N is visited once, with
+
+    ḡ = (∂L/∂out₁, …, ∂L/∂outₖ)        (None in the slot of an output no one used).
 """
 
 from __future__ import annotations
@@ -50,6 +58,9 @@ FREED = (
 class Node:
     """One recorded operation: the op, its parameters and what its rule needs saved.
 
+    ``shape`` and ``dtype`` are the output's, or tuples with one entry per output for
+    an op with several (see :class:`OutputGrads`).
+
     ``inputs`` holds the op's arguments (Tensors and constants) when it saved their
     values, so the reverse pass can tell whether one was changed in place since (see
     :func:`check_unchanged`); ``stale_output``, set only by an in-place change of the
@@ -77,11 +88,50 @@ class Node:
         return tuple(p is not None for p in self.parents)
 
     @property
+    def multi_output(self) -> bool:
+        """Whether the op has several outputs (``shape`` and ``dtype`` are then tuples)."""
+        return type(self.dtype) is tuple
+
+    @property
     def name(self) -> str:
         return self.op.backward_name
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+class OutputGrads:
+    """The gradients for a node with several outputs: one slot per output, None where
+    no gradient arrived. Adding two adds slot by slot (two outputs used, or one output
+    used twice), the way the reverse pass adds the gradients of a value that fans out.
+
+    ``shape`` and ``dtype`` are the node's own (one entry per output), so the reverse
+    pass has nothing to unbroadcast.
+
+    >>> import numpy as np
+    >>> first = OutputGrads((np.ones(2), None), ((2,), ()), (np.dtype(float),) * 2)
+    >>> second = OutputGrads((None, np.array(3.0)), first.shape, first.dtype)
+    >>> (first + second).grads
+    (array([1., 1.]), array(3.))
+    """
+
+    __slots__ = ("grads", "shape", "dtype")
+
+    def __init__(self, grads: tuple, shape: tuple, dtype: tuple) -> None:
+        self.grads = grads
+        self.shape = shape
+        self.dtype = dtype
+
+    @classmethod
+    def one(cls, node: Node, index: int, g) -> OutputGrads:
+        """g in the slot of output ``index`` of ``node``, nothing in the others."""
+        grads = [None] * len(node.shape)
+        grads[index] = g
+        return cls(tuple(grads), node.shape, node.dtype)
+
+    def __add__(self, other: OutputGrads) -> OutputGrads:
+        grads = tuple(b if a is None else a if b is None else a + b for a, b in zip(self.grads, other.grads))
+        return OutputGrads(grads, self.shape, self.dtype)
 
 
 def check_unchanged(node: Node) -> None:
@@ -187,14 +237,15 @@ def backward(roots: Sequence[Node], seeds: Sequence, xp, *, retain_graph: bool =
             check_unchanged(node)
         grads = node.op.vjp(g, node, xp)
         if debugging:
-            debug.on_backward(node, g, grads)
+            debug.on_backward(node, g.grads if type(g) is OutputGrads else (g,), grads)
         if not retain_graph:
             node.saved = None
             node.inputs = None
         for parent, gi in zip(node.parents, grads):
             if gi is None or parent is None:
                 continue
-            if batch_ndim or gi.shape != parent.shape or gi.dtype is not parent.dtype:
+            if ((batch_ndim or gi.shape != parent.shape or gi.dtype is not parent.dtype)
+                    and type(gi) is not OutputGrads):  # slots that fit their outputs already
                 gi = fit(gi, parent, xp, batch_ndim)  # undo broadcasting, keep the input's dtype
             if type(parent) is Node:
                 if only is not None and parent not in only:

@@ -1,8 +1,10 @@
-"""Function transforms: grad, value_and_grad, vjp, jvp, jacobian, hessian,
+"""Function transforms: grad, value_and_grad, vjp, jvp, jacobian, hessian, hvp,
 directional_derivative.
 
-Each takes a function of Tensors and returns a function (or values). They accept
-Tensors, NumPy arrays and Python floats, return Tensors, and compose —
+Each takes a function of Tensors and returns a function (or values). The arguments
+they differentiate (``argnums``) may be Tensors, NumPy arrays or Python floats; every
+other argument reaches f exactly as given (a loop counter, a function, a string). They
+return Tensors and compose —
 ``grad(grad(f))``, ``jacobian(jacobian(f, mode="rev"), mode="fwd")`` — because
 every derivative they compute is itself recorded when anything outside can still
 differentiate it.
@@ -27,7 +29,7 @@ from .basis import StackedDiagonal
 from .mode import enable_grad
 from .tensor import Tensor, as_array
 
-__all__ = ["directional_derivative", "grad", "hessian", "jacobian", "jvp", "value_and_grad", "vjp"]
+__all__ = ["directional_derivative", "grad", "hessian", "hvp", "jacobian", "jvp", "value_and_grad", "vjp"]
 
 MODES = ("auto", "rev", "fwd")
 
@@ -66,9 +68,18 @@ def _variable(x: Tensor, what: str) -> Tensor:
     return v
 
 
-def _prepare(args, argnums, what):
-    args = [_as_tensor(a, what) for a in args]
+def _converted(args, argnums, what) -> tuple[list, tuple[int, ...]]:
+    """The arguments with those at ``argnums`` made Tensors; the others stay as given."""
     nums = _argnums(argnums, len(args), what)
+    args = list(args)
+    for i in nums:
+        args[i] = _as_tensor(args[i], what)
+    return args, nums
+
+
+def _prepare(args, argnums, what) -> tuple[list, tuple[int, ...]]:
+    """The arguments with those at ``argnums`` replaced by differentiable stand-ins."""
+    args, nums = _converted(args, argnums, what)
     for i in nums:
         args[i] = _variable(args[i], what)
     return args, nums
@@ -274,8 +285,7 @@ def jacobian(f: Callable, argnums: int | tuple = 0, mode: str = "auto", chunk_si
     def jacobian_fn(*args):
         tuple_args = isinstance(argnums, tuple)
         if mode == "fwd":
-            args = [_as_tensor(a, "jacobian") for a in args]
-            nums = _argnums(argnums, len(args), "jacobian")
+            args, nums = _converted(args, argnums, "jacobian")
             return _by_output([_forward_jacobian(f, args, i, chunk_size, progress) for i in nums],
                               tuple_args)
         args, nums = _prepare(args, argnums, "jacobian")
@@ -286,11 +296,12 @@ def jacobian(f: Callable, argnums: int | tuple = 0, mode: str = "auto", chunk_si
                 raise TypeError("jacobian: mode='rev' and 'auto' need f to return one tensor; "
                                 "use mode='fwd' for a function that returns several")
             out = _as_tensor(out, "jacobian")
-            if mode == "auto" and sum(args[i].size for i in nums) < out.size and not _custom_rules(out):
+            xs = [args[i] for i in nums]
+            if mode == "auto" and sum(x.size for x in xs) < out.size and not _reverse_only(out, xs):
                 result = _by_output([_forward_jacobian(f, args, i, chunk_size, progress)
                                      for i in nums], tuple_args)
             else:
-                result = _reverse_jacobian(out, [args[i] for i in nums], chunk_size, progress)
+                result = _reverse_jacobian(out, xs, chunk_size, progress)
                 result = result if tuple_args else result[0]
         finally:
             _retire(args, nums)
@@ -299,10 +310,13 @@ def jacobian(f: Callable, argnums: int | tuple = 0, mode: str = "auto", chunk_si
     return jacobian_fn
 
 
-def _custom_rules(out: Tensor) -> bool:
-    """Whether out was computed through a custom Function, which has no forward-mode rule."""
-    return out.grad_fn is not None and any(
-        node.op.category == "function" for node in graph.topological_order([out.grad_fn]))
+def _reverse_only(out: Tensor, xs: list[Tensor]) -> bool:
+    """Whether a custom Function without a forward-mode rule (no ``jvp``) lies on a path
+    from the inputs xs to out, so that only reverse mode can differentiate through it."""
+    if out.grad_fn is None:
+        return False
+    on_paths, _ = graph.reaching([out.grad_fn], {x if x.grad_fn is None else x.grad_fn for x in xs})
+    return any(node.op.category == "function" and node.op.jvp is None for node in on_paths)
 
 
 def _by_output(columns: list, tuple_args: bool):
@@ -316,6 +330,11 @@ def _by_output(columns: list, tuple_args: bool):
 
 
 def _reverse_jacobian(out: Tensor, xs: list[Tensor], chunk_size, progress, create_graph=None) -> tuple:
+    if out.ndim == 0:  # one cotangent: the gradient itself, with no batch axis to fold away
+        grads = pull_back(out, xs, np.ones((), dtype=out.dtype), create_graph=create_graph)
+        if progress is not None:
+            progress(1, 1)
+        return tuple(grads)
     m = out.size
     parts: list[list[Tensor]] = [[] for _ in xs]
     spans = _chunks(m, chunk_size)
@@ -350,15 +369,72 @@ def _forward_jacobian(f, args, i, chunk_size, progress):
 
 
 def hessian(f: Callable, argnums: int | tuple = 0) -> Callable:
-    """The matrix of second derivatives of a scalar f, shaped ``x.shape + x.shape``:
-    forward mode over reverse mode (the Jacobian of the gradient, by jvp). For tuple
-    ``argnums`` the blocks come as ``H[i][j] = ∂²f/∂xᵢ∂xⱼ``.
+    """The second derivatives of f, shaped ``out.shape + x.shape + x.shape``:
+    ``H[i..., j..., k...] = ∂²out[i...]/∂x[j...]∂x[k...]`` (``x.shape + x.shape`` for a
+    scalar f). For tuple ``argnums`` the blocks come as ``H[a][b] = ∂²f/∂x_a∂x_b``,
+    shaped ``out.shape + x_a.shape + x_b.shape``.
+
+    Forward over reverse: the reverse-mode Jacobian of f, differentiated by one batched
+    forward pass (``jacobian(jacobian(f, mode="rev"), mode="fwd")``). A custom Function
+    without a ``jvp`` stops forward mode; when one lies between x and f's output, the
+    Hessian is taken reverse over reverse instead: its ``backward`` is recorded, then
+    differentiated by one batched reverse pass per argument.
 
     >>> import chainrule as cr
     >>> float(cr.hessian(lambda x: x ** 3)(2.0))  # 6x
     12.0
+    >>> cr.hessian(lambda x: x ** 3)(cr.tensor([1.0, 2.0])).numpy()[1].tolist()  # 6x₁ e₁e₁ᵀ
+    [[0.0, 0.0], [0.0, 12.0]]
     """
-    return jacobian(grad(f, argnums), argnums, mode="fwd")
+    forward_over_reverse = jacobian(jacobian(f, argnums, mode="rev"), argnums, mode="fwd")
+
+    @_transform
+    def hessian_fn(*args):
+        try:
+            return forward_over_reverse(*args)
+        except RuntimeError as error:  # a Function without jvp refused forward mode, or f failed
+            failure = error
+        blocks = _reverse_over_reverse(f, args, argnums)
+        if blocks is None:  # no such Function on the way: the failure is f's own
+            raise failure
+        return blocks
+
+    return hessian_fn
+
+
+def _reverse_over_reverse(f: Callable, args, argnums):
+    """``H[a][b] = ∂(∂out/∂x_a)/∂x_b`` with the first derivatives recorded, then one
+    batched reverse Jacobian of each; None unless f's graph holds a custom Function
+    without a forward-mode rule (the one case that needs it)."""
+    variables, nums = _prepare(args, argnums, "hessian")
+    xs = [variables[i] for i in nums]
+    try:
+        with enable_grad():
+            out = f(*variables)
+            if isinstance(out, (tuple, list)) or not _reverse_only(out, xs):
+                return None
+            firsts = _reverse_jacobian(out, xs, None, None, create_graph=True)
+            blocks = tuple(_reverse_jacobian(first, xs, None, None) for first in firsts)
+    finally:
+        _retire(variables, nums)
+    return blocks if isinstance(argnums, tuple) else blocks[0][0]
+
+
+def hvp(f: Callable, primals: Sequence, tangents: Sequence):
+    """The Hessian-vector product H·v of a scalar f at ``primals``, without forming H:
+    forward over reverse, ``jvp(grad(f), primals, tangents)``, at a few times the cost
+    of one gradient. ``(H·v)_a = Σ_b ∂²f/∂x_a∂x_b · v_b`` has x_a's shape: one tensor for one
+    primal, a tuple of them (one per primal) for several. Tangents may carry leading
+    batch axes (several directions at once), as in ``jvp``; a custom Function without a
+    ``jvp`` on the way raises, as in ``jvp`` (``hessian`` goes around it).
+
+    >>> import chainrule as cr
+    >>> x, v = cr.tensor([1.0, 2.0]), cr.tensor([1.0, 1.0])
+    >>> cr.hvp(lambda x: cr.sum(x ** 3), (x,), (v,)).tolist()  # diag(6x)·v
+    [6.0, 12.0]
+    """
+    argnums = tuple(range(len(primals))) if len(primals) > 1 else 0
+    return jvp(grad(f, argnums), primals, tangents)[1]
 
 
 def directional_derivative(f: Callable, x, v) -> Tensor:

@@ -3,7 +3,10 @@
 Assigning a :class:`Parameter` or a :class:`Module` to an attribute registers it, in
 the order of assignment, so ``named_parameters()`` walks the tree with dotted names
 (``"hidden.weight"``) and ``state_dict()`` / ``load_state_dict()`` save and restore
-every parameter by that name.
+every parameter by that name. A registered parameter's attribute then takes only a
+Parameter (which replaces it in place) or None (which keeps the name but leaves it out
+of ``parameters()``), as in PyTorch: a plain Tensor there would silently stop being
+trained and saved, so it raises TypeError.
 
 >>> import chainrule as cr
 >>> class Affine(cr.nn.Module):
@@ -80,13 +83,25 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning "
                                  f"attribute {name!r}")
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
+        if isinstance(value, Parameter) or name in self._parameters:
+            if value is not None and not isinstance(value, Parameter):
+                raise TypeError(
+                    f"{type(self).__name__}: cannot assign {type(value).__name__} as parameter {name!r} "
+                    "(cr.nn.Parameter or None expected); wrap it in cr.nn.Parameter to replace the "
+                    "parameter, or update its values in place under no_grad "
+                    f"(with cr.no_grad(): module.{name}.copy_(values))")
+            self._modules.pop(name, None)
+            self._parameters[name] = value  # None keeps the name registered, out of parameters()
         elif isinstance(value, Module):
             self._modules[name] = value
+        else:
+            self._modules.pop(name, None)
         object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -109,7 +124,7 @@ class Module:
         seen: set = set()
         for prefix, module in self.named_modules():
             for name, p in module._parameters.items():
-                if p not in seen:
+                if p is not None and p not in seen:
                     seen.add(p)
                     yield (f"{prefix}.{name}" if prefix else name), p
 

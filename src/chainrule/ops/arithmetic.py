@@ -13,7 +13,9 @@ from .core import Sample, align, binary, general, linear, ndim_of
 binary("add", np.add, dx=1, dy=1)
 binary("sub", np.subtract, dx=1, dy=-1)
 binary("mul", np.multiply, dx=lambda x, y, out, xp: y, dy=lambda x, y, out, xp: x)
-binary("div", np.divide, dx=lambda x, y, out, xp: 1 / y, dy=lambda x, y, out, xp: -out / y,
+# ∂(x/y)/∂y = −x/y², from the inputs (as −out/y would be, but then the output would be
+# saved too, and an in-place change of the quotient would stop the backward pass).
+binary("div", np.divide, dx=lambda x, y, out, xp: 1 / y, dy=lambda x, y, out, xp: -x / (y * y),
        domain=(0.5, 2.0), floating=True)
 # d(x^y)/dx = y x^(y-1), with exponent 0 instead of -1 where y = 0, so 0^0 gives 0 · 1,
 # not 0 · inf = nan.
