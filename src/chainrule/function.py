@@ -5,8 +5,9 @@ For outputs (y₁, …, yₘ) = f(x₁, …, xₙ) a Function states f and its r
 - ``backward(ctx, ḡ₁, …, ḡₘ)`` is the VJP: it returns x̄ᵢ = Σₖ ḡₖ · ∂yₖ/∂xᵢ for each
   argument (reverse mode: ``backward``, ``grad``, ``vjp``, ``jacobian(mode="rev")``);
 - ``jvp(ctx, ẋ₁, …, ẋₙ)``, optional, is the JVP: it returns ẏₖ = Σᵢ ∂yₖ/∂xᵢ · ẋᵢ for
-  each output (forward mode: ``jvp``, ``jacobian(mode="fwd")``, ``hessian``). Without
-  it forward mode refuses the Function rather than guess.
+  each output (forward mode: ``jvp``, ``hvp``, ``jacobian(mode="fwd")``). Without it
+  forward mode refuses the Function rather than guess (``hessian`` and
+  ``jacobian(mode="auto")`` then go reverse over reverse).
 
 >>> import chainrule as cr
 >>> class Cube(cr.Function):
@@ -131,7 +132,7 @@ class Function:
         state = mode.state()
         if state.levels and op.jvp is None and any(forward.live_tangents(a) for a in args):
             raise RuntimeError(
-                f"{cls.__name__}: forward mode (jvp, jacobian(mode='fwd'), hessian) reached this custom "
+                f"{cls.__name__}: forward mode (jvp, hvp, jacobian(mode='fwd')) reached this custom "
                 f"Function, which has no forward-mode rule; define a static {cls.__name__}.jvp(ctx, "
                 "*tangents) returning one tangent per output, or differentiate in reverse mode "
                 "(backward, grad, vjp, jacobian(mode='rev'))")
