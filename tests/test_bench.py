@@ -1,4 +1,4 @@
-"""The benchmark suite (benchmarks/): it imports, and one tiny configuration runs end to end.
+"""The benchmark suite (chainrule.apps.bench): it imports, and one tiny configuration runs end to end.
 
 No timing is asserted anywhere: times depend on the machine. The smoke run uses
 ``--quick`` sizes, chainrule and the hand-written NumPy limit only, one repeat.
@@ -7,20 +7,16 @@ No timing is asserted anywhere: times depend on the machine. The smoke run uses
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from chainrule.apps import cli
+from chainrule.apps.bench import problems, report, run
+from chainrule.apps.bench.suite import LIBRARIES, LIMIT, WORKLOADS
 
-from benchmarks import problems, report, run  # noqa: E402
-from benchmarks.suite import LIBRARIES, LIMIT, WORKLOADS  # noqa: E402
-
-from chainrule import cli  # noqa: E402
+LIBRARY_MODULES = Path(run.__file__).parent / "libraries"
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +105,7 @@ def test_every_library_module_defines_each_workload_it_does_not_skip():
     import ast
 
     for library in LIBRARIES.values():
-        source = (ROOT / "benchmarks" / "libraries" / f"{library.module}.py").read_text()
+        source = (LIBRARY_MODULES / f"{library.module}.py").read_text()
         defined = {node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
         for key, workload in WORKLOADS.items():
             if library.reason_to_skip(key) is None:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from chainrule import cli
+from chainrule.apps import cli
 
 
 def run_chainrule(*args: str) -> subprocess.CompletedProcess:

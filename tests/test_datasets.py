@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from chainrule import datasets
+from chainrule.apps import datasets
 
 
 def write_idx(path, array: np.ndarray) -> None:

@@ -13,7 +13,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import nn, optim
-from chainrule.models import relu_neuron, window_ner
+from chainrule.apps.models import relu_neuron, window_ner
 
 RNG = np.random.default_rng(7)
 

@@ -119,6 +119,33 @@ def test_reverse_and_forward_rules_agree(name, index):
     np.testing.assert_allclose(lhs, rhs, rtol=1e-10, atol=1e-10)
 
 
+def _declared_saved(op, args, out):
+    """What a node keeps when it keeps only the values its row's ``saves`` names (the rest
+    None), by the names the category's rule gives them."""
+    names = op.saves
+    if op.category == "unary":  # slope(x, y): y is the output
+        return (args[0] if "x" in names else None,), out if "y" in names else None
+    kept_out = out if "out" in names else None
+    if op.category == "binary":  # partials(x, y, out)
+        return tuple(a if n in names else None for a, n in zip(args, ("x", "y"))), kept_out
+    return (tuple(args) if "xs" in names else (None,) * len(args)), kept_out
+
+
+@pytest.mark.parametrize(("name", "index"), PRIMITIVES, ids=PRIMITIVE_IDS)
+def test_reverse_rule_reads_only_what_its_row_declares_saved(name, index):
+    """A row's ``saves`` covers what its rule reads: the VJP with nothing else saved is the
+    VJP with everything saved."""
+    op, sample, arrays = inputs_for(name, index, np.float64)
+    args, params = primitive_call(op, sample, arrays)
+    node, out = _node_for(op, args, params)
+    u = np.random.default_rng(6).standard_normal(out.shape)
+    with_everything = pullback(node, u, NUMPY)
+    node.saved = _declared_saved(op, args, out)
+    for declared, full in zip(pullback(node, u, NUMPY), with_everything):
+        if full is not None:
+            np.testing.assert_array_equal(np.asarray(declared), np.asarray(full))
+
+
 @pytest.mark.parametrize(("name", "index"), PRIMITIVES, ids=PRIMITIVE_IDS)
 def test_stacked_cotangents_and_tangents_equal_separate_ones(name, index):
     op, sample, arrays = inputs_for(name, index, np.float64)

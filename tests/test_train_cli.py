@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from chainrule import cli, datasets
+from chainrule.apps import cli, datasets
 
 from .test_cli import run_chainrule
 

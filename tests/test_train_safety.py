@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from numpy.lib import format as npy
 
-from chainrule import cli
-from chainrule.models import TASKS, report, run
-from chainrule.models.training import TrainingError
+from chainrule.apps import cli
+from chainrule.apps.models import TASKS, report, run
+from chainrule.apps.models.training import TrainingError
 
 from .test_cli import run_chainrule
 
@@ -158,8 +158,6 @@ def test_out_is_checked_before_the_data_is_loaded(monkeypatch, capsys, tmp_path)
 
 
 def test_bench_checks_json_before_the_run(capsys, tmp_path):
-    if cli._bench_runner() is None:
-        pytest.skip("the benchmarks/ folder is not beside this chainrule")
     (tmp_path / "file").write_text("not a folder")
     assert cli.main(["bench", "--json", str(tmp_path / "file" / "results.json")]) == 2
     assert only_error_line(capsys.readouterr().err) == (
@@ -167,7 +165,7 @@ def test_bench_checks_json_before_the_run(capsys, tmp_path):
 
 
 def test_ctrl_c_is_one_line_and_status_130(monkeypatch, capsys):
-    from chainrule import demo
+    from chainrule.apps import demo
 
     def interrupted():
         raise KeyboardInterrupt

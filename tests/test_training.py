@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from chainrule import datasets
-from chainrule.models import TASKS, report, run
-from chainrule.models import window_ner as ner
-from chainrule.models.relu_neuron import r_squared
-from chainrule.models.training import TrainingError
+from chainrule.apps import datasets
+from chainrule.apps.bench import mlp_fashion
+from chainrule.apps.models import TASKS, report, run
+from chainrule.apps.models import window_ner as ner
+from chainrule.apps.models.relu_neuron import r_squared
+from chainrule.apps.models.training import TrainingError
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -277,17 +276,9 @@ def test_window_ner_trains_the_glove_vectors_and_moves_only_those_it_saw(tmp_pat
     assert result.metrics["geo-loc F1"] > baseline
 
 
-# ------------------------------------------------------------------ benchmarks/mlp_fashion.py
-def load_benchmark():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "mlp_fashion.py"
-    spec = importlib.util.spec_from_file_location("benchmarks_mlp_fashion", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
+# ------------------------------------------------------------------ bench/mlp_fashion.py
 def test_benchmark_hand_written_backward_pass_equals_chainrule_and_adam_steps_agree():
-    bench = load_benchmark()
+    bench = mlp_fashion
     rng = np.random.default_rng(0)
     x, y = rng.random((32, 784), dtype=np.float32), rng.integers(0, 10, 32)
     weights = bench.initial_weights(seed=0)
@@ -305,7 +296,7 @@ def test_benchmark_hand_written_backward_pass_equals_chainrule_and_adam_steps_ag
 
 @pytest.mark.skipif(not datasets.FASHION_MNIST_DIR.exists(), reason="dataset-fashion-mnist is not installed")
 def test_benchmark_times_each_implementation(capsys):
-    seconds = load_benchmark().main(["--examples", "256", "--repeats", "1"])
+    seconds = mlp_fashion.main(["--examples", "256", "--repeats", "1"])
     assert {"hand NumPy", "chainrule"} <= set(seconds) and all(s > 0 for s in seconds.values())
     out = capsys.readouterr().out
     assert "equal the hand-written backward pass" in out and "× hand NumPy" in out

@@ -1,6 +1,6 @@
 """The worked examples of the lecture notes, each checked against its closed form.
 
-The closed forms are evaluated here in NumPy, independently of ``chainrule.demo``;
+The closed forms are evaluated here in NumPy, independently of ``chainrule.apps.demo``;
 the last tests run the demo itself and read its output.
 """
 
@@ -13,7 +13,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import chainrule as cr
-from chainrule import demo
+from chainrule.apps import demo
 
 RTOL, ATOL = 1e-12, 1e-12
 

@@ -1,6 +1,6 @@
-"""``python -m chainrule``: the command line of :mod:`chainrule.cli`."""
+"""``python -m chainrule``: the command line of :mod:`chainrule.apps.cli`."""
 
-from .cli import main
+from .apps.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -8,20 +8,21 @@ NaN or Inf, and name it with the user's file:line.
 ...     y.backward()
 Traceback (most recent call last):
 ...
-chainrule.debug.AnomalyError: sqrt at <doctest chainrule.anomaly[2]>:2 produced 1 NaN ...
+chainrule.debug.AnomalyError: sqrt at ... produced 1 NaN ...
 """
 
 from __future__ import annotations
 
 from .debug import AnomalyError
-from .mode import _DebugFlag
+from .mode import DebugFlag
 
 __all__ = ["AnomalyError", "detect_anomaly"]
 
 
-class detect_anomaly(_DebugFlag):  # noqa: N801
+class detect_anomaly(DebugFlag):  # noqa: N801
     """Inside this block every op's value and every backward step's gradients are checked
     for NaN and Inf; the first op to produce one raises :class:`AnomalyError`. Off by
-    default, and free when off."""
+    default, and free when off. The backward check observes the reverse pass itself
+    (``chainrule.debug.check_backward``, an observer of ``chainrule.graph.backward``)."""
 
     flag = "detect_anomaly"

@@ -1,26 +1,51 @@
-"""Entry points of the reverse pass: ``backward`` (into ``.grad``) and ``grad`` (returned).
+"""Entry points of the reverse pass: ``backward`` (into ``.grad``) and ``grad`` (returned),
+and the hooks that watch it.
 
-Both seed the engine in :mod:`chainrule.graph`. With ``create_graph=True`` the rules
-run on the recording namespace, so the gradients they produce are themselves
-differentiable (higher-order derivatives).
+Both seed the engine in :mod:`chainrule.graph` through :func:`run_backward`. With
+``create_graph=True`` the rules run on the recording namespace, so the gradients they
+produce are themselves differentiable (higher-order derivatives).
+
+Hooks, as in PyTorch (each registration returns a handle whose ``remove()`` undoes it):
+
+- ``t.register_hook(fn)``: ``fn(grad)`` sees the total gradient flowing into ``t`` (a
+  leaf or a computed tensor) in each pass and may return a replacement;
+- ``leaf.register_post_accumulate_grad_hook(fn)``: ``fn(leaf)`` runs once the leaf's
+  ``.grad`` is final for the pass, while the pass goes on with the rest of the graph;
+- :func:`queue_callback` (called from a hook): ``fn()`` runs once when the pass ends.
+
+>>> import chainrule as cr
+>>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+>>> handle = w.register_hook(lambda g: g * 10)        # scale w's gradient
+>>> (w * w).sum().backward(); w.grad
+tensor([20., 40.])
+>>> handle.remove()
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from . import graph, mode
+from . import debug, graph, mode
 from .functions import RECORDING
+from .graph import HookHandle, queue_callback
 from .mode import set_grad_enabled
 from .ops.xp import NUMPY
 from .tensor import Tensor, as_array
 
-__all__ = ["backward", "grad"]
+__all__ = ["HookHandle", "backward", "grad", "queue_callback"]
 
 
-def _seed(t: Tensor, gradient, create_graph: bool, what: str):
+def make_seed(t: Tensor, gradient, create_graph: bool, what: str):
+    """The seed ∂L/∂t of a reverse pass from ``t``: ones for a one-element ``t``, else
+    ``gradient`` checked against t's shape and copied (it may end up in ``.grad``); a
+    Tensor when the pass is recorded. ``what`` names the caller in errors.
+
+    >>> import chainrule as cr
+    >>> make_seed(cr.tensor(2.0, requires_grad=True) * 3, None, False, "backward")
+    array(1., dtype=float32)
+    """
     if not isinstance(t, Tensor):
         raise TypeError(f"{what}: expected a Tensor, got {type(t).__name__}")
     if not t.requires_grad:
@@ -43,18 +68,32 @@ def _seed(t: Tensor, gradient, create_graph: bool, what: str):
     return seed
 
 
-def _run(tensors, seeds, retain_graph, create_graph, capture=(), batch_ndim=0, only=None):
-    roots = [t._node for t in tensors if t._node is not None]
-    root_seeds = [s for t, s in zip(tensors, seeds) if t._node is not None]
+def run_backward(tensors: Sequence[Tensor], seeds: Sequence, retain_graph: bool | None,
+                 create_graph: bool, capture=(), batch_ndim: int = 0, only: set | None = None,
+                 observers: Sequence[Callable] = (), finish: Callable | None = None) -> tuple[dict, dict]:
+    """One reverse pass from ``tensors`` seeded with ``seeds``: how every part of chainrule
+    runs :func:`chainrule.graph.backward` (``backward``, ``grad``, transforms, tapes and the
+    tools that watch the pass).
+
+    The rules run on NumPy, or on the recording namespace with grad mode on when
+    ``create_graph``; the graph is kept when ``retain_graph`` (by default when
+    ``create_graph``). While ``detect_anomaly`` is on, its check observes every node. The
+    other arguments and the result are graph.backward's.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 3.0], requires_grad=True)
+    >>> leaf_grads, _ = run_backward([x * x], [np.ones(2, dtype=np.float32)], None, False)
+    >>> leaf_grads[x].tolist()                       # 2x
+    [2.0, 6.0]
+    """
+    roots = [t if t._node is None else t._node for t in tensors]
+    if mode.state().detect_anomaly:
+        observers = (debug.check_backward, *observers)
     with set_grad_enabled(create_graph):
-        leaf_grads, captured = graph.backward(
-            roots, root_seeds, RECORDING if create_graph else NUMPY,
+        return graph.backward(
+            roots, seeds, RECORDING if create_graph else NUMPY,
             retain_graph=create_graph if retain_graph is None else retain_graph, capture=capture,
-            batch_ndim=batch_ndim, only=only)
-        for t, s in zip(tensors, seeds):
-            if t._node is None:  # a leaf differentiated with respect to itself
-                leaf_grads[t] = s if t not in leaf_grads else leaf_grads[t] + s
-    return leaf_grads, captured
+            batch_ndim=batch_ndim, only=only, observers=observers, finish=finish)
 
 
 def pull_back(output: Tensor, inputs: Sequence[Tensor], seed, *, batch_ndim: int = 0,
@@ -77,9 +116,9 @@ def pull_back(output: Tensor, inputs: Sequence[Tensor], seed, *, batch_ndim: int
         create_graph = foreign or bool(mode.state().levels) or (
             isinstance(seed, Tensor) and (seed.requires_grad or seed._tangents is not None))
     seed = _as_tensor(seed) if create_graph else seed.data if isinstance(seed, Tensor) else seed
-    leaf_grads, captured = _run((output,), (seed,), retain_graph, create_graph,
-                                capture=[x._node for x in inputs if x._node is not None],
-                                batch_ndim=batch_ndim, only=only)
+    leaf_grads, captured = run_backward((output,), (seed,), retain_graph, create_graph,
+                                        capture=[x._node for x in inputs if x._node is not None],
+                                        batch_ndim=batch_ndim, only=only)
     grads = []
     for x in inputs:
         g = captured.get(x._node) if x._node is not None else leaf_grads.get(x)
@@ -98,18 +137,32 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors=None,
     """Accumulate Σ_k ∂tensors[k]/∂leaf · grad_tensors[k] into ``leaf.grad``: one reverse
     pass for all of ``tensors`` (their gradients add up where their graphs meet).
 
+    Each leaf's gradient goes through its hooks into ``.grad`` when it is complete (see
+    :func:`chainrule.graph.backward`); like PyTorch, a pass that fails part-way may
+    have written the ``.grad`` of leaves it had finished.
+
     >>> import chainrule as cr
     >>> x = cr.tensor(3.0, requires_grad=True)
     >>> cr.autograd.backward([x ** 2, 5 * x]); x.grad      # 2x + 5
     tensor(11.)
     """
     tensors, grad_tensors = _paired(tensors, grad_tensors, "backward", "tensors", "grad_tensors")
-    seeds = [_seed(t, g, create_graph, "backward") for t, g in zip(tensors, grad_tensors)]
-    leaf_grads, _ = _run(tensors, seeds, retain_graph, create_graph)
-    owners = [id(o) if (o := _owner(g)) is not None else None for g in leaf_grads.values()]
-    for (leaf, g), owner in zip(leaf_grads.items(), owners):
-        # A buffer this pass made for this leaf alone becomes its .grad without a copy.
-        leaf._accumulate(g, owned=owner is not None and owners.count(owner) == 1)
+    seeds = [make_seed(t, g, create_graph, "backward") for t, g in zip(tensors, grad_tensors)]
+    run_backward(tensors, seeds, retain_graph, create_graph, finish=_accumulate)
+
+
+def _accumulate(leaf: Tensor, g, owned: bool) -> None:
+    """A leaf's part at the end of its pass: its gradient hooks may replace g, g is added
+    into ``.grad`` (``owned``: g may become it without a copy), then its post-accumulate
+    hooks see the leaf."""
+    hooks = getattr(leaf, "_hooks", None)  # unset on leaves that never had a hook
+    if hooks is None:
+        leaf._accumulate(g, owned)
+        return
+    hooked = graph.run_hooks(hooks.grad, g)
+    leaf._accumulate(hooked, owned and hooked is g)
+    for hook in tuple(hooks.accumulated.values()):
+        hook(leaf)
 
 
 def _paired(tensors, seeds, what: str, name: str, seeds_name: str) -> tuple[tuple, tuple]:
@@ -128,18 +181,13 @@ def _paired(tensors, seeds, what: str, name: str, seeds_name: str) -> tuple[tupl
     return tensors, seeds
 
 
-def _owner(g):
-    """The array that owns g's memory, when g is a writeable ndarray (else None)."""
-    if type(g) is not np.ndarray or not g.flags.writeable:
-        return None
-    while isinstance(g.base, np.ndarray):
-        g = g.base
-    return g
-
-
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
          create_graph: bool = False, allow_unused: bool = False) -> tuple:
     """∂outputs/∂inputs · grad_outputs for each input, as a tuple; ``.grad`` is not touched.
+
+    As in PyTorch, only the part of the graph that leads to ``inputs`` is visited: the
+    gradient hooks of the tensors on it run, and those of a leaf input when its
+    gradient is complete; no post-accumulate hook runs, since no ``.grad`` changes.
 
     >>> import chainrule as cr
     >>> x = cr.tensor(2.0, requires_grad=True)
@@ -155,12 +203,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         if not isinstance(x, Tensor) or not x.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad; only tensors with "
                                "requires_grad=True can be differentiated with respect to")
-    seeds = [_seed(t, g, create_graph, "grad") for t, g in zip(outputs, grad_outputs)]
-    leaf_grads, captured = _run(outputs, seeds, retain_graph, create_graph,
-                                capture=[x._node for x in inputs if x._node is not None])
+    seeds = [make_seed(t, g, create_graph, "grad") for t, g in zip(outputs, grad_outputs)]
+    targets = {x._node if x._node is not None else x for x in inputs}
+    only, _ = graph.reaching([t._node for t in outputs if t._node is not None], targets)
+    leaf_grads, captured = run_backward(outputs, seeds, retain_graph, create_graph,
+                                        capture=[x._node for x in inputs if x._node is not None],
+                                        only=only)
     result = []
     for i, x in enumerate(inputs):
-        g = captured.get(x._node) if x._node is not None else leaf_grads.get(x)
+        g = captured.get(x._node) if x._node is not None else _through_leaf_hooks(x, leaf_grads.get(x))
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: input {i} (shape {x.shape}) was not used to compute the "
                                "outputs; pass allow_unused=True to get None for it")
@@ -168,3 +219,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
             g = Tensor._make(np.asarray(g), None)
         result.append(g)
     return tuple(result)
+
+
+def _through_leaf_hooks(leaf: Tensor, g):
+    """A leaf input's gradient for ``grad``, after the leaf's gradient hooks (None: unused)."""
+    hooks = getattr(leaf, "_hooks", None)
+    return g if g is None or hooks is None else graph.run_hooks(hooks.grad, g)

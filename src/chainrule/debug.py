@@ -1,7 +1,8 @@
 """Where an op was called from, and the finite checks of ``detect_anomaly``.
 
 Only used while a debug flag of :mod:`chainrule.mode` is on; the fast path never
-calls into this module.
+calls into this module. The backward check is an observer of the reverse pass
+(see :func:`chainrule.graph.backward`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import sys
 import numpy as np
 
 from . import mode
+from .graph import OutputGrads
 
 _library: dict = {}  # code object -> whether it belongs to chainrule's own machinery
-_USER_MODULES = ("chainrule.demo", "chainrule.models")  # chainrule's examples count as user code
+_APPS = "chainrule.apps"  # the applications built on chainrule count as user code
 
 
 class AnomalyError(RuntimeError):
@@ -25,7 +27,8 @@ def _in_library(frame) -> bool:
     found = _library.get(code)
     if found is None:
         name = frame.f_globals.get("__name__", "")
-        found = (name == "chainrule" or name.startswith("chainrule.")) and not name.startswith(_USER_MODULES)
+        found = ((name == "chainrule" or name.startswith("chainrule."))
+                 and not (name == _APPS or name.startswith(_APPS + ".")))
         _library[code] = found
     return found
 
@@ -82,10 +85,12 @@ def check_forward(name: str, where: str | None, inputs, outputs) -> None:
                                f"({which}inputs of shape {shapes})")
 
 
-def on_backward(node, upstream: tuple, grads) -> None:
-    """Called after each node's VJP while detect_anomaly is on; ``upstream`` holds the
-    gradient of each output (None for an output of several that received none)."""
-    if not mode.state().detect_anomaly or any(g is not None and _bad(g) for g in upstream):
+def check_backward(node, g, grads) -> None:
+    """detect_anomaly's observer of the reverse pass: raise when the rule of ``node`` gave
+    a NaN or Inf gradient from a finite upstream gradient ``g`` (for several outputs,
+    an OutputGrads whose unused slots are None)."""
+    upstream = g.grads if type(g) is OutputGrads else (g,)
+    if any(u is not None and _bad(u) for u in upstream):
         return
     for i, gi in enumerate(grads):
         if gi is not None and _bad(gi):

@@ -1,4 +1,4 @@
-"""``explain``: the reverse pass replayed step by step, with every number shown.
+"""``explain``: the reverse pass written down step by step, with every number shown.
 
 For each node, in the order backpropagation visits them, a :class:`Step` holds the
 upstream gradient g = ∂L/∂out, the local Jacobian ∂out/∂inᵢ of each input (when both
@@ -10,6 +10,8 @@ and, where a value fans out to several consumers, the gradients that were summed
 its upstream. A ``cr.Function`` with several outputs is one step whose upstream holds
 one gradient per output (0 for an output not used), each passed on by a small step
 of its own (``SinCos[0]``, ``SinCos[1]``, ...). Nothing is written to any ``.grad``.
+The steps are written down by an observer of the reverse pass itself
+(:func:`chainrule.graph.backward`), so they are what ``backward()`` computes.
 Run the forward pass inside ``with cr.capture_sites():`` to see the file:line that
 created each op.
 
@@ -19,7 +21,7 @@ created each op.
 >>> trace = cr.explain(f)
 >>> [s.op for s in trace.steps]
 ['mul', 'maximum', 'add']
->>> {name: g.item() for name, g in trace.leaf_gradients.items()}
+>>> {name: g.item() for name, g in sorted(trace.leaf_gradients.items())}
 {'x': 2.0, 'y': 5.0, 'z': 0.0}
 """
 
@@ -29,13 +31,12 @@ import html
 import inspect
 import math
 from dataclasses import dataclass, field
-from heapq import heappop, heappush
 
 import numpy as np
 
-from .autograd import _seed
+from .autograd import make_seed, run_backward
 from .graph import Node, OutputGrads
-from .ops.core import pullback
+from .ops.core import fit, pullback
 from .ops.xp import NUMPY
 from .tensor import Tensor
 
@@ -177,7 +178,8 @@ def _local_jacobians(node: Node) -> list:
 
 
 def explain(y: Tensor, gradient=None, names: dict | None = None) -> BackwardTrace:
-    """Replay the reverse pass of ``y`` step by step, without touching any ``.grad``.
+    """Run the reverse pass of ``y`` (keeping its graph) and write down every step,
+    without touching any ``.grad``.
 
     ``gradient`` seeds it (ones for a one-element y); ``names`` maps tensors to the
     labels to print (by default the names the calling code gave them).
@@ -185,47 +187,56 @@ def explain(y: Tensor, gradient=None, names: dict | None = None) -> BackwardTrac
     labels = _caller_names()
     labels.update({id(t): n for t, n in (names or {}).items()})
     root = labels.get(id(y), "y")
-    seed = np.asarray(_seed(y, gradient, False, "explain"))
-    leaf_sums: dict = {}
-    leaf_order: dict = {}
-    steps: list[Step] = []
+    seed = np.asarray(make_seed(y, gradient, False, "explain"))
+    recorder = _StepRecorder(labels)
     if y.grad_fn is None:
-        leaf_sums[y] = [("seed", seed)]
-        leaf_order[y] = 1
+        recorder.leaf_sums[y] = [("seed", seed)]
+        recorder.leaf_order[y] = 1
     else:
-        numbers: dict = {}
-        pending = {y.grad_fn: [("seed", seed)]}
-        ready = [(-y.grad_fn.seq, y.grad_fn)]
-        while ready:
-            node = heappop(ready)[1]
-            received = pending.pop(node)
-            g = sum((r for _, r in received[1:]), start=received[0][1])
-            number = len(steps) + 1
-            numbers[node] = number
-            downstream = pullback(node, g, NUMPY)
-            inputs = [_input_label(p, labels, leaf_order) for p in node.parents]
-            steps.append(Step(number, node.op.name, node.name, node.site, inputs,
-                              [None if p is None else tuple(p.shape) for p in node.parents],
-                              node.shape, _value(g), [(n, _value(r)) for n, r in received],
-                              _local_jacobians(node), [None if d is None else _value(d) for d in downstream]))
-            for parent, d in zip(node.parents, downstream):
-                if d is None:
-                    continue
-                if type(parent) is Node:
-                    if parent not in pending:
-                        pending[parent] = []
-                        heappush(ready, (-parent.seq, parent))
-                    pending[parent].append((f"step {number}", d))
-                else:
-                    leaf_sums.setdefault(parent, []).append((f"step {number}", np.asarray(d)))
-    leaf_names = {leaf: labels.get(id(leaf), f"leaf {k}") for leaf, k in leaf_order.items()}
+        recorder.received[y.grad_fn] = [("seed", seed)]
+        run_backward((y,), (seed,), retain_graph=True, create_graph=False, observers=(recorder,))
+    leaf_names = {leaf: labels.get(id(leaf), f"leaf {k}") for leaf, k in recorder.leaf_order.items()}
     totals, sums = {}, {}
-    for leaf in leaf_order:
-        parts = leaf_sums.get(leaf, [])
+    for leaf in recorder.leaf_order:
+        parts = recorder.leaf_sums.get(leaf, [])
         if parts:
             totals[leaf_names[leaf]] = np.asarray(sum((p for _, p in parts[1:]), start=parts[0][1]))
             sums[leaf_names[leaf]] = parts
-    return BackwardTrace(root, seed, steps, totals, sums)
+    return BackwardTrace(root, seed, recorder.steps, totals, sums)
+
+
+class _StepRecorder:
+    """An observer of the reverse pass: each node it visits becomes a :class:`Step`.
+
+    ``received`` holds, for each node still to visit, the gradients its consumers sent
+    (labelled by their steps), in the order the pass adds them up; ``leaf_sums`` the
+    same for leaves; ``leaf_order`` numbers the leaves as the steps first meet them.
+    """
+
+    def __init__(self, labels: dict) -> None:
+        self.labels = labels
+        self.steps: list[Step] = []
+        self.received: dict = {}
+        self.leaf_sums: dict = {}
+        self.leaf_order: dict = {}
+
+    def __call__(self, node: Node, g, grads) -> None:
+        number = len(self.steps) + 1
+        downstream = [None if p is None or gi is None else fit(gi, p, NUMPY)
+                      for p, gi in zip(node.parents, grads)]
+        inputs = [_input_label(p, self.labels, self.leaf_order) for p in node.parents]
+        received = [(n, _value(r)) for n, r in self.received.pop(node)]
+        self.steps.append(Step(number, node.op.name, node.name, node.site, inputs,
+                               [None if p is None else tuple(p.shape) for p in node.parents],
+                               node.shape, _value(g), received, _local_jacobians(node),
+                               [None if d is None else _value(d) for d in downstream]))
+        for parent, d in zip(node.parents, downstream):
+            if d is None:
+                continue
+            if type(parent) is Node:
+                self.received.setdefault(parent, []).append((f"step {number}", d))
+            else:
+                self.leaf_sums.setdefault(parent, []).append((f"step {number}", np.asarray(d)))
 
 
 def _input_label(parent, labels: dict, leaf_order: dict) -> str:

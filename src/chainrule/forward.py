@@ -50,7 +50,11 @@ def live_tangents(t) -> dict:
 
 
 def attach_tangents(op, args, out, params, recording) -> None:
-    """Give ``out`` = op(*args) a tangent for every live level among its inputs."""
+    """Give ``out`` = op(*args) a tangent for every live level among its inputs.
+
+    ``recording`` is the namespace the JVP rules run on: the one ``tensor.record``, which
+    calls this for every op while a level is open, passes (``tensor.RECORDING``).
+    """
     per_arg = []
     levels: set = set()
     for a in args:

@@ -1,8 +1,10 @@
-"""Public functions, one per table op, and the namespace recorded rules run on.
+"""Public functions, one per table op (see ``ops/``), each a thin call of :func:`apply`.
 
 Each function takes Tensors, NumPy arrays, Python numbers or nested lists and
 returns a Tensor. Elementwise functions, reductions and shape ops are also
-Tensor methods (``t.exp()``, ``t.sum(axis=0)``, ``t.reshape(2, 3)``).
+Tensor methods (``t.exp()``, ``t.sum(axis=0)``, ``t.reshape(2, 3)``). Adding an op
+to the table adds one function here; ``tests/test_surface.py`` checks that every
+op has one.
 
 >>> import chainrule as cr
 >>> x = cr.tensor([0.0, 1.0], requires_grad=True)
@@ -13,50 +15,139 @@ tensor([1.      , 2.718282])
 
 from __future__ import annotations
 
-import sys
-from types import SimpleNamespace
-
-import numpy as np
-
-from . import forward
-from . import tensor as tensor_module
-from .graph import Node
 from .ops import OPS
-from .tensor import Tensor, apply, as_array, record
+from .tensor import RECORDING, Tensor, apply, tensor_or_array
 
-UNARY = ("exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "abs", "sign", "sin", "cos", "tan",
-         "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh",
-         "sigmoid", "relu", "softplus")
-BINARY = ("add", "sub", "mul", "div", "pow", "maximum", "minimum")
-
-
-def _unary_function(name: str):
-    op = OPS[name]
-
-    def fn(x) -> Tensor:
-        return apply(op, x)
-
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"Elementwise {name}(x); its derivative is the table entry ops.elementwise.{name}."
-    return fn
+__all__ = [
+    "abs", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "astype",
+    "broadcast_to", "clip", "concatenate", "cos", "cosh", "div", "dot", "einsum", "exp",
+    "expand_dims", "expm1", "flatten", "log", "log1p", "log2", "log10", "logsumexp", "matmul",
+    "max", "maximum", "mean", "min", "minimum", "moveaxis", "mul", "neg", "outer", "pow", "prod",
+    "relu", "reshape", "sigmoid", "sign", "sin", "sinh", "softplus", "split", "sqrt", "squeeze",
+    "stack", "std", "sub", "sum", "swapaxes", "tan", "tanh", "tensordot", "transpose", "var",
+    "where",
+]
 
 
-def _binary_function(name: str):
-    op = OPS[name]
-
-    def fn(x1, x2) -> Tensor:
-        return apply(op, x1, x2)
-
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"Elementwise {name}(x1, x2) with NumPy broadcasting."
-    return fn
+# ------------------------------------------------------------------ elementwise, one input
+def exp(x) -> Tensor:
+    """eˣ, elementwise; its derivative is eˣ itself."""
+    return apply(OPS["exp"], x)
 
 
-for _name in UNARY:
-    globals()[_name] = _unary_function(_name)
-for _name in BINARY:
-    globals()[_name] = _binary_function(_name)
-multiply = mul  # noqa: F821 - NumPy's name, for the composites, which run on NumPy too
+def expm1(x) -> Tensor:
+    """eˣ − 1, exact near 0; its derivative is eˣ."""
+    return apply(OPS["expm1"], x)
+
+
+def log(x) -> Tensor:
+    """ln x; its derivative is 1/x."""
+    return apply(OPS["log"], x)
+
+
+def log1p(x) -> Tensor:
+    """ln(1 + x), exact near 0; its derivative is 1/(1 + x)."""
+    return apply(OPS["log1p"], x)
+
+
+def log2(x) -> Tensor:
+    """log₂ x; its derivative is 1/(x ln 2)."""
+    return apply(OPS["log2"], x)
+
+
+def log10(x) -> Tensor:
+    """log₁₀ x; its derivative is 1/(x ln 10)."""
+    return apply(OPS["log10"], x)
+
+
+def sqrt(x) -> Tensor:
+    """√x; its derivative is 1/(2√x)."""
+    return apply(OPS["sqrt"], x)
+
+
+def abs(x) -> Tensor:  # noqa: A001 - NumPy's name
+    """|x|; its derivative is sign(x) (0 at the kink)."""
+    return apply(OPS["abs"], x)
+
+
+def sign(x) -> Tensor:
+    """−1, 0 or 1 as x is negative, zero or positive; its derivative is 0."""
+    return apply(OPS["sign"], x)
+
+
+def sin(x) -> Tensor:
+    """sin x; its derivative is cos x."""
+    return apply(OPS["sin"], x)
+
+
+def cos(x) -> Tensor:
+    """cos x; its derivative is −sin x."""
+    return apply(OPS["cos"], x)
+
+
+def tan(x) -> Tensor:
+    """tan x; its derivative is 1 + tan² x."""
+    return apply(OPS["tan"], x)
+
+
+def arcsin(x) -> Tensor:
+    """sin⁻¹ x; its derivative is 1/√(1 − x²)."""
+    return apply(OPS["arcsin"], x)
+
+
+def arccos(x) -> Tensor:
+    """cos⁻¹ x; its derivative is −1/√(1 − x²)."""
+    return apply(OPS["arccos"], x)
+
+
+def arctan(x) -> Tensor:
+    """tan⁻¹ x; its derivative is 1/(1 + x²)."""
+    return apply(OPS["arctan"], x)
+
+
+def sinh(x) -> Tensor:
+    """sinh x; its derivative is cosh x."""
+    return apply(OPS["sinh"], x)
+
+
+def cosh(x) -> Tensor:
+    """cosh x; its derivative is sinh x."""
+    return apply(OPS["cosh"], x)
+
+
+def tanh(x) -> Tensor:
+    """tanh x; its derivative is 1 − tanh² x."""
+    return apply(OPS["tanh"], x)
+
+
+def arcsinh(x) -> Tensor:
+    """sinh⁻¹ x; its derivative is 1/√(x² + 1)."""
+    return apply(OPS["arcsinh"], x)
+
+
+def arccosh(x) -> Tensor:
+    """cosh⁻¹ x; its derivative is 1/√(x² − 1)."""
+    return apply(OPS["arccosh"], x)
+
+
+def arctanh(x) -> Tensor:
+    """tanh⁻¹ x; its derivative is 1/(1 − x²)."""
+    return apply(OPS["arctanh"], x)
+
+
+def sigmoid(x) -> Tensor:
+    """σ(x) = 1/(1 + e⁻ˣ), computed without overflow; its derivative is σ(1 − σ)."""
+    return apply(OPS["sigmoid"], x)
+
+
+def relu(x) -> Tensor:
+    """max(x, 0); its derivative is 1 where x > 0, else 0."""
+    return apply(OPS["relu"], x)
+
+
+def softplus(x) -> Tensor:
+    """ln(1 + eˣ), computed without overflow; its derivative is σ(x)."""
+    return apply(OPS["softplus"], x)
 
 
 def neg(x) -> Tensor:
@@ -69,14 +160,50 @@ def clip(a, a_min, a_max) -> Tensor:
     return apply(OPS["clip"], a, a_min=a_min, a_max=a_max)
 
 
-def where(condition, x, y) -> Tensor:
-    """x where condition holds, else y; the gradient flows to the chosen side only."""
-    return apply(OPS["where"], condition, x, y)
-
-
 def astype(x, dtype) -> Tensor:
     """x converted to ``dtype`` (the gradient is converted back)."""
     return apply(OPS["astype"], x, dtype=dtype)
+
+
+# ------------------------------------------------------------------ elementwise, two inputs (broadcast)
+def add(x1, x2) -> Tensor:
+    """x1 + x2; ∂/∂x1 = ∂/∂x2 = 1."""
+    return apply(OPS["add"], x1, x2)
+
+
+def sub(x1, x2) -> Tensor:
+    """x1 − x2; ∂/∂x1 = 1, ∂/∂x2 = −1."""
+    return apply(OPS["sub"], x1, x2)
+
+
+def mul(x1, x2) -> Tensor:
+    """x1 · x2; ∂/∂x1 = x2, ∂/∂x2 = x1."""
+    return apply(OPS["mul"], x1, x2)
+
+
+def div(x1, x2) -> Tensor:
+    """x1 / x2; ∂/∂x1 = 1/x2, ∂/∂x2 = −x1/x2²."""
+    return apply(OPS["div"], x1, x2)
+
+
+def pow(x1, x2) -> Tensor:  # noqa: A001 - NumPy's name
+    """x1 ** x2; ∂/∂x1 = x2 x1^(x2 − 1), ∂/∂x2 = x1^x2 ln x1."""
+    return apply(OPS["pow"], x1, x2)
+
+
+def maximum(x1, x2) -> Tensor:
+    """The larger of x1 and x2; the gradient goes to it (ties share it evenly)."""
+    return apply(OPS["maximum"], x1, x2)
+
+
+def minimum(x1, x2) -> Tensor:
+    """The smaller of x1 and x2; the gradient goes to it (ties share it evenly)."""
+    return apply(OPS["minimum"], x1, x2)
+
+
+def where(condition, x, y) -> Tensor:
+    """x where condition holds, else y; the gradient flows to the chosen side only."""
+    return apply(OPS["where"], condition, x, y)
 
 
 # ------------------------------------------------------------------ reductions
@@ -112,7 +239,7 @@ def logsumexp(a, axis=None, keepdims: bool = False) -> Tensor:
 
 def var(a, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """Σ (a - mean)² / (N - ddof)."""
-    return OPS["var"].fn(_NS, _tensor_or_array(a), axis=axis, ddof=ddof, keepdims=keepdims)
+    return OPS["var"].fn(RECORDING, tensor_or_array(a), axis=axis, ddof=ddof, keepdims=keepdims)
 
 
 def std(a, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
@@ -142,38 +269,39 @@ def concatenate(arrays, axis: int = 0) -> Tensor:
 
 
 def swapaxes(a, axis1: int, axis2: int) -> Tensor:
-    return OPS["swapaxes"].fn(_NS, _tensor_or_array(a), axis1, axis2)
+    """The axes ``axis1`` and ``axis2`` exchanged: a transpose."""
+    return OPS["swapaxes"].fn(RECORDING, tensor_or_array(a), axis1, axis2)
 
 
 def moveaxis(a, source, destination) -> Tensor:
     """The axes ``source`` moved to ``destination`` (ints or sequences), as ``np.moveaxis``:
     a transpose."""
-    return OPS["moveaxis"].fn(_NS, _tensor_or_array(a), source, destination)
+    return OPS["moveaxis"].fn(RECORDING, tensor_or_array(a), source, destination)
 
 
 def flatten(a) -> Tensor:
     """The elements as a 1-D tensor."""
-    return OPS["flatten"].fn(_NS, _tensor_or_array(a))
+    return OPS["flatten"].fn(RECORDING, tensor_or_array(a))
 
 
 def squeeze(a, axis=None) -> Tensor:
     """Drop axes of size 1 (all of them, or the ones named)."""
-    return OPS["squeeze"].fn(_NS, _tensor_or_array(a), axis=axis)
+    return OPS["squeeze"].fn(RECORDING, tensor_or_array(a), axis=axis)
 
 
 def expand_dims(a, axis) -> Tensor:
     """Insert axes of size 1 at ``axis`` (an int or a tuple)."""
-    return OPS["expand_dims"].fn(_NS, _tensor_or_array(a), axis)
+    return OPS["expand_dims"].fn(RECORDING, tensor_or_array(a), axis)
 
 
 def stack(arrays, axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis."""
-    return OPS["stack"].fn(_NS, [_tensor_or_array(a) for a in arrays], axis=axis)
+    return OPS["stack"].fn(RECORDING, [tensor_or_array(a) for a in arrays], axis=axis)
 
 
 def split(ary, indices_or_sections, axis: int = 0) -> list[Tensor]:
     """Split into equal sections or at the given indices along ``axis``, as ``np.split``."""
-    return OPS["split"].fn(_NS, _tensor_or_array(ary), indices_or_sections, axis=axis)
+    return OPS["split"].fn(RECORDING, tensor_or_array(ary), indices_or_sections, axis=axis)
 
 
 # ------------------------------------------------------------------ linear algebra
@@ -191,80 +319,15 @@ def einsum(subscripts: str, *operands) -> Tensor:
 def dot(a, b) -> Tensor:
     """``np.dot``: inner product of vectors, matrix product, or sum over a's last and b's
     second-to-last axis."""
-    return OPS["dot"].fn(_NS, _tensor_or_array(a, "dot"), _tensor_or_array(b, "dot"))
+    return OPS["dot"].fn(RECORDING, tensor_or_array(a, "dot"), tensor_or_array(b, "dot"))
 
 
 def outer(a, b) -> Tensor:
     """Outer product of the flattened inputs: out[i, j] = a[i]·b[j]."""
-    return OPS["outer"].fn(_NS, _tensor_or_array(a, "outer"), _tensor_or_array(b, "outer"))
+    return OPS["outer"].fn(RECORDING, tensor_or_array(a, "outer"), tensor_or_array(b, "outer"))
 
 
 def tensordot(a, b, axes=2) -> Tensor:
     """Sum of products over the given axes, as ``np.tensordot``."""
-    a, b = _tensor_or_array(a, "tensordot"), _tensor_or_array(b, "tensordot")
-    return OPS["tensordot"].fn(_NS, a, b, axes=axes)
-
-
-def _tensor_or_array(x, what: str = "tensor"):
-    return x if isinstance(x, (Tensor, np.ndarray)) else as_array(x, what=what)
-
-
-def matrix_transpose(x) -> Tensor:
-    return swapaxes(x, -1, -2)
-
-
-# ------------------------------------------------------------------ the recording namespace
-def _wrap(value, parent, tangents=None):
-    """A saved array as a Tensor attached to the node (or leaf) that produced it."""
-    if type(parent) is Node:
-        t = Tensor._make(value, parent)
-        t._tangents = tangents
-        return t
-    return value if parent is None else parent
-
-
-def _apply_canonical(op, *args, **params):
-    arrays = [a._data if isinstance(a, Tensor) else a for a in args]
-    return record(op, args, arrays, params)
-
-
-RECORDING = SimpleNamespace(
-    recording=True, wrap=_wrap, apply=_apply_canonical, concat=concatenate,
-    permute_dims=transpose, matrix_transpose=matrix_transpose, astype=astype,
-    zeros=np.zeros, ones=np.ones, eye=np.eye, zeros_like=np.zeros_like,
-    **{name: globals()[name] for name in (
-        "abs", "broadcast_to", "cos", "cosh", "einsum", "exp", "expand_dims", "expm1", "log",
-        "log1p", "matmul", "mean", "prod", "reshape", "sign", "sin", "sinh", "sqrt", "sum",
-        "tanh", "where")},
-)
-"""Array-API names on Tensors: rules run on this under ``create_graph=True``."""
-
-_NS = sys.modules[__name__]
-
-
-def _attach_tangents(op, args, out, params) -> None:
-    forward.attach_tangents(op, args, out, params, RECORDING)
-
-
-tensor_module.attach_tangents = _attach_tangents
-
-# ------------------------------------------------------------------ Tensor methods
-_METHODS = (*UNARY, "clip", "sum", "mean", "max", "min", "prod", "logsumexp", "var", "std",
-            "swapaxes", "flatten", "squeeze", "expand_dims", "broadcast_to", "astype", "dot",
-            "matmul")
-for _name in _METHODS:
-    setattr(Tensor, _name, globals()[_name])
-
-
-def _reshape_method(self, *shape) -> Tensor:
-    """``t.reshape(2, 3)`` or ``t.reshape((2, 3))``."""
-    return reshape(self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape)
-
-
-def _transpose_method(self, *axes) -> Tensor:
-    """``t.transpose()`` reverses the axes; ``t.transpose(1, 0, 2)`` permutes them."""
-    return transpose(self, (axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes) or None)
-
-
-Tensor.reshape = _reshape_method
-Tensor.transpose = _transpose_method
+    a, b = tensor_or_array(a, "tensordot"), tensor_or_array(b, "tensordot")
+    return OPS["tensordot"].fn(RECORDING, a, b, axes=axes)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import graph
-from .autograd import pull_back
+from .autograd import pull_back, run_backward
 from .function import FunctionCtx
 from .mode import capture_sites, enable_grad, keep_inputs, no_grad
 from .ops.core import pullback
@@ -155,13 +155,17 @@ def gradcheck(f: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: 
 
 
 def _localize(f: Callable, inputs: list, eps: float, atol: float, rtol: float) -> str:
-    """Re-run f recording every op's inputs and site, then check each op's rule alone."""
+    """Re-run f recording every op's inputs and site, then check alone the rule of each op
+    that its reverse pass visits (an observer notes them), in forward order."""
     leaves = [Tensor._make(np.array(as_array(x), copy=True), None).requires_grad_(True) for x in inputs]
     with enable_grad(), capture_sites(), keep_inputs():
         out = f(*leaves)
     if not isinstance(out, Tensor) or out.grad_fn is None:
         return "(no recorded op to blame)"
-    for node in sorted(graph.topological_order([out.grad_fn]), key=lambda n: n.seq):
+    visited: list = []
+    run_backward((out,), (np.ones(out.shape, dtype=out.dtype),), retain_graph=True, create_graph=False,
+                 observers=(lambda node, g, grads: visited.append(node),))
+    for node in reversed(visited):  # the pass visits the newest node first
         if node.op.category == "output":  # selects one output of a node checked on its own
             continue
         for k in range(len(node.shape)) if node.multi_output else (None,):

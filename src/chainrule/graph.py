@@ -19,8 +19,21 @@ The reverse pass for a root y with seed ḡ = ∂L/∂y (ones for a scalar):
    ``ops.pullback``), add them into the pending gradients of its parents, and free
    the pending gradient and saved values.
 
-Gradients reaching leaves are returned to the caller, which adds them into
-``.grad``; nothing is written until the whole pass has succeeded.
+A leaf's gradient is complete once no node left to visit uses the leaf. The caller
+either gets every leaf's total back, or hands the pass a ``finish`` function (as
+``backward()`` does, to add it into ``.grad``) that the pass calls with each leaf's
+total as soon as it is complete, from the moment the pass meets a hook (PyTorch does so
+from the start); before that, finishing leaves at the end instead is invisible to every
+hook, costs no count of the leaves' uses, and a pass that fails writes nothing.
+
+Code that watches the pass does not walk the graph again; it is called from this walk:
+
+- a tensor's gradient hooks (``Tensor.register_hook``) see, and may replace, the total
+  gradient flowing into it — a computed tensor's are kept on its node, ``Node.hooks``;
+- a leaf's post-accumulate hooks see it once its ``.grad`` is final for the pass;
+- callbacks queued during a pass (:func:`queue_callback`) run once, at its end;
+- observers, given per pass, see each node after its rule: ``explain``,
+  ``detect_anomaly`` and localized ``gradcheck`` are observers.
 
 An op with several outputs (a ``cr.Function`` whose forward returns a tuple) is one
 node N whose ``shape`` and ``dtype`` hold one entry per output, and each output
@@ -34,10 +47,12 @@ are summed like any gradients, so N is visited once, with
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from heapq import heappop, heappush
 
-from . import debug, mode
+import numpy as np
+
 from .ops.core import fit
 from .sparse import RowSparse
 
@@ -64,11 +79,12 @@ class Node:
     ``inputs`` holds the op's arguments (Tensors and constants) when it saved their
     values, so the reverse pass can tell whether one was changed in place since (see
     :func:`check_unchanged`); ``stale_output``, set only by an in-place change of the
-    output a node saved, holds that output's versions (now, at saving).
+    output a node saved, holds that output's versions (now, at saving). ``hooks`` holds
+    the gradient hooks of the tensor the node made (handle → hook), or None.
     """
 
     __slots__ = ("op", "params", "parents", "saved", "inputs", "shape", "dtype", "site", "seq",
-                 "duals", "stale_output", "__weakref__")
+                 "duals", "hooks", "stale_output", "__weakref__")
 
     def __init__(self, op, params, parents, saved, shape, dtype, site=None):
         self.op = op
@@ -81,6 +97,7 @@ class Node:
         self.site = site
         self.seq = next_seq()
         self.duals = None
+        self.hooks = None
 
     @property
     def needs(self) -> tuple:
@@ -201,43 +218,167 @@ def reaching(roots: Iterable[Node], targets: set) -> tuple[set, bool]:
     return reach, foreign
 
 
-def backward(roots: Sequence[Node], seeds: Sequence, xp, *, retain_graph: bool = False,
-             capture: Iterable[Node] = (), batch_ndim: int = 0,
-             only: set | None = None) -> tuple[dict, dict]:
+def row_sparse_vjp(node: Node, g, xp) -> tuple:
+    """The VJP of a node whose op states its transpose as the rows it touches
+    (``OpDef.sparse_transpose``, a row lookup): the input's gradient as a
+    :class:`RowSparse` in an ordinary pass, so a leaf's ``.grad`` holds only those rows.
+    A recorded pass (create_graph) and stacked cotangents use the op's dense VJP.
+    """
+    rows = None if xp.recording else node.op.sparse_transpose(g, **node.params)
+    return node.op.vjp(g, node, xp) if rows is None else (RowSparse(*rows),)
+
+
+class HookHandle:
+    """What registering a hook returns: ``remove()`` unregisters the hook (a second call
+    does nothing); ``with handle:`` removes it when the block ends.
+
+    Hooks are kept in a dict under their handles, so they run in the order they were
+    registered and a handle removes its own without a search.
+    """
+
+    __slots__ = ("hooks",)
+
+    def __init__(self, hooks: dict, hook: Callable) -> None:
+        self.hooks = hooks
+        hooks[self] = hook
+
+    def remove(self) -> None:
+        self.hooks.pop(self, None)
+
+    def __enter__(self) -> HookHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+class LeafHooks:
+    """A leaf's hooks (its ``_hooks``), each kind a dict handle → hook in registration
+    order: ``grad`` see, and may replace, its gradient before it is added into ``.grad``;
+    ``accumulated`` see the leaf once its ``.grad`` is final for the pass."""
+
+    __slots__ = ("grad", "accumulated")
+
+    def __init__(self) -> None:
+        self.grad: dict = {}
+        self.accumulated: dict = {}
+
+
+def leaf_hooks(leaf) -> LeafHooks:
+    """The hooks of a leaf tensor, made on first use (its ``_hooks`` slot is unset until then,
+    so leaves that never get one cost nothing)."""
+    hooks = getattr(leaf, "_hooks", None)
+    if hooks is None:
+        hooks = leaf._hooks = LeafHooks()
+    return hooks
+
+
+def run_hooks(hooks: dict, g):
+    """``g`` through the gradient hooks ``hooks`` in registration order: each sees what the
+    one before left and may return a replacement (None keeps it)."""
+    for hook in tuple(hooks.values()):  # a hook may remove itself
+        replaced = hook(g)
+        if replaced is not None:
+            g = replaced
+    return g
+
+
+# The callbacks queued in the pass this context is running (None between passes): a
+# context variable, so that each thread queues into its own passes.
+_CALLBACKS: ContextVar[dict | None] = ContextVar("chainrule_backward_callbacks", default=None)
+
+
+def queue_callback(callback: Callable[[], object]) -> HookHandle:
+    """Call ``callback()`` once when the reverse pass running now ends, after every leaf's
+    ``.grad`` is final: where data-parallel training waits for the gradients its
+    post-accumulate hooks started sending while the pass went on.
+
+    Call it from a hook, during a pass (each thread has its own); outside one it raises
+    RuntimeError. Callbacks run in the order queued, one queued by a callback runs too,
+    and a pass that fails drops them. Also ``cr.autograd.queue_callback``.
+
+    >>> import chainrule as cr
+    >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> def sent(leaf):                      # a post-accumulate hook
+    ...     cr.autograd.queue_callback(lambda: print("pass done; w.grad =", leaf.grad))
+    >>> handle = w.register_post_accumulate_grad_hook(sent)
+    >>> (w * w).sum().backward()
+    pass done; w.grad = tensor([2., 4.])
+    """
+    callbacks = _CALLBACKS.get()
+    if callbacks is None:
+        raise RuntimeError("queue_callback: no backward pass is running in this thread; queue the "
+                           "callback from a hook (Tensor.register_hook, "
+                           "register_post_accumulate_grad_hook) while the pass runs")
+    return HookHandle(callbacks, callback)
+
+
+def backward(roots: Sequence, seeds: Sequence, xp, *, retain_graph: bool = False,
+             capture: Iterable[Node] = (), batch_ndim: int = 0, only: set | None = None,
+             observers: Sequence[Callable] = (), finish: Callable | None = None) -> tuple[dict, dict]:
     """Run the reverse pass from ``roots`` seeded with ``seeds`` (∂L/∂root each).
 
-    ``xp`` is the array namespace the rules run on: NumPy for an ordinary pass, the
-    recording namespace for ``create_graph=True``. Seeds may carry ``batch_ndim``
-    leading axes of stacked cotangents. Returns ``(leaf_grads, captured)``: the
-    gradient for each leaf reached, and the total gradient arriving at each node
-    in ``capture`` (the gradients of non-leaf tensors). With ``only`` (a set of nodes,
-    see :func:`reaching`) nodes outside it are not visited.
+    A root is a node, or a leaf differentiated with respect to itself. ``xp`` is the
+    array namespace the rules run on: NumPy for an ordinary pass, the recording
+    namespace for ``create_graph=True``. Seeds may carry ``batch_ndim`` leading axes of
+    stacked cotangents. Returns ``(leaf_grads, captured)``: the gradient for each leaf
+    reached, and the total gradient arriving at each node in ``capture`` (the gradients
+    of non-leaf tensors). With ``only`` (a set of nodes, see :func:`reaching`) nodes
+    outside it are not visited.
+
+    A node's gradient hooks run on its total gradient before its rule. Each observer is
+    called as ``observe(node, g, grads)`` once the node's rule ran and its gradients
+    went on: ``g`` as the rule got it, ``grads`` what the rule returned (one per input,
+    before unbroadcasting). With ``finish``, each leaf's total is handed over as
+    ``finish(leaf, g, owned)`` instead of returned (``owned``: g is a buffer that
+    nothing else holds). Callbacks queued during the pass run at its end.
     """
+    callbacks: dict = {}
+    token = _CALLBACKS.set(callbacks)
+    try:
+        result = _walk(roots, seeds, xp, retain_graph, set(capture), batch_ndim, only,
+                       tuple(observers), finish)
+        while callbacks:  # a callback may queue another
+            callbacks.pop(next(iter(callbacks)))()
+    finally:
+        _CALLBACKS.reset(token)
+    return result
+
+
+def _walk(roots: Sequence, seeds: Sequence, xp, retain_graph: bool, capture: set, batch_ndim: int,
+          only: set | None, observers: tuple, finish: Callable | None) -> tuple[dict, dict]:
+    """The reverse pass itself (see :func:`backward`)."""
     pending: dict = {}
     ready: list = []  # (-seq, node): the most recently created node comes out first
+    leaf_grads: dict = {}
     for root, seed in zip(roots, seeds):
-        if root in pending:
+        if type(root) is not Node:
+            previous = leaf_grads.get(root)
+            leaf_grads[root] = seed if previous is None else previous + seed
+        elif root in pending:
             pending[root] = pending[root] + seed
         else:
             pending[root] = seed
             heappush(ready, (-root.seq, root))
-    capture = set(capture)
     captured: dict = {}
-    leaf_grads: dict = {}
-    debugging = mode.state().debug
+    finisher = None if finish is None else _Finisher(leaf_grads, finish, ready, only)
+    if finisher is not None and any(getattr(leaf, "_hooks", None) is not None for leaf in leaf_grads):
+        observers = finisher.start(None, observers)
     last_change = LAST_CHANGE
     while ready:
         node = heappop(ready)[1]
         g = pending.pop(node)
-        if capture and node in capture:
-            captured[node] = g
         if node.saved is None:
             raise RuntimeError(FREED)
         if node.seq < last_change[0]:
             check_unchanged(node)
-        grads = node.op.vjp(g, node, xp)
-        if debugging:
-            debug.on_backward(node, g.grads if type(g) is OutputGrads else (g,), grads)
+        if node.hooks is not None:
+            if finisher is not None and finisher.uses is None:
+                observers = finisher.start(node, observers)
+            g = run_hooks(node.hooks, g)
+        if capture and node in capture:
+            captured[node] = g
+        grads = node.op.vjp(g, node, xp) if node.op.sparse_transpose is None else row_sparse_vjp(node, g, xp)
         if not retain_graph:
             node.saved = None
             node.inputs = None
@@ -260,5 +401,87 @@ def backward(roots: Sequence[Node], seeds: Sequence, xp, *, retain_graph: bool =
                     pending[parent] = previous + gi
             else:
                 previous = leaf_grads.get(parent)
-                leaf_grads[parent] = gi if previous is None else previous + gi
+                if previous is not None:
+                    leaf_grads[parent] = previous + gi
+                else:
+                    leaf_grads[parent] = gi
+                    if (finisher is not None and finisher.uses is None
+                            and getattr(parent, "_hooks", None) is not None):
+                        observers = finisher.start(node, observers)
+        if observers:
+            for observe in observers:
+                observe(node, g, grads)
+    if finish is not None:
+        _finish_all(leaf_grads, finish)
     return leaf_grads, captured
+
+
+class _Finisher:
+    """Hands each leaf's total gradient to ``finish`` as soon as no node left to visit
+    uses the leaf, from the moment :meth:`start` is called: when the pass meets a hook,
+    since only a hook can tell when a leaf finished. Starting costs one walk over the
+    nodes left to count their uses of each leaf (PyTorch counts before every pass)."""
+
+    __slots__ = ("leaf_grads", "finish", "ready", "only", "uses")
+
+    def __init__(self, leaf_grads: dict, finish: Callable, ready: list, only: set | None) -> None:
+        self.leaf_grads = leaf_grads
+        self.finish = finish
+        self.ready = ready
+        self.only = only
+        self.uses: dict | None = None
+
+    def start(self, node: Node | None, observers: tuple) -> tuple:
+        """Count the uses of each leaf by ``node`` (the node being visited, if any) and the
+        nodes still to visit; finish the leaves with none left; return ``observers``
+        with :meth:`visited` added."""
+        self.uses = _leaf_uses([n for _, n in self.ready] + ([] if node is None else [node]), self.only)
+        for leaf in [leaf for leaf in self.leaf_grads if leaf not in self.uses]:
+            self.finish(leaf, self.leaf_grads.pop(leaf), False)
+        return (*observers, self.visited)
+
+    def visited(self, node: Node, g, grads) -> None:
+        """An observer: count off the node's uses of its leaves, and finish each leaf it
+        was the last to use."""
+        for parent in node.parents:
+            if parent is not None and type(parent) is not Node:
+                left = self.uses[parent] - 1
+                self.uses[parent] = left
+                if left == 0 and parent in self.leaf_grads:
+                    # Not owned: gradients still pending may share its memory.
+                    self.finish(parent, self.leaf_grads.pop(parent), False)
+
+
+def _leaf_uses(starts: list, only: set | None) -> dict:
+    """How many times each leaf is an input of a node reachable from ``starts`` (through
+    nodes in ``only``, when given)."""
+    uses: dict = {}
+    seen = set(starts)
+    stack = list(seen)
+    while stack:
+        for parent in stack.pop().parents:
+            if type(parent) is Node:
+                if parent not in seen and (only is None or parent in only):
+                    seen.add(parent)
+                    stack.append(parent)
+            elif parent is not None:
+                uses[parent] = uses.get(parent, 0) + 1
+    return uses
+
+
+def _finish_all(leaf_grads: dict, finish: Callable) -> None:
+    """Finish the leaves left at the end of the pass. A buffer the pass made for one of
+    them alone is handed over as owned: it may become its ``.grad`` without a copy."""
+    owners = [id(o) if (o := _owner(g)) is not None else None for g in leaf_grads.values()]
+    for (leaf, g), owner in zip(list(leaf_grads.items()), owners):
+        finish(leaf, g, owner is not None and owners.count(owner) == 1)
+    leaf_grads.clear()
+
+
+def _owner(g):
+    """The array that owns g's memory, when g is a writeable ndarray (else None)."""
+    if type(g) is not np.ndarray or not g.flags.writeable:
+        return None
+    while isinstance(g.base, np.ndarray):
+        g = g.base
+    return g

@@ -6,10 +6,12 @@ zero. :class:`RowSparse` stores only the rows that were looked up (``indices``,
 sorted and unique) and their summed gradients (``values``), so a step on a
 400,000-word embedding costs as much as the words in the batch.
 
-It has the dense gradient's ``shape`` and ``dtype``, so the reverse pass handles
-it like any gradient; adding two keeps it row-sparse, adding a dense array gives
-a dense array, and NumPy sees the dense matrix (``np.asarray(g)``). It needs NumPy
-alone, so the derivative table (``ops/shape.py``, ``scatter_rows``) can return it.
+The derivative table only states such a transpose, as plain ``(rows, values, shape)``
+(``gather_rows``'s ``sparse_transpose`` in ``ops/shape.py``); the reverse pass
+(``graph.row_sparse_vjp``) makes the RowSparse. It has the dense gradient's ``shape``
+and ``dtype``, so the pass handles it like any gradient; adding two keeps it
+row-sparse, adding a dense array gives a dense array, and NumPy sees the dense matrix
+(``np.asarray(g)``).
 
 >>> import numpy as np
 >>> g = RowSparse(np.array([3, 0, 3]), np.ones((3, 2)), shape=(5, 2))

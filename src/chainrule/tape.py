@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from . import mode
-from .autograd import _run
+from .autograd import run_backward as _run
 from .functions import reshape
 from .graph import Node, next_seq, topological_order
 from .mode import enable_grad, no_grad

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import bisect
 import threading
+from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from . import debug, dtypes
 from . import mode as _mode
-from .graph import LAST_CHANGE, Node
+from .forward import attach_tangents
+from .graph import LAST_CHANGE, HookHandle, Node, leaf_hooks
 from .graph import next_seq as _next_seq
 from .ops import OPS
 from .sparse import RowSparse
@@ -135,12 +138,13 @@ def record(op, args, arrays, params) -> Tensor:
             node.site = None
             node.seq = _next_seq()
             node.duals = None
+            node.hooks = None
             t._node = node
             t._requires_grad = True
     if state.debug:
         debug.on_record(op, arrays, out, t._node)
     if state.levels:
-        attach_tangents(op, args, t, params)
+        attach_tangents(op, args, t, params, RECORDING)
         if t._tangents and t._node is not None:
             # The backward pass needs the inputs and output with their tangents (forward over reverse).
             t._node.duals = (tuple(args), t._tangents)
@@ -154,11 +158,6 @@ def _storage_owner(out: np.ndarray, args) -> Tensor | None:
         if isinstance(a, Tensor) and (out.base is a._data or out.base is getattr(a._data, "base", None)):
             return a._owner()
     return None
-
-
-def attach_tangents(op, args, out, params) -> None:
-    """Forward mode's hook (set by chainrule.functions from chainrule.forward)."""
-    raise RuntimeError("forward mode is not wired: import chainrule")
 
 
 _ndarray = np.ndarray
@@ -189,8 +188,9 @@ class Tensor:
 
     # _base (the tensor whose storage this one views) and _changes (the sequence numbers of
     # the in-place changes of its own storage) are set only when there is one: unset is None.
+    # So is _hooks, a leaf's hooks (graph.LeafHooks), set by its first register_*hook.
     __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_tangents", "_base", "_changes",
-                 "__weakref__")
+                 "_hooks", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     def __init__(self, data: Any, dtype=None, requires_grad: bool = False) -> None:
@@ -433,6 +433,72 @@ class Tensor:
 
         backward((self,), (gradient,), retain_graph=retain_graph, create_graph=create_graph)
 
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> HookHandle:
+        """Call ``hook(grad)`` with the gradient flowing into this tensor in every reverse
+        pass — its total over all uses, a leaf's before it is added into ``.grad`` — and
+        use what it returns instead (None keeps the gradient).
+
+        For a leaf or a computed tensor; several hooks run in the order registered,
+        each seeing what the one before returned. ``hook`` gets a Tensor (one that is
+        itself differentiable under ``create_graph=True``) and should return a new one
+        rather than change it in place. ``cr.autograd.grad`` runs the hooks of the
+        tensors on its path too. Returns a handle: ``handle.remove()`` unregisters it.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> h = x * 3
+        >>> handle = h.register_hook(lambda g: print("dy/dh =", g))
+        >>> (h * h).sum().backward()
+        dy/dh = tensor([ 6., 12.])
+        >>> handle.remove()
+        """
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: this tensor does not require grad, so no gradient flows "
+                               "into it; make it (or its inputs) with requires_grad=True first")
+        if self._node is None:
+            hooks = leaf_hooks(self).grad
+        else:  # the pass meets the node that made this tensor: it keeps the hooks (as PyTorch)
+            if self._node.hooks is None:
+                self._node.hooks = {}
+            hooks = self._node.hooks
+
+        def on_gradient(g):  # the hook as the pass calls it, with gradients as the pass holds them
+            replaced = hook(Tensor._make(g, None) if type(g) is _ndarray else g)
+            if replaced is None:
+                return None
+            if type(g) is _ndarray:
+                replaced = np.asarray(as_array(replaced, what="register_hook"), dtype=g.dtype)
+            elif isinstance(g, Tensor) and not isinstance(replaced, Tensor):
+                replaced = Tensor._make(as_array(replaced, what="register_hook"), None)
+            if replaced.shape != g.shape:
+                raise ValueError(f"register_hook: the hook returned a gradient of shape {replaced.shape} "
+                                 f"for a gradient of shape {g.shape}; a hook may change the values only")
+            return replaced
+
+        return HookHandle(hooks, on_gradient)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], object]) -> HookHandle:
+        """Call ``hook(self)`` once this leaf's ``.grad`` is final in a ``backward()``
+        pass: as soon as no op left to visit can add to it, while the pass goes on with
+        the rest of the graph — where data-parallel training starts sending a gradient.
+        Not called by ``cr.autograd.grad`` (it leaves ``.grad`` alone); only a leaf
+        that requires grad has ``.grad``. Returns a handle: ``handle.remove()``.
+
+        >>> import chainrule as cr
+        >>> w = cr.tensor([3.0, 4.0], requires_grad=True)
+        >>> handle = w.register_post_accumulate_grad_hook(lambda t: print("grad of w:", t.grad))
+        >>> (w * w).sum().backward()
+        grad of w: tensor([6., 8.])
+        """
+        if self._node is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: only a leaf accumulates .grad, and "
+                               f"this tensor was computed (grad_fn=<{self._node.name}>); use "
+                               "register_hook to see its gradient")
+        if not self._requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: this tensor does not require grad, "
+                               "so it never gets a .grad; make it with requires_grad=True first")
+        return HookHandle(leaf_hooks(self).accumulated, hook)
+
     def _accumulate(self, g, owned: bool = False) -> None:
         """Add one backward pass's gradient into ``.grad`` (as PyTorch: in place when possible).
 
@@ -506,6 +572,185 @@ class Tensor:
 
     def __getitem__(self, index):
         return apply(_GETITEM, self, index=index)
+
+    # ------------------------------------------------------------- the table's ops as methods
+    # t.exp() is cr.exp(t), t.sum(axis=0) is cr.sum(t, axis=0): each applies its table op.
+    def exp(self) -> Tensor:
+        """eˣ, elementwise."""
+        return apply(OPS["exp"], self)
+
+    def expm1(self) -> Tensor:
+        """eˣ − 1, exact near 0."""
+        return apply(OPS["expm1"], self)
+
+    def log(self) -> Tensor:
+        """ln x."""
+        return apply(OPS["log"], self)
+
+    def log1p(self) -> Tensor:
+        """ln(1 + x), exact near 0."""
+        return apply(OPS["log1p"], self)
+
+    def log2(self) -> Tensor:
+        """log₂ x."""
+        return apply(OPS["log2"], self)
+
+    def log10(self) -> Tensor:
+        """log₁₀ x."""
+        return apply(OPS["log10"], self)
+
+    def sqrt(self) -> Tensor:
+        """√x."""
+        return apply(OPS["sqrt"], self)
+
+    def abs(self) -> Tensor:
+        """|x|."""
+        return apply(_ABS, self)
+
+    def sign(self) -> Tensor:
+        """−1, 0 or 1 as x is negative, zero or positive."""
+        return apply(OPS["sign"], self)
+
+    def sin(self) -> Tensor:
+        """sin x."""
+        return apply(OPS["sin"], self)
+
+    def cos(self) -> Tensor:
+        """cos x."""
+        return apply(OPS["cos"], self)
+
+    def tan(self) -> Tensor:
+        """tan x."""
+        return apply(OPS["tan"], self)
+
+    def arcsin(self) -> Tensor:
+        """sin⁻¹ x."""
+        return apply(OPS["arcsin"], self)
+
+    def arccos(self) -> Tensor:
+        """cos⁻¹ x."""
+        return apply(OPS["arccos"], self)
+
+    def arctan(self) -> Tensor:
+        """tan⁻¹ x."""
+        return apply(OPS["arctan"], self)
+
+    def sinh(self) -> Tensor:
+        """sinh x."""
+        return apply(OPS["sinh"], self)
+
+    def cosh(self) -> Tensor:
+        """cosh x."""
+        return apply(OPS["cosh"], self)
+
+    def tanh(self) -> Tensor:
+        """tanh x."""
+        return apply(OPS["tanh"], self)
+
+    def arcsinh(self) -> Tensor:
+        """sinh⁻¹ x."""
+        return apply(OPS["arcsinh"], self)
+
+    def arccosh(self) -> Tensor:
+        """cosh⁻¹ x."""
+        return apply(OPS["arccosh"], self)
+
+    def arctanh(self) -> Tensor:
+        """tanh⁻¹ x."""
+        return apply(OPS["arctanh"], self)
+
+    def sigmoid(self) -> Tensor:
+        """1 / (1 + e⁻ˣ)."""
+        return apply(OPS["sigmoid"], self)
+
+    def relu(self) -> Tensor:
+        """max(x, 0)."""
+        return apply(OPS["relu"], self)
+
+    def softplus(self) -> Tensor:
+        """ln(1 + eˣ)."""
+        return apply(OPS["softplus"], self)
+
+    def clip(self, a_min, a_max) -> Tensor:
+        """x limited to [a_min, a_max] (either may be None)."""
+        return apply(_CLIP, self, a_min=a_min, a_max=a_max)
+
+    def sum(self, axis=None, keepdims: bool = False) -> Tensor:
+        """Σ over ``axis`` (all axes by default)."""
+        return apply(OPS["sum"], self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims: bool = False) -> Tensor:
+        """Σ/N over ``axis``."""
+        return apply(OPS["mean"], self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims: bool = False) -> Tensor:
+        """The largest element over ``axis``."""
+        return apply(OPS["max"], self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims: bool = False) -> Tensor:
+        """The smallest element over ``axis``."""
+        return apply(OPS["min"], self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis=None, keepdims: bool = False) -> Tensor:
+        """Π over ``axis``."""
+        return apply(OPS["prod"], self, axis=axis, keepdims=keepdims)
+
+    def logsumexp(self, axis=None, keepdims: bool = False) -> Tensor:
+        """log Σ exp(x) over ``axis``, computed stably."""
+        return apply(OPS["logsumexp"], self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        """Σ (x − mean)² / (N − ddof) over ``axis``."""
+        return OPS["var"].fn(RECORDING, self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        """√var over ``axis``."""
+        return apply(OPS["std"], self, axis=axis, ddof=ddof, keepdims=keepdims)
+
+    def reshape(self, *shape) -> Tensor:
+        """The same elements in a new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``."""
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = shape[0]
+        return apply(OPS["reshape"], self, shape=shape)
+
+    def transpose(self, *axes) -> Tensor:
+        """``t.transpose()`` reverses the axes; ``t.transpose(1, 0, 2)`` permutes them."""
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = axes[0]
+        return apply(_TRANSPOSE, self, axes=axes or None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """The axes ``axis1`` and ``axis2`` exchanged."""
+        return OPS["swapaxes"].fn(RECORDING, self, axis1, axis2)
+
+    def flatten(self) -> Tensor:
+        """The elements as a 1-D tensor."""
+        return OPS["flatten"].fn(RECORDING, self)
+
+    def squeeze(self, axis=None) -> Tensor:
+        """Axes of size 1 dropped (all of them, or the ones named)."""
+        return OPS["squeeze"].fn(RECORDING, self, axis=axis)
+
+    def expand_dims(self, axis) -> Tensor:
+        """Axes of size 1 inserted at ``axis`` (an int or a tuple)."""
+        return OPS["expand_dims"].fn(RECORDING, self, axis)
+
+    def broadcast_to(self, shape) -> Tensor:
+        """x repeated to ``shape`` by broadcasting."""
+        return apply(OPS["broadcast_to"], self, shape=shape)
+
+    def astype(self, dtype) -> Tensor:
+        """x converted to ``dtype``."""
+        return apply(OPS["astype"], self, dtype=dtype)
+
+    def dot(self, b) -> Tensor:
+        """``np.dot(x, b)``: an inner product of vectors, a matrix product, or a sum over x's
+        last and b's second-to-last axis."""
+        return OPS["dot"].fn(RECORDING, self, tensor_or_array(b, "dot"))
+
+    def matmul(self, x2) -> Tensor:
+        """x @ x2."""
+        return apply(_MATMUL, self, x2)
 
     # ------------------------------------------------------------- in place (see inplace.py)
     def __iadd__(self, other):
@@ -596,6 +841,49 @@ class Tensor:
 
     def __invert__(self):
         return Tensor._make(np.asarray(~self._data), None)
+
+
+def tensor_or_array(value: Any, what: str = "tensor") -> Tensor | np.ndarray:
+    """A Tensor or ndarray as it is; anything else (numbers, nested lists) as an ndarray."""
+    return value if isinstance(value, (Tensor, np.ndarray)) else as_array(value, what=what)
+
+
+# ------------------------------------------------------------------ the recording namespace
+def _wrap(value, parent, tangents=None):
+    """A saved array as a Tensor attached to the node (or leaf) that produced it."""
+    if type(parent) is Node:
+        t = Tensor._make(value, parent)
+        t._tangents = tangents
+        return t
+    return value if parent is None else parent
+
+
+def _apply_canonical(op, *args, **params) -> Tensor:
+    """Run ``op`` on ``args`` with ``params`` already canonical, as the rules pass them."""
+    arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+    return record(op, args, arrays, params)
+
+
+RECORDING = SimpleNamespace(
+    recording=True, wrap=_wrap, apply=_apply_canonical,
+    zeros=np.zeros, ones=np.ones, eye=np.eye, zeros_like=np.zeros_like,
+    reshape=lambda x, shape: apply(OPS["reshape"], x, shape=shape),
+    permute_dims=lambda x, axes: apply(_TRANSPOSE, x, axes=axes),
+    matrix_transpose=lambda x: Tensor.swapaxes(x, -1, -2),
+    concat=lambda arrays, axis=0: apply(OPS["concatenate"], *arrays, axis=axis),
+    einsum=lambda subscripts, *operands: apply(OPS["einsum"], *operands, spec=subscripts),
+    where=lambda condition, x1, x2: apply(OPS["where"], condition, x1, x2),
+    multiply=lambda x1, x2: apply(_MUL, x1, x2),
+    abs=Tensor.abs, astype=Tensor.astype, broadcast_to=Tensor.broadcast_to, cos=Tensor.cos,
+    cosh=Tensor.cosh, exp=Tensor.exp, expand_dims=Tensor.expand_dims, expm1=Tensor.expm1,
+    log=Tensor.log, log1p=Tensor.log1p, matmul=Tensor.matmul, mean=Tensor.mean, prod=Tensor.prod,
+    sign=Tensor.sign, sin=Tensor.sin, sinh=Tensor.sinh, sqrt=Tensor.sqrt, sum=Tensor.sum,
+    tanh=Tensor.tanh,
+)
+"""The array namespace on Tensors: each name runs a table op and records it (for an ndarray
+or a number too, like any operand). Rules run on it under ``create_graph=True`` and in forward
+mode, composites always; most names are Tensor's methods called as functions (``xp.exp(x)`` is
+``x.exp()``)."""
 
 
 # In-place updates need Tensor and apply, so they are imported once both exist.

@@ -36,7 +36,6 @@ from pathlib import Path
 import numpy as np
 
 from .graph import Node, topological_order
-from .nn.module import Module, Parameter
 from .tensor import Tensor
 
 __all__ = ["draw", "to_dot"]
@@ -127,7 +126,7 @@ class _DotWriter:
         """The id of leaf ``t``, declaring it on first use."""
         if t not in self.ids:
             self.ids[t] = self.new_id("leaf")
-            kind = "parameter" if isinstance(t, Parameter) else "leaf"
+            kind = "parameter" if _is_parameter(t) else "leaf"
             name = self.labels.get(id(t))
             title = kind if name is None else (f"{name} (parameter)" if kind == "parameter" else name)
             lines = [title, f"shape {t.shape}", *_value_lines(t.data)]
@@ -229,6 +228,22 @@ def _quote(text: str) -> str:
     return '"' + escaped.replace("\r", "").replace("\n", "\\n") + '"'
 
 
+# Drawing a graph needs only the engine, not chainrule.nn: modules and parameters are
+# known by what they are like rather than by their classes.
+def _is_parameter(t: Tensor) -> bool:
+    """Whether ``t`` is a module parameter: a ``cr.nn.Parameter``, or a subclass of one."""
+    return any(cls.__name__ == "Parameter" for cls in type(t).__mro__)
+
+
+def _named_parameters(value) -> list:
+    """The ``(name, tensor)`` pairs of a module (an object with ``named_parameters()``, as
+    ``cr.nn.Module``); none for anything else."""
+    method = getattr(value, "named_parameters", None)
+    if isinstance(value, type) or not callable(method):  # a class has it too, unbound
+        return []
+    return [(name, p) for name, p in method() if isinstance(p, Tensor)]
+
+
 def _labels(names: Mapping[Tensor, str] | None) -> dict:
     """id → label: ``names`` over the names that the code calling ``to_dot`` or ``draw``
     gave its tensors, and the parameters of its modules (``model.fc.weight`` for the
@@ -243,7 +258,7 @@ def _labels(names: Mapping[Tensor, str] | None) -> dict:
         for name, value in scope.items():
             if isinstance(value, Tensor) and not name.startswith("_"):
                 found.append((value, name))
-            elif isinstance(value, Module) and not name.startswith("_"):
-                found += [(p, f"{name}.{pname}") for pname, p in value.named_parameters()]
+            elif not name.startswith("_"):
+                found += [(p, f"{name}.{pname}") for pname, p in _named_parameters(value)]
     found += list((names or {}).items())
     return {key: name for t, name in found for key in (id(t), id(t.data))}

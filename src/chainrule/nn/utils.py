@@ -101,7 +101,7 @@ def clip_grad_norm_(parameters: Iterable[Tensor], max_norm: float, norm_type: fl
     >>> import chainrule as cr
     >>> w = cr.tensor([3.0, 4.0], requires_grad=True)
     >>> (w * w).sum().backward()               # grad (6, 8), norm 10
-    >>> float(cr.nn.utils.clip_grad_norm_([w], 5.0)), w.grad.tolist()
+    >>> float(cr.nn.utils.clip_grad_norm_([w], 5.0)), w.grad.numpy().round(4).tolist()
     (10.0, [3.0, 4.0])
     """
     grads = [p.grad for p in (parameters if not isinstance(parameters, Tensor) else [parameters])

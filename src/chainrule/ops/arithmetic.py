@@ -10,13 +10,13 @@ import numpy as np
 
 from .core import Sample, align, binary, general, linear, ndim_of
 
-binary("add", np.add, dx=1, dy=1)
-binary("sub", np.subtract, dx=1, dy=-1)
-binary("mul", np.multiply, dx=lambda x, y, out, xp: y, dy=lambda x, y, out, xp: x)
+binary("add", np.add, dx=1, dy=1, saves=())
+binary("sub", np.subtract, dx=1, dy=-1, saves=())
+binary("mul", np.multiply, dx=lambda x, y, out, xp: y, dy=lambda x, y, out, xp: x, saves=("x", "y"))
 # ∂(x/y)/∂y = −x/y², from the inputs (as −out/y would be, but then the output would be
 # saved too, and an in-place change of the quotient would stop the backward pass).
 binary("div", np.divide, dx=lambda x, y, out, xp: 1 / y, dy=lambda x, y, out, xp: -x / (y * y),
-       domain=(0.5, 2.0), floating=True)
+       saves=("x", "y"), domain=(0.5, 2.0), floating=True)
 # d(x^y)/dx = y x^(y-1), with exponent 0 instead of -1 where y = 0, so 0^0 gives 0 · 1,
 # not 0 · inf = nan.
 # d(x^y)/dy = x^y log x, with log 1 instead of log 0 where x = 0, so 0^y gives 0, not
@@ -24,7 +24,7 @@ binary("div", np.divide, dx=lambda x, y, out, xp: 1 / y, dy=lambda x, y, out, xp
 binary("pow", np.power,
        dx=lambda x, y, out, xp: y * x ** (y - 1 + (y == 0)),
        dy=lambda x, y, out, xp: out * xp.log(x + (x == 0)),
-       domain=(0.5, 2.0))
+       saves=("x", "y", "out"), domain=(0.5, 2.0))
 
 
 def _share(wins, ties, out, xp):
@@ -35,10 +35,12 @@ def _share(wins, ties, out, xp):
 
 binary("maximum", np.maximum,
        dx=lambda x, y, out, xp: _share(x > y, x == y, out, xp),
-       dy=lambda x, y, out, xp: _share(y > x, x == y, out, xp))
+       dy=lambda x, y, out, xp: _share(y > x, x == y, out, xp),
+       saves=("x", "y", "out"))
 binary("minimum", np.minimum,
        dx=lambda x, y, out, xp: _share(x < y, x == y, out, xp),
-       dy=lambda x, y, out, xp: _share(y < x, x == y, out, xp))
+       dy=lambda x, y, out, xp: _share(y < x, x == y, out, xp),
+       saves=("x", "y", "out"))
 
 linear("neg", np.negative, transpose=lambda g, xp: -g)
 
@@ -82,5 +84,5 @@ def _where_call(fn, x, y):
     return fn(np.asarray(x) > 0.3, x, y)
 
 
-general("where", np.where, _where_vjp, _where_jvp, saves_out=False, prepare=_where_prepare,
+general("where", np.where, _where_vjp, _where_jvp, saves="xs", prepare=_where_prepare,
         samples=_where_samples())

@@ -31,7 +31,6 @@ on every gradient a rule returns (see :func:`pullback`); no rule calls it.
 
 from __future__ import annotations
 
-import dis
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,25 +66,34 @@ class OpDef:
     the inputs and turns user parameters into the canonical ones the rules read.
     A ``floating`` op (exp, division, mean) has a floating result for any input, so
     boolean and integer inputs are converted to the default float before ``forward``.
+
+    ``saves`` names the values the row's rule reads, by the names the rule gives them
+    (the inputs ``x``, ``y`` or ``xs``; the output ``y`` of a unary op, else ``out``); a
+    node saves only those (``saves_inputs``, ``saves_out``). ``sparse_transpose(g,
+    **params)`` states the transpose of a row lookup for one cotangent as plain
+    ``(rows, values, shape)``: g's values, to be added at those rows of a zero gradient
+    of ``shape`` (None for stacked cotangents); the reverse pass keeps it row-sparse.
     """
 
     __slots__ = (
-        "name", "category", "forward", "vjp", "jvp", "prepare", "saves_inputs",
-        "saves_out", "reference", "domain", "kinks", "samples",
+        "name", "category", "forward", "vjp", "jvp", "prepare", "saves", "saves_inputs",
+        "saves_out", "sparse_transpose", "reference", "domain", "kinks", "samples",
         "backward_name", "fn", "floating",
     )
 
     def __init__(self, name, category, *, forward=None, vjp=None, jvp=None, prepare=None,
-                 saves_inputs=True, saves_out=True, reference=None, domain=(-2.0, 2.0),
-                 kinks=(), samples=None, fn=None, floating=False):
+                 saves=None, saves_inputs=True, saves_out=True, sparse_transpose=None,
+                 reference=None, domain=(-2.0, 2.0), kinks=(), samples=None, fn=None, floating=False):
         self.name = name
         self.category = category
         self.forward = forward
         self.vjp = vjp
         self.jvp = jvp
         self.prepare = prepare
+        self.saves = saves
         self.saves_inputs = saves_inputs
         self.saves_out = saves_out
+        self.sparse_transpose = sparse_transpose
         self.reference = reference
         self.domain = domain
         self.kinks = tuple(kinks)
@@ -105,14 +113,13 @@ def register(op: OpDef) -> OpDef:
     return op
 
 
-def _reads(fn: Callable, *names: str) -> set[str]:
-    """The names among ``names`` that ``fn`` reads: what a node must save for it."""
-    loaded: set[str] = set()
-    for ins in dis.get_instructions(fn):
-        if ins.opname.startswith("LOAD_FAST") or ins.opname == "LOAD_DEREF":
-            val = ins.argval
-            loaded.update(val if isinstance(val, tuple) else (val,))
-    return loaded.intersection(names)
+def _declared_saves(name: str, saves, arguments: tuple[str, ...]) -> tuple[str, ...]:
+    """A row's ``saves`` (one name or several) as a tuple, each one an argument of its rule."""
+    names = (saves,) if isinstance(saves, str) else tuple(saves)
+    unknown = [n for n in names if n not in arguments]
+    if unknown:
+        raise ValueError(f"op {name!r}: saves names {unknown}, but its rule reads only {arguments}")
+    return names
 
 
 def ndim_of(value) -> int:
@@ -227,14 +234,15 @@ def _scaling(partial):
 
 
 # --------------------------------------------------------------------------- categories
-def unary(name, forward, slope, *, domain=(-2.0, 2.0), kinks=(), reference=None,
+def unary(name, forward, slope, *, saves, domain=(-2.0, 2.0), kinks=(), reference=None,
           prepare=None, samples=None, floating=True) -> OpDef:
     """An elementwise op y = f(x) declared by its derivative ``slope(x, y, xp, **params)``.
 
-    VJP: g · f'(x); JVP: t · f'(x). Only the values ``slope`` reads are saved. Most
-    are ``floating`` (exp of an integer is a float); abs, sign, relu and clip are not.
+    VJP: g · f'(x); JVP: t · f'(x). ``saves`` names what ``slope`` reads, "x", "y" or
+    both, and only that is saved. Most are ``floating`` (exp of an integer is a
+    float); abs, sign, relu and clip are not.
     """
-    reads = _reads(slope, "x", "y")
+    saves = _declared_saves(name, saves, ("x", "y"))
 
     def vjp(g, node, xp):
         (x,), y = saved_values(node, xp) if xp.recording else node.saved
@@ -245,23 +253,21 @@ def unary(name, forward, slope, *, domain=(-2.0, 2.0), kinks=(), reference=None,
 
     return register(OpDef(
         name, "unary", forward=forward, vjp=vjp, jvp=jvp,
-        prepare=prepare,
-        saves_inputs="x" in reads, saves_out="y" in reads, reference=reference or forward,
+        prepare=prepare, saves=saves,
+        saves_inputs="x" in saves, saves_out="y" in saves, reference=reference or forward,
         domain=domain, kinks=kinks, samples=samples, floating=floating,
     ))
 
 
-def binary(name, forward, dx, dy, *, domain=(-2.0, 2.0), kinks=(), reference=None,
+def binary(name, forward, dx, dy, *, saves, domain=(-2.0, 2.0), kinks=(), reference=None,
            samples=None, floating=False) -> OpDef:
     """An elementwise op of two broadcast inputs, declared by its two partials.
 
     ``dx(x, y, out, xp)`` is ∂out/∂x elementwise (or the constant 1 or -1), likewise
-    ``dy``. VJP: (g · ∂x, g · ∂y); JVP: tx · ∂x + ty · ∂y.
+    ``dy``. VJP: (g · ∂x, g · ∂y); JVP: tx · ∂x + ty · ∂y. ``saves`` names what the
+    partials read among "x", "y" and "out" (the inputs are saved together).
     """
-    reads = set()
-    for partial in (dx, dy):
-        if callable(partial):
-            reads |= _reads(partial, "x", "y", "out")
+    saves = _declared_saves(name, saves, ("x", "y", "out"))
     times_dx, times_dy = _scaling(dx), _scaling(dy)
 
     def vjp(g, node, xp):
@@ -280,19 +286,20 @@ def binary(name, forward, dx, dy, *, domain=(-2.0, 2.0), kinks=(), reference=Non
 
     return register(OpDef(
         name, "binary", forward=forward, vjp=vjp, jvp=jvp,
-        saves_inputs=bool(reads & {"x", "y"}), saves_out="out" in reads,
+        saves=saves, saves_inputs="x" in saves or "y" in saves, saves_out="out" in saves,
         reference=reference or forward, domain=domain, kinks=kinks, samples=samples,
         floating=floating,
     ))
 
 
 def linear(name, forward, transpose, *, prepare=None, reference=None, domain=(-2.0, 2.0),
-           samples=None, variadic=False, floating=False) -> OpDef:
+           samples=None, variadic=False, floating=False, sparse_transpose=None) -> OpDef:
     """An op linear in its inputs, declared by its transpose.
 
     ``forward(*xs, **params)`` must accept inputs with extra leading batch axes (it
     is applied to tangents too); ``transpose(g, xp, **params)`` is the VJP (a tuple
-    for a ``variadic`` op, one gradient per input). JVP: f(t).
+    for a ``variadic`` op, one gradient per input). JVP: f(t). A transpose reads no
+    saved value, so the node saves nothing. ``sparse_transpose``: see :class:`OpDef`.
     """
 
     def vjp(g, node, xp):
@@ -309,8 +316,8 @@ def linear(name, forward, transpose, *, prepare=None, reference=None, domain=(-2
 
     op = register(OpDef(
         name, "linear", forward=forward, vjp=vjp, jvp=jvp, prepare=prepare,
-        saves_inputs=False, saves_out=False, reference=reference or forward,
-        domain=domain, samples=samples, floating=floating,
+        saves=(), saves_inputs=False, saves_out=False, sparse_transpose=sparse_transpose,
+        reference=reference or forward, domain=domain, samples=samples, floating=floating,
     ))
     return op
 
@@ -319,7 +326,8 @@ def multilinear(name, forward, vjps, *, prepare=None, pad=None, reference=None,
                 domain=(-2.0, 2.0), samples=None) -> OpDef:
     """An op linear in each input separately (matmul, einsum), declared by its VJPs.
 
-    ``vjps[i](g, xs, xp, **params)`` is the VJP for input i. JVP by the product
+    ``vjps[i](g, xs, xp, **params)`` is the VJP for input i (so the node saves the
+    inputs ``xs``). JVP by the product
     rule: Σᵢ f(x₁, …, tᵢ, …, xₙ), each batched tangent first given the singleton
     axes ``pad(i, xs, out, params)`` (default: as for broadcasting) says.
     """
@@ -347,15 +355,19 @@ def multilinear(name, forward, vjps, *, prepare=None, pad=None, reference=None,
 
     op = register(OpDef(
         name, "multilinear", forward=forward, vjp=vjp, jvp=jvp, prepare=prepare,
-        saves_inputs=True, saves_out=False, reference=reference or forward,
+        saves=("xs",), saves_inputs=True, saves_out=False, reference=reference or forward,
         domain=domain, samples=samples,
     ))
     return op
 
 
-def general(name, forward, vjp, jvp, *, saves_inputs=True, saves_out=True, prepare=None,
-            reference=None, domain=(-2.0, 2.0), kinks=(), samples=None, floating=False) -> OpDef:
-    """An op whose VJP ``vjp(g, xs, out, xp, needs, **params)`` and JVP are written by hand."""
+def general(name, forward, vjp, jvp, *, saves, prepare=None, reference=None, domain=(-2.0, 2.0),
+            kinks=(), samples=None, floating=False) -> OpDef:
+    """An op whose VJP ``vjp(g, xs, out, xp, needs, **params)`` and JVP are written by hand.
+
+    ``saves`` names what the VJP reads: the inputs "xs", the output "out", or both.
+    """
+    saves = _declared_saves(name, saves, ("xs", "out"))
 
     def node_vjp(g, node, xp):
         xs, out = saved_values(node, xp)
@@ -363,7 +375,7 @@ def general(name, forward, vjp, jvp, *, saves_inputs=True, saves_out=True, prepa
 
     return register(OpDef(
         name, "general", forward=forward, vjp=node_vjp, jvp=jvp, prepare=prepare,
-        saves_inputs=saves_inputs, saves_out=saves_out, reference=reference or forward,
+        saves=saves, saves_inputs="xs" in saves, saves_out="out" in saves, reference=reference or forward,
         domain=domain, kinks=kinks, samples=samples, floating=floating,
     ))
 
@@ -371,8 +383,8 @@ def general(name, forward, vjp, jvp, *, saves_inputs=True, saves_out=True, prepa
 def composite(name, fn, *, reference, domain=(-2.0, 2.0), kinks=(), samples=None) -> OpDef:
     """An op made of other ops: ``fn(lib, *args, **params)``. Its derivatives are theirs.
 
-    ``lib`` is a library of ops by their NumPy names: ``numpy`` itself (the test
-    reference) or chainrule's public functions (which record each part).
+    ``lib`` is an array namespace: chainrule's recording namespace, on which each part
+    is recorded (NumPy's own functions have the same names).
     """
     return register(OpDef(
         name, "composite", fn=fn, reference=reference, domain=domain, kinks=kinks,

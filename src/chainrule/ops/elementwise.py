@@ -1,9 +1,9 @@
 """Elementwise functions and their derivatives, side by side like a calculus table.
 
 Each entry is y = f(x) and f'(x, y): the slope may use the input x, the output y,
-or both; the node saves only what the slope reads (relu keeps its output, exp its
-output, sin its input). ``domain`` is where tests sample x; ``kinks`` are points
-they keep away from.
+or both, and ``saves`` says which; the node saves only that (relu keeps its output,
+exp its output, sin its input). ``domain`` is where tests sample x; ``kinks`` are
+points they keep away from.
 """
 
 from __future__ import annotations
@@ -32,35 +32,35 @@ def _relu(x):
     return np.maximum(x, 0)
 
 
-unary("exp", np.exp, slope=lambda x, y, xp: y, domain=(-3, 3))
-unary("expm1", np.expm1, slope=lambda x, y, xp: y + 1, domain=(-3, 3))
-unary("log", np.log, slope=lambda x, y, xp: 1 / x, domain=(0.2, 4))
-unary("log1p", np.log1p, slope=lambda x, y, xp: 1 / (1 + x), domain=(-0.8, 4))
-unary("log2", np.log2, slope=lambda x, y, xp: 1 / (x * LN2), domain=(0.2, 4))
-unary("log10", np.log10, slope=lambda x, y, xp: 1 / (x * LN10), domain=(0.2, 4))
-unary("sqrt", np.sqrt, slope=lambda x, y, xp: 0.5 / y, domain=(0.2, 4))
+unary("exp", np.exp, slope=lambda x, y, xp: y, saves="y", domain=(-3, 3))
+unary("expm1", np.expm1, slope=lambda x, y, xp: y + 1, saves="y", domain=(-3, 3))
+unary("log", np.log, slope=lambda x, y, xp: 1 / x, saves="x", domain=(0.2, 4))
+unary("log1p", np.log1p, slope=lambda x, y, xp: 1 / (1 + x), saves="x", domain=(-0.8, 4))
+unary("log2", np.log2, slope=lambda x, y, xp: 1 / (x * LN2), saves="x", domain=(0.2, 4))
+unary("log10", np.log10, slope=lambda x, y, xp: 1 / (x * LN10), saves="x", domain=(0.2, 4))
+unary("sqrt", np.sqrt, slope=lambda x, y, xp: 0.5 / y, saves="y", domain=(0.2, 4))
 # |x| has a kink at 0; the subgradient 0 (sign(0)) is the one NumPy-style code expects.
-unary("abs", np.abs, slope=lambda x, y, xp: xp.sign(x), kinks=(0.0,), floating=False)
-unary("sign", np.sign, slope=lambda x, y, xp: xp.zeros_like(x), kinks=(0.0,), floating=False)
-unary("sin", np.sin, slope=lambda x, y, xp: xp.cos(x))
-unary("cos", np.cos, slope=lambda x, y, xp: -xp.sin(x))
-unary("tan", np.tan, slope=lambda x, y, xp: 1 + y * y, domain=(-1.2, 1.2))
-unary("arcsin", np.arcsin, slope=lambda x, y, xp: 1 / xp.sqrt(1 - x * x), domain=(-0.9, 0.9))
-unary("arccos", np.arccos, slope=lambda x, y, xp: -1 / xp.sqrt(1 - x * x), domain=(-0.9, 0.9))
-unary("arctan", np.arctan, slope=lambda x, y, xp: 1 / (1 + x * x))
-unary("sinh", np.sinh, slope=lambda x, y, xp: xp.cosh(x))
-unary("cosh", np.cosh, slope=lambda x, y, xp: xp.sinh(x))
-unary("tanh", np.tanh, slope=lambda x, y, xp: 1 - y * y)
-unary("arcsinh", np.arcsinh, slope=lambda x, y, xp: 1 / xp.sqrt(x * x + 1))
-unary("arccosh", np.arccosh, slope=lambda x, y, xp: 1 / xp.sqrt(x * x - 1), domain=(1.2, 4))
-unary("arctanh", np.arctanh, slope=lambda x, y, xp: 1 / (1 - x * x), domain=(-0.9, 0.9))
-unary("sigmoid", _sigmoid, slope=lambda x, y, xp: y * (1 - y), domain=(-4, 4),
+unary("abs", np.abs, slope=lambda x, y, xp: xp.sign(x), saves="x", kinks=(0.0,), floating=False)
+unary("sign", np.sign, slope=lambda x, y, xp: xp.zeros_like(x), saves="x", kinks=(0.0,), floating=False)
+unary("sin", np.sin, slope=lambda x, y, xp: xp.cos(x), saves="x")
+unary("cos", np.cos, slope=lambda x, y, xp: -xp.sin(x), saves="x")
+unary("tan", np.tan, slope=lambda x, y, xp: 1 + y * y, saves="y", domain=(-1.2, 1.2))
+unary("arcsin", np.arcsin, slope=lambda x, y, xp: 1 / xp.sqrt(1 - x * x), saves="x", domain=(-0.9, 0.9))
+unary("arccos", np.arccos, slope=lambda x, y, xp: -1 / xp.sqrt(1 - x * x), saves="x", domain=(-0.9, 0.9))
+unary("arctan", np.arctan, slope=lambda x, y, xp: 1 / (1 + x * x), saves="x")
+unary("sinh", np.sinh, slope=lambda x, y, xp: xp.cosh(x), saves="x")
+unary("cosh", np.cosh, slope=lambda x, y, xp: xp.sinh(x), saves="x")
+unary("tanh", np.tanh, slope=lambda x, y, xp: 1 - y * y, saves="y")
+unary("arcsinh", np.arcsinh, slope=lambda x, y, xp: 1 / xp.sqrt(x * x + 1), saves="x")
+unary("arccosh", np.arccosh, slope=lambda x, y, xp: 1 / xp.sqrt(x * x - 1), saves="x", domain=(1.2, 4))
+unary("arctanh", np.arctanh, slope=lambda x, y, xp: 1 / (1 - x * x), saves="x", domain=(-0.9, 0.9))
+unary("sigmoid", _sigmoid, slope=lambda x, y, xp: y * (1 - y), saves="y", domain=(-4, 4),
       reference=lambda x: 1 / (1 + np.exp(-x)))
 # relu'(x) = 1[x > 0], read off the output (y > 0 exactly when x > 0); 0 at the kink.
-unary("relu", _relu, slope=lambda x, y, xp: y > 0, kinks=(0.0,), floating=False,
+unary("relu", _relu, slope=lambda x, y, xp: y > 0, saves="y", kinks=(0.0,), floating=False,
       reference=lambda x: np.where(x > 0, x, 0 * x))
 # softplus'(x) = sigmoid(x) = 1 - e^(-y), with y = softplus(x) >= 0: no overflow.
-unary("softplus", _softplus, slope=lambda x, y, xp: -xp.expm1(-y), domain=(-4, 4),
+unary("softplus", _softplus, slope=lambda x, y, xp: -xp.expm1(-y), saves="y", domain=(-4, 4),
       reference=lambda x: np.log(1 + np.exp(x)))
 
 
@@ -84,7 +84,7 @@ def _inside(x, a_min, a_max):
 
 # clip passes the gradient where a_min <= x <= a_max (both ends included, as PyTorch).
 unary("clip", lambda a, a_min, a_max: np.clip(a, a_min, a_max),
-      slope=lambda x, y, xp, a_min, a_max: _inside(x, a_min, a_max),
+      slope=lambda x, y, xp, a_min, a_max: _inside(x, a_min, a_max), saves="x",
       prepare=_clip_prepare, kinks=(-0.5, 0.5), floating=False,
       samples=[Sample(((3,),), {"a_min": -0.5, "a_max": 0.5}),
                Sample(((2, 3),), {"a_min": -0.5, "a_max": None}),

@@ -167,7 +167,7 @@ def _affine_jvp(ts, xs, out, params, xp):
 # out = x Wᵀ + b with W (out, in), as a linear layer computes it: one node per layer.
 # VJP: ∂x = g W, ∂W = Σ_examples gᵀx, ∂b = Σ_examples g;
 # JVP: tx Wᵀ + x tWᵀ + tb.
-general("affine", _affine, _affine_vjp, _affine_jvp, saves_out=False, prepare=_affine_prepare,
+general("affine", _affine, _affine_vjp, _affine_jvp, saves="xs", prepare=_affine_prepare,
         reference=lambda x, w, b: x @ w.T + b,
         samples=[Sample(((4, 3), (2, 3), (2,))), Sample(((3,), (2, 3), (2,))),
                  Sample(((2, 4, 3), (5, 3), (5,)))])

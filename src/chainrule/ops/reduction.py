@@ -94,7 +94,7 @@ def _extreme(name, np_fn):
         w = share(xs[0], out, xp=xp, **params)
         return xp.sum(ts[0] * w, axis=params["axis"], keepdims=params["keepdims"])
 
-    general(name, forward, vjp, jvp, prepare=reduce_prepare(name), samples=SAMPLES,
+    general(name, forward, vjp, jvp, saves=("xs", "out"), prepare=reduce_prepare(name), samples=SAMPLES,
             reference=lambda x, axis=None, keepdims=False: np_fn(x, axis=axis, keepdims=keepdims))
 
 
@@ -121,7 +121,7 @@ def _prod_jvp(ts, xs, out, params, xp):
 
 
 general("prod", lambda x, axis, keepdims, shape: np.prod(x, axis=axis, keepdims=keepdims),
-        _prod_vjp, _prod_jvp, saves_out=False, prepare=reduce_prepare("prod"), samples=SAMPLES,
+        _prod_vjp, _prod_jvp, saves="xs", prepare=reduce_prepare("prod"), samples=SAMPLES,
         reference=lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims))
 
 
@@ -145,7 +145,7 @@ general("logsumexp", _logsumexp,
         lambda ts, xs, out, params, xp: xp.sum(
             ts[0] * _softmax_weights(xs[0], out, xp=xp, **params), axis=params["axis"],
             keepdims=params["keepdims"]),
-        prepare=reduce_prepare("logsumexp"), samples=SAMPLES, floating=True,
+        saves=("xs", "out"), prepare=reduce_prepare("logsumexp"), samples=SAMPLES, floating=True,
         reference=lambda x, axis=None, keepdims=False: np.log(
             np.sum(np.exp(x), axis=axis, keepdims=keepdims)))
 
@@ -167,7 +167,7 @@ general("log_softmax", _log_softmax,
         lambda g, xs, out, xp, needs, axis: (g - xp.exp(out) * xp.sum(g, axis=axis, keepdims=True),),
         lambda ts, xs, out, params, xp: ts[0] - xp.sum(
             xp.exp(out) * ts[0], axis=params["axis"], keepdims=True),
-        saves_inputs=False, prepare=_log_softmax_prepare, domain=(-4, 4), floating=True,
+        saves="out", prepare=_log_softmax_prepare, domain=(-4, 4), floating=True,
         samples=[Sample(((3,),)), Sample(((2, 3),), {"axis": 0}), Sample(((2, 3, 4),), {"axis": 1})],
         reference=lambda x, axis=-1: x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True)))
 
@@ -205,4 +205,5 @@ general("std", lambda x, axis, keepdims, shape, ddof: np.std(x, axis=axis, ddof=
         lambda ts, xs, out, params, xp: xp.sum(
             ts[0] * _std_slope(xs[0], out, xp=xp, **params), axis=params["axis"],
             keepdims=params["keepdims"]),
-        prepare=reduce_prepare("std"), samples=VAR_SAMPLES, floating=True, reference=np.std)
+        saves=("xs", "out"), prepare=reduce_prepare("std"), samples=VAR_SAMPLES, floating=True,
+        reference=np.std)

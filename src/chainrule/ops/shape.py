@@ -11,7 +11,6 @@ import math
 
 import numpy as np
 
-from ..sparse import RowSparse
 from .core import OPS, Sample, composite, linear, sum_to
 
 SHAPE_SAMPLES = [Sample(((2, 3),), {"shape": (3, 2)}), Sample(((2, 3),), {"shape": (-1,)}),
@@ -216,16 +215,22 @@ def _rows_prepare(x, rows):
 
 
 def _scatter_rows(g, rows, shape):
-    out_ndim = rows.ndim + len(shape) - 1
-    if g.ndim == out_ndim:  # one cotangent: keep only the rows that were looked up
-        return RowSparse(rows, np.reshape(g, (rows.size,) + shape[1:]), shape)
-    return _scatter_add(g, (rows,), shape, out_ndim, True)  # stacked cotangents stay dense
+    return _scatter_add(g, (rows,), shape, rows.ndim + len(shape) - 1, True)
+
+
+def _looked_up_rows(g, rows, shape):
+    """The transpose of one lookup as (rows, values, shape): g's rows, to be added at ``rows``
+    of a zero gradient of ``shape`` (None for stacked cotangents, which stay dense)."""
+    if g.ndim != rows.ndim + len(shape) - 1:
+        return None
+    return rows, g.reshape((rows.size,) + shape[1:]), shape
 
 
 # x[rows] along the first axis, as getitem with one integer array would read it, except that
-# its transpose gives a row-sparse gradient.
+# its transpose also comes as the rows it touches, so that a leaf's gradient can stay row-sparse.
 linear("gather_rows", lambda x, rows, shape: np.take(x, rows, axis=x.ndim - len(shape)),
        transpose=lambda g, xp, rows, shape: xp.apply(OPS["scatter_rows"], g, rows=rows, shape=shape),
+       sparse_transpose=_looked_up_rows,
        prepare=_rows_prepare, reference=lambda x, rows: np.take(x, rows, axis=0),
        samples=[Sample(((5, 3),), {"rows": np.array([[0, 4], [4, 1]])}),
                 Sample(((4,),), {"rows": np.array([2, -1, 2])})])
@@ -259,7 +264,7 @@ def _swapaxes(lib, a, axis1, axis2):
     axes = list(range(a.ndim))
     i, j = (check_axis("swapaxes", ax, a.ndim, a.shape) for ax in (axis1, axis2))
     axes[i], axes[j] = axes[j], axes[i]
-    return lib.transpose(a, axes)
+    return lib.permute_dims(a, tuple(axes))
 
 
 def _squeeze(lib, a, axis=None):
@@ -284,7 +289,7 @@ def _stack(lib, arrays, axis=0):
     shapes = {tuple(a.shape) for a in arrays}
     if len(shapes) != 1:
         raise ValueError(f"stack: all inputs must have the same shape, got {sorted(shapes)}")
-    return lib.concatenate([_expand_dims(lib, a, axis, name="stack") for a in arrays], axis=axis)
+    return lib.concat([_expand_dims(lib, a, axis, name="stack") for a in arrays], axis=axis)
 
 
 def _moveaxis(lib, a, source, destination):
@@ -297,7 +302,7 @@ def _moveaxis(lib, a, source, destination):
     order = [i for i in range(a.ndim) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
-    return lib.transpose(a, order)
+    return lib.permute_dims(a, tuple(order))
 
 
 def _split(lib, ary, indices_or_sections, axis=0):

@@ -16,7 +16,7 @@ Then it trains each for ``--repeats`` epochs, taking turns epoch by epoch, and r
 the median seconds per epoch, the ratio to hand NumPy, and the held-out accuracy each
 reached (they should agree closely).
 
-    python benchmarks/mlp_fashion.py [--examples 60000] [--repeats 3]
+    python -m chainrule.apps.bench.mlp_fashion [--examples 60000] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ import numpy as np
 from numpy.testing import assert_allclose
 
 import chainrule as cr
-from chainrule import datasets
-from chainrule.models import TASKS
-from chainrule.models.mlp import perceptron
 from chainrule.nn import functional as F
+
+from .. import datasets
+from ..models import TASKS
+from ..models.mlp import perceptron
 
 BETAS, EPS = (0.9, 0.999), 1e-8
 SIZES = (784, *TASKS["mlp-fashion"].hidden, 10)

@@ -1,6 +1,6 @@
 """The models of the notes, trained on real data: ``python -m chainrule train NAME``.
 
-:data:`TASKS` maps each command-line name to its :class:`~chainrule.models.training.Task`.
+:data:`TASKS` maps each command-line name to its :class:`~chainrule.apps.models.training.Task`.
 """
 
 from .mlp import Digits, Fashion

@@ -11,32 +11,24 @@ next to torch.func and jax.jit when installed. Every result is first checked aga
 the closed form, then the median time over ``--repeats`` runs is reported with its
 ratio to the closed form's time.
 
-    python benchmarks/jacobians.py [--repeats 20]
+    python -m chainrule.apps.bench.jacobians [--repeats 20]
 
 For the full comparison with every peer in fixed-thread subprocesses, run
-``python benchmarks/run.py --workloads W3,W4``.
+``python -m chainrule bench --workloads W3,W4``.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if __name__ == "__main__":
-    sys.path[0] = str(ROOT)  # as a script: import the suite as the package benchmarks
-elif str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import numpy as np
+from numpy.testing import assert_allclose
 
-import numpy as np  # noqa: E402
-from numpy.testing import assert_allclose  # noqa: E402
-
-from benchmarks import problems  # noqa: E402
-from benchmarks.libraries import chainrule_lib, hand_numpy  # noqa: E402
-from benchmarks.suite import WORKLOADS  # noqa: E402
+from . import problems
+from .libraries import chainrule_lib, hand_numpy
+from .suite import WORKLOADS
 
 TARGETS = {"jacobian": WORKLOADS["W3"].targets["time"], "hessian": WORKLOADS["W4"].targets["time"]}
 
@@ -49,14 +41,14 @@ def builders() -> dict:
         found[("jacobian", f"chainrule {mode}")] = (chainrule_lib.jacobian, {"mode": mode}, np.asarray)
     found[("hessian", "chainrule")] = (chainrule_lib.hessian, {}, np.asarray)
     try:
-        from benchmarks.libraries import torch_lib
+        from .libraries import torch_lib
     except ImportError:
         pass
     else:
         found[("jacobian", "torch.func jacrev")] = (torch_lib.jacobian, {"func": True}, torch_lib.to_numpy)
         found[("hessian", "torch.func")] = (torch_lib.hessian, {"func": True}, torch_lib.to_numpy)
     try:
-        from benchmarks.libraries import jax_lib
+        from .libraries import jax_lib
     except ImportError:
         pass
     else:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import datasets, nn
+from chainrule import nn
+
+from .. import datasets
 from . import report
 from .training import Data, Split, Task
 

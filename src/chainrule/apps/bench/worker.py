@@ -1,6 +1,6 @@
 """One (workload, library) in its own process: check the gradients, then measure.
 
-The runner starts ``python benchmarks/worker.py SPEC`` with SPEC a JSON object
+The runner starts ``python -m chainrule.apps.bench.worker SPEC`` with SPEC a JSON object
 (``workload``, ``library``, ``quick``, ``repeats``, ``warmup``, ``min_time``, ``seed``,
 ``out``) and the thread counts already in the environment; the result is written as
 JSON to the file ``out``. For each size configuration of the workload:
@@ -22,12 +22,9 @@ import time
 import traceback
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: import the suite as the package benchmarks
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
-
-from benchmarks import measure, problems  # noqa: E402
-from benchmarks.libraries import load  # noqa: E402
-from benchmarks.suite import LIBRARIES, LIMIT, MEMORY, WORKLOADS  # noqa: E402
+from . import measure, problems
+from .libraries import load
+from .suite import LIBRARIES, LIMIT, MEMORY, WORKLOADS
 
 
 def outputs_as_arrays(module, outputs: dict) -> dict:

@@ -1,6 +1,6 @@
 """One module per library, each defining a builder per workload it runs.
 
-A builder takes a problem (``benchmarks/problems.py``) and the library's options
+A builder takes a problem (``problems.py``) and the library's options
 (``suite.LIBRARIES``) and returns a function of no arguments that does one unit of
 the workload — a training step, a gradient, a Jacobian — and returns its outputs by
 name (the same names as ``hand_numpy``'s, which the gradient check compares with).

@@ -35,12 +35,12 @@ from pathlib import Path
 import numpy as np
 from numpy.lib import format as npy
 
-from ..mode import no_grad
-from ..nn import Module
-from ..nn import functional as F
-from ..optim import Adam, Optimizer
-from ..sparse import RowSparse
-from ..tensor import Tensor
+from chainrule.mode import no_grad
+from chainrule.nn import Module
+from chainrule.nn import functional as F
+from chainrule.optim import Adam, Optimizer
+from chainrule.sparse import RowSparse
+from chainrule.tensor import Tensor
 
 
 @dataclass

@@ -36,10 +36,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import datasets, nn
-from ..functions import tanh
-from ..nn import functional as F
-from ..tensor import Tensor
+from chainrule import nn
+from chainrule.functions import tanh
+from chainrule.nn import functional as F
+from chainrule.tensor import Tensor
+
+from .. import datasets
 from . import report
 from .training import Data, Split, Task, TrainingError
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import datasets, nn
-from ..functions import relu
-from ..nn import functional as F
-from ..optim import SGD, Optimizer
-from ..tensor import Tensor
+from chainrule import nn
+from chainrule.functions import relu
+from chainrule.nn import functional as F
+from chainrule.optim import SGD, Optimizer
+from chainrule.tensor import Tensor
+
+from .. import datasets
 from .training import Data, Split, Task
 
 

@@ -1,8 +1,8 @@
 """Run the benchmark suite: chainrule, the hand-written NumPy limit and every peer installed.
 
-    python benchmarks/run.py [--workloads W1,W3] [--libraries chainrule,torch] [--repeats 10]
-                             [--rounds 3] [--threads 1] [--quick] [--json out/bench.json]
-    python -m chainrule bench ...          # the same runner
+    python -m chainrule bench [--workloads W1,W3] [--libraries chainrule,torch] [--repeats 10]
+                              [--rounds 3] [--threads 1] [--quick] [--json out/bench.json]
+    python -m chainrule.apps.bench.run ...   # the same runner
 
 Each (workload, library) runs in a fresh subprocess (``worker.py``) with
 OMP_NUM_THREADS, MKL_NUM_THREADS and OPENBLAS_NUM_THREADS all set to ``--threads``
@@ -35,13 +35,10 @@ import tempfile
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: import the suite as the package benchmarks
-    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+from . import report
+from .suite import LIBRARIES, LIMIT, MEMORY, PEERS, WORKLOADS
 
-from benchmarks import report  # noqa: E402
-from benchmarks.suite import LIBRARIES, LIMIT, MEMORY, PEERS, WORKLOADS  # noqa: E402
-
-WORKER = Path(__file__).resolve().parent / "worker.py"
+WORKER = f"{__package__}.worker"  # the module each fresh process runs (python -m)
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 MEMORY_PROCESSES = 3
 DEFAULT_JSON = Path("out") / "bench.json"
@@ -142,7 +139,7 @@ def run_worker(key: str, name: str, args, env: dict) -> dict:
                 "warmup": args.warmup, "min_time": args.min_time, "seed": args.seed, "out": str(out)}
         failed = {"workload": key, "library": name, "status": "error", "cases": []}
         try:
-            proc = subprocess.run([sys.executable, str(WORKER), json.dumps(spec)], env=env,
+            proc = subprocess.run([sys.executable, "-m", WORKER, json.dumps(spec)], env=env,
                                   capture_output=True, text=True, timeout=args.timeout, check=False)
         except subprocess.TimeoutExpired:
             return {**failed, "error": f"timed out after {args.timeout:g} s"}
@@ -227,7 +224,7 @@ def render(document: dict) -> str:
              f"libraries: {report.library_line(libraries)}"]
     missing = [name for name in PEERS if not libraries[name]["installed"]]
     if missing:
-        lines.append(f"not installed: {', '.join(missing)} (pip install -e '.[bench]')")
+        lines.append(f"not installed: {', '.join(missing)} (pip install 'chainrule[bench]')")
     forced = {k: v for k, v in document["machine"]["environment"].items() if v}
     if forced:
         lines.append("warning: " + ", ".join(f"{k}={v}" for k, v in forced.items()) + " is set and may "
@@ -278,7 +275,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="benchmarks/run.py", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m chainrule.apps.bench.run",
+                                     description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))
 

@@ -8,33 +8,26 @@ and detect_anomaly use), and runs interleaved so drift hits every implementation
 alike. It checks every gradient against the hand-written one, then reports the
 median µs per op after warm-up and each implementation's ratio to hand NumPy.
 
-    python benchmarks/overhead.py [--ops 200] [--repeats 30]
+    python -m chainrule.apps.bench.overhead [--ops 200] [--repeats 30]
 
 For the full comparison with every peer in fixed-thread subprocesses, run
-``python benchmarks/run.py --workloads W2``.
+``python -m chainrule bench --workloads W2``.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if __name__ == "__main__":
-    sys.path[0] = str(ROOT)  # as a script: import the suite as the package benchmarks
-elif str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import numpy as np
+from numpy.testing import assert_allclose
 
-import numpy as np  # noqa: E402
-from numpy.testing import assert_allclose  # noqa: E402
+import chainrule as cr
 
-import chainrule as cr  # noqa: E402
-from benchmarks.libraries import chainrule_lib, hand_numpy  # noqa: E402
-from benchmarks.problems import make_input, schedule  # noqa: E402
-from benchmarks.suite import WORKLOADS  # noqa: E402
+from .libraries import chainrule_lib, hand_numpy
+from .problems import make_input, schedule
+from .suite import WORKLOADS
 
 TARGET_RATIO = WORKLOADS["W2"].targets["time per op"]
 
@@ -66,7 +59,7 @@ def implementations(x0: np.ndarray, ops: list[str]) -> dict:
     found = {"hand NumPy": hand_numpy.op_chain(problem), "chainrule": chain,
              "chainrule+sites": _with_sites(chain)}
     try:
-        from benchmarks.libraries import torch_lib
+        from .libraries import torch_lib
     except ImportError:
         return {name: _as_array(fn, np.asarray) for name, fn in found.items()}
     found["torch"] = torch_lib.op_chain(problem)

@@ -6,7 +6,7 @@ returns the exit status. A command's module is imported only when it runs.
 
     python -m chainrule demo      # the worked examples of backpropagation
     python -m chainrule train mlp-digits --epochs 5     # a model of the notes on real data
-    python -m chainrule bench --quick                   # the benchmark suite (benchmarks/)
+    python -m chainrule bench --quick                   # the benchmark suite (bench/)
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
+from chainrule import __version__
 
 
 @dataclass(frozen=True)
@@ -99,44 +99,22 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench_runner():
-    """``benchmarks/run.py`` of the source tree this package runs from, or None.
-
-    The suite lives beside ``src/`` in a clone (it is not installed with the package),
-    and it imports only the standard library until it starts its workers, so the
-    ``bench`` command is there whether or not the peers are installed.
-    """
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "benchmarks" / "run.py").is_file():
-        return None
-    if str(root) not in sys.path:
-        sys.path.append(str(root))
-    try:
-        import benchmarks.run
-    except ImportError:  # another package named benchmarks came first on sys.path
-        return None
-    return benchmarks.run if Path(benchmarks.run.__file__).resolve().parent == root / "benchmarks" else None
-
-
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
-    runner = _bench_runner()
-    if runner is not None:
-        runner.add_arguments(parser)
+    from .bench import run
+
+    run.add_arguments(parser)
 
 
 def _run_bench(args: argparse.Namespace) -> int:
     """The suite's exit status; 2 for a ``--json`` it could not write (checked before the
     long run, not after it)."""
+    from .bench import run
     from .models.report import folder_problem
 
-    runner = _bench_runner()
-    if runner is None:
-        return _error("bench", "the benchmark suite is the benchmarks/ folder of a chainrule clone; "
-                      "install chainrule from a clone (pip install -e '.[bench]') to run it", 1)
     problem = f"{args.json} is a folder" if args.json.is_dir() else folder_problem(args.json.parent)
     if problem:
         return _error("bench", f"argument --json: {problem}", 2)
-    return runner.run(args)
+    return run.run(args)
 
 
 COMMANDS: tuple[Command, ...] = (

@@ -1,8 +1,8 @@
 """chainrule's benchmark suite: each workload run by chainrule, by a hand-written NumPy
 forward + backward of the same math (the limit) and by every peer that is installed.
 
-    python benchmarks/run.py            # or: python -m chainrule bench
-    python benchmarks/run.py --quick --libraries chainrule,numpy --repeats 1
+    python -m chainrule bench           # or: python -m chainrule.apps.bench.run
+    python -m chainrule bench --quick --libraries chainrule,numpy --repeats 1
 
 Where each thing lives:
 

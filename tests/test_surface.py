@@ -1,0 +1,184 @@
+"""The public surface is declared, and it is the derivative table's.
+
+Every table op has a public function in ``chainrule.functions`` (or is listed below as
+internal, with where users reach it); every public function is a table op (or is listed
+as something else: creation, transforms, checks). Functions and Tensor methods are
+written out in their modules, not attached from outside.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.functions as F
+from chainrule.ops import OPS
+from chainrule.tensor import Tensor
+
+tensor_module = importlib.import_module("chainrule.tensor")
+
+# Table ops without a function in chainrule.functions: where users reach each, and why.
+INTERNAL_OPS = {
+    "getitem": ("chainrule.tensor:Tensor.__getitem__", "indexing is written t[index]"),
+    "scatter_add": (None, "the transpose of getitem, applied by its rule"),
+    "gather_rows": ("chainrule.nn.functional:embedding", "a sparse embedding's lookup"),
+    "scatter_rows": (None, "the transpose of gather_rows, applied by its rule"),
+    "affine": ("chainrule.nn.functional:linear", "a linear layer's x Wᵀ + b, one node per layer"),
+    "log_softmax": ("chainrule.nn.functional:log_softmax", "a neural-network function"),
+    "nll": ("chainrule.nn.functional:nll_loss", "a loss (cross_entropy uses it too)"),
+    "nll_transpose": (None, "the transpose of nll, applied by its rule"),
+}
+
+# Public functions of chainrule that are not table ops, by what they are.
+NOT_OPS = {
+    "creation": {"tensor", "zeros", "ones", "full", "eye", "arange", "zeros_like", "ones_like",
+                 "randn", "rand"},
+    "default dtype": {"get_default_dtype", "set_default_dtype"},
+    "grad mode": {"is_grad_enabled"},
+    "transforms": {"grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
+                   "directional_derivative"},
+    "gradient checks": {"gradcheck", "numerical_grad", "numerical_jacobian"},
+    "seeing the chain rule": {"explain", "to_dot", "draw"},
+}
+
+# Tensor methods that apply a table op (elementwise, reductions, shape, products).
+OP_METHODS = (
+    "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "abs", "sign", "sin", "cos", "tan",
+    "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh",
+    "sigmoid", "relu", "softplus", "clip", "sum", "mean", "max", "min", "prod", "logsumexp",
+    "var", "std", "reshape", "transpose", "swapaxes", "flatten", "squeeze", "expand_dims",
+    "broadcast_to", "astype", "dot", "matmul",
+)
+UNARY_METHODS = [name for name in OP_METHODS if OPS[name].category == "unary" and name != "clip"]
+
+
+def _defined_functions(module) -> set[str]:
+    return {name for name, value in vars(module).items()
+            if inspect.isfunction(value) and value.__module__ == module.__name__ and not name.startswith("_")}
+
+
+def _resolve(entry: str):
+    module, _, path = entry.partition(":")
+    found = importlib.import_module(module)
+    for part in path.split("."):
+        found = getattr(found, part)
+    return found
+
+
+def test_every_table_op_has_a_public_function_or_is_listed_internal():
+    missing = sorted(name for name in OPS if name not in F.__all__ and name not in INTERNAL_OPS)
+    assert missing == [], f"table ops with no function in chainrule.functions: {missing}"
+
+
+def test_the_internal_list_names_only_internal_ops_and_where_users_reach_them():
+    for name, (entry, _) in INTERNAL_OPS.items():
+        assert name in OPS, f"{name} is listed internal but is no table op"
+        assert name not in F.__all__, f"{name} is listed internal but has a public function"
+        if entry is not None:
+            assert callable(_resolve(entry)), entry
+
+
+def test_every_public_function_is_a_table_op_or_listed():
+    functions = {name for name in cr.__all__
+                 if callable(getattr(cr, name)) and not isinstance(getattr(cr, name), type)}
+    listed = set().union(*NOT_OPS.values())
+    assert sorted(functions - set(OPS) - listed) == []
+    assert sorted(listed - functions) == [], "NOT_OPS names something chainrule does not export"
+    assert sorted(set(F.__all__) - set(OPS)) == []
+
+
+def test_chainrule_exports_the_functions_of_chainrule_functions():
+    for name in set(cr.__all__) & set(OPS):
+        assert getattr(cr, name) is getattr(F, name), name
+
+
+def test_functions_all_lists_exactly_the_functions_written_there():
+    assert sorted(F.__all__) == sorted(_defined_functions(F))
+
+
+@pytest.mark.parametrize("name", F.__all__)
+def test_each_public_function_has_a_signature_and_a_docstring(name):
+    fn = getattr(F, name)
+    assert fn.__name__ == name
+    assert fn.__doc__ and fn.__doc__.strip(), f"{name} has no docstring"
+    assert inspect.signature(fn).return_annotation in ("Tensor", "list[Tensor]")
+
+
+@pytest.mark.parametrize("name", OP_METHODS)
+def test_each_op_method_is_declared_in_the_tensor_class(name):
+    method = vars(Tensor).get(name)
+    assert method is not None, f"Tensor.{name} is not written in the class body"
+    assert method.__qualname__ == f"Tensor.{name}"
+    assert method.__doc__ and method.__doc__.strip()
+
+
+@pytest.mark.parametrize("name", UNARY_METHODS)
+def test_elementwise_methods_equal_their_functions(name):
+    x = cr.tensor(np.linspace(0.3, 0.7, 5))  # inside every domain, arccosh's shifted below
+    if name == "arccosh":
+        x = x + 1
+    np.testing.assert_array_equal(getattr(x, name)().data, getattr(F, name)(x).data)
+
+
+def test_methods_with_parameters_equal_their_functions():
+    t = cr.tensor(np.arange(24.0).reshape(2, 3, 4) / 7)
+    pairs = [
+        (t.reshape(6, 4), F.reshape(t, (6, 4))),
+        (t.reshape((4, 6)), F.reshape(t, (4, 6))),
+        (t.reshape(-1), F.reshape(t, (-1,))),
+        (t.transpose(), F.transpose(t)),
+        (t.transpose(1, 0, 2), F.transpose(t, (1, 0, 2))),
+        (t.transpose((2, 0, 1)), F.transpose(t, (2, 0, 1))),
+        (t.var(axis=1, ddof=1), F.var(t, axis=1, ddof=1)),
+        (t.std(ddof=1), F.std(t, ddof=1)),
+        (t.max(axis=0, keepdims=True), F.max(t, axis=0, keepdims=True)),
+        (t.min(axis=(0, 2)), F.min(t, axis=(0, 2))),
+        (t.sum(axis=-1), F.sum(t, axis=-1)),
+        (t.mean(keepdims=True), F.mean(t, keepdims=True)),
+        (t.prod(axis=2), F.prod(t, axis=2)),
+        (t.logsumexp(axis=1), F.logsumexp(t, axis=1)),
+        (t.clip(0.5, None), F.clip(t, 0.5, None)),
+        (t.swapaxes(0, 2), F.swapaxes(t, 0, 2)),
+        (t.flatten(), F.flatten(t)),
+        (t[:1].squeeze(axis=0), F.squeeze(t[:1], axis=0)),
+        (t.expand_dims((0, -1)), F.expand_dims(t, (0, -1))),
+        (t[0, 0].broadcast_to((2, 4)), F.broadcast_to(t[0, 0], (2, 4))),
+        (t.astype(np.float32), F.astype(t, np.float32)),
+        (t[0].dot([1.0, 2.0, 3.0, 4.0]), F.dot(t[0], [1.0, 2.0, 3.0, 4.0])),
+        (t.matmul(np.ones((4, 2))), F.matmul(t, np.ones((4, 2)))),
+    ]
+    for method, function in pairs:
+        assert method.dtype == function.dtype
+        np.testing.assert_array_equal(method.data, function.data)
+
+
+ENGINE_MODULES = ["chainrule.functions", "chainrule.tensor", "chainrule.forward", "chainrule.graph",
+                  *(f"chainrule.ops.{name}" for name in ("core", "elementwise", "arithmetic", "reduction",
+                                                         "shape", "linalg", "losses", "xp"))]
+
+
+@pytest.mark.parametrize("name", ENGINE_MODULES)
+def test_no_module_attaches_names_to_another_object(name):
+    """At module level nothing is assigned into a class, a module or ``globals()``, and nothing
+    calls ``setattr``: each function and method is written where it lives."""
+    for statement in ast.parse(inspect.getsource(importlib.import_module(name))).body:
+        if isinstance(statement, (ast.FunctionDef, ast.ClassDef)):
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                assert not any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets), (
+                    f"{name}:{node.lineno} assigns into another object")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id not in ("setattr", "globals"), f"{name}:{node.lineno}"
+
+
+def test_forward_mode_runs_on_the_namespace_the_tensor_module_defines():
+    assert F.RECORDING is tensor_module.RECORDING
+    _, tangent = cr.jvp(lambda x: cr.sin(x) * x, (cr.tensor([0.5, 1.0]),), (cr.tensor([1.0, 0.0]),))
+    np.testing.assert_allclose(tangent.data, [np.cos(0.5) * 0.5 + np.sin(0.5), 0.0], rtol=1e-6)
