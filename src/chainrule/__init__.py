@@ -22,6 +22,7 @@ from .functions import (
     arcsin,
     arcsinh,
     arctan,
+    arctan2,
     arctanh,
     broadcast_to,
     clip,
@@ -82,7 +83,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnomalyError", "BackwardTrace", "Function", "FunctionCtx", "GradcheckError", "GradientTape", "Tensor",
-    "Variable", "abs", "add", "arange", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
+    "Variable", "abs", "add", "arange", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
     "arctanh", "autograd", "broadcast_to", "capture_sites", "clip", "concatenate", "cos", "cosh",
     "detect_anomaly", "directional_derivative", "div", "dot", "draw", "einsum", "enable_grad", "exp",
     "explain", "expand_dims", "eye", "flatten", "full", "get_default_dtype", "grad", "gradcheck", "hessian",

@@ -19,7 +19,7 @@ from .ops import OPS
 from .tensor import RECORDING, Tensor, apply, tensor_or_array
 
 __all__ = [
-    "abs", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "astype",
+    "abs", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "astype",
     "broadcast_to", "clip", "concatenate", "cos", "cosh", "div", "dot", "einsum", "exp",
     "expand_dims", "expm1", "flatten", "log", "log1p", "log2", "log10", "logsumexp", "matmul",
     "max", "maximum", "mean", "min", "minimum", "moveaxis", "mul", "neg", "outer", "pow", "prod",
@@ -189,6 +189,11 @@ def div(x1, x2) -> Tensor:
 def pow(x1, x2) -> Tensor:  # noqa: A001 - NumPy's name
     """x1 ** x2; ∂/∂x1 = x2 x1^(x2 − 1), ∂/∂x2 = x1^x2 ln x1."""
     return apply(OPS["pow"], x1, x2)
+
+
+def arctan2(x1, x2) -> Tensor:
+    """The angle of the point (x2, x1), as ``np.arctan2``; ∂/∂x1 = x2/(x1² + x2²), ∂/∂x2 = −x1/(x1² + x2²)."""
+    return apply(OPS["arctan2"], x1, x2)
 
 
 def maximum(x1, x2) -> Tensor:

@@ -17,6 +17,10 @@ binary("mul", np.multiply, dx=lambda x, y, out, xp: y, dy=lambda x, y, out, xp: 
 # saved too, and an in-place change of the quotient would stop the backward pass).
 binary("div", np.divide, dx=lambda x, y, out, xp: 1 / y, dy=lambda x, y, out, xp: -x / (y * y),
        saves=("x", "y"), domain=(0.5, 2.0), floating=True)
+# arctan2(x, y) is the angle of the point (y, x): ∂/∂x = y/(x² + y²), ∂/∂y = −x/(x² + y²),
+# away from the origin, where the angle has no derivative.
+binary("arctan2", np.arctan2, dx=lambda x, y, out, xp: y / (x * x + y * y),
+       dy=lambda x, y, out, xp: -x / (x * x + y * y), saves=("x", "y"), domain=(0.5, 2.0), floating=True)
 # d(x^y)/dx = y x^(y-1), with exponent 0 instead of -1 where y = 0, so 0^0 gives 0 · 1,
 # not 0 · inf = nan.
 # d(x^y)/dy = x^y log x, with log 1 instead of log 0 where x = 0, so 0^y gives 0, not
