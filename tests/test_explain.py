@@ -138,3 +138,59 @@ def test_a_custom_function_is_one_step_with_its_name_and_one_upstream_gradient_p
     np.testing.assert_allclose(trace.leaf_gradients["x"], expected)
     assert [step.op for step in trace.steps][-3:] == ["SinCos[1]", "SinCos[0]", "SinCos"]
     assert "SinCos" in str(trace) and "SinCos" in trace.to_markdown()
+
+
+def local_cell(trace, op: str) -> str:
+    """The printed local Jacobian of the first input of the step ``op``."""
+    header, *rows = trace.rows()
+    row = next(r for r in rows if r[1] == op)
+    return row[header.index("local ∂out/∂in")]
+
+
+def test_an_elementwise_local_jacobian_prints_as_its_diagonal_matrix():
+    x = cr.tensor([1.0, 2.0, 3.0], dtype="float64", requires_grad=True)
+    trace = cr.explain(cr.sum(x**2))
+    assert local_cell(trace, "pow") == "[[2., 0., 0.],\n [0., 4., 0.],\n [0., 0., 6.]]"  # diag(2x)
+    lines = str(trace).splitlines()
+    top = next(k for k, line in enumerate(lines) if "[[2., 0., 0.]," in line)
+    column = lines[top].index("[[2.")
+    assert [line[column:column + 14] for line in lines[top:top + 3]] == [
+        "[[2., 0., 0.],", " [0., 4., 0.],", " [0., 0., 6.]]"]
+    assert "[[2., 0., 0.],<br> [0., 4., 0.],<br> [0., 0., 6.]]" in trace.to_markdown()
+    assert "<pre>[[2., 0., 0.],\n [0., 4., 0.],\n [0., 0., 6.]]</pre>" in trace._repr_html_()
+
+
+@pytest.mark.parametrize(("n", "matrix"), [(8, True), (9, False)])
+def test_local_jacobians_up_to_8_by_8_are_matrices_and_larger_ones_summaries(n, matrix):
+    x = cr.tensor(np.linspace(0.5, 1.0, n), dtype="float64", requires_grad=True)
+    trace = cr.explain(cr.sum(cr.exp(x)))
+    cell = local_cell(trace, "exp")
+    if matrix:
+        J = np.array([[float(v) for v in line.strip(" [],").split(",")] for line in cell.splitlines()])
+        np.testing.assert_allclose(J, np.diag(np.exp(x.numpy())), atol=5e-5)
+        assert local_cell(trace, "sum") == "[" + ", ".join(["1."] * n) + "]"  # a gradient row, 1 × n
+    else:
+        assert cell.startswith(f"({n}, {n}) |·|=") and "\n" not in cell
+        assert local_cell(trace, "sum").startswith(f"({n},) |·|=")
+
+
+def test_a_local_jacobian_of_a_matrix_input_has_one_column_per_element():
+    W = cr.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype="float64", requires_grad=True)
+    v = cr.tensor([1.0, 0.0, -1.0], dtype="float64", requires_grad=True)
+    cell = local_cell(cr.explain(cr.sum(W @ v)), "matmul")  # ∂(Wv)_i/∂W_jk = δ_ij v_k
+    assert cell == "[[ 1.,  0., -1.,  0.,  0.,  0.],\n [ 0.,  0.,  0.,  1.,  0., -1.]]"
+
+
+def test_an_input_that_is_not_a_tensor_shows_its_name_or_its_value():
+    x = cr.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    scale = np.array([3.0, 4.0])
+    k = cr.tensor(5.0, dtype="float64")  # a tensor that needs no gradient
+    weights = np.arange(8.0)
+    y = cr.sum(x * scale * k * 2.0 * np.ones(8)[:2] + cr.sum(weights * x[:1]) + 1.0)
+    trace = cr.explain(y)
+    constants = [name for step in trace.steps for name, shape in zip(step.inputs, step.input_shapes)
+                 if shape is None]
+    assert sorted(constants) == sorted(["scale = [3., 4.]", "k = 5.", "2.", "[1., 1.]", "weights (8,)",
+                                        "constant"])  # add keeps nothing of the 1.0 it adds
+    text = str(trace)
+    assert "None" not in text and "scale = [3., 4.]" in text and "k = 5." in text

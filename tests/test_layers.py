@@ -23,7 +23,7 @@ LAYERS = [
     ("ops", {"chainrule.ops"}),
     ("engine", {"chainrule.mode", "chainrule.graph", "chainrule.forward", "chainrule.tensor",
                 "chainrule.inplace", "chainrule.sparse", "chainrule.basis", "chainrule.debug",
-                "chainrule.functions", "chainrule.creation"}),
+                "chainrule.functions", "chainrule.creation", "chainrule.tables"}),
     ("autograd and transforms", {"chainrule.autograd", "chainrule.transforms", "chainrule.tape",
                                  "chainrule.function", "chainrule.hooks"}),
     ("nn and optim", {"chainrule.nn", "chainrule.optim"}),

@@ -23,21 +23,29 @@ tensor([20., 40.])
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
 
 from . import debug, graph, mode
-from .functions import RECORDING
-from .graph import HookHandle, queue_callback
+from .graph import HookHandle, Node, queue_callback
 from .mode import set_grad_enabled
 from .ops.xp import NUMPY
-from .tensor import Tensor, as_array
+from .sparse import RowSparse
+from .tensor import RECORDING, Tensor, TensorLike, as_array
 
 __all__ = ["HookHandle", "backward", "grad", "queue_callback"]
 
+Gradient: TypeAlias = "np.ndarray | Tensor | RowSparse"
+"""A gradient as the reverse pass holds it: an array, a Tensor when the pass is recorded, or
+the rows a sparse embedding's lookup touched."""
+Seeds: TypeAlias = "Tensor | np.ndarray | float | Sequence[TensorLike | None] | None"
+"""The seeds of a pass from several tensors: one per tensor (None: ones for a one-element
+tensor), or one seed alone for a single tensor."""
 
-def make_seed(t: Tensor, gradient, create_graph: bool, what: str):
+
+def make_seed(t: Tensor, gradient: TensorLike | None, create_graph: bool, what: str) -> np.ndarray | Tensor:
     """The seed ∂L/∂t of a reverse pass from ``t``: ones for a one-element ``t``, else
     ``gradient`` checked against t's shape and copied (it may end up in ``.grad``); a
     Tensor when the pass is recorded. ``what`` names the caller in errors.
@@ -68,9 +76,11 @@ def make_seed(t: Tensor, gradient, create_graph: bool, what: str):
     return seed
 
 
-def run_backward(tensors: Sequence[Tensor], seeds: Sequence, retain_graph: bool | None,
-                 create_graph: bool, capture=(), batch_ndim: int = 0, only: set | None = None,
-                 observers: Sequence[Callable] = (), finish: Callable | None = None) -> tuple[dict, dict]:
+def run_backward(tensors: Sequence[Tensor], seeds: Sequence[TensorLike], retain_graph: bool | None,
+                 create_graph: bool, capture: Iterable[Node] = (), batch_ndim: int = 0,
+                 only: set[Node] | None = None, observers: Sequence[Callable[[Node, Any, Any], object]] = (),
+                 finish: Callable[[Tensor, Gradient, bool], None] | None = None,
+                 ) -> tuple[dict[Tensor, Gradient], dict[Node, Gradient]]:
     """One reverse pass from ``tensors`` seeded with ``seeds``: how every part of chainrule
     runs :func:`chainrule.graph.backward` (``backward``, ``grad``, transforms, tapes and the
     tools that watch the pass).
@@ -96,8 +106,8 @@ def run_backward(tensors: Sequence[Tensor], seeds: Sequence, retain_graph: bool 
             batch_ndim=batch_ndim, only=only, observers=observers, finish=finish)
 
 
-def pull_back(output: Tensor, inputs: Sequence[Tensor], seed, *, batch_ndim: int = 0,
-              create_graph: bool | None = None, retain_graph: bool = True) -> list:
+def pull_back(output: Tensor, inputs: Sequence[Tensor], seed: TensorLike, *, batch_ndim: int = 0,
+              create_graph: bool | None = None, retain_graph: bool = True) -> list[Tensor]:
     """Seedᵀ · ∂output/∂input for each input, in one reverse pass; zeros where unused.
 
     ``seed`` has shape ``batch + output.shape``: a stack of cotangents pushed back
@@ -119,7 +129,7 @@ def pull_back(output: Tensor, inputs: Sequence[Tensor], seed, *, batch_ndim: int
     leaf_grads, captured = run_backward((output,), (seed,), retain_graph, create_graph,
                                         capture=[x._node for x in inputs if x._node is not None],
                                         batch_ndim=batch_ndim, only=only)
-    grads = []
+    grads: list[Tensor] = []
     for x in inputs:
         g = captured.get(x._node) if x._node is not None else leaf_grads.get(x)
         if g is None:
@@ -128,11 +138,11 @@ def pull_back(output: Tensor, inputs: Sequence[Tensor], seed, *, batch_ndim: int
     return grads
 
 
-def _as_tensor(value) -> Tensor:
+def _as_tensor(value: TensorLike) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value), None)
 
 
-def backward(tensors: Tensor | Sequence[Tensor], grad_tensors=None,
+def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Seeds = None,
              retain_graph: bool | None = None, create_graph: bool = False) -> None:
     """Accumulate Σ_k ∂tensors[k]/∂leaf · grad_tensors[k] into ``leaf.grad``: one reverse
     pass for all of ``tensors`` (their gradients add up where their graphs meet).
@@ -151,7 +161,7 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors=None,
     run_backward(tensors, seeds, retain_graph, create_graph, finish=_accumulate)
 
 
-def _accumulate(leaf: Tensor, g, owned: bool) -> None:
+def _accumulate(leaf: Tensor, g: Gradient, owned: bool) -> None:
     """A leaf's part at the end of its pass: its gradient hooks may replace g, g is added
     into ``.grad`` (``owned``: g may become it without a copy), then its post-accumulate
     hooks see the leaf."""
@@ -165,7 +175,8 @@ def _accumulate(leaf: Tensor, g, owned: bool) -> None:
         hook(leaf)
 
 
-def _paired(tensors, seeds, what: str, name: str, seeds_name: str) -> tuple[tuple, tuple]:
+def _paired(tensors: Tensor | Sequence[Tensor], seeds: Seeds, what: str, name: str,
+            seeds_name: str) -> tuple[tuple[Tensor, ...], tuple[TensorLike | None, ...]]:
     """The tensors as a tuple and one seed for each (None: implicit ones), or a RuntimeError
     when the counts differ (a seed is never silently dropped or reused)."""
     tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
@@ -181,8 +192,9 @@ def _paired(tensors, seeds, what: str, name: str, seeds_name: str) -> tuple[tupl
     return tensors, seeds
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Seeds = None,
+         retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
     """∂outputs/∂inputs · grad_outputs for each input, as a tuple; ``.grad`` is not touched.
 
     As in PyTorch, only the part of the graph that leads to ``inputs`` is visited: the
@@ -209,7 +221,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     leaf_grads, captured = run_backward(outputs, seeds, retain_graph, create_graph,
                                         capture=[x._node for x in inputs if x._node is not None],
                                         only=only)
-    result = []
+    result: list[Tensor | None] = []
     for i, x in enumerate(inputs):
         g = captured.get(x._node) if x._node is not None else _through_leaf_hooks(x, leaf_grads.get(x))
         if g is None and not allow_unused:
@@ -221,7 +233,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     return tuple(result)
 
 
-def _through_leaf_hooks(leaf: Tensor, g):
+def _through_leaf_hooks(leaf: Tensor, g: Gradient | None) -> Gradient | None:
     """A leaf input's gradient for ``grad``, after the leaf's gradient hooks (None: unused)."""
     hooks = getattr(leaf, "_hooks", None)
     return g if g is None or hooks is None else graph.run_hooks(hooks.grad, g)

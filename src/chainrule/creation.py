@@ -9,15 +9,19 @@ not two elements), and ``requires_grad`` is True or False. Random functions take
 from __future__ import annotations
 
 import operator
-from typing import Any
+from typing import Any, SupportsIndex, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
 from . import dtypes
-from .tensor import Tensor, as_array
+from .tensor import Shape, Tensor, TensorLike, as_array
+
+Seed: TypeAlias = "int | np.random.Generator | None"
+"""What random functions take: an int seed, a generator to draw from, or None (fresh entropy)."""
 
 
-def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
+def tensor(data: TensorLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor holding a copy of ``data``.
 
     >>> import chainrule as cr
@@ -28,7 +32,7 @@ def tensor(data: Any, dtype=None, requires_grad: bool = False) -> Tensor:
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
-def _size(what: str, n) -> int:
+def _size(what: str, n: SupportsIndex) -> int:
     """One dimension's size: an integer (Python's, NumPy's or a 0-d integer array), never
     a float or bool that would be truncated or read as 1 (``zeros(2.5)`` is a mistake,
     not a request for 2 elements)."""
@@ -42,7 +46,7 @@ def _size(what: str, n) -> int:
     return size
 
 
-def _shape(what: str, shape: tuple) -> tuple[int, ...]:
+def _shape(what: str, shape: tuple[Any, ...]) -> tuple[int, ...]:
     """``f(2, 3)``, ``f((2, 3))`` or ``f(np.array([2, 3]))`` as the tuple (2, 3), every size
     checked by :func:`_size`."""
     if len(shape) == 1 and (isinstance(shape[0], (tuple, list)) or np.ndim(shape[0]) == 1):
@@ -50,7 +54,7 @@ def _shape(what: str, shape: tuple) -> tuple[int, ...]:
     return tuple(_size(what, n) for n in shape)
 
 
-def _requires_grad(what: str, flag) -> bool:
+def _requires_grad(what: str, flag: object) -> bool:
     """``flag`` when it is a bool (Python's or NumPy's); a TypeError otherwise, before any
     array is made or any random number drawn (``requires_grad="no"`` is truthy)."""
     if not isinstance(flag, (bool, np.bool_)):
@@ -63,23 +67,24 @@ def _leaf(arr: np.ndarray, requires_grad: bool) -> Tensor:
     return Tensor._make(arr, None).requires_grad_(True) if requires_grad else Tensor._make(arr, None)
 
 
-def _float(dtype):
+def _float(dtype: npt.DTypeLike | None) -> np.dtype:
     return np.dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
 
 
-def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros(*shape: Shape, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """Zeros of ``shape`` (``zeros(2, 3)`` or ``zeros((2, 3))``), the default dtype unless ``dtype``."""
     requires_grad = _requires_grad("zeros", requires_grad)
     return _leaf(np.zeros(_shape("zeros", shape), dtype=_float(dtype)), requires_grad)
 
 
-def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones(*shape: Shape, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """Ones of ``shape``, as :func:`zeros`."""
     requires_grad = _requires_grad("ones", requires_grad)
     return _leaf(np.ones(_shape("ones", shape), dtype=_float(dtype)), requires_grad)
 
 
-def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def full(shape: Shape, fill_value: npt.ArrayLike,
+         dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``shape`` filled with ``fill_value`` (a float fill gives the default dtype)."""
     requires_grad = _requires_grad("full", requires_grad)
     shape = _shape("full", (shape,))
@@ -88,14 +93,16 @@ def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     return _leaf(np.full(shape, fill_value, dtype=dtype), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None,
+        dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """The n × m identity (n × n when ``m`` is None)."""
     requires_grad = _requires_grad("eye", requires_grad)
     m = None if m is None else _size("eye", m)
     return _leaf(np.eye(_size("eye", n), m, dtype=_float(dtype)), requires_grad)
 
 
-def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+def arange(start: float, stop: float | None = None, step: float = 1,
+           dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """Evenly spaced values in [start, stop); integers unless an argument is a float."""
     requires_grad = _requires_grad("arange", requires_grad)
     if stop is None:
@@ -105,30 +112,32 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) ->
     return _leaf(np.arange(start, stop, step, dtype=dtype), requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros_like(t: TensorLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """Zeros of ``t``'s shape and dtype (or ``dtype``)."""
     requires_grad = _requires_grad("zeros_like", requires_grad)
     return _leaf(np.zeros_like(as_array(t), dtype=dtype), requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones_like(t: TensorLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """Ones of ``t``'s shape and dtype (or ``dtype``)."""
     requires_grad = _requires_grad("ones_like", requires_grad)
     return _leaf(np.ones_like(as_array(t), dtype=dtype), requires_grad)
 
 
-def _generator(seed) -> np.random.Generator:
+def _generator(seed: Seed) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
-def randn(*shape, seed=None, dtype=None, requires_grad: bool = False) -> Tensor:
+def randn(*shape: Shape, seed: Seed = None,
+          dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """Standard normal draws; the same ``seed`` gives the same numbers."""
     requires_grad = _requires_grad("randn", requires_grad)
     arr = _generator(seed).standard_normal(_shape("randn", shape)).astype(_float(dtype))
     return _leaf(arr, requires_grad)
 
 
-def rand(*shape, seed=None, dtype=None, requires_grad: bool = False) -> Tensor:
+def rand(*shape: Shape, seed: Seed = None,
+         dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
     """Uniform draws from [0, 1); the same ``seed`` gives the same numbers."""
     requires_grad = _requires_grad("rand", requires_grad)
     arr = _generator(seed).random(_shape("rand", shape)).astype(_float(dtype))

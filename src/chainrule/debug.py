@@ -8,6 +8,7 @@ calls into this module. The backward check is an observer of the reverse pass
 from __future__ import annotations
 
 import sys
+from types import FrameType
 
 import numpy as np
 
@@ -35,7 +36,7 @@ def _in_library(frame) -> bool:
 
 def call_site() -> str:
     """``file:line`` of the innermost caller outside chainrule's machinery."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and _in_library(frame):
         frame = frame.f_back
     if frame is None:

@@ -11,10 +11,13 @@ dtype('float32')
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 _FLOATING = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
-_default_dtype = np.dtype(np.float32)
+_default_dtype: np.dtype[Any] = np.dtype(np.float32)
 
 
 def get_default_dtype() -> np.dtype:
@@ -22,7 +25,7 @@ def get_default_dtype() -> np.dtype:
     return _default_dtype
 
 
-def set_default_dtype(dtype) -> None:
+def set_default_dtype(dtype: npt.DTypeLike) -> None:
     """Make ``dtype`` (a floating dtype) the one Python floats become.
 
     >>> import numpy as np, chainrule as cr
@@ -37,13 +40,13 @@ def set_default_dtype(dtype) -> None:
     _default_dtype = dt
 
 
-def is_differentiable(dtype) -> bool:
+def is_differentiable(dtype: npt.DTypeLike) -> bool:
     """True when values of ``dtype`` can carry a gradient (floating dtypes)."""
     return np.dtype(dtype).kind == "f"
 
 
 
-def check_kind(dtype, what: str, source: str = "data") -> None:
+def check_kind(dtype: npt.DTypeLike, what: str, source: str = "data") -> None:
     """Refuse what no op supports: complex numbers (not yet), strings, objects."""
     kind = np.dtype(dtype).kind
     if kind == "c":
@@ -54,7 +57,7 @@ def check_kind(dtype, what: str, source: str = "data") -> None:
                         "lists of numbers or numeric NumPy arrays")
 
 
-def supported(dtype, what: str) -> np.dtype:
+def supported(dtype: npt.DTypeLike, what: str) -> np.dtype:
     """``dtype`` as a NumPy dtype, refused (TypeError) unless it is bool, integer or floating."""
     try:
         dt = np.dtype(dtype)
@@ -64,7 +67,7 @@ def supported(dtype, what: str) -> np.dtype:
     return dt
 
 
-def floating_inputs(arrays: list) -> list:
+def floating_inputs(arrays: list[Any]) -> list[Any]:
     """The inputs of an op whose result is floating (exp, division, mean, ...), with every
     boolean or integer array converted to the default dtype first, as PyTorch does: NumPy
     would compute sigmoid of uint8 in float16 after negating the unsigned values."""

@@ -2,7 +2,8 @@
 
 For each node, in the order backpropagation visits them, a :class:`Step` holds the
 upstream gradient g = ∂L/∂out, the local Jacobian ∂out/∂inᵢ of each input (when both
-sides are small) and the downstream gradient each input receives,
+sides are small; printed as its matrix up to 8 × 8, so an elementwise op shows its
+diagonal) and the downstream gradient each input receives,
 
     downstream = upstream × local        (∂L/∂inᵢ = ∂L/∂out · ∂out/∂inᵢ),
 
@@ -38,9 +39,12 @@ from .autograd import make_seed, run_backward
 from .graph import Node, OutputGrads
 from .ops.core import fit, pullback
 from .ops.xp import NUMPY
+from .tables import markdown_table, text_table
 from .tensor import Tensor
 
 LOCAL_LIMIT = 64  # local Jacobians are kept when input and output have at most this many elements
+MATRIX_LIMIT = 8  # and printed as matrices when both have at most this many (up to 8 × 8)
+SMALL = 6  # gradients and constants of at most this many elements are written out
 
 
 @dataclass
@@ -51,8 +55,8 @@ class Step:
     op: str
     node: str
     site: str | None
-    inputs: list[str]
-    input_shapes: list[tuple]
+    inputs: list[str]  # a leaf's name, "← op" for a computed value, or a constant's name or value
+    input_shapes: list[tuple[int, ...] | None]  # None for a constant
     output_shape: tuple
     upstream: np.ndarray | tuple  # a tuple, one gradient per output, for several outputs
     received: list[tuple[str, np.ndarray | tuple]] = field(default_factory=list)
@@ -78,14 +82,15 @@ class BackwardTrace:
             upstream = _fmt(s.upstream)
             if len(s.received) > 1:
                 upstream = " + ".join(_fmt(g) for _, g in s.received) + " = " + upstream
-            for i, name in enumerate(s.inputs):
+            inputs = zip(s.inputs, s.input_shapes, s.local, s.downstream)
+            for i, (name, shape, local, down) in enumerate(inputs):
                 first = i == 0
                 rows.append([
                     str(s.number) if first else "", s.op if first else "",
                     _site(s.site) if first else "", str(s.output_shape) if first else "",
-                    upstream if first else "", f"{name} {s.input_shapes[i]}",
-                    "-" if s.local[i] is None else _fmt(s.local[i]),
-                    "(no gradient)" if s.downstream[i] is None else _fmt(s.downstream[i]),
+                    upstream if first else "", name if shape is None else f"{name} {shape}",
+                    "-" if local is None else _jacobian_text(local, s.output_shape),
+                    "(no gradient)" if down is None else _fmt(down),
                 ])
         return rows
 
@@ -99,39 +104,59 @@ class BackwardTrace:
         return lines
 
     def __str__(self) -> str:
-        rows = self.rows()
-        widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]))]
-        lines = [f"reverse pass of {self.root}, seeded with ∂{self.root}/∂{self.root} = {_fmt(self.seed)}"]
-        for r in rows:
-            lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-        return "\n".join(lines + self.leaf_lines())
+        header, *rows = self.rows()
+        title = f"reverse pass of {self.root}, seeded with ∂{self.root}/∂{self.root} = {_fmt(self.seed)}"
+        return "\n".join([title, text_table(header, rows, rule=False), *self.leaf_lines()])
 
     def to_markdown(self) -> str:
-        rows = self.rows()
-        out = [f"Reverse pass of `{self.root}` (seed {_fmt(self.seed)})", ""]
-        out.append("| " + " | ".join(rows[0]) + " |")
-        out.append("|" + "---|" * len(rows[0]))
-        out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows[1:]]
+        header, *rows = self.rows()
+        out = [f"Reverse pass of `{self.root}` (seed {_fmt(self.seed)})", "", markdown_table(header, rows)]
         return "\n".join(out + [""] + [f"- {line}" for line in self.leaf_lines()])
 
     def _repr_html_(self) -> str:
         rows = self.rows()
         head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
+        body = "".join("<tr>" + "".join(f"<td>{_html_text(c)}</td>" for c in r) + "</tr>"
                        for r in rows[1:])
         leaves = "".join(f"<li>{html.escape(line)}</li>" for line in self.leaf_lines())
         return (f"<p>Reverse pass of <code>{html.escape(self.root)}</code></p>"
                 f"<table><tr>{head}</tr>{body}</table><ul>{leaves}</ul>")
 
 
-def _fmt(a) -> str:
+def _fmt(a: np.ndarray | tuple[np.ndarray | None, ...]) -> str:
     if isinstance(a, tuple):  # one gradient per output
         return "(" + "; ".join("0" if g is None else _fmt(g) for g in a) + ")"
     a = np.asarray(a)
-    if a.size <= 6:
-        text = np.array2string(np.round(a, 4) + 0.0, precision=4, suppress_small=True, separator=", ")
-        return " ".join(text.split())
+    if a.size <= SMALL:
+        return " ".join(_array_text(a).split())
     return (f"{a.shape} |·|={np.linalg.norm(a):.4g} min={a.min():.4g} max={a.max():.4g}")
+
+
+def _array_text(a: np.ndarray) -> str:
+    """``a`` to 4 decimals, one line per row of a matrix (+ 0.0 turns -0 into 0)."""
+    return np.array2string(np.round(a, 4) + 0.0, precision=4, suppress_small=True, separator=", ",
+                           max_line_width=10**4)
+
+
+def _jacobian_text(local: np.ndarray, output_shape: tuple[int, ...]) -> str:
+    """A local Jacobian (shaped output + input) written as its matrix, one line per output
+    element and one column per input element, when it has at most MATRIX_LIMIT of each;
+    for a 0-d output, shaped like the input (a gradient). Larger ones are summarised.
+
+    >>> print(_jacobian_text(np.diag([2.0, 4.0]), (2,)))   # ∂(x²)/∂x at x = (1, 2)
+    [[2., 0.],
+     [0., 4.]]
+    """
+    rows = math.prod(output_shape)
+    columns = local.size // rows if rows else 0
+    if rows > MATRIX_LIMIT or columns > MATRIX_LIMIT:
+        return _fmt(local)
+    return _array_text(local.reshape(rows, columns) if output_shape else local)
+
+
+def _html_text(text: str) -> str:
+    """A table cell's text as HTML: a cell of several lines (a matrix) keeps its layout."""
+    return f"<pre>{html.escape(text)}</pre>" if "\n" in text else html.escape(text)
 
 
 def _site(site: str | None) -> str:
@@ -141,8 +166,10 @@ def _site(site: str | None) -> str:
     return f"{path.rsplit('/', 1)[-1]}:{line}"
 
 
-def _caller_names(frame_depth: int = 2) -> dict:
-    """Names the caller gave its tensors, to label leaves (x, y, W ...) in the trace."""
+def _caller_names(frame_depth: int = 2) -> dict[int, str]:
+    """Names the caller gave its tensors and arrays, to label leaves (x, y, W ...) and
+    constants in the trace. Numbers are shown by value: small ones are shared objects,
+    so an id would not say which name was meant."""
     frame = inspect.currentframe()
     for _ in range(frame_depth):
         frame = frame.f_back if frame is not None else None
@@ -150,7 +177,7 @@ def _caller_names(frame_depth: int = 2) -> dict:
     if frame is not None:
         for scope in (frame.f_globals, frame.f_locals):
             for name, value in scope.items():
-                if isinstance(value, Tensor) and not name.startswith("_"):
+                if isinstance(value, (Tensor, np.ndarray)) and not name.startswith("_"):
                     names[id(value)] = name
     return names
 
@@ -163,7 +190,7 @@ def _value(g):
 
 
 def _local_jacobians(node: Node) -> list:
-    if node.multi_output or any(type(p) is Node and p.multi_output for p in node.parents):
+    if isinstance(node.dtype, tuple) or any(type(p) is Node and p.multi_output for p in node.parents):
         return [None] * len(node.parents)  # a gradient per output has no one Jacobian
     m = math.prod(node.shape)
     if m > LOCAL_LIMIT or any(p is not None and math.prod(p.shape) > LOCAL_LIMIT for p in node.parents):
@@ -224,7 +251,7 @@ class _StepRecorder:
         number = len(self.steps) + 1
         downstream = [None if p is None or gi is None else fit(gi, p, NUMPY)
                       for p, gi in zip(node.parents, grads)]
-        inputs = [_input_label(p, self.labels, self.leaf_order) for p in node.parents]
+        inputs = [_input_label(node, k, self.labels, self.leaf_order) for k in range(len(node.parents))]
         received = [(n, _value(r)) for n, r in self.received.pop(node)]
         self.steps.append(Step(number, node.op.name, node.name, node.site, inputs,
                                [None if p is None else tuple(p.shape) for p in node.parents],
@@ -239,11 +266,28 @@ class _StepRecorder:
                 self.leaf_sums.setdefault(parent, []).append((f"step {number}", np.asarray(d)))
 
 
-def _input_label(parent, labels: dict, leaf_order: dict) -> str:
+def _input_label(node: Node, position: int, labels: dict[int, str], leaf_order: dict) -> str:
+    parent = node.parents[position]
     if parent is None:
-        return "constant"
+        return _constant_label(node, position, labels)
     if type(parent) is Node:
         return f"← {parent.op.name}"
     if parent not in leaf_order:  # a dict: membership by identity, never by Tensor ==
         leaf_order[parent] = len(leaf_order) + 1
     return labels.get(id(parent), f"leaf {leaf_order[parent]}")
+
+
+def _constant_label(node: Node, position: int, labels: dict[int, str]) -> str:
+    """An input that needs no gradient (a number, an array, a tensor without requires_grad):
+    its name in the calling code and its value when small, from what the op saved.
+
+    An op whose rule never reads that input (add, sub) keeps nothing of it: "constant".
+    """
+    if not isinstance(node.saved, tuple) or node.saved[0][position] is None:  # a cr.Function's ctx
+        return "constant"
+    value = np.asarray(node.saved[0][position])
+    given = None if node.inputs is None else node.inputs[position]  # the argument as passed
+    name = labels.get(id(given)) if given is not None else None
+    if value.size > SMALL:
+        return f"{name or 'constant'} {value.shape}"
+    return _fmt(value) if name is None else f"{name} = {_fmt(value)}"

@@ -38,15 +38,16 @@ time and the results are stacked again.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import numpy as np
 
 from . import debug, forward, mode
-from .functions import RECORDING
 from .graph import FREED, Node, OutputGrads
 from .ops.core import OpDef
-from .tensor import Tensor, as_array
+from .tensor import RECORDING, Tensor, TensorLike, as_array
 
 
 class FunctionCtx:
@@ -57,26 +58,27 @@ class FunctionCtx:
     given to ``save_for_forward`` (as in PyTorch).
     """
 
-    def __init__(self, needs_input_grad: tuple) -> None:
+    def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
         self.needs_input_grad = needs_input_grad
-        self._saved: tuple | None = ()
-        self._saved_for_forward: tuple = ()
-        self._non_differentiable: tuple = ()
+        self._saved: tuple[Any, ...] | None = ()
+        self._saved_for_forward: tuple[Any, ...] = ()
+        self._non_differentiable: tuple[Tensor, ...] = ()
         self._in_jvp = False
 
-    def save_for_backward(self, *tensors) -> None:
+    # What a rule saves comes back to it as given (Tensors, arrays, numbers).
+    def save_for_backward(self, *tensors: Any) -> None:
         self._saved = tensors
 
-    def save_for_forward(self, *tensors) -> None:
+    def save_for_forward(self, *tensors: Any) -> None:
         self._saved_for_forward = tensors
 
-    def mark_non_differentiable(self, *outputs) -> None:
+    def mark_non_differentiable(self, *outputs: Tensor) -> None:
         """These outputs of ``forward`` carry no derivative: they do not require grad,
         ``backward`` receives zeros for them and their ``jvp`` tangent is dropped."""
         self._non_differentiable = outputs
 
     @property
-    def saved_tensors(self) -> tuple:
+    def saved_tensors(self) -> tuple[Any, ...]:
         if self._in_jvp:
             return self._saved_for_forward
         if self._saved is None:
@@ -118,16 +120,18 @@ class Function:
     tensor(1.)
     """
 
+    _chainrule_ops: ClassVar[tuple[OpDef, list[OpDef]]]  # made by the first apply (see _ops)
+
     @staticmethod
-    def forward(ctx: FunctionCtx, *args):
+    def forward(ctx: FunctionCtx, *args: Any) -> Any:
         raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
 
     @staticmethod
-    def backward(ctx: FunctionCtx, *grad_outputs):
+    def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
         raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
 
     @classmethod
-    def apply(cls, *args) -> Tensor | tuple[Tensor, ...]:
+    def apply(cls, *args: Any) -> Tensor | tuple[Tensor, ...]:
         op = _ops(cls)[0]
         state = mode.state()
         if state.levels and op.jvp is None and any(forward.live_tangents(a) for a in args):
@@ -155,7 +159,8 @@ class Function:
         return tuple(outs) if several else outs[0]
 
 
-def _outputs(cls, values, args, ctx: FunctionCtx) -> tuple[list[Tensor], list[bool]]:
+def _outputs(cls: type[Function], values: tuple[Any, ...], args: tuple[Any, ...],
+             ctx: FunctionCtx) -> tuple[list[Tensor], list[bool]]:
     """forward's outputs as Tensors of their own, and which are differentiable.
 
     An output that is not a new tensor (an argument returned as is, a tensor with a
@@ -177,7 +182,8 @@ def _outputs(cls, values, args, ctx: FunctionCtx) -> tuple[list[Tensor], list[bo
     return outs, differentiable
 
 
-def _record(cls, op: OpDef, ctx: FunctionCtx, args, outs, differentiable, site, keep_inputs) -> None:
+def _record(cls: type[Function], op: OpDef, ctx: FunctionCtx, args: tuple[Any, ...], outs: list[Tensor],
+            differentiable: list[bool], site: str | None, keep_inputs: bool) -> None:
     """Give the differentiable outputs the Function's node: one node, or for several
     outputs one node plus a node per output that selects it (see graph.OutputGrads)."""
     positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
@@ -200,13 +206,13 @@ def _record(cls, op: OpDef, ctx: FunctionCtx, args, outs, differentiable, site, 
         out._requires_grad = flag
 
 
-def _ops(cls) -> tuple[OpDef, list[OpDef]]:
+def _ops(cls: type[Function]) -> tuple[OpDef, list[OpDef]]:
     """The OpDef of a Function class (made once per class) and those of its outputs.
 
     Its ``jvp`` is None when the class defines none: forward mode refuses it, and the
     transforms pick reverse mode over it (category ``"function"``).
     """
-    ops = cls.__dict__.get("_chainrule_ops")
+    ops: tuple[OpDef, list[OpDef]] | None = cls.__dict__.get("_chainrule_ops")
     if ops is None:
         jvp = _function_jvp if getattr(cls, "jvp", None) is not None else None
         op = OpDef(cls.__name__, "function", vjp=_function_vjp, jvp=jvp)
@@ -215,7 +221,7 @@ def _ops(cls) -> tuple[OpDef, list[OpDef]]:
     return ops
 
 
-def _output_op(cls, index: int) -> OpDef:
+def _output_op(cls: type[Function], index: int) -> OpDef:
     """The op of output ``index`` of a Function with several: ``SinCos[1]``."""
     outputs = _ops(cls)[1]
     while len(outputs) <= index:
@@ -225,24 +231,24 @@ def _output_op(cls, index: int) -> OpDef:
     return outputs[index]
 
 
-def _output_vjp(g, node, xp):
+def _output_vjp(g: Any, node: Node, xp: SimpleNamespace) -> tuple[OutputGrads]:
     """One output's rule: its gradient goes into its slot of the Function's node."""
     return (OutputGrads.one(node.parents[0], node.params["index"], g),)
 
 
 # --------------------------------------------------------------------------- reverse
-def _function_vjp(g, node, xp):
+def _function_vjp(g: Any, node: Node, xp: SimpleNamespace) -> list[Any]:
     """The user's backward, with one gradient per output (a stack of them row by row)."""
     grads = g.grads if type(g) is OutputGrads else (g,)
     return _row_by_row(lambda *gs: _one_vjp(gs, node, xp), grads, _per_output(node)[0], len(node.parents), xp)
 
 
-def _per_output(node: Node) -> tuple[tuple, tuple]:
+def _per_output(node: Node) -> tuple[tuple[Any, ...], tuple[np.dtype, ...]]:
     """The shape and the dtype of each output of a Function's node."""
     return (node.shape, node.dtype) if node.multi_output else ((node.shape,), (node.dtype,))
 
 
-def _one_vjp(grads, node, xp) -> list:
+def _one_vjp(grads: Sequence[Any], node: Node, xp: SimpleNamespace) -> list[Any]:
     cls, ctx = node.params["fn"], node.saved
     grads = [_tensor(g, shape, dtype) for g, shape, dtype in zip(grads, *_per_output(node))]
     if xp.recording:
@@ -262,7 +268,8 @@ def _one_vjp(grads, node, xp) -> list:
 
 
 # --------------------------------------------------------------------------- forward
-def _attach_tangents(cls, op: OpDef, ctx: FunctionCtx, args, outs, differentiable) -> None:
+def _attach_tangents(cls: type[Function], op: OpDef, ctx: FunctionCtx, args: tuple[Any, ...],
+                     outs: list[Tensor], differentiable: list[bool]) -> None:
     """Give the outputs a tangent for every live level among the arguments, by the
     user's jvp, lowest level first with the higher ones hidden (as forward.py does)."""
     per_arg = [forward.live_tangents(a) for a in args]
@@ -280,16 +287,19 @@ def _attach_tangents(cls, op: OpDef, ctx: FunctionCtx, args, outs, differentiabl
             mode.restore(token)
         for out, flag, t in zip(outs, differentiable, found):
             if flag and t is not None:
+                assert out._tangents is not None, "given a dict above"
                 out._tangents[level] = t
 
 
-def _function_jvp(tangents, xs, outs, params, xp):
+def _function_jvp(tangents: Sequence[Any], xs: Sequence[Any], outs: list[Tensor], params: dict[str, Any],
+                  xp: SimpleNamespace) -> list[Any]:
     """The user's jvp, with one tangent per argument (a stack of them row by row)."""
     shapes = [np.shape(x) for x in xs]
     return _row_by_row(lambda *ts: _one_jvp(ts, xs, outs, params, xp), tangents, shapes, len(outs), xp)
 
 
-def _one_jvp(tangents, xs, outs, params, xp) -> list:
+def _one_jvp(tangents: Sequence[Any], xs: Sequence[Any], outs: list[Tensor], params: dict[str, Any],
+             xp: SimpleNamespace) -> list[Any]:
     cls, ctx = params["fn"], params["ctx"]
     tangents = [_tensor(t, x.shape, x.dtype) if isinstance(x, Tensor) and x.dtype.kind == "f" else t
                 for t, x in zip(tangents, xs)]
@@ -302,7 +312,7 @@ def _one_jvp(tangents, xs, outs, params, xp) -> list:
     if len(result) != len(outs):
         raise RuntimeError(f"{cls.__name__}.jvp returned {len(result)} tangents but forward returned "
                            f"{len(outs)} outputs; return one per output (None where it is zero)")
-    found = []
+    found: list[Any] = []
     for k, (t, out) in enumerate(zip(result, outs)):
         if t is not None:
             t = _checked(t, out.shape, xp, f"{cls.__name__}.jvp: the tangent for output {k}")
@@ -312,7 +322,8 @@ def _one_jvp(tangents, xs, outs, params, xp) -> list:
 
 
 # --------------------------------------------------------------------------- helpers
-def _row_by_row(rule: Callable, values, cores, width: int, xp) -> list:
+def _row_by_row(rule: Callable[..., list[Any]], values: Sequence[Any], cores: Sequence[Sequence[int]],
+                width: int, xp: SimpleNamespace) -> list[Any]:
     """``rule(*values)`` where each value may carry leading batch axes, shape
     ``batch + core``: the rule is written for one, so a stack is split into rows, each
     row pushed through alone, and each of the ``width`` results stacked again."""
@@ -331,14 +342,14 @@ def _row_by_row(rule: Callable, values, cores, width: int, xp) -> list:
             for j in range(width)]
 
 
-def _tensor(value, shape, dtype) -> Tensor:
+def _tensor(value: TensorLike | None, shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
     """A gradient or tangent for a user's rule: a Tensor, or zeros of ``shape`` for None."""
     if value is None:
         return Tensor._make(np.zeros(shape, dtype=dtype), None)
     return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value), None)
 
 
-def _checked(value, shape, xp, what: str):
+def _checked(value: TensorLike, shape: Sequence[int], xp: SimpleNamespace, what: str) -> Tensor | np.ndarray:
     """A value a user's rule returned, as ``xp`` wants it, with its shape checked."""
     if xp.recording:
         value = value if isinstance(value, Tensor) else Tensor._make(as_array(value, what=what), None)

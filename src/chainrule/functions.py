@@ -15,8 +15,12 @@ tensor([1.      , 2.718282])
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy.typing as npt
+
 from .ops import OPS
-from .tensor import RECORDING, Tensor, apply, tensor_or_array
+from .tensor import RECORDING, Axis, Shape, Tensor, TensorLike, apply, tensor_or_array
 
 __all__ = [
     "abs", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "astype",
@@ -30,309 +34,320 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ elementwise, one input
-def exp(x) -> Tensor:
+def exp(x: TensorLike) -> Tensor:
     """eˣ, elementwise; its derivative is eˣ itself."""
     return apply(OPS["exp"], x)
 
 
-def expm1(x) -> Tensor:
+def expm1(x: TensorLike) -> Tensor:
     """eˣ − 1, exact near 0; its derivative is eˣ."""
     return apply(OPS["expm1"], x)
 
 
-def log(x) -> Tensor:
+def log(x: TensorLike) -> Tensor:
     """ln x; its derivative is 1/x."""
     return apply(OPS["log"], x)
 
 
-def log1p(x) -> Tensor:
+def log1p(x: TensorLike) -> Tensor:
     """ln(1 + x), exact near 0; its derivative is 1/(1 + x)."""
     return apply(OPS["log1p"], x)
 
 
-def log2(x) -> Tensor:
+def log2(x: TensorLike) -> Tensor:
     """log₂ x; its derivative is 1/(x ln 2)."""
     return apply(OPS["log2"], x)
 
 
-def log10(x) -> Tensor:
+def log10(x: TensorLike) -> Tensor:
     """log₁₀ x; its derivative is 1/(x ln 10)."""
     return apply(OPS["log10"], x)
 
 
-def sqrt(x) -> Tensor:
+def sqrt(x: TensorLike) -> Tensor:
     """√x; its derivative is 1/(2√x)."""
     return apply(OPS["sqrt"], x)
 
 
-def abs(x) -> Tensor:  # noqa: A001 - NumPy's name
+def abs(x: TensorLike) -> Tensor:  # noqa: A001 - NumPy's name
     """|x|; its derivative is sign(x) (0 at the kink)."""
     return apply(OPS["abs"], x)
 
 
-def sign(x) -> Tensor:
+def sign(x: TensorLike) -> Tensor:
     """−1, 0 or 1 as x is negative, zero or positive; its derivative is 0."""
     return apply(OPS["sign"], x)
 
 
-def sin(x) -> Tensor:
+def sin(x: TensorLike) -> Tensor:
     """sin x; its derivative is cos x."""
     return apply(OPS["sin"], x)
 
 
-def cos(x) -> Tensor:
+def cos(x: TensorLike) -> Tensor:
     """cos x; its derivative is −sin x."""
     return apply(OPS["cos"], x)
 
 
-def tan(x) -> Tensor:
+def tan(x: TensorLike) -> Tensor:
     """tan x; its derivative is 1 + tan² x."""
     return apply(OPS["tan"], x)
 
 
-def arcsin(x) -> Tensor:
+def arcsin(x: TensorLike) -> Tensor:
     """sin⁻¹ x; its derivative is 1/√(1 − x²)."""
     return apply(OPS["arcsin"], x)
 
 
-def arccos(x) -> Tensor:
+def arccos(x: TensorLike) -> Tensor:
     """cos⁻¹ x; its derivative is −1/√(1 − x²)."""
     return apply(OPS["arccos"], x)
 
 
-def arctan(x) -> Tensor:
+def arctan(x: TensorLike) -> Tensor:
     """tan⁻¹ x; its derivative is 1/(1 + x²)."""
     return apply(OPS["arctan"], x)
 
 
-def sinh(x) -> Tensor:
+def sinh(x: TensorLike) -> Tensor:
     """sinh x; its derivative is cosh x."""
     return apply(OPS["sinh"], x)
 
 
-def cosh(x) -> Tensor:
+def cosh(x: TensorLike) -> Tensor:
     """cosh x; its derivative is sinh x."""
     return apply(OPS["cosh"], x)
 
 
-def tanh(x) -> Tensor:
+def tanh(x: TensorLike) -> Tensor:
     """tanh x; its derivative is 1 − tanh² x."""
     return apply(OPS["tanh"], x)
 
 
-def arcsinh(x) -> Tensor:
+def arcsinh(x: TensorLike) -> Tensor:
     """sinh⁻¹ x; its derivative is 1/√(x² + 1)."""
     return apply(OPS["arcsinh"], x)
 
 
-def arccosh(x) -> Tensor:
+def arccosh(x: TensorLike) -> Tensor:
     """cosh⁻¹ x; its derivative is 1/√(x² − 1)."""
     return apply(OPS["arccosh"], x)
 
 
-def arctanh(x) -> Tensor:
+def arctanh(x: TensorLike) -> Tensor:
     """tanh⁻¹ x; its derivative is 1/(1 − x²)."""
     return apply(OPS["arctanh"], x)
 
 
-def sigmoid(x) -> Tensor:
+def sigmoid(x: TensorLike) -> Tensor:
     """σ(x) = 1/(1 + e⁻ˣ), computed without overflow; its derivative is σ(1 − σ)."""
     return apply(OPS["sigmoid"], x)
 
 
-def relu(x) -> Tensor:
+def relu(x: TensorLike) -> Tensor:
     """max(x, 0); its derivative is 1 where x > 0, else 0."""
     return apply(OPS["relu"], x)
 
 
-def softplus(x) -> Tensor:
+def softplus(x: TensorLike) -> Tensor:
     """ln(1 + eˣ), computed without overflow; its derivative is σ(x)."""
     return apply(OPS["softplus"], x)
 
 
-def neg(x) -> Tensor:
+def neg(x: TensorLike) -> Tensor:
     """-x."""
     return apply(OPS["neg"], x)
 
 
-def clip(a, a_min, a_max) -> Tensor:
+def clip(a: TensorLike, a_min: npt.ArrayLike | None, a_max: npt.ArrayLike | None) -> Tensor:
     """Limit a to [a_min, a_max] (either may be None); gradient 1 inside, 0 outside."""
     return apply(OPS["clip"], a, a_min=a_min, a_max=a_max)
 
 
-def astype(x, dtype) -> Tensor:
+def astype(x: TensorLike, dtype: npt.DTypeLike) -> Tensor:
     """x converted to ``dtype`` (the gradient is converted back)."""
     return apply(OPS["astype"], x, dtype=dtype)
 
 
 # ------------------------------------------------------------------ elementwise, two inputs (broadcast)
-def add(x1, x2) -> Tensor:
+def add(x1: TensorLike, x2: TensorLike) -> Tensor:
     """x1 + x2; ∂/∂x1 = ∂/∂x2 = 1."""
     return apply(OPS["add"], x1, x2)
 
 
-def sub(x1, x2) -> Tensor:
+def sub(x1: TensorLike, x2: TensorLike) -> Tensor:
     """x1 − x2; ∂/∂x1 = 1, ∂/∂x2 = −1."""
     return apply(OPS["sub"], x1, x2)
 
 
-def mul(x1, x2) -> Tensor:
+def mul(x1: TensorLike, x2: TensorLike) -> Tensor:
     """x1 · x2; ∂/∂x1 = x2, ∂/∂x2 = x1."""
     return apply(OPS["mul"], x1, x2)
 
 
-def div(x1, x2) -> Tensor:
+def div(x1: TensorLike, x2: TensorLike) -> Tensor:
     """x1 / x2; ∂/∂x1 = 1/x2, ∂/∂x2 = −x1/x2²."""
     return apply(OPS["div"], x1, x2)
 
 
-def pow(x1, x2) -> Tensor:  # noqa: A001 - NumPy's name
+def pow(x1: TensorLike, x2: TensorLike) -> Tensor:  # noqa: A001 - NumPy's name
     """x1 ** x2; ∂/∂x1 = x2 x1^(x2 − 1), ∂/∂x2 = x1^x2 ln x1."""
     return apply(OPS["pow"], x1, x2)
 
 
-def arctan2(x1, x2) -> Tensor:
+def arctan2(x1: TensorLike, x2: TensorLike) -> Tensor:
     """The angle of the point (x2, x1), as ``np.arctan2``; ∂/∂x1 = x2/(x1² + x2²), ∂/∂x2 = −x1/(x1² + x2²)."""
     return apply(OPS["arctan2"], x1, x2)
 
 
-def maximum(x1, x2) -> Tensor:
+def maximum(x1: TensorLike, x2: TensorLike) -> Tensor:
     """The larger of x1 and x2; the gradient goes to it (ties share it evenly)."""
     return apply(OPS["maximum"], x1, x2)
 
 
-def minimum(x1, x2) -> Tensor:
+def minimum(x1: TensorLike, x2: TensorLike) -> Tensor:
     """The smaller of x1 and x2; the gradient goes to it (ties share it evenly)."""
     return apply(OPS["minimum"], x1, x2)
 
 
-def where(condition, x, y) -> Tensor:
+def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
     """x where condition holds, else y; the gradient flows to the chosen side only."""
     return apply(OPS["where"], condition, x, y)
 
 
 # ------------------------------------------------------------------ reductions
-def sum(a, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
+def sum(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
     """Σ over ``axis``; the gradient copies g back over the summed axes."""
     return apply(OPS["sum"], a, axis=axis, keepdims=keepdims)
 
 
-def mean(a, axis=None, keepdims: bool = False) -> Tensor:
+def mean(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Σ/N over ``axis``; the gradient is g/N at every element."""
     return apply(OPS["mean"], a, axis=axis, keepdims=keepdims)
 
 
-def max(a, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def max(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Largest element; the gradient goes to it (ties share it evenly)."""
     return apply(OPS["max"], a, axis=axis, keepdims=keepdims)
 
 
-def min(a, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def min(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Smallest element; the gradient goes to it (ties share it evenly)."""
     return apply(OPS["min"], a, axis=axis, keepdims=keepdims)
 
 
-def prod(a, axis=None, keepdims: bool = False) -> Tensor:
+def prod(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Π over ``axis``; ∂/∂x_i is the product of the other elements (exact at zeros)."""
     return apply(OPS["prod"], a, axis=axis, keepdims=keepdims)
 
 
-def logsumexp(a, axis=None, keepdims: bool = False) -> Tensor:
+def logsumexp(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log Σ exp(a), computed stably; its gradient is softmax(a)."""
     return apply(OPS["logsumexp"], a, axis=axis, keepdims=keepdims)
 
 
-def var(a, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+def var(a: TensorLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """Σ (a - mean)² / (N - ddof)."""
-    return OPS["var"].fn(RECORDING, tensor_or_array(a), axis=axis, ddof=ddof, keepdims=keepdims)
+    out: Tensor = OPS["var"].fn(RECORDING, tensor_or_array(a), axis=axis, ddof=ddof, keepdims=keepdims)
+    return out
 
 
-def std(a, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+def std(a: TensorLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """√var(a); its gradient (a - mean) / ((N - ddof) std) is 0 where std is 0."""
     return apply(OPS["std"], a, axis=axis, ddof=ddof, keepdims=keepdims)
 
 
 # ------------------------------------------------------------------ shape
-def reshape(a, shape) -> Tensor:
+def reshape(a: TensorLike, shape: Shape) -> Tensor:
     """The same elements in a new shape (one entry may be -1)."""
     return apply(OPS["reshape"], a, shape=shape)
 
 
-def transpose(a, axes=None) -> Tensor:
+def transpose(a: TensorLike, axes: Sequence[int] | None = None) -> Tensor:
     """Permute the axes (reverse them by default)."""
     return apply(OPS["transpose"], a, axes=axes)
 
 
-def broadcast_to(array, shape) -> Tensor:
+def broadcast_to(array: TensorLike, shape: Shape) -> Tensor:
     """``array`` repeated to ``shape`` by broadcasting; the gradient sums back."""
     return apply(OPS["broadcast_to"], array, shape=shape)
 
 
-def concatenate(arrays, axis: int = 0) -> Tensor:
+def concatenate(arrays: Sequence[TensorLike], axis: int = 0) -> Tensor:
     """Join a sequence of tensors (or arrays) along an existing axis."""
     return apply(OPS["concatenate"], *arrays, axis=axis)
 
 
-def swapaxes(a, axis1: int, axis2: int) -> Tensor:
+def swapaxes(a: TensorLike, axis1: int, axis2: int) -> Tensor:
     """The axes ``axis1`` and ``axis2`` exchanged: a transpose."""
-    return OPS["swapaxes"].fn(RECORDING, tensor_or_array(a), axis1, axis2)
+    out: Tensor = OPS["swapaxes"].fn(RECORDING, tensor_or_array(a), axis1, axis2)
+    return out
 
 
-def moveaxis(a, source, destination) -> Tensor:
+def moveaxis(a: TensorLike, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
     """The axes ``source`` moved to ``destination`` (ints or sequences), as ``np.moveaxis``:
     a transpose."""
-    return OPS["moveaxis"].fn(RECORDING, tensor_or_array(a), source, destination)
+    out: Tensor = OPS["moveaxis"].fn(RECORDING, tensor_or_array(a), source, destination)
+    return out
 
 
-def flatten(a) -> Tensor:
+def flatten(a: TensorLike) -> Tensor:
     """The elements as a 1-D tensor."""
-    return OPS["flatten"].fn(RECORDING, tensor_or_array(a))
+    out: Tensor = OPS["flatten"].fn(RECORDING, tensor_or_array(a))
+    return out
 
 
-def squeeze(a, axis=None) -> Tensor:
+def squeeze(a: TensorLike, axis: Axis = None) -> Tensor:
     """Drop axes of size 1 (all of them, or the ones named)."""
-    return OPS["squeeze"].fn(RECORDING, tensor_or_array(a), axis=axis)
+    out: Tensor = OPS["squeeze"].fn(RECORDING, tensor_or_array(a), axis=axis)
+    return out
 
 
-def expand_dims(a, axis) -> Tensor:
+def expand_dims(a: TensorLike, axis: int | Sequence[int]) -> Tensor:
     """Insert axes of size 1 at ``axis`` (an int or a tuple)."""
-    return OPS["expand_dims"].fn(RECORDING, tensor_or_array(a), axis)
+    out: Tensor = OPS["expand_dims"].fn(RECORDING, tensor_or_array(a), axis)
+    return out
 
 
-def stack(arrays, axis: int = 0) -> Tensor:
+def stack(arrays: Sequence[TensorLike], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis."""
-    return OPS["stack"].fn(RECORDING, [tensor_or_array(a) for a in arrays], axis=axis)
+    out: Tensor = OPS["stack"].fn(RECORDING, [tensor_or_array(a) for a in arrays], axis=axis)
+    return out
 
 
-def split(ary, indices_or_sections, axis: int = 0) -> list[Tensor]:
+def split(ary: TensorLike, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """Split into equal sections or at the given indices along ``axis``, as ``np.split``."""
-    return OPS["split"].fn(RECORDING, tensor_or_array(ary), indices_or_sections, axis=axis)
+    parts: list[Tensor] = OPS["split"].fn(RECORDING, tensor_or_array(ary), indices_or_sections, axis=axis)
+    return parts
 
 
 # ------------------------------------------------------------------ linear algebra
-def matmul(x1, x2) -> Tensor:
+def matmul(x1: TensorLike, x2: TensorLike) -> Tensor:
     """Matrix product with NumPy's rules (1-D promotion, batched leading axes)."""
     return apply(OPS["matmul"], x1, x2)
 
 
-def einsum(subscripts: str, *operands) -> Tensor:
+def einsum(subscripts: str, *operands: TensorLike) -> Tensor:
     """Einstein summation, as ``np.einsum``: ``einsum("ij,jk->ik", a, b)`` is a @ b; an ellipsis
     may stand anywhere in a term, for the same broadcast axes in each."""
     return apply(OPS["einsum"], *operands, spec=subscripts)
 
 
-def dot(a, b) -> Tensor:
+def dot(a: TensorLike, b: TensorLike) -> Tensor:
     """``np.dot``: inner product of vectors, matrix product, or sum over a's last and b's
     second-to-last axis."""
-    return OPS["dot"].fn(RECORDING, tensor_or_array(a, "dot"), tensor_or_array(b, "dot"))
+    out: Tensor = OPS["dot"].fn(RECORDING, tensor_or_array(a, "dot"), tensor_or_array(b, "dot"))
+    return out
 
 
-def outer(a, b) -> Tensor:
+def outer(a: TensorLike, b: TensorLike) -> Tensor:
     """Outer product of the flattened inputs: out[i, j] = a[i]·b[j]."""
-    return OPS["outer"].fn(RECORDING, tensor_or_array(a, "outer"), tensor_or_array(b, "outer"))
+    out: Tensor = OPS["outer"].fn(RECORDING, tensor_or_array(a, "outer"), tensor_or_array(b, "outer"))
+    return out
 
 
-def tensordot(a, b, axes=2) -> Tensor:
+def tensordot(a: TensorLike, b: TensorLike, axes: int | Sequence[int | Sequence[int]] = 2) -> Tensor:
     """Sum of products over the given axes, as ``np.tensordot``."""
     a, b = tensor_or_array(a, "tensordot"), tensor_or_array(b, "tensordot")
-    return OPS["tensordot"].fn(RECORDING, a, b, axes=axes)
+    out: Tensor = OPS["tensordot"].fn(RECORDING, a, b, axes=axes)
+    return out

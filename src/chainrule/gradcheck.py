@@ -11,7 +11,8 @@ chainrule computes (in one batched reverse pass) with this estimate.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from .function import FunctionCtx
 from .mode import capture_sites, enable_grad, keep_inputs, no_grad
 from .ops.core import pullback
 from .ops.xp import NUMPY
-from .tensor import Tensor, as_array
+from .tensor import Tensor, TensorLike, as_array
 
 __all__ = ["GradcheckError", "gradcheck", "numerical_grad", "numerical_jacobian"]
 
@@ -30,23 +31,27 @@ class GradcheckError(AssertionError):
     """An analytic gradient disagrees with its central-difference estimate."""
 
 
-def _like(original, arr: np.ndarray):
+Disagreement: TypeAlias = "tuple[tuple[int, ...], float, float, float]"
+"""The worst element of a check: its index, the analytic and numeric values, the tolerance."""
+
+
+def _like(original: object, arr: np.ndarray) -> Tensor | np.ndarray:
     return Tensor._make(arr, None) if isinstance(original, Tensor) else arr
 
 
-def _evaluate(f, inputs, i, arr):
+def _evaluate(f: Callable[..., Any], inputs: Sequence[Any], i: int, arr: np.ndarray) -> np.ndarray:
     args = list(inputs)
     args[i] = _like(inputs[i], arr)
     return np.array(as_array(f(*args), what="numerical differentiation"), dtype=np.float64)
 
 
-def _central_differences(f: Callable, inputs: list, i: int, eps: float) -> np.ndarray:
+def _central_differences(f: Callable[..., Any], inputs: Sequence[Any], i: int, eps: float) -> np.ndarray:
     """d f(*inputs) / d inputs[i], shaped ``f.shape + inputs[i].shape``."""
     x = np.array(as_array(inputs[i]), copy=True)
     if x.dtype.kind != "f":
         raise TypeError(f"numerical differentiation: input {i} has dtype {x.dtype}; "
                         "only floating inputs can be differentiated")
-    columns = []
+    columns: list[np.ndarray] = []
     flat = x.reshape(-1)
     for j in range(flat.size):
         old = flat[j]
@@ -61,7 +66,8 @@ def _central_differences(f: Callable, inputs: list, i: int, eps: float) -> np.nd
         out_shape + x.shape)
 
 
-def numerical_grad(f: Callable, *inputs, eps: float = 1e-4):
+def numerical_grad(f: Callable[..., Any], *inputs: TensorLike,
+                   eps: float = 1e-4) -> np.ndarray | tuple[np.ndarray, ...]:
     """Central-difference gradient of a scalar ``f(*inputs)``: one ndarray per input.
 
     >>> import numpy as np, chainrule as cr
@@ -79,12 +85,13 @@ def numerical_grad(f: Callable, *inputs, eps: float = 1e-4):
     return grads[0] if len(grads) == 1 else tuple(grads)
 
 
-def numerical_jacobian(f: Callable, x, eps: float = 1e-4) -> np.ndarray:
+def numerical_jacobian(f: Callable[..., Any], x: TensorLike, eps: float = 1e-4) -> np.ndarray:
     """Central-difference Jacobian of f at x, shaped ``f(x).shape + x.shape``."""
     return _central_differences(f, [x], 0, eps)
 
 
-def analytic_jacobians(f: Callable, inputs: list) -> tuple[np.ndarray, list]:
+def analytic_jacobians(f: Callable[..., Any],
+                       inputs: Sequence[TensorLike]) -> tuple[np.ndarray, list[np.ndarray]]:
     """f's value and its Jacobian with respect to each input, by one batched reverse pass."""
     leaves = [Tensor._make(np.array(as_array(x), copy=True), None).requires_grad_(True) for x in inputs]
     out = f(*leaves)
@@ -97,7 +104,7 @@ def analytic_jacobians(f: Callable, inputs: list) -> tuple[np.ndarray, list]:
     return out.data, jacobians
 
 
-def _worst(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float):
+def _worst(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> Disagreement | None:
     """The element where |analytic - numeric| exceeds atol + rtol·|numeric| the most
     (NaN on either side counts as failing), or None when every element agrees."""
     allowed = atol + rtol * np.abs(numeric)
@@ -109,15 +116,15 @@ def _worst(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float):
     return worst, float(analytic[worst]), float(numeric[worst]), float(allowed[worst])
 
 
-def _describe(worst, in_ndim: int) -> str:
+def _describe(worst: Disagreement, in_ndim: int) -> str:
     index, a, n, allowed = worst
     split = len(index) - in_ndim
     return (f"d out{list(index[:split])} / d x{list(index[split:])} is {a:.6g} analytically but "
             f"{n:.6g} by central differences (difference {a - n:.3g}, allowed {allowed:.3g})")
 
 
-def gradcheck(f: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              localize: bool = True) -> bool:
+def gradcheck(f: Callable[..., Any], inputs: Tensor | np.ndarray | Sequence[TensorLike], eps: float = 1e-6,
+              atol: float = 1e-5, rtol: float = 1e-3, localize: bool = True) -> bool:
     """Check every derivative of ``f(*inputs)`` against central differences.
 
     Each element must satisfy |analytic - numeric| <= atol + rtol·|numeric|.
@@ -138,7 +145,7 @@ def gradcheck(f: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: 
     if not checked:
         checked = [i for i, x in enumerate(inputs) if as_array(x).dtype.kind == "f"]
 
-    def f_of_checked(*xs):
+    def f_of_checked(*xs: Any) -> Any:
         return f(*[xs[checked.index(i)] if i in checked else x for i, x in enumerate(inputs)])
 
     _, jacobians = analytic_jacobians(f_of_checked, [inputs[i] for i in checked])
@@ -154,7 +161,8 @@ def gradcheck(f: Callable, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: 
     return True
 
 
-def _localize(f: Callable, inputs: list, eps: float, atol: float, rtol: float) -> str:
+def _localize(f: Callable[..., Any], inputs: Sequence[TensorLike], eps: float, atol: float,
+              rtol: float) -> str:
     """Re-run f recording every op's inputs and site, then check alone the rule of each op
     that its reverse pass visits (an observer notes them), in forward order."""
     leaves = [Tensor._make(np.array(as_array(x), copy=True), None).requires_grad_(True) for x in inputs]
@@ -162,7 +170,7 @@ def _localize(f: Callable, inputs: list, eps: float, atol: float, rtol: float) -
         out = f(*leaves)
     if not isinstance(out, Tensor) or out.grad_fn is None:
         return "(no recorded op to blame)"
-    visited: list = []
+    visited: list[graph.Node] = []
     run_backward((out,), (np.ones(out.shape, dtype=out.dtype),), retain_graph=True, create_graph=False,
                  observers=(lambda node, g, grads: visited.append(node),))
     for node in reversed(visited):  # the pass visits the newest node first
@@ -181,13 +189,13 @@ def _localize(f: Callable, inputs: list, eps: float, atol: float, rtol: float) -
     return "every op's reverse rule agrees at its inputs; the error comes from how they are combined"
 
 
-def _rule_against_differences(node, i: int, eps: float, output: int | None = None
+def _rule_against_differences(node: graph.Node, i: int, eps: float, output: int | None = None
                               ) -> tuple[np.ndarray, np.ndarray]:
     """∂out/∂input_i of one node by its VJP rule (row by row) and by central differences;
     for a node with several outputs, of its output number ``output``."""
     shape, dtype = (node.shape, node.dtype) if output is None else (node.shape[output], node.dtype[output])
     m = math.prod(shape)
-    rows = []
+    rows: list[np.ndarray] = []
     for k in range(m):
         e_k = np.zeros(m, dtype=dtype).reshape(shape)
         e_k.flat[k] = 1
@@ -199,7 +207,7 @@ def _rule_against_differences(node, i: int, eps: float, output: int | None = Non
     if "fn" in node.params:  # a custom Function: run its forward again
         cls, args, pos = node.params["fn"], list(node.params["args"]), node.params["positions"][i]
 
-        def forward_at(xi):
+        def forward_at(xi: np.ndarray) -> Any:
             call = list(args)
             call[pos] = Tensor._make(xi, None)
             with no_grad():
@@ -209,7 +217,7 @@ def _rule_against_differences(node, i: int, eps: float, output: int | None = Non
     else:
         xs, _ = node.saved
 
-        def forward_at(xi):
+        def forward_at(xi: np.ndarray) -> Any:
             call = list(xs)
             call[i] = xi
             return node.op.forward(*call, **node.params)

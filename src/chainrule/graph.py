@@ -50,10 +50,11 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from heapq import heappop, heappush
+from typing import Any
 
 import numpy as np
 
-from .ops.core import fit
+from .ops.core import OpDef, fit
 from .sparse import RowSparse
 
 next_seq = itertools.count().__next__  # creation order of nodes: a topological order
@@ -86,7 +87,22 @@ class Node:
     __slots__ = ("op", "params", "parents", "saved", "inputs", "shape", "dtype", "site", "seq",
                  "duals", "hooks", "stale_output", "__weakref__")
 
-    def __init__(self, op, params, parents, saved, shape, dtype, site=None):
+    op: OpDef
+    params: dict[str, Any]
+    parents: tuple[Any, ...]  # per input: a Node, a leaf Tensor, or None
+    saved: Any  # what the rule reads: (inputs, output), or a custom Function's ctx; None once freed
+    inputs: tuple[Any, ...] | None
+    shape: tuple[Any, ...]  # the output's shape, or one shape per output
+    dtype: Any  # the output's np.dtype, or a tuple of one per output
+    site: str | None
+    seq: int
+    duals: tuple[tuple[Any, ...], dict[int, Any]] | None  # (inputs, output tangents) in forward mode
+    hooks: dict[HookHandle, Callable[[Any], Any]] | None
+    stale_output: tuple[int, int]  # unset until an in-place change of the saved output
+
+    def __init__(self, op: OpDef, params: dict[str, Any], parents: tuple[Any, ...],
+                 saved: Any, shape: tuple[Any, ...],
+                 dtype: Any, site: str | None = None) -> None:
         self.op = op
         self.params = params
         self.parents = parents
@@ -100,7 +116,7 @@ class Node:
         self.hooks = None
 
     @property
-    def needs(self) -> tuple:
+    def needs(self) -> tuple[bool, ...]:
         """Which inputs need a gradient (those with a parent)."""
         return tuple(p is not None for p in self.parents)
 
@@ -134,7 +150,8 @@ class OutputGrads:
 
     __slots__ = ("grads", "shape", "dtype")
 
-    def __init__(self, grads: tuple, shape: tuple, dtype: tuple) -> None:
+    def __init__(self, grads: tuple[Any, ...], shape: tuple[tuple[int, ...], ...],
+                 dtype: tuple[np.dtype, ...]) -> None:
         self.grads = grads
         self.shape = shape
         self.dtype = dtype
@@ -443,10 +460,12 @@ class _Finisher:
     def visited(self, node: Node, g, grads) -> None:
         """An observer: count off the node's uses of its leaves, and finish each leaf it
         was the last to use."""
+        uses = self.uses
+        assert uses is not None, "start() counts the uses before it adds this observer"
         for parent in node.parents:
             if parent is not None and type(parent) is not Node:
-                left = self.uses[parent] - 1
-                self.uses[parent] = left
+                left = uses[parent] - 1
+                uses[parent] = left
                 if left == 0 and parent in self.leaf_grads:
                     # Not owned: gradients still pending may share its memory.
                     self.finish(parent, self.leaf_grads.pop(parent), False)

@@ -31,6 +31,8 @@ While operations are recorded:
 
 from __future__ import annotations
 
+from typing import Literal, TypeAlias
+
 import numpy as np
 
 from . import mode
@@ -102,7 +104,11 @@ def assign(t: Tensor, index, value) -> None:
     _commit(t, "setitem", result, "unsafe")
 
 
-def write(t: Tensor, values: np.ndarray, name: str, casting: str, broadcast: bool = False) -> None:
+Casting: TypeAlias = Literal["same_kind", "unsafe"]
+"""How a result may be cast into the tensor changed in place (NumPy's casting rules)."""
+
+
+def write(t: Tensor, values: np.ndarray, name: str, casting: Casting, broadcast: bool = False) -> None:
     """Copy ``values`` into t's storage and count the change (no recording)."""
     if not broadcast and np.shape(values) != t.shape:
         raise ValueError(f"{name}: the new values have shape {np.shape(values)}, but the tensor changed "
@@ -139,7 +145,7 @@ def _check_recordable(t: Tensor, name: str) -> None:
             "an in-place change. Compute the result out of place instead")
 
 
-def _commit(t: Tensor, name: str, result: Tensor, casting: str) -> None:
+def _commit(t: Tensor, name: str, result: Tensor, casting: Casting) -> None:
     """Write a result computed out of place into t, and give t its node and tangents."""
     node = result._node
     if node is not None:

@@ -20,7 +20,12 @@ False
 from __future__ import annotations
 
 import functools
-from contextvars import ContextVar
+from collections.abc import Callable
+from contextvars import ContextVar, Token
+from typing import Any, ParamSpec, TypeVar
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class State:
@@ -37,7 +42,7 @@ class State:
     __slots__ = ("grad", "levels", "visible_below", "depth", "capture_sites", "detect_anomaly",
                  "keep_inputs", "debug")
 
-    def __init__(self, grad: bool = True, levels: frozenset = frozenset(),
+    def __init__(self, grad: bool = True, levels: frozenset[int] = frozenset(),
                  visible_below: float = float("inf"), depth: int = 0, capture_sites: bool = False,
                  detect_anomaly: bool = False, keep_inputs: bool = False) -> None:
         self.grad = grad
@@ -49,7 +54,7 @@ class State:
         self.keep_inputs = keep_inputs
         self.debug = capture_sites or detect_anomaly or keep_inputs
 
-    def replace(self, **changes) -> State:
+    def replace(self, **changes: Any) -> State:
         fields = {name: getattr(self, name) for name in self.__slots__ if name != "debug"}
         fields.update(changes)
         return State(**fields)
@@ -60,12 +65,12 @@ _STATE: ContextVar[State] = ContextVar("chainrule_state", default=_START)
 state = _STATE.get  # the hot path's one read per op
 
 
-def change(**changes):
+def change(**changes: Any) -> Token[State]:
     """Replace fields of this thread's state; returns the token that restores it."""
     return _STATE.set(_STATE.get().replace(**changes))
 
 
-def restore(token) -> None:
+def restore(token: Token[State]) -> None:
     _STATE.reset(token)
 
 
@@ -83,7 +88,7 @@ class set_grad_enabled:  # noqa: N801 - a function-like name, as in PyTorch
     def __enter__(self) -> set_grad_enabled:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         change(grad=self.previous)
 
 
@@ -91,17 +96,18 @@ class _GradMode:
     """A context manager and decorator that sets grad mode to ``enabled`` inside it."""
 
     enabled = True
+    token: Token[State]
 
-    def __enter__(self):
+    def __enter__(self) -> _GradMode:
         self.token = change(grad=self.enabled)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         restore(self.token)
 
-    def __call__(self, fn):
+    def __call__(self, fn: Callable[_P, _R]) -> Callable[_P, _R]:
         @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             with type(self)():
                 return fn(*args, **kwargs)
 
@@ -131,10 +137,10 @@ class DebugFlag:
         self.previous = getattr(_STATE.get(), self.flag)
         change(**{self.flag: bool(enabled)})
 
-    def __enter__(self):
+    def __enter__(self) -> DebugFlag:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         change(**{self.flag: self.previous})
 
 

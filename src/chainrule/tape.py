@@ -28,19 +28,20 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from . import mode
 from .autograd import run_backward as _run
 from .functions import reshape
 from .graph import Node, next_seq, topological_order
 from .mode import enable_grad, no_grad
-from .tensor import Tensor
+from .tensor import Tensor, TensorLike
 
 # The tapes recording in this thread (or asyncio task) now, innermost last.
 _RECORDING: ContextVar[tuple[GradientTape, ...]] = ContextVar("chainrule_recording_tapes", default=())
@@ -59,10 +60,10 @@ class Variable(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data, dtype=None, trainable: bool = True) -> None:
+    def __init__(self, data: TensorLike, dtype: npt.DTypeLike | None = None, trainable: bool = True) -> None:
         super().__init__(data, dtype=dtype, requires_grad=trainable)
 
-    def assign(self, value) -> Variable:
+    def assign(self, value: TensorLike) -> Variable:
         """Replace the value in place (same shape), as TensorFlow's ``assign``."""
         self.data = value
         return self
@@ -85,7 +86,7 @@ class GradientTape:
 
     def __init__(self, persistent: bool = False) -> None:
         self.persistent = persistent
-        self._watched: set = set()  # leaf Tensors, and the Nodes of watched intermediate tensors
+        self._watched: set[Tensor | Node] = set()  # leaf Tensors, and the Nodes of watched intermediates
         self._made_differentiable: list[Tensor] = []  # watched tensors that did not require grad
         self._windows: list[tuple[int, float]] = []  # open intervals of the node sequence recorded
         self._peers: weakref.WeakSet[GradientTape] = weakref.WeakSet()  # tapes recording alongside
@@ -98,7 +99,8 @@ class GradientTape:
         self._grad_mode.__enter__()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
+        assert self._grad_mode is not None, "__enter__ switched grad mode on"
         self._grad_mode.__exit__(*exc)
         self._stop_recording()
         self._release()  # what happens after the block is not recorded
@@ -114,7 +116,7 @@ class GradientTape:
             self._watched.add(t if t.grad_fn is None else t.grad_fn)
 
     @contextmanager
-    def stop_recording(self):
+    def stop_recording(self) -> Iterator[None]:
         """Operations inside this block are not recorded by this tape (other tapes go on)."""
         if not self._recording():
             raise RuntimeError("GradientTape.stop_recording: this tape is not recording; "
@@ -236,8 +238,8 @@ class GradientTape:
                                "create it with GradientTape(persistent=True) to ask again")
         self._used = True
 
-    def _pull_back(self, targets: list[Tensor], seeds: list, sources: list[Tensor],
-                   batch_ndim: int = 0) -> list:
+    def _pull_back(self, targets: list[Tensor], seeds: list[Tensor | np.ndarray], sources: list[Tensor],
+                   batch_ndim: int = 0) -> list[Tensor | None]:
         """Σₖ seedₖᵀ · ∂targetₖ/∂source through recorded operations, per source (None if none)."""
         keys = [s if s.grad_fn is None else s.grad_fn for s in sources]
         roots = [t.grad_fn for t in targets if t.grad_fn is not None]
@@ -257,12 +259,12 @@ class GradientTape:
         leaf_grads, captured = _run(
             tuple(t for t, _ in live), tuple(_as_seed(s, create_graph) for _, s in live), retain,
             create_graph, capture=[k for k in keys if type(k) is Node], batch_ndim=batch_ndim, only=visit)
-        grads = [captured.get(k) if type(k) is Node else leaf_grads.get(k) if k in known else None
+        grads = [captured.get(k) if isinstance(k, Node) else leaf_grads.get(k) if k in known else None
                  for k in keys]
         return [g if g is None or isinstance(g, Tensor) else Tensor._make(np.asarray(g), None)
                 for g in grads]
 
-    def _plan(self, roots: list[Node], keys: set) -> tuple[set, set, bool]:
+    def _plan(self, roots: list[Node], keys: set[Tensor | Node]) -> tuple[set[Node], set[Tensor], bool]:
         """Which nodes the reverse pass from ``roots`` to the sources ``keys`` visits.
 
         A node is recorded by this tape when it was made while the tape was recording and
@@ -274,10 +276,12 @@ class GradientTape:
         source, since the pass would push gradient through an unrecorded operation into it.
         """
         by_tapes = {t for tape in _RECORDING.get() for t in tape._made_differentiable}
-        watches = lambda leaf: leaf in self._watched or (leaf.requires_grad and leaf not in by_tapes)
+        watches: Callable[[Tensor], bool] = (
+            lambda leaf: leaf in self._watched or (leaf.requires_grad and leaf not in by_tapes))
         order = topological_order(roots)
-        recorded: set = set()
-        reaching: set = set()  # recorded nodes from which a source is reached, and watched sources
+        recorded: set[Node] = set()
+        # recorded nodes from which a source is reached, and watched sources
+        reaching: set[Node | Tensor] = set()
         foreign = False
         for node in reversed(order):  # producers before consumers
             fed = reaches = False
@@ -294,7 +298,7 @@ class GradientTape:
             if (node in recorded and reaches) or (node in keys and node in self._watched):
                 reaching.add(node)
         visit = {root for root in roots if root in reaching}
-        below_unrecorded: set = set()
+        below_unrecorded: set[Node | Tensor] = set()
         for node in order:  # consumers before producers
             if node not in visit:
                 continue
@@ -308,11 +312,11 @@ class GradientTape:
             raise RuntimeError("GradientTape: a source was computed from a watched intermediate source "
                                "outside this tape's recording; ask for the gradient of the "
                                "intermediate in a separate call (with GradientTape(persistent=True))")
-        known = {k for k in keys if type(k) is not Node and watches(k)}
+        known = {k for k in keys if not isinstance(k, Node) and watches(k)}
         return visit, known, foreign
 
 
-def _seed(target: Tensor, gradient) -> Tensor | np.ndarray:
+def _seed(target: Tensor, gradient: TensorLike | None) -> Tensor | np.ndarray:
     """The output gradient for ``target``: ones by default, else the given array of its shape."""
     if gradient is None:
         return np.ones(target.shape, dtype=target.dtype)
@@ -323,7 +327,7 @@ def _seed(target: Tensor, gradient) -> Tensor | np.ndarray:
     return seed
 
 
-def _as_seed(seed, create_graph: bool):
+def _as_seed(seed: Tensor | np.ndarray, create_graph: bool) -> Tensor | np.ndarray:
     """A Tensor when the pass is recorded, else the bare array."""
     if create_graph:
         return seed if isinstance(seed, Tensor) else Tensor._make(np.asarray(seed), None)
@@ -342,7 +346,7 @@ def _checked_sources(sources: Nested, what: str) -> list[Tensor]:
 _OWN = object()  # _flatten's default: follow the tree's own nesting
 
 
-def _flatten(tree: Nested, like: Nested = _OWN) -> list:
+def _flatten(tree: Nested, like: Nested = _OWN) -> list[Any]:
     """The leaves of nested dicts (in sorted key order, as TensorFlow's nest), lists and tuples.
 
     With ``like`` (a target, for its output gradients), the nesting of ``like`` is followed:
@@ -365,7 +369,7 @@ def _flatten(tree: Nested, like: Nested = _OWN) -> list:
     return [tree]
 
 
-def _unflatten(structure: Nested, leaves: Iterator) -> Nested:
+def _unflatten(structure: Nested, leaves: Iterator[Any]) -> Nested:
     """``structure`` rebuilt with its leaves taken in order from ``leaves`` (the inverse of
     ``_flatten``); dicts keep their key order, namedtuples their type.
 

@@ -7,24 +7,33 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeAlias, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from . import debug, dtypes
 from . import mode as _mode
 from .forward import attach_tangents
-from .graph import LAST_CHANGE, HookHandle, Node, leaf_hooks
+from .graph import LAST_CHANGE, HookHandle, LeafHooks, Node, leaf_hooks
 from .graph import next_seq as _next_seq
 from .ops import OPS
+from .ops.core import OpDef
 from .sparse import RowSparse
+
+TensorLike: TypeAlias = "Tensor | npt.ArrayLike"
+"""What the public functions take: a Tensor, or an ndarray, a number or nested lists of numbers."""
+Axis: TypeAlias = "int | Sequence[int] | None"
+"""The axes an op works over: one, several, or (None) all of them."""
+Shape: TypeAlias = "int | Sequence[int]"
+"""A shape as given to reshape or broadcast_to: a length, or one length per axis."""
 
 _SCALARS = (bool, int, float, complex, np.generic)
 
 
-def as_array(data: Any, dtype=None, *, what: str = "tensor") -> np.ndarray:
+def as_array(data: Any, dtype: npt.DTypeLike | None = None, *, what: str = "tensor") -> np.ndarray:
     """Data as an ndarray: Python floats become the default dtype, arrays keep theirs.
 
     An explicit ``dtype`` is applied to the data itself (0.1 as float64 is exactly 0.1,
@@ -52,7 +61,7 @@ def as_array(data: Any, dtype=None, *, what: str = "tensor") -> np.ndarray:
     return arr
 
 
-def _operand(value: Any, op) -> Any:
+def _operand(value: Any, op: OpDef) -> Any:
     """A non-Tensor operand: Python scalars stay scalars (NumPy's weak typing)."""
     if type(value) is float or type(value) is int:
         return value
@@ -69,7 +78,7 @@ def _operand(value: Any, op) -> Any:
                     "expected a Tensor, ndarray, number or list of numbers")
 
 
-def apply(op, *args, **params) -> Tensor:
+def apply(op: OpDef, *args: Any, **params: Any) -> Tensor:
     """Run table op ``op`` on ``args`` (Tensors or constants) and record its node.
 
     ``params`` are checked and made canonical by the op's ``prepare``.
@@ -87,7 +96,7 @@ def apply(op, *args, **params) -> Tensor:
     return record(op, args, arrays, params)
 
 
-def record(op, args, arrays, params) -> Tensor:
+def record(op: OpDef, args: tuple[Any, ...], arrays: list[Any], params: dict[str, Any]) -> Tensor:
     """Compute ``op`` on ``arrays`` with canonical ``params`` and record the node.
 
     The node keeps, per input, the Node that produced it (or the leaf itself when
@@ -114,7 +123,7 @@ def record(op, args, arrays, params) -> Tensor:
         t._base = _storage_owner(out, args)
     state = _state()
     if state.grad:
-        parents = []
+        parents: list[Node | Tensor | None] = []
         live = False
         for a in args:
             if isinstance(a, Tensor) and a._requires_grad:
@@ -151,7 +160,7 @@ def record(op, args, arrays, params) -> Tensor:
     return t
 
 
-def _storage_owner(out: np.ndarray, args) -> Tensor | None:
+def _storage_owner(out: np.ndarray, args: Sequence[Any]) -> Tensor | None:
     """The tensor owning the storage that ``out`` views, when it is an input's: a change
     through either is a change of both (one version count)."""
     for a in args:
@@ -171,7 +180,7 @@ _MATMUL, _NEG, _ABS, _GETITEM, _TRANSPOSE, _CLIP = (
 _ACCUMULATE = threading.Lock()  # concurrent backward passes add into one .grad one at a time
 
 
-def data_of(value):
+def data_of(value: Any) -> Any:
     return value._data if isinstance(value, Tensor) else value
 
 
@@ -193,7 +202,17 @@ class Tensor:
                  "_hooks", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
-    def __init__(self, data: Any, dtype=None, requires_grad: bool = False) -> None:
+    _data: np.ndarray
+    _grad: Tensor | RowSparse | None
+    _requires_grad: bool
+    _node: Node | None
+    _tangents: dict[int, Tensor] | None  # forward level → tangent
+    _base: Tensor | None
+    _changes: list[int]
+    _hooks: LeafHooks
+
+    def __init__(self, data: TensorLike, dtype: npt.DTypeLike | None = None,
+                 requires_grad: bool = False) -> None:
         self._data = np.array(as_array(data, dtype), copy=True)
         self._grad = None
         self._node = None
@@ -218,7 +237,7 @@ class Tensor:
         return self._data
 
     @data.setter
-    def data(self, value) -> None:
+    def data(self, value: TensorLike) -> None:
         """Write new values into this tensor's storage (an in-place change: the version counts it)."""
         arr = as_array(value, what="Tensor.data")
         if arr.shape != self._data.shape:
@@ -265,11 +284,11 @@ class Tensor:
         LAST_CHANGE[0] = seq
 
     @property
-    def grad(self) -> Tensor | None:
+    def grad(self) -> Tensor | RowSparse | None:
         return self._grad
 
     @grad.setter
-    def grad(self, value) -> None:
+    def grad(self, value: Tensor | RowSparse | npt.ArrayLike | None) -> None:
         if value is not None:
             if not isinstance(value, (Tensor, RowSparse)):
                 value = Tensor._make(as_array(value, what="grad"), None)
@@ -316,7 +335,7 @@ class Tensor:
         return self._node is None
 
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[int, ...]:
         return self._data.shape
 
     @property
@@ -343,18 +362,19 @@ class Tensor:
         changed behind its back; ``t.detach().numpy()`` is the writable view, as in PyTorch.
         """
         if self._requires_grad:
-            view = self._data.view()
+            view: np.ndarray = self._data.view()
             view.flags.writeable = False
             return view
         return self._data
 
-    def item(self):
+    def item(self) -> bool | int | float:
         if self._data.size != 1:
             raise ValueError(f"item: only a tensor with one element converts to a Python number, "
                              f"this one has shape {self.shape}")
-        return self._data.item()
+        number: bool | int | float = self._data.item()
+        return number
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return self._data.tolist()
 
     def detach(self) -> Tensor:
@@ -367,7 +387,7 @@ class Tensor:
         t._base = self._owner()
         return t
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         if dtype is not None and np.dtype(dtype) != self._data.dtype:
             return self._data.astype(dtype)
         return self._data.copy() if copy else self.numpy()
@@ -403,7 +423,7 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return len(self._data)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         for i in range(len(self)):
             yield self[i]
 
@@ -423,7 +443,7 @@ class Tensor:
         return "tensor(" + ", ".join([body, *extra]) + ")"
 
     # ------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph: bool | None = None,
+    def backward(self, gradient: TensorLike | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False) -> None:
         """Add d(self)/d(leaf) · gradient into ``.grad`` of every leaf that requires grad.
 
@@ -462,13 +482,16 @@ class Tensor:
                 self._node.hooks = {}
             hooks = self._node.hooks
 
-        def on_gradient(g):  # the hook as the pass calls it, with gradients as the pass holds them
-            replaced = hook(Tensor._make(g, None) if type(g) is _ndarray else g)
+        def on_gradient(g: np.ndarray | Tensor | RowSparse) -> np.ndarray | Tensor | None:
+            # The hook as the pass calls it, with gradients as the pass holds them: arrays, Tensors
+            # when recorded, or a sparse embedding's row-sparse one, which the hook sees dense.
+            seen = g if isinstance(g, Tensor) else Tensor._make(np.asarray(g), None)
+            replaced: Tensor | np.ndarray | None = hook(seen)
             if replaced is None:
                 return None
-            if type(g) is _ndarray:
+            if not isinstance(g, Tensor):
                 replaced = np.asarray(as_array(replaced, what="register_hook"), dtype=g.dtype)
-            elif isinstance(g, Tensor) and not isinstance(replaced, Tensor):
+            elif not isinstance(replaced, Tensor):
                 replaced = Tensor._make(as_array(replaced, what="register_hook"), None)
             if replaced.shape != g.shape:
                 raise ValueError(f"register_hook: the hook returned a gradient of shape {replaced.shape} "
@@ -499,7 +522,7 @@ class Tensor:
                                "so it never gets a .grad; make it with requires_grad=True first")
         return HookHandle(leaf_hooks(self).accumulated, hook)
 
-    def _accumulate(self, g, owned: bool = False) -> None:
+    def _accumulate(self, g: np.ndarray | Tensor | RowSparse, owned: bool = False) -> None:
         """Add one backward pass's gradient into ``.grad`` (as PyTorch: in place when possible).
 
         ``owned`` says g is a buffer nobody else holds, which may become ``.grad`` as it is.
@@ -509,68 +532,69 @@ class Tensor:
         with _ACCUMULATE:
             self._accumulate_unlocked(g, owned)
 
-    def _accumulate_unlocked(self, g, owned: bool) -> None:
-        if type(self._grad) is RowSparse:
+    def _accumulate_unlocked(self, g: np.ndarray | Tensor | RowSparse, owned: bool) -> None:
+        if isinstance(self._grad, RowSparse):
             g, self._grad = self._grad + g, None
         if type(g) is RowSparse and self._grad is None:
             self._grad = g
         elif isinstance(g, Tensor):
             self._grad = g if self._grad is None else self._grad + g
-        elif self._grad is None:
+        elif self._grad is None:  # g is an array: a row-sparse one took the first branch
             keep = owned and g.dtype == self._data.dtype
-            self._grad = Tensor._make(g if keep else np.array(g, dtype=self._data.dtype, copy=True), None)
+            self._grad = Tensor._make(cast(np.ndarray, g) if keep
+                                      else np.array(g, dtype=self._data.dtype, copy=True), None)
         elif self._grad._node is None:
             self._grad._data = self._grad._data + g
         else:
             self._grad = Tensor._make(self._grad._data + g, None)
 
     # ------------------------------------------------------------- operators
-    def __add__(self, other):
+    def __add__(self, other: TensorLike) -> Tensor:
         return apply(_ADD, self, other)
 
-    def __radd__(self, other):
+    def __radd__(self, other: TensorLike) -> Tensor:
         return apply(_ADD, other, self)
 
-    def __sub__(self, other):
+    def __sub__(self, other: TensorLike) -> Tensor:
         return apply(_SUB, self, other)
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: TensorLike) -> Tensor:
         return apply(_SUB, other, self)
 
-    def __mul__(self, other):
+    def __mul__(self, other: TensorLike) -> Tensor:
         return apply(_MUL, self, other)
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: TensorLike) -> Tensor:
         return apply(_MUL, other, self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: TensorLike) -> Tensor:
         return apply(_DIV, self, other)
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: TensorLike) -> Tensor:
         return apply(_DIV, other, self)
 
-    def __pow__(self, other):
+    def __pow__(self, other: TensorLike) -> Tensor:
         return apply(_POW, self, other)
 
-    def __rpow__(self, other):
+    def __rpow__(self, other: TensorLike) -> Tensor:
         return apply(_POW, other, self)
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: TensorLike) -> Tensor:
         return apply(_MATMUL, self, other)
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other: TensorLike) -> Tensor:
         return apply(_MATMUL, other, self)
 
-    def __neg__(self):
+    def __neg__(self) -> Tensor:
         return apply(_NEG, self)
 
-    def __pos__(self):
+    def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self):
+    def __abs__(self) -> Tensor:
         return apply(_ABS, self)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Tensor:
         return apply(_GETITEM, self, index=index)
 
     # ------------------------------------------------------------- the table's ops as methods
@@ -671,135 +695,142 @@ class Tensor:
         """ln(1 + eˣ)."""
         return apply(OPS["softplus"], self)
 
-    def clip(self, a_min, a_max) -> Tensor:
+    def clip(self, a_min: npt.ArrayLike | None, a_max: npt.ArrayLike | None) -> Tensor:
         """x limited to [a_min, a_max] (either may be None)."""
         return apply(_CLIP, self, a_min=a_min, a_max=a_max)
 
-    def sum(self, axis=None, keepdims: bool = False) -> Tensor:
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Σ over ``axis`` (all axes by default)."""
         return apply(OPS["sum"], self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims: bool = False) -> Tensor:
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Σ/N over ``axis``."""
         return apply(OPS["mean"], self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims: bool = False) -> Tensor:
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """The largest element over ``axis``."""
         return apply(OPS["max"], self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims: bool = False) -> Tensor:
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """The smallest element over ``axis``."""
         return apply(OPS["min"], self, axis=axis, keepdims=keepdims)
 
-    def prod(self, axis=None, keepdims: bool = False) -> Tensor:
+    def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Π over ``axis``."""
         return apply(OPS["prod"], self, axis=axis, keepdims=keepdims)
 
-    def logsumexp(self, axis=None, keepdims: bool = False) -> Tensor:
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """log Σ exp(x) over ``axis``, computed stably."""
         return apply(OPS["logsumexp"], self, axis=axis, keepdims=keepdims)
 
-    def var(self, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    def var(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
         """Σ (x − mean)² / (N − ddof) over ``axis``."""
-        return OPS["var"].fn(RECORDING, self, axis=axis, ddof=ddof, keepdims=keepdims)
+        out: Tensor = OPS["var"].fn(RECORDING, self, axis=axis, ddof=ddof, keepdims=keepdims)
+        return out
 
-    def std(self, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+    def std(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
         """√var over ``axis``."""
         return apply(OPS["std"], self, axis=axis, ddof=ddof, keepdims=keepdims)
 
-    def reshape(self, *shape) -> Tensor:
+    def reshape(self, *shape: Shape) -> Tensor:
         """The same elements in a new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``."""
-        if len(shape) == 1 and not isinstance(shape[0], int):
-            shape = shape[0]
-        return apply(OPS["reshape"], self, shape=shape)
+        given = shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape
+        return apply(OPS["reshape"], self, shape=given)
 
-    def transpose(self, *axes) -> Tensor:
+    def transpose(self, *axes: int | Sequence[int]) -> Tensor:
         """``t.transpose()`` reverses the axes; ``t.transpose(1, 0, 2)`` permutes them."""
-        if len(axes) == 1 and not isinstance(axes[0], int):
-            axes = axes[0]
-        return apply(_TRANSPOSE, self, axes=axes or None)
+        given = axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes
+        return apply(_TRANSPOSE, self, axes=given or None)
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         """The axes ``axis1`` and ``axis2`` exchanged."""
-        return OPS["swapaxes"].fn(RECORDING, self, axis1, axis2)
+        out: Tensor = OPS["swapaxes"].fn(RECORDING, self, axis1, axis2)
+        return out
 
     def flatten(self) -> Tensor:
         """The elements as a 1-D tensor."""
-        return OPS["flatten"].fn(RECORDING, self)
+        out: Tensor = OPS["flatten"].fn(RECORDING, self)
+        return out
 
-    def squeeze(self, axis=None) -> Tensor:
+    def squeeze(self, axis: Axis = None) -> Tensor:
         """Axes of size 1 dropped (all of them, or the ones named)."""
-        return OPS["squeeze"].fn(RECORDING, self, axis=axis)
+        out: Tensor = OPS["squeeze"].fn(RECORDING, self, axis=axis)
+        return out
 
-    def expand_dims(self, axis) -> Tensor:
+    def expand_dims(self, axis: int | Sequence[int]) -> Tensor:
         """Axes of size 1 inserted at ``axis`` (an int or a tuple)."""
-        return OPS["expand_dims"].fn(RECORDING, self, axis)
+        out: Tensor = OPS["expand_dims"].fn(RECORDING, self, axis)
+        return out
 
-    def broadcast_to(self, shape) -> Tensor:
+    def broadcast_to(self, shape: Shape) -> Tensor:
         """x repeated to ``shape`` by broadcasting."""
         return apply(OPS["broadcast_to"], self, shape=shape)
 
-    def astype(self, dtype) -> Tensor:
+    def astype(self, dtype: npt.DTypeLike) -> Tensor:
         """x converted to ``dtype``."""
         return apply(OPS["astype"], self, dtype=dtype)
 
-    def dot(self, b) -> Tensor:
+    def dot(self, b: TensorLike) -> Tensor:
         """``np.dot(x, b)``: an inner product of vectors, a matrix product, or a sum over x's
         last and b's second-to-last axis."""
-        return OPS["dot"].fn(RECORDING, self, tensor_or_array(b, "dot"))
+        out: Tensor = OPS["dot"].fn(RECORDING, self, tensor_or_array(b, "dot"))
+        return out
 
-    def matmul(self, x2) -> Tensor:
+    def matmul(self, x2: TensorLike) -> Tensor:
         """x @ x2."""
         return apply(_MATMUL, self, x2)
 
     # ------------------------------------------------------------- in place (see inplace.py)
-    def __iadd__(self, other):
+    def __iadd__(self, other: TensorLike) -> Tensor:
         return _inplace.update(self, "+=", _ADD, other)
 
-    def __isub__(self, other):
+    def __isub__(self, other: TensorLike) -> Tensor:
         return _inplace.update(self, "-=", _SUB, other)
 
-    def __imul__(self, other):
+    def __imul__(self, other: TensorLike) -> Tensor:
         return _inplace.update(self, "*=", _MUL, other)
 
-    def __itruediv__(self, other):
+    def __itruediv__(self, other: TensorLike) -> Tensor:
         return _inplace.update(self, "/=", _DIV, other)
 
-    def __ipow__(self, other):
+    def __ipow__(self, other: TensorLike) -> Tensor:
         return _inplace.update(self, "**=", _POW, other)
 
-    def __imatmul__(self, other):
+    def __imatmul__(self, other: TensorLike) -> Tensor:
         return _inplace.update(self, "@=", _MATMUL, other)
 
-    def __setitem__(self, index, value) -> None:
+    def __setitem__(self, index: Any, value: TensorLike) -> None:
         _inplace.assign(self, index, value)
 
-    def add_(self, other, alpha=1) -> Tensor:
+    def add_(self, other: TensorLike, alpha: float = 1) -> Tensor:
         """self ← self + alpha · other, in place (as PyTorch's ``add_``)."""
-        return _inplace.update(self, "add_", _ADD, other if alpha == 1 else alpha * other)
+        return _inplace.update(self, "add_", _ADD,
+                               other if alpha == 1 else alpha * tensor_or_array(other, "add_"))
 
-    def sub_(self, other, alpha=1) -> Tensor:
+    def sub_(self, other: TensorLike, alpha: float = 1) -> Tensor:
         """self ← self − alpha · other, in place."""
-        return _inplace.update(self, "sub_", _SUB, other if alpha == 1 else alpha * other)
+        return _inplace.update(self, "sub_", _SUB,
+                               other if alpha == 1 else alpha * tensor_or_array(other, "sub_"))
 
-    def mul_(self, other) -> Tensor:
+    def mul_(self, other: TensorLike) -> Tensor:
         """self ← self · other, in place."""
         return _inplace.update(self, "mul_", _MUL, other)
 
-    def div_(self, other) -> Tensor:
+    def div_(self, other: TensorLike) -> Tensor:
         """self ← self / other, in place."""
         return _inplace.update(self, "div_", _DIV, other)
 
-    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    def clamp_(self, min: npt.ArrayLike | None = None,  # noqa: A002 - PyTorch's names
+               max: npt.ArrayLike | None = None) -> Tensor:  # noqa: A002
         """Limit self to [min, max] in place (gradient 1 inside, 0 outside)."""
         return _inplace.update(self, "clamp_", _CLIP, a_min=min, a_max=max)
 
-    def copy_(self, src) -> Tensor:
+    def copy_(self, src: TensorLike) -> Tensor:
         """Write src (broadcast to this shape, converted to this dtype) into self; the gradient
         flows to src."""
         return _inplace.replace(self, "copy_", src)
 
-    def fill_(self, value) -> Tensor:
+    def fill_(self, value: TensorLike) -> Tensor:
         """Set every element to ``value`` in place."""
         return _inplace.replace(self, "fill_", value)
 
@@ -808,38 +839,39 @@ class Tensor:
         return _inplace.replace(self, "zero_", 0)
 
     # Comparisons and logic give boolean tensors, which carry no gradient.
-    def _compare(self, other, fn):
+    def _compare(self, other: TensorLike, fn: np.ufunc) -> Tensor:
         return Tensor._make(np.asarray(fn(self._data, data_of(other))), None)
 
-    def __lt__(self, other):
+    def __lt__(self, other: TensorLike) -> Tensor:
         return self._compare(other, np.less)
 
-    def __le__(self, other):
+    def __le__(self, other: TensorLike) -> Tensor:
         return self._compare(other, np.less_equal)
 
-    def __gt__(self, other):
+    def __gt__(self, other: TensorLike) -> Tensor:
         return self._compare(other, np.greater)
 
-    def __ge__(self, other):
+    def __ge__(self, other: TensorLike) -> Tensor:
         return self._compare(other, np.greater_equal)
 
-    def __eq__(self, other):
+    # Elementwise, as NumPy's: a Tensor of booleans, where object's says one bool.
+    def __eq__(self, other: TensorLike) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.equal)
 
-    def __ne__(self, other):
+    def __ne__(self, other: TensorLike) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.not_equal)
 
-    def __and__(self, other):
+    def __and__(self, other: TensorLike) -> Tensor:
         return self._compare(other, np.logical_and)
 
     __rand__ = __and__
 
-    def __or__(self, other):
+    def __or__(self, other: TensorLike) -> Tensor:
         return self._compare(other, np.logical_or)
 
     __ror__ = __or__
 
-    def __invert__(self):
+    def __invert__(self) -> Tensor:
         return Tensor._make(np.asarray(~self._data), None)
 
 
@@ -849,16 +881,17 @@ def tensor_or_array(value: Any, what: str = "tensor") -> Tensor | np.ndarray:
 
 
 # ------------------------------------------------------------------ the recording namespace
-def _wrap(value, parent, tangents=None):
+def _wrap(value: np.ndarray, parent: Node | Tensor | None,
+          tangents: dict[int, Tensor] | None = None) -> Tensor | np.ndarray:
     """A saved array as a Tensor attached to the node (or leaf) that produced it."""
-    if type(parent) is Node:
+    if isinstance(parent, Node):
         t = Tensor._make(value, parent)
         t._tangents = tangents
         return t
     return value if parent is None else parent
 
 
-def _apply_canonical(op, *args, **params) -> Tensor:
+def _apply_canonical(op: OpDef, *args: Any, **params: Any) -> Tensor:
     """Run ``op`` on ``args`` with ``params`` already canonical, as the rules pass them."""
     arrays = [a._data if isinstance(a, Tensor) else a for a in args]
     return record(op, args, arrays, params)

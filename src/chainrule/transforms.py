@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from typing import Any, ParamSpec, TypeAlias, TypeVar, cast, overload
 
 import numpy as np
 
@@ -27,20 +28,31 @@ from . import forward, functions, graph, mode
 from .autograd import pull_back
 from .basis import StackedDiagonal
 from .mode import enable_grad
-from .tensor import Tensor, as_array
+from .tensor import Tensor, TensorLike, as_array
 
 __all__ = ["directional_derivative", "grad", "hessian", "hvp", "jacobian", "jvp", "value_and_grad", "vjp"]
 
 MODES = ("auto", "rev", "fwd")
 
+Argnums: TypeAlias = "int | tuple[int, ...]"
+"""Which arguments a transform differentiates: one position, or a tuple of them."""
+Derivatives: TypeAlias = "Tensor | tuple[Derivatives, ...]"
+"""A derivative, or a tuple of them: one per argument of a tuple ``argnums``, one per output
+of an f that returns a tuple (and both, nested, for both)."""
+Progress: TypeAlias = "Callable[[int, int], None]"
+"""``progress(done, total)``, called after each batch of a Jacobian."""
 
-def _as_tensor(x, what: str) -> Tensor:
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _as_tensor(x: TensorLike, what: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
     return Tensor._make(as_array(x, what=what), None)
 
 
-def _argnums(argnums, n_args: int, what: str) -> tuple[int, ...]:
+def _argnums(argnums: Argnums, n_args: int, what: str) -> tuple[int, ...]:
     nums = argnums if isinstance(argnums, tuple) else (argnums,)
     for i in nums:
         if not isinstance(i, int) or not -n_args <= i < n_args:
@@ -68,7 +80,7 @@ def _variable(x: Tensor, what: str) -> Tensor:
     return v
 
 
-def _converted(args, argnums, what) -> tuple[list, tuple[int, ...]]:
+def _converted(args: Sequence[Any], argnums: Argnums, what: str) -> tuple[list[Any], tuple[int, ...]]:
     """The arguments with those at ``argnums`` made Tensors; the others stay as given."""
     nums = _argnums(argnums, len(args), what)
     args = list(args)
@@ -77,7 +89,7 @@ def _converted(args, argnums, what) -> tuple[list, tuple[int, ...]]:
     return args, nums
 
 
-def _prepare(args, argnums, what) -> tuple[list, tuple[int, ...]]:
+def _prepare(args: Sequence[Any], argnums: Argnums, what: str) -> tuple[list[Any], tuple[int, ...]]:
     """The arguments with those at ``argnums`` replaced by differentiable stand-ins."""
     args, nums = _converted(args, argnums, what)
     for i in nums:
@@ -85,18 +97,18 @@ def _prepare(args, argnums, what) -> tuple[list, tuple[int, ...]]:
     return args, nums
 
 
-def _retire(args, nums) -> None:
+def _retire(args: Sequence[Any], nums: Sequence[int]) -> None:
     """The transform is done: its fresh leaves stop counting as things to differentiate."""
     for i in nums:
         if args[i].grad_fn is None:
             args[i]._requires_grad = False
 
 
-def _transform(fn):
+def _transform(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     """Mark a transform's entry point: the outermost one (in this thread) releases its results."""
 
     @functools.wraps(fn)
-    def run(*args, **kwargs):
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         depth = mode.state().depth
         token = mode.change(depth=depth + 1)
         try:
@@ -108,7 +120,7 @@ def _transform(fn):
     return run
 
 
-def _released(value):
+def _released(value: Any) -> Any:
     """A result, cut from the graph unless something outside the transform can still
     differentiate it (a leaf that requires grad, or a live forward-mode tangent)."""
     if isinstance(value, (tuple, list)):
@@ -119,7 +131,17 @@ def _released(value):
     return value if watched else value.detach()
 
 
-def value_and_grad(f: Callable, argnums: int | tuple = 0) -> Callable:
+@overload
+def value_and_grad(f: Callable[..., Any], argnums: int = 0) -> Callable[..., tuple[Tensor, Tensor]]: ...
+
+
+@overload
+def value_and_grad(f: Callable[..., Any],
+                   argnums: tuple[int, ...]) -> Callable[..., tuple[Tensor, tuple[Tensor, ...]]]: ...
+
+
+def value_and_grad(f: Callable[..., Any],
+                   argnums: Argnums = 0) -> Callable[..., tuple[Tensor, Tensor | tuple[Tensor, ...]]]:
     """``(f(*args), ∂f/∂args[argnums])`` for a scalar f; the gradient has x's shape.
 
     >>> import chainrule as cr
@@ -129,24 +151,32 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0) -> Callable:
     """
 
     @_transform
-    def value_and_gradient(*args):
-        args, nums = _prepare(args, argnums, "grad")
+    def value_and_gradient(*args: Any) -> tuple[Tensor, Tensor | tuple[Tensor, ...]]:
+        variables, nums = _prepare(args, argnums, "grad")
         try:
             with enable_grad():
-                out = _as_tensor(f(*args), "grad")
+                out = _as_tensor(f(*variables), "grad")
             if out.size != 1:
                 raise TypeError(f"grad: f must return a scalar, it returned shape {out.shape}; "
                                 "use cr.jacobian for the full derivative or cr.vjp for a "
                                 "vector-Jacobian product")
-            grads = pull_back(out, [args[i] for i in nums], np.ones(out.shape, dtype=out.dtype))
+            grads = pull_back(out, [variables[i] for i in nums], np.ones(out.shape, dtype=out.dtype))
         finally:
-            _retire(args, nums)
+            _retire(variables, nums)
         return out, (tuple(grads) if isinstance(argnums, tuple) else grads[0])
 
     return value_and_gradient
 
 
-def grad(f: Callable, argnums: int | tuple = 0) -> Callable:
+@overload
+def grad(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Tensor]: ...
+
+
+@overload
+def grad(f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., tuple[Tensor, ...]]: ...
+
+
+def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Tensor | tuple[Tensor, ...]]:
     """The function x ↦ ∇f(x) of a scalar f (a tuple of gradients for tuple ``argnums``).
 
     >>> import chainrule as cr
@@ -154,14 +184,15 @@ def grad(f: Callable, argnums: int | tuple = 0) -> Callable:
     -0.4794255495071411
     """
 
-    def gradient(*args):
+    def gradient(*args: Any) -> Tensor | tuple[Tensor, ...]:
         return value_and_grad(f, argnums)(*args)[1]
 
     return gradient
 
 
 @_transform
-def vjp(f: Callable, *primals) -> tuple[Tensor, Callable]:
+def vjp(f: Callable[..., Any],
+        *primals: TensorLike) -> tuple[Tensor, Callable[[TensorLike], tuple[Tensor, ...]]]:
     """``(f(*primals), vjp_fn)`` with ``vjp_fn(u) = (uᵀ ∂f/∂primal for each primal)``.
 
     ``vjp_fn`` may be called many times (the graph is kept) and inside other
@@ -174,7 +205,7 @@ def vjp(f: Callable, *primals) -> tuple[Tensor, Callable]:
     finally:
         _retire(args, nums)
 
-    def vjp_fn(cotangent) -> tuple:
+    def vjp_fn(cotangent: TensorLike) -> tuple[Tensor, ...]:
         u = cotangent if isinstance(cotangent, Tensor) else as_array(cotangent, out.dtype, what="vjp")
         if tuple(np.shape(u)) != out.shape:
             raise ValueError(f"vjp: the cotangent has shape {tuple(np.shape(u))} but f's output has "
@@ -184,8 +215,19 @@ def vjp(f: Callable, *primals) -> tuple[Tensor, Callable]:
     return out, _transform(vjp_fn)
 
 
+@overload
+def jvp(f: Callable[..., Tensor], primals: Sequence[TensorLike],
+        tangents: Sequence[TensorLike]) -> tuple[Tensor, Tensor]: ...
+
+
+@overload
+def jvp(f: Callable[..., Any], primals: Sequence[TensorLike],
+        tangents: Sequence[TensorLike]) -> tuple[Derivatives, Derivatives]: ...
+
+
 @_transform
-def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Tensor, Tensor]:
+def jvp(f: Callable[..., Any], primals: Sequence[TensorLike],
+        tangents: Sequence[TensorLike]) -> tuple[Derivatives, Derivatives]:
     """``(f(*primals), J·tangents)`` computed in forward mode (no backward graph).
 
     Tangents have their primal's shape, or carry leading batch axes (many directions
@@ -196,32 +238,32 @@ def jvp(f: Callable, primals: Sequence, tangents: Sequence) -> tuple[Tensor, Ten
     >>> float(t)                                # cos(0)
     1.0
     """
-    primals = [_as_tensor(p, "jvp") for p in primals]
-    tangents = [_as_tensor(t, "jvp") for t in tangents]
-    if len(primals) != len(tangents):
-        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
-    for p, t in zip(primals, tangents):
+    xs = [_as_tensor(p, "jvp") for p in primals]
+    ts = [_as_tensor(t, "jvp") for t in tangents]
+    if len(xs) != len(ts):
+        raise ValueError(f"jvp: {len(xs)} primals but {len(ts)} tangents")
+    for p, t in zip(xs, ts):
         if p.dtype.kind != "f":
             raise TypeError(f"jvp: cannot differentiate with respect to a primal of dtype {p.dtype}; "
                             "use a floating-point tensor")
         if t.shape[t.ndim - p.ndim:] != p.shape or t.ndim < p.ndim:
             raise ValueError(f"jvp: a tangent of shape {t.shape} does not fit a primal of shape "
                              f"{p.shape} (it must be that shape, with optional leading batch axes)")
-    batch = tangents[0].shape[: tangents[0].ndim - primals[0].ndim] if tangents else ()
+    batch = ts[0].shape[: ts[0].ndim - xs[0].ndim] if ts else ()
     level = forward.open_level()
     try:
         duals = [_dual(p, t.astype(p.dtype) if t.dtype != p.dtype else t, level)
-                 for p, t in zip(primals, tangents)]
+                 for p, t in zip(xs, ts)]
         result = f(*duals)
         outs = [_as_tensor(o, "jvp") for o in (result if isinstance(result, (tuple, list)) else (result,))]
         found = [(o._tangents or {}).pop(level, None) for o in outs]
     finally:
         forward.close_level(level)
-    found = [Tensor._make(np.zeros(batch + o.shape, dtype=o.dtype), None) if t is None else t
-             for o, t in zip(outs, found)]
+    out_tangents = [Tensor._make(np.zeros(batch + o.shape, dtype=o.dtype), None) if t is None else t
+                    for o, t in zip(outs, found)]
     if isinstance(result, (tuple, list)):
-        return tuple(outs), tuple(found)
-    return outs[0], found[0]
+        return tuple(outs), tuple(out_tangents)
+    return outs[0], out_tangents[0]
 
 
 def _dual(p: Tensor, t: Tensor, level: int) -> Tensor:
@@ -231,7 +273,7 @@ def _dual(p: Tensor, t: Tensor, level: int) -> Tensor:
     return view
 
 
-def _check_mode(mode: str, chunk_size) -> None:
+def _check_mode(mode: str, chunk_size: object) -> None:
     if mode not in MODES:
         raise ValueError(f"jacobian: mode must be one of {MODES}, got {mode!r}")
     if chunk_size is not None and (not isinstance(chunk_size, int) or isinstance(chunk_size, bool)
@@ -239,7 +281,8 @@ def _check_mode(mode: str, chunk_size) -> None:
         raise ValueError(f"jacobian: chunk_size must be a positive int or None, got {chunk_size!r}")
 
 
-def _basis(n: int, dtype, start: int, stop: int, shape: tuple):
+def _basis(n: int, dtype: np.dtype, start: int, stop: int,
+           shape: tuple[int, ...]) -> StackedDiagonal | np.ndarray:
     """Rows start..stop of the n×n identity, each reshaped to ``shape`` (all of it is
     kept as its diagonal, see basis.py)."""
     if start == 0 and stop == n > 0:
@@ -249,7 +292,7 @@ def _basis(n: int, dtype, start: int, stop: int, shape: tuple):
     return rows.reshape((stop - start,) + shape)
 
 
-def _chunks(n: int, chunk_size):
+def _chunks(n: int, chunk_size: int | None) -> list[tuple[int, int]]:
     step = n if chunk_size is None else chunk_size
     return [(a, min(a + step, n)) for a in range(0, max(n, 1), step)] if n else [(0, 0)]
 
@@ -258,13 +301,13 @@ def _stack_rows(parts: list[Tensor]) -> Tensor:
     return parts[0] if len(parts) == 1 else functions.concatenate(parts, axis=0)
 
 
-def _to_layout(rows: Tensor, lead: tuple, tail: tuple) -> Tensor:
+def _to_layout(rows: Tensor, lead: tuple[int, ...], tail: tuple[int, ...]) -> Tensor:
     """Rows of shape (k,) + tail, one per element of ``lead``, as ``lead + tail``."""
     return functions.reshape(rows, lead + tail)
 
 
-def jacobian(f: Callable, argnums: int | tuple = 0, mode: str = "auto", chunk_size: int | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Callable:
+def jacobian(f: Callable[..., Any], argnums: Argnums = 0, mode: str = "auto", chunk_size: int | None = None,
+             progress: Progress | None = None) -> Callable[..., Derivatives]:
     """The generalized Jacobian of f, shaped ``out.shape + x.shape``.
 
     ``mode="rev"`` seeds the stacked identity of cotangents and runs ONE backward
@@ -282,29 +325,29 @@ def jacobian(f: Callable, argnums: int | tuple = 0, mode: str = "auto", chunk_si
     _check_mode(mode, chunk_size)
 
     @_transform
-    def jacobian_fn(*args):
+    def jacobian_fn(*args: Any) -> Derivatives:
         tuple_args = isinstance(argnums, tuple)
         if mode == "fwd":
-            args, nums = _converted(args, argnums, "jacobian")
-            return _by_output([_forward_jacobian(f, args, i, chunk_size, progress) for i in nums],
+            converted, nums = _converted(args, argnums, "jacobian")
+            return _by_output([_forward_jacobian(f, converted, i, chunk_size, progress) for i in nums],
                               tuple_args)
-        args, nums = _prepare(args, argnums, "jacobian")
+        variables, nums = _prepare(args, argnums, "jacobian")
         try:
             with enable_grad():
-                out = f(*args)
+                out = f(*variables)
             if isinstance(out, (tuple, list)):
                 raise TypeError("jacobian: mode='rev' and 'auto' need f to return one tensor; "
                                 "use mode='fwd' for a function that returns several")
             out = _as_tensor(out, "jacobian")
-            xs = [args[i] for i in nums]
+            xs = [variables[i] for i in nums]
             if mode == "auto" and sum(x.size for x in xs) < out.size and not _reverse_only(out, xs):
-                result = _by_output([_forward_jacobian(f, args, i, chunk_size, progress)
+                result = _by_output([_forward_jacobian(f, variables, i, chunk_size, progress)
                                      for i in nums], tuple_args)
             else:
-                result = _reverse_jacobian(out, xs, chunk_size, progress)
-                result = result if tuple_args else result[0]
+                blocks = _reverse_jacobian(out, xs, chunk_size, progress)
+                result = blocks if tuple_args else blocks[0]
         finally:
-            _retire(args, nums)
+            _retire(variables, nums)
         return result
 
     return jacobian_fn
@@ -319,7 +362,7 @@ def _reverse_only(out: Tensor, xs: list[Tensor]) -> bool:
     return any(node.op.category == "function" and node.op.jvp is None for node in on_paths)
 
 
-def _by_output(columns: list, tuple_args: bool):
+def _by_output(columns: list[Derivatives], tuple_args: bool) -> Derivatives:
     """Forward-mode blocks (one per argument, each a tuple when f returns several
     outputs) arranged as J[output][argument], as for nested derivatives."""
     if not isinstance(columns[0], tuple):
@@ -329,7 +372,8 @@ def _by_output(columns: list, tuple_args: bool):
     return tuple(tuple(column[k] for column in columns) for k in range(len(columns[0])))
 
 
-def _reverse_jacobian(out: Tensor, xs: list[Tensor], chunk_size, progress, create_graph=None) -> tuple:
+def _reverse_jacobian(out: Tensor, xs: list[Tensor], chunk_size: int | None, progress: Progress | None,
+                      create_graph: bool | None = None) -> tuple[Tensor, ...]:
     if out.ndim == 0:  # one cotangent: the gradient itself, with no batch axis to fold away
         grads = pull_back(out, xs, np.ones((), dtype=out.dtype), create_graph=create_graph)
         if progress is not None:
@@ -347,13 +391,15 @@ def _reverse_jacobian(out: Tensor, xs: list[Tensor], chunk_size, progress, creat
     return tuple(_to_layout(_stack_rows(p), out.shape, x.shape) for p, x in zip(parts, xs))
 
 
-def _forward_jacobian(f, args, i, chunk_size, progress):
+def _forward_jacobian(f: Callable[..., Any], args: Sequence[Any], i: int, chunk_size: int | None,
+                      progress: Progress | None) -> Tensor | tuple[Tensor, ...]:
     """∂f/∂args[i] by forward mode: a Tensor, or a tuple of them when f returns a tuple."""
     x = args[i]
     n = x.size
-    rows: list | None = None
+    rows: list[list[Tensor]] | None = None
     for start, stop in _chunks(n, chunk_size):
-        tangent = Tensor._make(_basis(n, x.dtype, start, stop, x.shape), None)
+        # A stacked diagonal stands in for the dense identity rows (see basis.py).
+        tangent = Tensor._make(cast(np.ndarray, _basis(n, x.dtype, start, stop, x.shape)), None)
         with enable_grad():
             out, t = jvp(lambda xi: f(*args[:i], xi, *args[i + 1:]), (x,), (tangent,))
         outs, ts = (out, t) if isinstance(out, tuple) else ((out,), (t,))
@@ -362,13 +408,14 @@ def _forward_jacobian(f, args, i, chunk_size, progress):
             row.append(ti)
         if progress is not None:
             progress(stop, n)
+    assert rows is not None, "_chunks gives at least one batch"
     jacobians = tuple(  # each row block is (n,) + o.shape; J is o.shape + x.shape
         _to_layout(functions.transpose(functions.reshape(_stack_rows(row), (n, o.size))), o.shape, x.shape)
         for row, o in zip(rows, outs))
     return jacobians if isinstance(out, tuple) else jacobians[0]
 
 
-def hessian(f: Callable, argnums: int | tuple = 0) -> Callable:
+def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Derivatives]:
     """The second derivatives of f, shaped ``out.shape + x.shape + x.shape``:
     ``H[i..., j..., k...] = ∂²out[i...]/∂x[j...]∂x[k...]`` (``x.shape + x.shape`` for a
     scalar f). For tuple ``argnums`` the blocks come as ``H[a][b] = ∂²f/∂x_a∂x_b``,
@@ -389,7 +436,7 @@ def hessian(f: Callable, argnums: int | tuple = 0) -> Callable:
     forward_over_reverse = jacobian(jacobian(f, argnums, mode="rev"), argnums, mode="fwd")
 
     @_transform
-    def hessian_fn(*args):
+    def hessian_fn(*args: Any) -> Derivatives:
         try:
             return forward_over_reverse(*args)
         except RuntimeError as error:  # a Function without jvp refused forward mode, or f failed
@@ -402,7 +449,7 @@ def hessian(f: Callable, argnums: int | tuple = 0) -> Callable:
     return hessian_fn
 
 
-def _reverse_over_reverse(f: Callable, args, argnums):
+def _reverse_over_reverse(f: Callable[..., Any], args: Sequence[Any], argnums: Argnums) -> Derivatives | None:
     """``H[a][b] = ∂(∂out/∂x_a)/∂x_b`` with the first derivatives recorded, then one
     batched reverse Jacobian of each; None unless f's graph holds a custom Function
     without a forward-mode rule (the one case that needs it)."""
@@ -420,7 +467,7 @@ def _reverse_over_reverse(f: Callable, args, argnums):
     return blocks if isinstance(argnums, tuple) else blocks[0][0]
 
 
-def hvp(f: Callable, primals: Sequence, tangents: Sequence):
+def hvp(f: Callable[..., Any], primals: Sequence[TensorLike], tangents: Sequence[TensorLike]) -> Derivatives:
     """The Hessian-vector product H·v of a scalar f at ``primals``, without forming H:
     forward over reverse, ``jvp(grad(f), primals, tangents)``, at a few times the cost
     of one gradient. ``(H·v)_a = Σ_b ∂²f/∂x_a∂x_b · v_b`` has x_a's shape: one tensor for one
@@ -437,7 +484,7 @@ def hvp(f: Callable, primals: Sequence, tangents: Sequence):
     return jvp(grad(f, argnums), primals, tangents)[1]
 
 
-def directional_derivative(f: Callable, x, v) -> Tensor:
+def directional_derivative(f: Callable[[Tensor], Tensor], x: TensorLike, v: TensorLike) -> Tensor:
     """∇f(x)·v/|v|: the slope of a scalar f at x along the direction of v (forward mode)."""
     x = _as_tensor(x, "directional_derivative")
     v = _as_tensor(v, "directional_derivative")

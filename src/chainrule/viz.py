@@ -28,10 +28,11 @@ green, constants grey and faint.
 
 from __future__ import annotations
 
-import inspect
 import shutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -208,7 +209,7 @@ def _small_text(a) -> str | None:
         return None
     if a.ndim == 0:
         return f"{a.item() + 0.0:.4g}" if a.dtype.kind == "f" else str(a.item())  # + 0.0: no -0
-    return "[" + ", ".join(_small_text(row) for row in a) + "]"
+    return "[" + ", ".join(cast(str, _small_text(row)) for row in a) + "]"  # rows of a small array are small
 
 
 def _value_lines(a) -> list[str]:
@@ -252,7 +253,7 @@ def _labels(names: Mapping[Tensor, str] | None) -> dict:
     A tensor that does not require grad reaches the graph only as the array its
     consumer saved, so the id of its data gets the label too.
     """
-    frame = inspect.currentframe().f_back.f_back
+    frame = sys._getframe(2)
     found: list = []
     for scope in (frame.f_globals, frame.f_locals):
         for name, value in scope.items():

@@ -90,8 +90,9 @@ def load_fashion_mnist(root: str | Path | None = None) -> tuple[np.ndarray, ...]
     root = Path(FASHION_MNIST_DIR if root is None else root)
     names = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
              "t10k-labels-idx1-ubyte")
-    paths = [next((p for p in (root / f"{n}.gz", root / n) if p.exists()), None) for n in names]
-    if None in paths:
+    found = [next((p for p in (root / f"{n}.gz", root / n) if p.exists()), None) for n in names]
+    paths = [p for p in found if p is not None]
+    if len(paths) < len(names):
         raise MissingData(f"Fashion-MNIST was not found in {root}: apt-get install dataset-fashion-mnist")
     x_train, y_train, x_test, y_test = (read_idx(p) for p in paths)
     flat = [(x.reshape(len(x), -1) / np.float32(255)).astype(np.float32) for x in (x_train, x_test)]

@@ -13,10 +13,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 import chainrule as cr
+from chainrule.tables import text_table
 
 DTYPE = np.float64
 # Agreement means |chainrule - closed form| <= TOL + TOL·|closed form|, TOL = 1000 ulp.
@@ -30,9 +32,9 @@ class Check:
     """One quantity: chainrule's number, the notes' formula and that formula evaluated."""
 
     label: str
-    computed: np.ndarray
+    computed: Any  # array-like (a Tensor, a gradient, numbers); an ndarray after __post_init__
     formula: str
-    closed_form: np.ndarray
+    closed_form: Any  # likewise
 
     def __post_init__(self) -> None:
         self.computed = np.asarray(self.computed, dtype=DTYPE)
@@ -386,42 +388,25 @@ def higher_derivatives() -> Example:
 
 
 # ------------------------------------------------------------------ printing
-def array_lines(a: np.ndarray) -> list[str]:
-    """``a`` rounded to DIGITS decimals, as one or more aligned lines."""
+def array_text(a: np.ndarray) -> str:
+    """``a`` rounded to DIGITS decimals: one line, or one per row of a matrix."""
     a = np.round(np.asarray(a, dtype=DTYPE), DIGITS) + 0.0  # + 0.0 turns -0 into 0
     if a.ndim == 0:
-        return [np.format_float_positional(a, precision=DIGITS, trim="-")]
-    text = np.array2string(a, precision=DIGITS, floatmode="maxprec_equal", suppress_small=True,
+        return np.format_float_positional(a.item(), precision=DIGITS, trim="-")
+    return np.array2string(a, precision=DIGITS, floatmode="maxprec_equal", suppress_small=True,
                            separator=", ", max_line_width=10**4)
-    return text.splitlines()
-
-
-def side_by_side(*columns: list[str]) -> list[str]:
-    """Blocks of lines placed next to each other, each padded to its widest line."""
-    height = max(len(c) for c in columns)
-    widths = [max(len(s) for s in c) for c in columns]
-    return ["".join(
-        (c[i] if i < len(c) else "").ljust(w) for c, w in zip(columns, widths)).rstrip()
-        for i in range(height)]
 
 
 def render(number: int, ex: Example) -> list[str]:
-    """The lines printed for one example: title, expression, inputs, then one row per check."""
-    lines = [f"[{number}] {ex.title}"] + [f"    {line}" for line in ex.expression.splitlines()]
-    name_width = max(len(name) for name in ex.inputs)
-    for name, value in ex.inputs.items():
-        lines += side_by_side([f"      {name.ljust(name_width)} = "], array_lines(value))
-    headers = ("quantity", "notes' formula", "chainrule", "formula evaluated")
-    cells = [([c.label], [c.formula], array_lines(c.computed), array_lines(c.closed_form))
-             for c in ex.checks]
-    widths = [max(len(s) for row in cells for s in row[k]) for k in range(3)]
-    widths = [max(w, len(h)) + 2 for w, h in zip(widths, headers)]
-    lines.append("      " + "".join(h.ljust(w) for h, w in zip(headers, widths)) + headers[-1])
-    for check, row in zip(ex.checks, cells):
-        mark = OK if check.agrees else BAD
-        padded = [[s.ljust(w) for s in block] for block, w in zip(row, widths)]
-        lines += side_by_side([f"    {mark} "], *padded, row[-1])
-    return lines
+    """The lines printed for one example: title, expression, inputs, then one row per check,
+    its mark before the quantity (under the header's indent), an array on a line per row."""
+    inputs = text_table(None, [(name, "=", array_text(value)) for name, value in ex.inputs.items()], gap=1)
+    rows = [(f"{OK if c.agrees else BAD} {c.label}", c.formula, array_text(c.computed),
+             array_text(c.closed_form)) for c in ex.checks]
+    checks = text_table(["  quantity", "notes' formula", "chainrule", "formula evaluated"], rows, rule=False)
+    return ([f"[{number}] {ex.title}"] + [f"    {line}" for line in ex.expression.splitlines()]
+            + [f"      {line}" for line in inputs.splitlines()]
+            + [f"    {line}" for line in checks.splitlines()])
 
 
 def main() -> int:

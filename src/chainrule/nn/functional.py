@@ -18,18 +18,19 @@ import warnings
 
 import numpy as np
 
+from ..creation import Seed
 from ..functions import matmul, relu, sigmoid, softplus, tanh, transpose
 from ..functions import sum as _sum
 from ..ops import OPS
 from ..ops.losses import REDUCTIONS
-from ..tensor import Tensor, apply, data_of
+from ..tensor import Tensor, TensorLike, apply, as_array, data_of
 
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "dropout", "embedding", "linear",
            "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "tanh"]
 
 
 
-def log_softmax(x, axis: int = -1) -> Tensor:
+def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
     """log softmax(x) = x − logsumexp(x), one stable table op: finite for any finite x.
 
     Its gradient is g − softmax(x) · Σ g along ``axis``.
@@ -41,7 +42,7 @@ def log_softmax(x, axis: int = -1) -> Tensor:
     return apply(OPS["log_softmax"], x, axis=axis)
 
 
-def softmax(x, axis: int = -1) -> Tensor:
+def softmax(x: TensorLike, axis: int = -1) -> Tensor:
     """softmax(x)ᵢ = exp(xᵢ) / Σⱼ exp(xⱼ), as exp(log_softmax(x)).
 
     >>> import chainrule as cr, chainrule.nn.functional as F
@@ -51,7 +52,7 @@ def softmax(x, axis: int = -1) -> Tensor:
     return log_softmax(x, axis).exp()
 
 
-def linear(x, weight, bias=None) -> Tensor:
+def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None) -> Tensor:
     """x Wᵀ + b, with W of shape (out, in) and b of shape (out,), as in PyTorch.
 
     >>> import chainrule as cr, chainrule.nn.functional as F
@@ -64,7 +65,7 @@ def linear(x, weight, bias=None) -> Tensor:
     return out if bias is None else out + bias
 
 
-def embedding(indices, weight, sparse: bool = False) -> Tensor:
+def embedding(indices: TensorLike, weight: TensorLike, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` at integer ``indices``: out[k…] = weight[indices[k…]].
 
     The output has shape ``indices.shape + weight.shape[1:]``. The gradient adds each
@@ -89,7 +90,7 @@ def embedding(indices, weight, sparse: bool = False) -> Tensor:
     return apply(OPS["getitem"], weight, index=indices)
 
 
-def _check_rows(indices: np.ndarray, shape: tuple) -> None:
+def _check_rows(indices: np.ndarray, shape: tuple[int, ...]) -> None:
     """An IndexError naming the first index outside [0, rows) of a weight of ``shape``."""
     if not shape:
         raise ValueError("embedding: weight must have a row axis, got a 0-d tensor")
@@ -101,7 +102,7 @@ def _check_rows(indices: np.ndarray, shape: tuple) -> None:
                          f"(shape {shape}); indices must be in [0, {rows})")
 
 
-def dropout(x, p: float = 0.5, training: bool = True, *, seed=None) -> Tensor:
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, *, seed: Seed = None) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1 − p) (so the
     expectation is x); the identity when ``training`` is False. ``seed``: an int or a
     ``numpy.random.Generator``.
@@ -115,9 +116,9 @@ def dropout(x, p: float = 0.5, training: bool = True, *, seed=None) -> Tensor:
         raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
     if not training or p == 0:
         return x
-    keep = np.random.default_rng(seed).random(np.shape(data_of(x))) >= p
+    keep: np.ndarray = np.random.default_rng(seed).random(np.shape(data_of(x))) >= p
     scale = 0.0 if p == 1 else 1 / (1 - p)
-    return x * (keep * scale).astype(data_of(x).dtype)
+    return x * (keep * scale).astype(x.dtype)
 
 
 def _reduce(losses: Tensor, reduction: str, name: str) -> Tensor:
@@ -128,7 +129,7 @@ def _reduce(losses: Tensor, reduction: str, name: str) -> Tensor:
     return losses.mean() if reduction == "mean" else losses.sum()
 
 
-def _check_target_size(name: str, input, target) -> None:
+def _check_target_size(name: str, input: TensorLike, target: TensorLike) -> None:
     """Warn, as PyTorch does, when a regression loss's target has another shape than its
     input: broadcasting (N, 1) outputs against (N,) targets compares every output with
     every target, a plausible number that is not the loss meant."""
@@ -139,30 +140,31 @@ def _check_target_size(name: str, input, target) -> None:
                       "Please ensure they have the same size.", UserWarning, stacklevel=3)
 
 
-def _class_axis(x) -> int:
+def _class_axis(x: TensorLike) -> int:
     return 1 if np.ndim(data_of(x)) >= 2 else 0
 
 
-def _probability_coefficients(x, target, weight):
+def _probability_coefficients(x: TensorLike, target: TensorLike,
+                              weight: TensorLike | None) -> Tensor | np.ndarray:
     """For class-probability targets p: the coefficients c = weight ⊙ p of −Σ_c c_c log ŷ_c."""
-    xd = data_of(x)
+    xd = as_array(x, what="cross_entropy")
     axis = _class_axis(xd)
-    classes = xd.shape[axis]
+    classes: int = xd.shape[axis]
     if np.shape(data_of(target)) != xd.shape:
         raise ValueError(f"cross_entropy: probability targets of shape {np.shape(data_of(target))} "
                          f"must have the logits' shape {xd.shape}")
     target = target if isinstance(target, Tensor) else np.asarray(target, dtype=xd.dtype)
     if weight is None:
         return target
-    w = np.asarray(data_of(weight), dtype=xd.dtype)
+    w: np.ndarray = np.asarray(data_of(weight), dtype=xd.dtype)
     if w.shape != (classes,):
         raise ValueError(f"cross_entropy: weight has shape {w.shape}, expected ({classes},) for "
                          f"logits of shape {xd.shape}")
     return target * w.reshape((classes,) + (1,) * (xd.ndim - axis - 1))
 
 
-def nll_loss(input, target, weight=None, *, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(input: TensorLike, target: TensorLike, weight: TensorLike | None = None, *,
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of the target classes: ℓᵢ = −w[yᵢ] · input[i, yᵢ].
 
     ``input`` holds log-probabilities with classes on axis 1 (``(N, C, ...)``) or axis 0
@@ -178,8 +180,8 @@ def nll_loss(input, target, weight=None, *, ignore_index: int = -100,
                  ignore_index=ignore_index, reduction=reduction)
 
 
-def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
-                  reduction: str = "mean") -> Tensor:
+def cross_entropy(input: TensorLike, target: TensorLike, weight: TensorLike | None = None, *,
+                  ignore_index: int = -100, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy: ℓ = −Σ_c c_c log softmax(input)_c per example.
 
     ``target`` holds class indices (shape of ``input`` without the class axis) or class
@@ -200,12 +202,14 @@ def cross_entropy(input, target, weight=None, *, ignore_index: int = -100,
                      name="cross_entropy")
     losses = -_sum(_probability_coefficients(input, target, weight) * log_softmax(input, axis), axis=axis)
     if reduction == "mean":
-        return losses.sum() / (np.size(data_of(input)) // np.shape(data_of(input))[axis])
+        examples: int = np.size(data_of(input)) // np.shape(data_of(input))[axis]
+        return losses.sum() / examples
     return _reduce(losses, reduction, "cross_entropy")
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction: str = "mean",
-                                     pos_weight=None) -> Tensor:
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor | np.ndarray,
+                                     weight: TensorLike | None = None, *, reduction: str = "mean",
+                                     pos_weight: TensorLike | None = None) -> Tensor:
     """ℓ = −w [p · y log σ(x) + (1 − y) log(1 − σ(x))] with σ the sigmoid, computed as
     w [p · y · softplus(−x) + (1 − y) · softplus(x)] (finite for any x); p is
     ``pos_weight`` (1 by default). Its gradient is w (σ(x) − y) when p = 1. ``target``
@@ -228,7 +232,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction: s
     return _reduce(losses, reduction, "binary_cross_entropy_with_logits")
 
 
-def mse_loss(input, target, *, reduction: str = "mean") -> Tensor:
+def mse_loss(input: Tensor, target: TensorLike, *, reduction: str = "mean") -> Tensor:
     """(input − target)², averaged over all elements by default.
 
     A ``target`` of another shape than ``input`` is broadcast against it, with PyTorch's

@@ -14,12 +14,16 @@ never from hidden global state, so a model built from one seed is the same every
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
+from typing import Any, TypedDict
 
 import numpy as np
+import numpy.typing as npt
 
 from .. import dtypes
+from ..creation import Seed
 from ..functions import relu, sigmoid, tanh
-from ..tensor import Tensor
+from ..tensor import Tensor, TensorLike
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -27,7 +31,7 @@ from .module import Module, Parameter
 __all__ = ["Dropout", "Embedding", "Linear", "ReLU", "Sequential", "Sigmoid", "Tanh"]
 
 
-def _empty(*shape, dtype=None) -> Parameter:
+def _empty(*shape: int, dtype: npt.DTypeLike | None = None) -> Parameter:
     return Parameter(np.zeros(shape, dtype=dtype or dtypes.get_default_dtype()))
 
 
@@ -38,18 +42,18 @@ class Linear(Module):
     with a variance that does not grow with the number of inputs.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, seed=None,
-                 dtype=None) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, seed: Seed = None,
+                 dtype: npt.DTypeLike | None = None) -> None:
         super().__init__()
         rng = np.random.default_rng(seed)
         bound = 1 / math.sqrt(in_features) if in_features else 0.0
         self.in_features, self.out_features = in_features, out_features
         self.weight = init.uniform_(_empty(out_features, in_features, dtype=dtype), -bound, bound, seed=rng)
-        self.bias = None
+        self.bias: Parameter | None = None
         if bias:
             self.bias = init.uniform_(_empty(out_features, dtype=dtype), -bound, bound, seed=rng)
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -71,8 +75,8 @@ class Embedding(Module):
     [1, 2, 9]
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, sparse: bool = False, *, seed=None,
-                 dtype=None, _weight=None) -> None:
+    def __init__(self, num_embeddings: int, embedding_dim: int, sparse: bool = False, *, seed: Seed = None,
+                 dtype: npt.DTypeLike | None = None, _weight: Parameter | None = None) -> None:
         super().__init__()
         self.num_embeddings, self.embedding_dim, self.sparse = num_embeddings, embedding_dim, sparse
         if _weight is None:
@@ -80,14 +84,15 @@ class Embedding(Module):
         self.weight = _weight
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze: bool = True, sparse: bool = False) -> Embedding:
+    def from_pretrained(cls, embeddings: TensorLike, freeze: bool = True, sparse: bool = False) -> Embedding:
         """An Embedding holding a copy of the matrix ``embeddings`` (a frozen one by default)."""
         weight = Parameter(embeddings, requires_grad=not freeze)
         if weight.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {weight.shape}")
-        return cls(*weight.shape, sparse=sparse, _weight=weight)
+        rows, dim = weight.shape
+        return cls(rows, dim, sparse=sparse, _weight=weight)
 
-    def forward(self, indices) -> Tensor:
+    def forward(self, indices: TensorLike) -> Tensor:
         return F.embedding(indices, self.weight, sparse=self.sparse)
 
     def extra_repr(self) -> str:
@@ -98,14 +103,14 @@ class Dropout(Module):
     """Zero elements with probability p (and scale the rest by 1/(1 − p)) in training mode;
     pass the input through unchanged in evaluation mode."""
 
-    def __init__(self, p: float = 0.5, *, seed=None) -> None:
+    def __init__(self, p: float = 0.5, *, seed: Seed = None) -> None:
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be between 0 and 1, got {p}")
         self.p = p
         self.rng = np.random.default_rng(seed)
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training, seed=self.rng)
 
     def extra_repr(self) -> str:
@@ -114,6 +119,14 @@ class Dropout(Module):
 
 # |tanh| or |2σ − 1| above this: the slope is below 1 − 0.99² ≈ 2% of its peak.
 SATURATED = 0.99
+
+
+class Health(TypedDict, total=False):
+    """What an activation's ``health()`` tells of its last batch."""
+
+    units: int
+    dead: float  # ReLU
+    saturated: float  # sigmoid and tanh
 
 
 def _units(out: np.ndarray) -> np.ndarray:
@@ -127,8 +140,10 @@ class _Activation(Module):
     hold every layer's activations after backward has freed them."""
 
     function = staticmethod(relu)
+    summarize: Callable[[np.ndarray], Any]  # what health() reads of the last output
+    _summary: Any  # what summarize made of it
 
-    def forward(self, x) -> Tensor:
+    def forward(self, x: TensorLike) -> Tensor:
         out = self.function(x)
         self._summary = self.summarize(_units(out.data))
         return out
@@ -143,9 +158,10 @@ class ReLU(_Activation):
     def summarize(units: np.ndarray) -> np.ndarray:
         """Each unit's total output over the batch, 1ᵀ·units (one BLAS pass): the outputs
         are ≥ 0, so the total is 0 exactly when the unit is dead."""
-        return np.ones(len(units), units.dtype) @ units
+        totals: np.ndarray = np.ones(len(units), units.dtype) @ units
+        return totals
 
-    def health(self) -> dict:
+    def health(self) -> Health:
         """``dead``: the share of units that output 0 for every example of the last batch."""
         return {"units": self._summary.size, "dead": float(np.mean(self._summary <= 0))}
 
@@ -158,7 +174,7 @@ class _Squashing(_Activation):
         centred = units if cls is Tanh else 2 * units - 1
         return units.shape[1], float(np.mean(np.abs(centred) > SATURATED))
 
-    def health(self) -> dict:
+    def health(self) -> Health:
         """``saturated``: the share of the last batch's outputs near an asymptote."""
         units, share = self._summary
         return {"units": units, "saturated": share}
@@ -198,10 +214,10 @@ class Sequential(Module):
     def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def forward(self, x):
+    def forward(self, x: Any) -> Any:
         for module in self._modules.values():
             x = module(x)
         return x

@@ -31,8 +31,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
-from ..tensor import Tensor
+from ..tensor import Tensor, TensorLike
 
 
 class Parameter(Tensor):
@@ -44,7 +45,7 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data, requires_grad: bool = True) -> None:
+    def __init__(self, data: TensorLike, requires_grad: bool = True) -> None:
         super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
@@ -74,12 +75,16 @@ class Module:
     and after ``train()``; ``eval()`` sets it False (Dropout reads it).
     """
 
+    _parameters: OrderedDict[str, Parameter | None]
+    _modules: OrderedDict[str, Module]
+    training: bool
+
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
-    def __setattr__(self, name: str, value) -> None:
+    def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning "
                                  f"attribute {name!r}")
@@ -103,10 +108,10 @@ class Module:
         self._modules.pop(name, None)
         object.__delattr__(self, name)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------- the tree
@@ -121,7 +126,7 @@ class Module:
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
         """Every parameter with its dotted name; one shared by two modules is listed once."""
-        seen: set = set()
+        seen: set[Parameter] = set()
         for prefix, module in self.named_modules():
             for name, p in module._parameters.items():
                 if p is not None and p not in seen:
@@ -193,7 +198,7 @@ class Module:
         return lines[0] + ")" if len(lines) == 1 else "\n".join(lines) + "\n)"
 
 
-def _checked_value(name: str, value, p: Parameter) -> np.ndarray:
+def _checked_value(name: str, value: npt.ArrayLike, p: Parameter) -> np.ndarray:
     """``value`` as a new array of ``p``'s shape and dtype, or the error that names why not."""
     arr = np.asarray(value)
     if arr.dtype.kind not in "biuf" or not np.can_cast(arr.dtype, p.dtype, casting="same_kind"):

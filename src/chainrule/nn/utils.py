@@ -24,6 +24,7 @@ import numpy as np
 
 from ..dtypes import get_default_dtype
 from ..sparse import RowSparse
+from ..tables import text_table
 from ..tensor import Tensor
 from .layers import SATURATED, ReLU, Sigmoid, Tanh
 from .module import Module
@@ -32,7 +33,7 @@ from .module import Module
 @dataclass
 class ParameterGradient:
     name: str
-    shape: tuple
+    shape: tuple[int, ...]
     grad_norm: float | None
     value_norm: float
 
@@ -59,11 +60,11 @@ class GradientReport:
     activations: list[ActivationHealth]
 
     def __str__(self) -> str:
-        lines = [f"{'parameter':<24}{'shape':<16}{'|grad|':>12}{'|value|':>12}{'|grad|/|value|':>16}"]
-        for p in self.parameters:
-            grad = "no grad" if p.grad_norm is None else f"{p.grad_norm:.4g}"
-            ratio = "" if p.ratio is None else f"{p.ratio:.3g}"
-            lines.append(f"{p.name:<24}{str(p.shape):<16}{grad:>12}{p.value_norm:>12.4g}{ratio:>16}")
+        # Norms span orders of magnitude, so they are written to significant digits.
+        rows = [(p.name, str(p.shape), "no grad" if p.grad_norm is None else f"{p.grad_norm:.4g}",
+                 f"{p.value_norm:.4g}", "" if p.ratio is None else f"{p.ratio:.3g}") for p in self.parameters]
+        headers = ["parameter", "shape", "|grad|", "|value|", "|grad|/|value|"]
+        lines = [text_table(headers, rows, align="llrrr")]
         for a in self.activations:
             if a.dead is not None:
                 lines.append(f"{a.name} ({a.kind}): {a.dead:.1%} of {a.units} units dead "
@@ -74,7 +75,7 @@ class GradientReport:
         return "\n".join(lines)
 
 
-def _grad_array(grad) -> np.ndarray:
+def _grad_array(grad: Tensor | RowSparse) -> np.ndarray:
     return grad.values if isinstance(grad, RowSparse) else np.asarray(grad.data)
 
 

@@ -31,7 +31,7 @@ on every gradient a rule returns (see :func:`pullback`); no rule calls it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,9 +81,35 @@ class OpDef:
         "backward_name", "fn", "floating",
     )
 
-    def __init__(self, name, category, *, forward=None, vjp=None, jvp=None, prepare=None,
-                 saves=None, saves_inputs=True, saves_out=True, sparse_transpose=None,
-                 reference=None, domain=(-2.0, 2.0), kinks=(), samples=None, fn=None, floating=False):
+    name: str
+    category: str
+    # The functions an op has, the others None: a composite has only ``fn``, the other categories
+    # the rules ``forward``, ``vjp`` and ``jvp``; ``prepare`` and ``sparse_transpose`` are per op.
+    # The engine calls each only where the op has it.
+    forward: Any
+    vjp: Any
+    jvp: Any
+    fn: Any
+    prepare: Any
+    sparse_transpose: Any
+    saves: tuple[str, ...] | None
+    saves_inputs: bool
+    saves_out: bool
+    reference: Callable[..., Any] | None
+    domain: tuple[float, float]
+    kinks: tuple[float, ...]
+    samples: list[Sample] | None
+    floating: bool
+    backward_name: str
+
+    def __init__(self, name: str, category: str, *, forward: Callable[..., Any] | None = None,
+                 vjp: Callable[..., Any] | None = None, jvp: Callable[..., Any] | None = None,
+                 prepare: Callable[..., dict[str, Any]] | None = None,
+                 saves: tuple[str, ...] | None = None, saves_inputs: bool = True,
+                 saves_out: bool = True, sparse_transpose: Callable[..., Any] | None = None,
+                 reference: Callable[..., Any] | None = None, domain: tuple[float, float] = (-2.0, 2.0),
+                 kinks: Iterable[float] = (), samples: list[Sample] | None = None,
+                 fn: Callable[..., Any] | None = None, floating: bool = False) -> None:
         self.name = name
         self.category = category
         self.forward = forward

@@ -9,6 +9,7 @@ For out = x @ y with cotangent g: ∂L/∂x = g @ yᵀ and ∂L/∂y = xᵀ @ g,
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -192,7 +193,7 @@ def _einsum_prepare(*operands, spec):
         return ValueError(f"einsum: {spec!r} with operand shapes {shapes}: {why}")
 
     lhs, arrow, out = spec.replace(" ", "").partition("->")
-    ins = lhs.split(",")
+    ins: Sequence[str] = lhs.split(",")
     if len(ins) != len(operands):
         raise refuse(f"the subscripts name {len(ins)} operand(s) but {len(operands)} were given")
     for term in (*ins, out):
@@ -234,9 +235,9 @@ def _einsum_output(lhs, out, ellipsis, refuse):
 def _einsum_sizes(ins, shapes, ellipsis, refuse):
     """Each letter labels axes of one size, up to broadcasting of size 1 between operands
     (within one operand a repeated letter takes a diagonal, whose sides must be equal)."""
-    sizes = {}
+    sizes: dict[str, int] = {}
     for k, (term, shape) in enumerate(zip(ins, shapes)):
-        own = {}
+        own: dict[str, int] = {}
         for c, n in zip(term, shape):
             what = "an axis under '...'" if c in ellipsis else f"letter {c!r}"
             if own.setdefault(c, n) != n:

@@ -47,7 +47,7 @@ def _nll_prepare(x, *, target, weight=None, ignore_index: int = -100, reduction:
     mean_of_nothing = False
     if weight is None and lo >= 0 and hi < classes and not lo <= ignore_index <= hi:
         # Every example counts once: a scalar factor keeps x's dtype and costs no array.
-        coef = (1.0 / t.size if t.size else float("nan")) if reduction == "mean" else 1.0
+        coef: float | np.ndarray = (1.0 / t.size if t.size else float("nan")) if reduction == "mean" else 1.0
     else:
         valid = t != ignore_index
         kept = t[valid]
@@ -64,7 +64,7 @@ def _nll_prepare(x, *, target, weight=None, ignore_index: int = -100, reduction:
                                  f"scores of shape {shape}")
             coef = w[t] * valid
         if reduction == "mean":
-            total = coef.sum()
+            total = coef.sum()  # type: ignore[union-attr]  # an array: NumPy's stubs type w[t] as Any
             # Nothing counted (every target ignored, or weights summing to 0): the mean is
             # 0/0, NaN, as PyTorch gives it; the ignored examples' gradient stays 0.
             coef = coef / total if total else np.where(valid, np.nan, 0.0).astype(dtype)

@@ -22,11 +22,12 @@ moves every coordinate by about η.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_nonnegative
+from .optimizer import Optimizer, Rows, check_nonnegative
 
 
 class Adam(Optimizer):
@@ -47,10 +48,10 @@ class Adam(Optimizer):
         super().__init__(params)
         self.lr, self.betas, self.eps, self.weight_decay = lr, tuple(betas), eps, weight_decay
 
-    def initial_state(self, data: np.ndarray) -> dict:
+    def initial_state(self, data: np.ndarray) -> dict[str, Any]:
         return {"step": 0, "exp_avg": np.zeros_like(data), "exp_avg_sq": np.zeros_like(data)}
 
-    def update(self, x, g, rows, state):
+    def update(self, x: np.ndarray, g: np.ndarray, rows: Rows, state: dict[str, Any]) -> np.ndarray:
         if self.weight_decay and self.decoupled:
             x *= 1 - self.lr * self.weight_decay
         elif self.weight_decay:

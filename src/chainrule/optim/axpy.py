@@ -15,12 +15,15 @@ are (other dtypes, mixed memory layouts, views with gaps), NumPy does the update
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
-_BLAS: dict | None = None
+_BLAS: dict[np.dtype, Callable[..., Any]] | None = None
 
 
-def _routines() -> dict:
+def _routines() -> dict[np.dtype, Callable[..., Any]]:
     """SciPy's axpy for float32 and float64, or an empty dict without SciPy (looked up once)."""
     global _BLAS
     if _BLAS is None:

@@ -10,6 +10,8 @@ stays bit-identical.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from types import EllipsisType
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -17,6 +19,10 @@ from .. import dtypes
 from ..mode import no_grad
 from ..sparse import RowSparse
 from ..tensor import Tensor
+
+Rows: TypeAlias = "np.ndarray | EllipsisType"
+"""The rows of a parameter an update changes: the indices a row-sparse gradient holds, or
+``...`` for all of them."""
 
 
 def check_nonnegative(name: str, **values: float) -> None:
@@ -48,7 +54,7 @@ def check_parameters(name: str, params: Iterable[Tensor]) -> list[Tensor]:
         if not dtypes.is_differentiable(p.dtype):
             raise TypeError(f"{name}: parameter {i} (shape {p.shape}) has dtype {p.dtype}; only "
                             "floating-point tensors can be optimized")
-        if not p.is_leaf:
+        if p.grad_fn is not None:
             raise ValueError(f"{name}: can't optimize a non-leaf Tensor: parameter {i} (shape {p.shape}) "
                              f"was computed by {p.grad_fn.name}; pass the leaf tensors it was "
                              "computed from, or a detached copy with requires_grad=True")
@@ -65,7 +71,7 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Tensor]) -> None:
         self.params = check_parameters(type(self).__name__, params)
-        self.state: dict[Tensor, dict] = {}
+        self.state: dict[Tensor, dict[str, Any]] = {}
 
     def zero_grad(self) -> None:
         """Set ``.grad`` of every parameter to None (the next backward starts afresh)."""
@@ -93,11 +99,11 @@ class Optimizer:
                 p.data[rows] = new
             p._count_change()  # a graph that saved the old value now refuses it
 
-    def initial_state(self, data: np.ndarray) -> dict:
+    def initial_state(self, data: np.ndarray) -> dict[str, Any]:
         """The state of a parameter before its first step (arrays shaped like ``data``)."""
         return {}
 
-    def update(self, x: np.ndarray, g: np.ndarray, rows, state: dict) -> np.ndarray:
+    def update(self, x: np.ndarray, g: np.ndarray, rows: Rows, state: dict[str, Any]) -> np.ndarray:
         """The new values of the rows ``x = p.data[rows]`` whose gradient is ``g`` (a rule may
         update ``x`` in place and return it: for dense gradients x is the parameter itself).
 

@@ -19,12 +19,13 @@ With gradient g of parameter x at step t (dampening 0):
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from ..tensor import Tensor
 from .axpy import axpy
-from .optimizer import Optimizer, check_nonnegative
+from .optimizer import Optimizer, Rows, check_nonnegative
 
 
 class SGD(Optimizer):
@@ -42,10 +43,10 @@ class SGD(Optimizer):
         super().__init__(params)
         self.lr, self.momentum, self.weight_decay, self.nesterov = lr, momentum, weight_decay, nesterov
 
-    def initial_state(self, data: np.ndarray) -> dict:
+    def initial_state(self, data: np.ndarray) -> dict[str, Any]:
         return {"momentum_buffer": np.zeros_like(data)} if self.momentum else {}
 
-    def update(self, x, g, rows, state):
+    def update(self, x: np.ndarray, g: np.ndarray, rows: Rows, state: dict[str, Any]) -> np.ndarray:
         if self.weight_decay:
             g = g + self.weight_decay * x
         if self.momentum:

@@ -22,9 +22,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.testing import assert_allclose
+
+from chainrule.tables import text_table
 
 from . import problems
 from .libraries import chainrule_lib, hand_numpy
@@ -35,8 +39,9 @@ TARGETS = {"jacobian": WORKLOADS["W3"].targets["time"], "hessian": WORKLOADS["W4
 
 def builders() -> dict:
     """(workload, name) → (builder, options, to_numpy) for everything this machine has."""
-    found = {("jacobian", "analytic NumPy"): (hand_numpy.jacobian, {}, np.asarray),
-             ("hessian", "analytic NumPy"): (hand_numpy.hessian, {}, np.asarray)}
+    found: dict[tuple[str, str], tuple[Callable[..., Any], dict[str, Any], Callable[[Any], np.ndarray]]] = {
+        ("jacobian", "analytic NumPy"): (hand_numpy.jacobian, {}, np.asarray),
+        ("hessian", "analytic NumPy"): (hand_numpy.hessian, {}, np.asarray)}
     for mode in ("rev", "fwd", "auto"):
         found[("jacobian", f"chainrule {mode}")] = (chainrule_lib.jacobian, {"mode": mode}, np.asarray)
     found[("hessian", "chainrule")] = (chainrule_lib.hessian, {}, np.asarray)
@@ -85,10 +90,9 @@ def main(argv: list[str] | None = None) -> dict:
     results = {key: median_time(fn, args.repeats) for key, fn in fns.items()}
     print(f"Jacobian of tanh(Wx + b), x in R^{args.n}; Hessian of logsumexp(Ax), A 128x100; float64; "
           f"median of {args.repeats} runs")
-    print(f"{'workload':<10}{'implementation':<22}{'ms':>10}{'x analytic':>12}")
-    for (work, name), seconds in results.items():
-        ratio = seconds / results[(work, "analytic NumPy")]
-        print(f"{work:<10}{name:<22}{seconds * 1e3:>10.3f}{ratio:>12.2f}")
+    rows = [(work, name, seconds * 1e3, seconds / results[(work, "analytic NumPy")])
+            for (work, name), seconds in results.items()]
+    print(text_table(["workload", "implementation", "ms", "x analytic"], rows, digits=(0, 0, 3, 2)))
     for work, target in TARGETS.items():
         best = min(s for (w, n), s in results.items() if w == work and n.startswith("chainrule"))
         ratio = best / results[(work, "analytic NumPy")]

@@ -24,19 +24,21 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.testing import assert_allclose
 
 import chainrule as cr
 from chainrule.nn import functional as F
+from chainrule.tables import text_table
 
 from .. import datasets
-from ..models import TASKS
-from ..models.mlp import perceptron
+from ..models.mlp import Fashion, perceptron
 
 BETAS, EPS = (0.9, 0.999), 1e-8
-SIZES = (784, *TASKS["mlp-fashion"].hidden, 10)
+SIZES = (784, *Fashion.hidden, 10)
 
 
 def initial_weights(seed: int) -> list[np.ndarray]:
@@ -55,7 +57,7 @@ class ChainruleRun:
     def gradients(self, x, y) -> list[np.ndarray]:
         self.optimizer.zero_grad()
         F.cross_entropy(self.model(x), y).backward()
-        return [p.grad.numpy() for p in self.model.parameters()]
+        return [np.asarray(p.grad) for p in self.model.parameters()]
 
     def step(self, x, y) -> None:
         self.optimizer.zero_grad()
@@ -93,7 +95,7 @@ class NumpyRun:
         delta = p
         delta[np.arange(len(y)), y] -= 1
         delta /= len(y)  # ∂(mean cross-entropy)/∂logits = (ŷ − y)/N
-        grads = []
+        grads: list[np.ndarray] = []
         for k in range(len(activations) - 1, -1, -1):
             a, W = activations[k], self.params[2 * k]
             grads[:0] = [delta.T @ a, delta.sum(axis=0)]
@@ -170,7 +172,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         assert_allclose(ours, hand, rtol=1e-4, atol=1e-6)
     print("chainrule's gradients on one batch equal the hand-written backward pass")
 
-    implementations = {"hand NumPy": NumpyRun, "chainrule": ChainruleRun}
+    implementations: dict[str, Callable[[list[np.ndarray], float], Any]] = {
+        "hand NumPy": NumpyRun, "chainrule": ChainruleRun}
     torch_class = torch_run()
     if torch_class is not None:
         implementations["torch"] = torch_class
@@ -185,10 +188,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     accuracy = {name: float(np.mean(run.predict(x_test) == y_test)) for name, run in runs.items()}
     print(f"mlp-fashion, {len(y)} examples per epoch, batch {args.batch_size}, median of "
           f"{args.repeats} epochs:")
-    print(f"{'implementation':<16}{'s/epoch':>9}{'× hand NumPy':>14}{'held-out accuracy':>19}")
-    for name in implementations:
-        print(f"{name:<16}{seconds[name]:>9.3f}{seconds[name] / seconds['hand NumPy']:>14.2f}"
-              f"{accuracy[name]:>19.4f}")
+    rows = [(name, seconds[name], seconds[name] / seconds["hand NumPy"], accuracy[name])
+            for name in implementations]
+    print(text_table(["implementation", "s/epoch", "× hand NumPy", "held-out accuracy"], rows,
+                     digits=(0, 3, 2, 4)))
     if torch_class is None:
         print("torch: not installed, skipped")
     return seconds

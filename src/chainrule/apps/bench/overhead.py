@@ -24,6 +24,7 @@ import numpy as np
 from numpy.testing import assert_allclose
 
 import chainrule as cr
+from chainrule.tables import text_table
 
 from .libraries import chainrule_lib, hand_numpy
 from .problems import make_input, schedule
@@ -86,10 +87,9 @@ def time_per_op(impls: dict, n_ops: int, repeats: int, warmup: int) -> dict[str,
 
 
 def table(results: dict[str, float], baseline: str) -> str:
-    lines = [f"{'implementation':<16}{'us/op':>10}{'x hand NumPy':>15}"]
-    for name, us in results.items():
-        lines.append(f"{name:<16}{us:>10.2f}{us / results[baseline]:>15.2f}")
-    return "\n".join(lines)
+    """µs per op of each implementation, and its ratio to ``baseline``'s."""
+    rows = [(name, us, us / results[baseline]) for name, us in results.items()]
+    return text_table(["implementation", "us/op", f"x {baseline}"], rows, digits=2)
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:

@@ -16,6 +16,8 @@ import subprocess
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from chainrule import tables
+
 from .measure import summarize
 from .suite import LIBRARIES, LIMIT, MEMORY, WORKLOADS
 
@@ -88,16 +90,18 @@ def _row_name(workload, label: str, metric: str) -> str:
 def markdown_table(results: list[dict], workload_keys: list[str], libraries: list[str]) -> tuple[str, list]:
     """The main table and its footnotes (mismatches and errors, spelled out)."""
     by_key = {(r["workload"], r["library"]): r for r in results}
-    head = ["workload", "target"] + [("hand NumPy (limit)" if lib == LIMIT else lib) for lib in libraries]
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join([":---"] * 2 + ["---:"] * len(libraries)) + "|"]
+    head = ["workload", "target"] + [_column_name(lib) for lib in libraries]
     notes: list[str] = []
+    rows = []
     for workload, label, metric in _rows(workload_keys, results):
         target = workload.targets.get(metric)
-        cells = [_row_name(workload, label, metric), f"≤ {target:g}×" if target is not None else ""]
-        for lib in libraries:
-            cells.append(_cell(by_key.get((workload.key, lib)), label, metric, notes))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines), notes
+        rows.append([_row_name(workload, label, metric), f"≤ {target:g}×" if target is not None else "",
+                     *(_cell(by_key.get((workload.key, lib)), label, metric, notes) for lib in libraries)])
+    return tables.markdown_table(head, rows, align="ll" + "r" * len(libraries)), notes
+
+
+def _column_name(library: str) -> str:
+    return "hand NumPy (limit)" if library == LIMIT else library
 
 
 def _cell(result: dict | None, label: str, metric: str, notes: list) -> str:
@@ -139,12 +143,10 @@ def scaling_table(results: list[dict], libraries: list[str]) -> str:
             header = [f"{a['label'][2:]}→{b['label'][2:]}" for a, b in zip(cases, cases[1:])]
         growth = [b["metrics"]["time"]["median"] / a["metrics"]["time"]["median"]
                   for a, b in zip(cases, cases[1:])]
-        rows.append([("hand NumPy (limit)" if lib == LIMIT else lib)] + [f"{g:.2f}×" for g in growth])
+        rows.append([_column_name(lib)] + [f"{g:.2f}×" for g in growth])
     if not rows or not header:
         return ""
-    lines = ["| n (batch = width) | " + " | ".join(header) + " |", "|:---|" + "---:|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
+    return tables.markdown_table(["n (batch = width)", *header], rows, align="l" + "r" * len(header))
 
 
 def target_summary(results: list[dict]) -> list[str]:
@@ -215,7 +217,7 @@ def machine_line(machine: dict) -> str:
 
 def library_line(libraries: dict) -> str:
     """The installed packages and their versions, each once (torch.func is torch's)."""
-    packages = {}
+    packages: dict[str, str | None] = {}
     for name, info in libraries.items():
         if info["installed"]:
             packages.setdefault(LIBRARIES[name].imports, info["version"] or _version(LIBRARIES[name].imports))

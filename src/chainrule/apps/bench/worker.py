@@ -21,6 +21,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 from . import measure, problems
 from .libraries import load
@@ -97,7 +98,7 @@ def blas_info() -> list[dict]:
 
 def run(spec: dict) -> dict:
     workload, library = WORKLOADS[spec["workload"]], LIBRARIES[spec["library"]]
-    result = {"workload": workload.key, "library": library.name, "status": "ok", "cases": []}
+    result: dict[str, Any] = {"workload": workload.key, "library": library.name, "status": "ok", "cases": []}
     start = time.perf_counter()
     try:
         module = load(library.name)

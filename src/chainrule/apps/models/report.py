@@ -1,5 +1,6 @@
-"""What a training run shows and writes: text tables, the loss/metric plot and a grid of
-misclassified images. Plots need matplotlib (drawn off-screen, with no window).
+"""What a training run shows and writes: text tables (:func:`table`, the package's one
+table formatter), the loss/metric plot and a grid of misclassified images. Plots need
+matplotlib (drawn off-screen, with no window).
 
 Every file a run writes goes through :func:`write_atomically`, so a file on disk is
 always whole: the one from before the run, or the new one.
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+
+from chainrule.tables import text_table as table
 
 
 def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> Path:
@@ -59,18 +62,6 @@ def folder_problem(folder: Path) -> str | None:
     except OSError as e:
         return f"cannot write into {existing}: {e.strerror or e}"
     return None
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence], digits: int = 4) -> str:
-    """A plain-text table: text left-aligned, numbers right-aligned (floats to ``digits``)."""
-    cells = [[f"{v:.{digits}f}" if isinstance(v, float) else str(v) for v in row] for row in rows]
-    widths = [max(len(str(h)), *(len(r[k]) for r in cells)) for k, h in enumerate(headers)]
-    left = [bool(rows) and isinstance(rows[0][k], str) for k in range(len(headers))]
-
-    def line(values):
-        return "  ".join(v.ljust(w) if lf else v.rjust(w) for v, w, lf in zip(values, widths, left))
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
 
 
 def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, classes: int) -> np.ndarray:

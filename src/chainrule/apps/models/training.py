@@ -31,6 +31,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.lib import format as npy
@@ -66,6 +67,9 @@ class Data:
     extra: dict = field(default_factory=dict)
 
 
+_TaskT = TypeVar("_TaskT", bound="Task")
+
+
 class Task:
     """What one ``train`` command learns. Subclasses set the class attributes and define
     ``load`` and ``build``; the defaults fit a classifier trained with Adam."""
@@ -84,7 +88,7 @@ class Task:
         """The name of the files a run writes (``<stem>.npz``, ``<stem>.png``)."""
         return self.name
 
-    def configure(self, **options) -> Task:
+    def configure(self: _TaskT, **options: Any) -> _TaskT:
         """A copy of the task with its own settings (see each task's ``configure``); the
         base task has none."""
         if options:
@@ -318,12 +322,12 @@ def run(task: Task, *, epochs: int | None = None, lr: float | None = None, batch
     """
     from . import report
 
-    settings = {"epochs": task.epochs if epochs is None else epochs, "lr": task.lr if lr is None else lr,
-                "batch_size": task.batch_size if batch_size is None else batch_size}
-    for setting, value in settings.items():
+    epochs = task.epochs if epochs is None else epochs
+    lr = task.lr if lr is None else lr
+    batch_size = task.batch_size if batch_size is None else batch_size
+    for setting, value in {"epochs": epochs, "lr": lr, "batch_size": batch_size}.items():
         if not (math.isfinite(value) and value > 0):
             raise ValueError(f"run: {setting} must be a finite number > 0, got {value}")
-    epochs, lr, batch_size = settings.values()
     if load is None and (problem := report.folder_problem(out)):
         raise UnusableFolder(f"cannot save into {out}: {problem}")
     data = task.load()
@@ -360,7 +364,9 @@ def save(task: Task, model: Module, data: Data, history: list[Epoch], prediction
     state = model.state_dict()
     try:
         out.mkdir(parents=True, exist_ok=True)
-        files = [report.write_atomically(out / f"{task.stem}.npz", lambda file: np.savez(file, **state))]
+        # NumPy's stubs let ** reach savez's allow_pickle; the names here are parameter names.
+        files = [report.write_atomically(out / f"{task.stem}.npz",
+                                         lambda file: np.savez(file, **state))]  # type: ignore[arg-type]
         files += plot(task, data, history, predictions, out, show)
     except OSError as e:
         raise TrainingError(f"cannot save into {out}: {e}") from None

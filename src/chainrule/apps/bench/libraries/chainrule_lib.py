@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 import chainrule as cr
@@ -95,8 +97,8 @@ def window_step(p):
     model = WindowClassifier(p)
     opt = cr.optim.SGD(model.parameters(), lr=p["lr"])
     words, y = p["words"], p["y"]
-    params = {"E": model.words.weight, "W": model.hidden.weight, "b": model.hidden.bias,
-              "U": model.out.weight, "c": model.out.bias}
+    params: dict[str, Any] = {"E": model.words.weight, "W": model.hidden.weight, "b": model.hidden.bias,
+                              "U": model.out.weight, "c": model.out.bias}
 
     def step():
         opt.zero_grad()

@@ -11,6 +11,8 @@ that does one unit of work and returns its outputs by name.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..problems import layer_outputs
@@ -45,7 +47,7 @@ def mlp_step(p):
             zs.append(z)
             hs.append(z if i == last else relu(z))
         loss, g = softmax_cross_entropy(hs[-1], y)
-        grads = [None] * len(layers)
+        grads: list[Any] = [None] * len(layers)
         for i in range(last, -1, -1):
             if i != last:
                 g = g * (zs[i] > 0)
@@ -66,7 +68,7 @@ def op_chain(p):
     x0, ops = p["x0"].copy(), p["ops"]
 
     def gradient():
-        saved = []
+        saved: list[Any] = []  # per op, what its derivative reads (None: nothing)
         x = x0
         for op in ops:
             if op == "add_input":
