@@ -32,6 +32,7 @@ test: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy src
 
 $(VENV)/.installed-bench: $(BIN)/python pyproject.toml

@@ -22,8 +22,12 @@ tensor_module = importlib.import_module("chainrule.tensor")
 
 UNARY_GRID = [Sample(((),)), Sample(((3,),)), Sample(((2, 3),))]
 BINARY_GRID = [
-    Sample(((), ())), Sample(((3,), (3,))), Sample(((2, 3), (2, 3))), Sample(((3, 1), (1, 4))),
-    Sample(((5,), (2, 3, 5))), Sample(((2, 3), ())),
+    Sample(((), ())),
+    Sample(((3,), (3,))),
+    Sample(((2, 3), (2, 3))),
+    Sample(((3, 1), (1, 4))),
+    Sample(((5,), (2, 3, 5))),
+    Sample(((2, 3), ())),
 ]
 DTYPES = (np.float64, np.float32)
 TOLERANCE = {  # forward values against the NumPy reference

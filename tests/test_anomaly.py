@@ -118,7 +118,7 @@ class NumpyRootAndSquare(cr.Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return cr.tensor(np.sqrt(x.data)), cr.tensor(x.data ** 2)
+        return cr.tensor(np.sqrt(x.data)), cr.tensor(x.data**2)
 
     @staticmethod
     def backward(ctx, g_root, g_square):

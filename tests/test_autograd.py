@@ -19,6 +19,7 @@ def leaf(values, dtype=np.float64):
 
 # ------------------------------------------------------------------ accumulation and freeing
 
+
 def test_gradients_accumulate_across_backward_calls():
     x = leaf([1.0, 2.0])
     y = (x * x).sum()
@@ -60,6 +61,7 @@ def test_backward_on_a_leaf_seeds_one():
 
 # ------------------------------------------------------------------ fan-out and detach
 
+
 def test_a_value_used_twice_receives_the_sum_of_both_gradients():
     x = leaf(2.0)
     (x * x + x * 3).backward()  # d/dx (x² + 3x) = 2x + 3
@@ -99,6 +101,7 @@ def test_detached_branch_contributes_nothing():
 
 
 # ------------------------------------------------------------------ grad modes
+
 
 def test_no_grad_context_records_nothing():
     x = leaf([1.0, 2.0])
@@ -167,6 +170,7 @@ def test_grad_mode_is_restored_when_the_block_raises():
 
 
 # ------------------------------------------------------------------ custom Functions
+
 
 class ScaledSquare(cr.Function):
     """k·x², with k a plain number (non-differentiable argument)."""
@@ -280,14 +284,18 @@ def test_create_graph_records_a_functions_backward():
 
 # ------------------------------------------------------------------ higher order
 
+
 def test_third_derivative_of_sin_through_autograd_grad():
     x = leaf(0.7)
     (d1,) = cr.autograd.grad(cr.sin(x), x, create_graph=True)
     (d2,) = cr.autograd.grad(d1, x, create_graph=True)
     (d3,) = cr.autograd.grad(d2, x, create_graph=True)
     (d4,) = cr.autograd.grad(d3, x)
-    assert_allclose([d1.item(), d2.item(), d3.item(), d4.item()],
-                    [math.cos(0.7), -math.sin(0.7), -math.cos(0.7), math.sin(0.7)], rtol=1e-12)
+    assert_allclose(
+        [d1.item(), d2.item(), d3.item(), d4.item()],
+        [math.cos(0.7), -math.sin(0.7), -math.cos(0.7), math.sin(0.7)],
+        rtol=1e-12,
+    )
 
 
 def test_derivatives_of_x_to_the_fourth_through_autograd_grad():
@@ -347,6 +355,7 @@ def test_gradient_of_gradient_norm_mixes_inputs():
 
 
 # ------------------------------------------------------------------ long chains and memory
+
 
 def test_a_100000_op_chain_backpropagates_without_recursion():
     x = leaf(1.0)
@@ -410,6 +419,7 @@ def test_the_graph_is_released_when_its_output_is_dropped():
 
 # ------------------------------------------------------------------ cr.autograd.grad
 
+
 def test_autograd_grad_returns_gradients_without_touching_grad():
     x, w = leaf([1.0, 2.0]), leaf([3.0, -1.0])
     y = (x * w).sum()
@@ -462,6 +472,7 @@ def test_autograd_grad_of_several_outputs_sums_them():
 
 # ------------------------------------------------------------------ seeds and shapes
 
+
 def test_backward_with_gradient_is_a_vector_jacobian_product():
     x = leaf([1.0, 2.0, 3.0])
     y = x * x  # J = diag(2x)
@@ -501,8 +512,7 @@ def test_backward_of_a_one_element_non_scalar_needs_no_gradient():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("sa, sb", [((3, 1), (1, 4)), ((5,), (2, 3, 5)), ((), (2, 3)),
-                                    ((2, 1, 3), (4, 1))])
+@pytest.mark.parametrize("sa, sb", [((3, 1), (1, 4)), ((5,), (2, 3, 5)), ((), (2, 3)), ((2, 1, 3), (4, 1))])
 def test_gradients_have_the_shape_and_dtype_of_their_tensor(dtype, sa, sb):
     rng = np.random.default_rng(0)
     a = cr.tensor(rng.standard_normal(sa).astype(dtype), requires_grad=True)
@@ -544,6 +554,7 @@ def test_create_graph_keeps_the_graph_for_another_backward():
 
 
 # ------------------------------------------------------------------ indexing, max/min
+
 
 def test_repeated_integer_indices_accumulate():
     x = leaf([1.0, 2.0, 3.0])
@@ -590,6 +601,7 @@ def test_max_without_ties_routes_to_the_selected_element():
 
 # ------------------------------------------------------------------ stable primitives
 
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sigmoid_is_finite_and_correct_far_from_zero(dtype):
     x = leaf([-1e4, -30.0, 0.0, 30.0, 1e4], dtype)
@@ -609,10 +621,14 @@ def test_softplus_is_finite_and_correct_far_from_zero(dtype):
     y = cr.softplus(x)
     y.sum().backward()
     assert np.isfinite(y.numpy()).all() and np.isfinite(x.grad.numpy()).all()
-    assert_allclose(y.numpy(), [0.0, math.log1p(math.exp(-20)), math.log(2.0),
-                                20.0 + math.log1p(math.exp(-20)), 1e4], rtol=1e-6)
-    assert_allclose(x.grad.numpy(), [0.0, 1 / (1 + math.exp(20)), 0.5, 1 / (1 + math.exp(-20)), 1.0],
-                    rtol=1e-5)
+    assert_allclose(
+        y.numpy(),
+        [0.0, math.log1p(math.exp(-20)), math.log(2.0), 20.0 + math.log1p(math.exp(-20)), 1e4],
+        rtol=1e-6,
+    )
+    assert_allclose(
+        x.grad.numpy(), [0.0, 1 / (1 + math.exp(20)), 0.5, 1 / (1 + math.exp(-20)), 1.0], rtol=1e-5
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -639,6 +655,7 @@ def test_logsumexp_along_an_axis_with_keepdims():
 
 
 # ------------------------------------------------------------------ pow
+
 
 def test_x_squared_at_zero_has_gradient_zero():
     x = leaf([0.0, -3.0, 2.0])
@@ -688,6 +705,7 @@ def test_second_derivative_of_x_squared_at_zero():
 
 
 # ------------------------------------------------------------------ failures leave no trace
+
 
 def test_a_failed_forward_call_leaves_tensors_and_grads_untouched():
     x = leaf([1.0, 2.0, 3.0])

@@ -51,8 +51,9 @@ def test_tensordot_refuses_axis_lists_of_different_lengths():
     message_names(info, "tensordot", "(2, 3)", "(3, 4)", "2 axes of a but 1 of b")
 
 
-@pytest.mark.parametrize("axes", [([2], [0]), ([-3], [0]), ([1], [-3]), ([1], [2])],
-                         ids=["a-2", "a-minus-3", "b-minus-3", "b-2"])
+@pytest.mark.parametrize(
+    "axes", [([2], [0]), ([-3], [0]), ([1], [-3]), ([1], [2])], ids=["a-2", "a-minus-3", "b-minus-3", "b-2"]
+)
 def test_tensordot_refuses_an_axis_out_of_range_even_one_that_would_wrap(axes):
     with pytest.raises(ValueError) as info:
         cr.tensordot(cr.tensor(A), cr.tensor(B), axes=axes)
@@ -84,8 +85,11 @@ def test_tensordot_axes_of_the_wrong_type_are_a_type_error(axes):
     message_names(info, "tensordot")
 
 
-@pytest.mark.parametrize("axes", [0, 1, ([1], [0]), (1, 0), ([-1], [-2]), ((0, 1), (1, 0))],
-                         ids=["0", "1", "lists", "ints", "negative", "two-pairs"])
+@pytest.mark.parametrize(
+    "axes",
+    [0, 1, ([1], [0]), (1, 0), ([-1], [-2]), ((0, 1), (1, 0))],
+    ids=["0", "1", "lists", "ints", "negative", "two-pairs"],
+)
 def test_tensordot_accepts_what_numpy_accepts_with_numpys_values(axes):
     b = B if axes != ((0, 1), (1, 0)) else np.arange(6.0).reshape(3, 2)
     out = cr.tensordot(cr.tensor(A), cr.tensor(b), axes=axes)
@@ -96,9 +100,16 @@ def test_tensordot_accepts_what_numpy_accepts_with_numpys_values(axes):
 X = np.arange(24.0).reshape(2, 3, 4)
 
 
-@pytest.mark.parametrize(("axes", "what"), [((0, 0, 1), "repeated axis"), ((0, 1), "name 2 axes"),
-                                            ((0, 1, 3), "out of range"), ((0, 1, -4), "out of range")],
-                         ids=["repeated", "too-few", "too-large", "too-negative"])
+@pytest.mark.parametrize(
+    ("axes", "what"),
+    [
+        ((0, 0, 1), "repeated axis"),
+        ((0, 1), "name 2 axes"),
+        ((0, 1, 3), "out of range"),
+        ((0, 1, -4), "out of range"),
+    ],
+    ids=["repeated", "too-few", "too-large", "too-negative"],
+)
 def test_transpose_refuses_axes_that_are_not_a_permutation_and_says_why(axes, what):
     with pytest.raises(ValueError) as info:
         cr.transpose(cr.tensor(X), axes)
@@ -119,8 +130,9 @@ def test_swapaxes_refuses_an_axis_out_of_range():
     message_names(info, "swapaxes", "(2, 3, 4)")
 
 
-@pytest.mark.parametrize(("source", "destination"), [(0, -1), (-1, 0), ((0, 1), (2, 0)), ([2, 0], [0, 1]),
-                                                     ((), ())])
+@pytest.mark.parametrize(
+    ("source", "destination"), [(0, -1), (-1, 0), ((0, 1), (2, 0)), ([2, 0], [0, 1]), ((), ())]
+)
 def test_moveaxis_gives_numpys_values_and_moves_the_gradient_back(source, destination):
     x = cr.tensor(X, requires_grad=True)
     out = cr.moveaxis(x, source, destination)
@@ -132,10 +144,16 @@ def test_moveaxis_gives_numpys_values_and_moves_the_gradient_back(source, destin
     assert_array_equal(x.grad.data, np.moveaxis(weights, destination, source))
 
 
-@pytest.mark.parametrize(("source", "destination", "what"),
-                         [(3, 0, "out of range"), (0, -4, "out of range"), ((0, 0), (1, 2), "repeated axis"),
-                          ((0, 1), (2,), "as many axes")],
-                         ids=["source-range", "destination-range", "repeated", "count"])
+@pytest.mark.parametrize(
+    ("source", "destination", "what"),
+    [
+        (3, 0, "out of range"),
+        (0, -4, "out of range"),
+        ((0, 0), (1, 2), "repeated axis"),
+        ((0, 1), (2,), "as many axes"),
+    ],
+    ids=["source-range", "destination-range", "repeated", "count"],
+)
 def test_moveaxis_refuses_bad_axes_as_numpy_does(source, destination, what):
     with pytest.raises(ValueError) as info:
         cr.moveaxis(cr.tensor(X), source, destination)
@@ -184,23 +202,39 @@ def _einsum_refuses(spec, *shapes, what):
         np.einsum(spec, *[np.ones(s) for s in shapes])
 
 
-@pytest.mark.parametrize(("spec", "shapes", "what"), [
-    ("ij,jk->ik", [(2, 3)], "name 2 operand(s) but 1"),
-    ("ij,jk->ik", [(2, 3), (3, 4), (4,)], "name 2 operand(s) but 3"),
-    ("ijk,jk->ik", [(2, 3), (3, 4)], "names 3 axes of an operand with 2"),
-    ("i,jk->ik", [(2, 3), (3, 4)], "names 1 axes of an operand with 2"),
-    ("ij,ik->jk", [(2, 3), (3, 4)], "letter 'i' labels axes of sizes 2 and 3"),
-    ("ii->i", [(2, 3)], "letter 'i' labels axes of sizes 2 and 3 of operand 0"),
-    ("...i,...i->...", [(5, 3), (4, 3)], "under '...' labels axes of sizes 5 and 4"),
-    ("ij,jk->iz", [(2, 3), (3, 4)], "output letter 'z' appears in no input"),
-    ("ij,jk->ii", [(2, 3), (3, 4)], "output letter 'i' appears more than once"),
-    ("...ij->ij", [(5, 2, 3)], "no '...'"),
-    ("i.j->i", [(2, 3)], "at most one '...'"),
-    ("i......->i", [(2, 3)], "at most one '...'"),
-    ("i1->i", [(2, 3)], "only letters"),
-], ids=["too-few-operands", "too-many-operands", "long-term", "short-term", "sizes", "diagonal",
-        "ellipsis-sizes", "unknown-output", "repeated-output", "dropped-ellipsis", "dot", "two-ellipses",
-        "digit"])
+@pytest.mark.parametrize(
+    ("spec", "shapes", "what"),
+    [
+        ("ij,jk->ik", [(2, 3)], "name 2 operand(s) but 1"),
+        ("ij,jk->ik", [(2, 3), (3, 4), (4,)], "name 2 operand(s) but 3"),
+        ("ijk,jk->ik", [(2, 3), (3, 4)], "names 3 axes of an operand with 2"),
+        ("i,jk->ik", [(2, 3), (3, 4)], "names 1 axes of an operand with 2"),
+        ("ij,ik->jk", [(2, 3), (3, 4)], "letter 'i' labels axes of sizes 2 and 3"),
+        ("ii->i", [(2, 3)], "letter 'i' labels axes of sizes 2 and 3 of operand 0"),
+        ("...i,...i->...", [(5, 3), (4, 3)], "under '...' labels axes of sizes 5 and 4"),
+        ("ij,jk->iz", [(2, 3), (3, 4)], "output letter 'z' appears in no input"),
+        ("ij,jk->ii", [(2, 3), (3, 4)], "output letter 'i' appears more than once"),
+        ("...ij->ij", [(5, 2, 3)], "no '...'"),
+        ("i.j->i", [(2, 3)], "at most one '...'"),
+        ("i......->i", [(2, 3)], "at most one '...'"),
+        ("i1->i", [(2, 3)], "only letters"),
+    ],
+    ids=[
+        "too-few-operands",
+        "too-many-operands",
+        "long-term",
+        "short-term",
+        "sizes",
+        "diagonal",
+        "ellipsis-sizes",
+        "unknown-output",
+        "repeated-output",
+        "dropped-ellipsis",
+        "dot",
+        "two-ellipses",
+        "digit",
+    ],
+)
 def test_einsum_refuses_what_numpy_refuses_naming_the_subscripts_and_shapes(spec, shapes, what):
     _einsum_refuses(spec, *shapes, what=what)
 
@@ -255,8 +289,10 @@ def test_einsum_with_an_ellipsis_anywhere_has_the_gradient_and_tangent_of_centra
     tangents = [rng.standard_normal(s) for s in shapes]
     _, forward = cr.jvp(f, tuple(arrays), tuple(tangents))
     h = 1e-6
-    difference = (np.einsum(spec, *[a + h * t for a, t in zip(arrays, tangents)])
-                  - np.einsum(spec, *[a - h * t for a, t in zip(arrays, tangents)])) / (2 * h)
+    difference = (
+        np.einsum(spec, *[a + h * t for a, t in zip(arrays, tangents)])
+        - np.einsum(spec, *[a - h * t for a, t in zip(arrays, tangents)])
+    ) / (2 * h)
     assert_allclose(forward.data, difference, rtol=1e-6, atol=1e-8)
 
 
@@ -316,8 +352,9 @@ def test_max_forward_mode_at_nan_agrees_with_its_reverse_mode():
     assert_allclose(tangent.data, 550.0)  # ⟨∇max, t⟩ with ∇max = (0, ½, ½, 0)
 
 
-@pytest.mark.parametrize(("fn", "np_fn"), [(cr.maximum, np.maximum), (cr.minimum, np.minimum)],
-                         ids=["maximum", "minimum"])
+@pytest.mark.parametrize(
+    ("fn", "np_fn"), [(cr.maximum, np.maximum), (cr.minimum, np.minimum)], ids=["maximum", "minimum"]
+)
 def test_maximum_and_minimum_with_nan_give_nan_and_the_whole_gradient_to_both_sides(fn, np_fn):
     x = cr.tensor([NAN, 1.0, NAN, 2.0], dtype=np.float64, requires_grad=True)
     y = cr.tensor([1.0, NAN, NAN, 2.0], dtype=np.float64, requires_grad=True)
@@ -380,8 +417,11 @@ def test_std_along_an_axis_with_one_constant_row_has_the_closed_form_gradient(dd
 
 
 def test_std_forward_mode_at_a_constant_input_is_zero():
-    _, tangent = cr.jvp(lambda x: cr.std(x, axis=1, keepdims=True),
-                        (np.array([[3.0, 3.0], [1.0, 2.0]]),), (np.array([[1.0, 2.0], [1.0, 1.0]]),))
+    _, tangent = cr.jvp(
+        lambda x: cr.std(x, axis=1, keepdims=True),
+        (np.array([[3.0, 3.0], [1.0, 2.0]]),),
+        (np.array([[1.0, 2.0], [1.0, 1.0]]),),
+    )
     assert_allclose(tangent.data, [[0.0], [0.0]], atol=1e-15)  # second row: (−½·1 + ½·1)/(2·½)
 
 
@@ -401,10 +441,16 @@ def test_std_gradient_through_create_graph_stays_differentiable_and_finite_at_a_
 
 
 @pytest.mark.reference
-@pytest.mark.parametrize(("data", "axis", "ddof"), [
-    ([2.5, 2.5, 2.5], None, 0), ([2.5, 2.5, 2.5], None, 1),
-    ([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]], 1, 1), ([[1.0, 1.0], [1.0, 3.0], [1.0, 5.0]], 0, 0),
-], ids=["constant", "constant-ddof1", "axis1-ddof1", "axis0"])
+@pytest.mark.parametrize(
+    ("data", "axis", "ddof"),
+    [
+        ([2.5, 2.5, 2.5], None, 0),
+        ([2.5, 2.5, 2.5], None, 1),
+        ([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]], 1, 1),
+        ([[1.0, 1.0], [1.0, 3.0], [1.0, 5.0]], 0, 0),
+    ],
+    ids=["constant", "constant-ddof1", "axis1-ddof1", "axis0"],
+)
 def test_std_gradient_agrees_with_torch(data, axis, ddof):
     torch = pytest.importorskip("torch")
     t = torch.tensor(data, dtype=torch.float64, requires_grad=True)

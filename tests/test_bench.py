@@ -23,8 +23,17 @@ LIBRARY_MODULES = Path(run.__file__).parent / "libraries"
 def smoke(tmp_path_factory):
     """One quick run of every workload for chainrule and hand NumPy: (exit status, JSON, stdout)."""
     path = tmp_path_factory.mktemp("bench") / "bench.json"
-    argv = ["--quick", "--libraries", "chainrule,numpy", "--repeats", "1", "--warmup", "0",
-            "--json", str(path)]
+    argv = [
+        "--quick",
+        "--libraries",
+        "chainrule,numpy",
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--json",
+        str(path),
+    ]
     import contextlib
     import io
 
@@ -90,10 +99,18 @@ def test_a_failed_check_shows_mismatch_instead_of_a_ratio():
     check = {"passed": False, "rtol": 1e-3, "atol": 1e-5, "failures": ["grad[3]: got 1, expected 2"]}
     stats = {"median": 1.0, "q1": 1.0, "q3": 1.0}
     results = [
-        {"workload": "W2", "library": LIMIT, "status": "ok",
-         "cases": [{"label": "", "check": {**check, "passed": True}, "metrics": {"time per op": stats}}]},
-        {"workload": "W2", "library": "chainrule", "status": "mismatch",
-         "cases": [{"label": "", "check": check, "metrics": {}}]},
+        {
+            "workload": "W2",
+            "library": LIMIT,
+            "status": "ok",
+            "cases": [{"label": "", "check": {**check, "passed": True}, "metrics": {"time per op": stats}}],
+        },
+        {
+            "workload": "W2",
+            "library": "chainrule",
+            "status": "mismatch",
+            "cases": [{"label": "", "check": check, "metrics": {}}],
+        },
     ]
     report.add_ratios(results)
     table, notes = report.markdown_table(results, ["W2"], [LIMIT, "chainrule"])

@@ -13,8 +13,14 @@ from chainrule.apps import cli
 
 def run_chainrule(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "chainrule", *args], capture_output=True,
-                          text=True, encoding="utf-8", env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "chainrule", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=120,
+    )
 
 
 def test_python_m_chainrule_demo_exits_0_with_every_row_agreeing():

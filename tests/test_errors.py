@@ -43,9 +43,13 @@ def names(message, *parts):
 # ------------------------------------------------------------------ shapes: binary ops
 
 BINARY = {
-    "add": (operator.add, cr.add), "sub": (operator.sub, cr.sub), "mul": (operator.mul, cr.mul),
-    "div": (operator.truediv, cr.div), "pow": (operator.pow, cr.pow),
-    "maximum": (None, cr.maximum), "minimum": (None, cr.minimum),
+    "add": (operator.add, cr.add),
+    "sub": (operator.sub, cr.sub),
+    "mul": (operator.mul, cr.mul),
+    "div": (operator.truediv, cr.div),
+    "pow": (operator.pow, cr.pow),
+    "maximum": (None, cr.maximum),
+    "minimum": (None, cr.minimum),
 }
 
 
@@ -82,6 +86,7 @@ def test_where_with_incompatible_shapes():
 
 
 # ------------------------------------------------------------------ shapes: products
+
 
 def test_matmul_operator_of_misaligned_shapes_names_matmul():
     a, b = leaf(2, 3), leaf(4, 5)
@@ -135,6 +140,7 @@ def test_dot_tensordot_einsum_of_mismatched_shapes_name_the_op():
 
 
 # ------------------------------------------------------------------ shapes: shape ops
+
 
 def test_reshape_to_an_incompatible_shape_names_reshape_and_both_shapes():
     a = leaf(2, 3)
@@ -255,8 +261,14 @@ def test_index_out_of_bounds_raises_index_error_naming_the_shape():
 # ------------------------------------------------------------------ shapes: reductions
 
 REDUCTIONS = {
-    "sum": cr.sum, "mean": cr.mean, "max": cr.max, "min": cr.min, "prod": cr.prod,
-    "logsumexp": cr.logsumexp, "var": cr.var, "std": cr.std,
+    "sum": cr.sum,
+    "mean": cr.mean,
+    "max": cr.max,
+    "min": cr.min,
+    "prod": cr.prod,
+    "logsumexp": cr.logsumexp,
+    "var": cr.var,
+    "std": cr.std,
 }
 
 
@@ -302,22 +314,40 @@ def test_max_of_an_empty_tensor():
 
 # ------------------------------------------------------------------ types
 
-@pytest.mark.parametrize("call", [
-    lambda a: cr.tensor("abc"),
-    lambda a: a + "abc",
-    lambda a: "abc" * a,
-    lambda a: cr.exp("abc"),
-    lambda a: cr.matmul(a, "abc"),
-    lambda a: cr.concatenate([a, "abc"]),
-    lambda a: cr.outer(a, "abc"),
-    lambda a: a + {"a": 1},
-    lambda a: a * None,
-    lambda a: a - np.array(["x", "y", "z"]),
-    lambda a: a + np.ones(3, dtype=object),
-    lambda a: cr.where(a, a, a),  # the condition must be boolean
-    lambda a: (a * 2).backward(gradient="abc"),
-], ids=["tensor", "add", "rmul", "exp", "matmul", "concatenate", "outer", "dict", "None",
-        "str-array", "object-array", "where-condition", "backward-gradient"])
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda a: cr.tensor("abc"),
+        lambda a: a + "abc",
+        lambda a: "abc" * a,
+        lambda a: cr.exp("abc"),
+        lambda a: cr.matmul(a, "abc"),
+        lambda a: cr.concatenate([a, "abc"]),
+        lambda a: cr.outer(a, "abc"),
+        lambda a: a + {"a": 1},
+        lambda a: a * None,
+        lambda a: a - np.array(["x", "y", "z"]),
+        lambda a: a + np.ones(3, dtype=object),
+        lambda a: cr.where(a, a, a),  # the condition must be boolean
+        lambda a: (a * 2).backward(gradient="abc"),
+    ],
+    ids=[
+        "tensor",
+        "add",
+        "rmul",
+        "exp",
+        "matmul",
+        "concatenate",
+        "outer",
+        "dict",
+        "None",
+        "str-array",
+        "object-array",
+        "where-condition",
+        "backward-gradient",
+    ],
+)
 def test_unsupported_types_raise_type_error(call):
     a = leaf(3)
     with unchanged(a), pytest.raises(TypeError):
@@ -333,6 +363,7 @@ def test_type_errors_of_operators_name_the_op():
 
 
 # ------------------------------------------------------------------ autograd misuse
+
 
 def test_backward_twice_through_a_freed_graph():
     a = leaf(3)

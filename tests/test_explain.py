@@ -52,8 +52,9 @@ def test_every_step_satisfies_downstream_equals_upstream_times_local():
         for local, down, shape in zip(step.local, step.downstream, step.input_shapes):
             if local is None:
                 continue
-            np.testing.assert_allclose(g @ local.reshape(g.size, -1), np.asarray(down).reshape(-1),
-                                       rtol=1e-6, atol=1e-6)
+            np.testing.assert_allclose(
+                g @ local.reshape(g.size, -1), np.asarray(down).reshape(-1), rtol=1e-6, atol=1e-6
+            )
             assert np.asarray(down).shape == shape
 
 
@@ -154,8 +155,11 @@ def test_an_elementwise_local_jacobian_prints_as_its_diagonal_matrix():
     lines = str(trace).splitlines()
     top = next(k for k, line in enumerate(lines) if "[[2., 0., 0.]," in line)
     column = lines[top].index("[[2.")
-    assert [line[column:column + 14] for line in lines[top:top + 3]] == [
-        "[[2., 0., 0.],", " [0., 4., 0.],", " [0., 0., 6.]]"]
+    assert [line[column : column + 14] for line in lines[top : top + 3]] == [
+        "[[2., 0., 0.],",
+        " [0., 4., 0.],",
+        " [0., 0., 6.]]",
+    ]
     assert "[[2., 0., 0.],<br> [0., 4., 0.],<br> [0., 0., 6.]]" in trace.to_markdown()
     assert "<pre>[[2., 0., 0.],\n [0., 4., 0.],\n [0., 0., 6.]]</pre>" in trace._repr_html_()
 
@@ -188,9 +192,11 @@ def test_an_input_that_is_not_a_tensor_shows_its_name_or_its_value():
     weights = np.arange(8.0)
     y = cr.sum(x * scale * k * 2.0 * np.ones(8)[:2] + cr.sum(weights * x[:1]) + 1.0)
     trace = cr.explain(y)
-    constants = [name for step in trace.steps for name, shape in zip(step.inputs, step.input_shapes)
-                 if shape is None]
-    assert sorted(constants) == sorted(["scale = [3., 4.]", "k = 5.", "2.", "[1., 1.]", "weights (8,)",
-                                        "constant"])  # add keeps nothing of the 1.0 it adds
+    constants = [
+        name for step in trace.steps for name, shape in zip(step.inputs, step.input_shapes) if shape is None
+    ]
+    assert sorted(constants) == sorted(
+        ["scale = [3., 4.]", "k = 5.", "2.", "[1., 1.]", "weights (8,)", "constant"]
+    )  # add keeps nothing of the 1.0 it adds
     text = str(trace)
     assert "None" not in text and "scale = [3., 4.]" in text and "k = 5." in text

@@ -33,10 +33,18 @@ def D(f):
 
 
 # ----------------------------------------------------------- closed forms
-@pytest.mark.parametrize(("f", "slope"), [
-    (cr.sin, np.cos), (cr.exp, np.exp), (cr.log, lambda x: 1 / x), (cr.sqrt, lambda x: 0.5 / np.sqrt(x)),
-    (cr.tanh, lambda x: 1 - np.tanh(x) ** 2), (lambda x: x ** 3, lambda x: 3 * x ** 2),
-], ids=["sin", "exp", "log", "sqrt", "tanh", "cube"])
+@pytest.mark.parametrize(
+    ("f", "slope"),
+    [
+        (cr.sin, np.cos),
+        (cr.exp, np.exp),
+        (cr.log, lambda x: 1 / x),
+        (cr.sqrt, lambda x: 0.5 / np.sqrt(x)),
+        (cr.tanh, lambda x: 1 - np.tanh(x) ** 2),
+        (lambda x: x**3, lambda x: 3 * x**2),
+    ],
+    ids=["sin", "exp", "log", "sqrt", "tanh", "cube"],
+)
 def test_jvp_of_elementwise_function_is_derivative_times_tangent(f, slope):
     x = rng_for(1).uniform(0.3, 2.0, size=(2, 3))
     t = rng_for(2).standard_normal((2, 3))
@@ -55,11 +63,11 @@ def test_jvp_of_W_times_x_is_W_times_tangent():
 
 def test_jvp_of_3x2y_and_2x_plus_y8_is_jacobian_times_tangent():
     def f(x, y):
-        return cr.stack([3 * x ** 2 * y, 2 * x + y ** 8])
+        return cr.stack([3 * x**2 * y, 2 * x + y**8])
 
     x, y, tx, ty = 1.2, -0.9, 0.4, -2.0
     _, tangent = cr.jvp(f, (x, y), (tx, ty))
-    J = np.array([[6 * x * y, 3 * x ** 2], [2.0, 8 * y ** 7]])
+    J = np.array([[6 * x * y, 3 * x**2], [2.0, 8 * y**7]])
     np.testing.assert_allclose(values(tangent), J @ [tx, ty], **EXACT)
 
 
@@ -208,8 +216,8 @@ def test_jvp_leaves_its_primal_tensors_without_tangents():
     _, tangent = cr.jvp(cr.exp, (x,), (np.array([0.0, 2.0]),))
     np.testing.assert_allclose(values(tangent), [0.0, 2 * np.exp(1.5)], **EXACT)
     # an ordinary reverse pass afterwards is not disturbed by forward mode
-    assert float(cr.grad(lambda x: cr.sum(x ** 2))(x)[1]) == pytest.approx(3.0)
-    assert not cr.grad(lambda x: cr.sum(x ** 2))(x).requires_grad
+    assert float(cr.grad(lambda x: cr.sum(x**2))(x)[1]) == pytest.approx(3.0)
+    assert not cr.grad(lambda x: cr.sum(x**2))(x).requires_grad
 
 
 def test_error_inside_jvp_leaves_forward_mode_off():
@@ -219,7 +227,7 @@ def test_error_inside_jvp_leaves_forward_mode_off():
     with pytest.raises(KeyError):
         cr.jvp(failing, (1.0,), (1.0,))
     # with a forward level left open, this gradient would be recorded
-    g = cr.grad(lambda x: x ** 2)(3.0)
+    g = cr.grad(lambda x: x**2)(3.0)
     assert float(g) == 6.0 and not g.requires_grad
 
 
@@ -237,7 +245,7 @@ def test_jvp_tangent_is_differentiable_when_primal_requires_grad():
 def test_nested_jvp_gives_second_and_third_derivatives(x):
     assert float(D(D(cr.sin))(x)) == pytest.approx(-np.sin(x), abs=1e-12)
     assert float(D(D(D(cr.sin)))(x)) == pytest.approx(-np.cos(x), abs=1e-12)
-    assert float(D(D(D(lambda x: x ** 4)))(x)) == pytest.approx(24 * x, abs=1e-12)
+    assert float(D(D(D(lambda x: x**4)))(x)) == pytest.approx(24 * x, abs=1e-12)
 
 
 def test_nested_jvp_has_no_perturbation_confusion():
@@ -265,7 +273,7 @@ def test_forward_over_reverse_with_batched_tangents_gives_the_hessian():
 
 
 def test_forward_over_reverse_hessian_matches_central_differences_of_gradient():
-    f = lambda X: cr.sum(cr.tanh(X) * X ** 2) + cr.logsumexp(X)
+    f = lambda X: cr.sum(cr.tanh(X) * X**2) + cr.logsumexp(X)
     X = rng_for(25).standard_normal((2, 2))
     H = cr.hessian(f)(X)
     assert H.shape == (2, 2, 2, 2)

@@ -122,8 +122,13 @@ def tutorial(lib, function_class) -> dict:
             x, saved_grad_out = ctx.saved_tensors
             return grad_out * 3 * x**2, grad_out * saved_grad_out * 6 * x
 
-    return {"square": Square.apply, "exp": Exp.apply, "sinh": lambda x: Sinh.apply(x)[0],
-            "sinh_bad": SinhBad.apply, "cube": Cube.apply}
+    return {
+        "square": Square.apply,
+        "exp": Exp.apply,
+        "sinh": lambda x: Sinh.apply(x)[0],
+        "sinh_bad": SinhBad.apply,
+        "cube": Cube.apply,
+    }
 
 
 TUTORIAL = tutorial(cr, cr.Function)
@@ -434,10 +439,14 @@ class NumpySinWithJvp(NumpySin):
         return t * cr.cos(x)
 
 
-@pytest.mark.parametrize("transform", [
-    lambda f, x: cr.jvp(f, (x,), (cr.ones_like(x),)),
-    lambda f, x: cr.jacobian(f, mode="fwd")(x),
-], ids=["jvp", "jacobian-fwd"])
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda f, x: cr.jvp(f, (x,), (cr.ones_like(x),)),
+        lambda f, x: cr.jacobian(f, mode="fwd")(x),
+    ],
+    ids=["jvp", "jacobian-fwd"],
+)
 def test_forward_mode_through_a_function_without_jvp_raises_naming_it(transform):
     with pytest.raises(RuntimeError, match=r"NumpySin: .*define a static NumpySin\.jvp"):
         transform(NumpySin.apply, cr.tensor(V3))
@@ -577,8 +586,10 @@ def test_jacobians_of_two_arguments_agree_in_both_modes_and_the_hessian_is_the_c
         assert_array_equal(Ja.numpy(), np.diag([6.0, 10.0]))
         assert_array_equal(Jb.numpy(), np.diag([2.0, 4.0]))
     H = cr.hessian(lambda u, v: Scaled.apply(u, v, 2.0).sum(), argnums=(0, 1))(a, b)
-    assert_array_equal(np.block([[h.numpy() for h in row] for row in H]),
-                       np.block([[np.zeros((2, 2)), 2 * np.eye(2)], [2 * np.eye(2), np.zeros((2, 2))]]))
+    assert_array_equal(
+        np.block([[h.numpy() for h in row] for row in H]),
+        np.block([[np.zeros((2, 2)), 2 * np.eye(2)], [2 * np.eye(2), np.zeros((2, 2))]]),
+    )
 
 
 def test_saved_tensors_inside_jvp_are_those_saved_for_forward():
@@ -595,10 +606,17 @@ def test_saved_tensors_inside_jvp_are_those_saved_for_forward():
     assert len(seen["saved"]) == 1 and seen["saved"][0].shape == (3,)
 
 
-@pytest.mark.parametrize(("tangents", "message"), [
-    (lambda t: (t, t), r"Bad\.jvp returned 2 tangents but forward returned 1 outputs"),
-    (lambda t: cr.ones(5), r"Bad\.jvp: the tangent for output 0 has shape \(5,\) but must have shape \(3,\)"),
-], ids=["count", "shape"])
+@pytest.mark.parametrize(
+    ("tangents", "message"),
+    [
+        (lambda t: (t, t), r"Bad\.jvp returned 2 tangents but forward returned 1 outputs"),
+        (
+            lambda t: cr.ones(5),
+            r"Bad\.jvp: the tangent for output 0 has shape \(5,\) but must have shape \(3,\)",
+        ),
+    ],
+    ids=["count", "shape"],
+)
 def test_a_jvp_returning_the_wrong_number_or_shape_of_tangents_raises(tangents, message):
     class Bad(NumpySin):
         @staticmethod

@@ -14,19 +14,19 @@ class WrongCube(cr.Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x ** 3
+        return x**3
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * 2 * x ** 2
+        return g * 2 * x**2
 
 
 class Cube(WrongCube):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * 3 * x ** 2
+        return g * 3 * x**2
 
 
 def ten_op_model(cube):
@@ -35,13 +35,13 @@ def ten_op_model(cube):
     W2 = cr.tensor(rng.standard_normal((2, 4)))
 
     def model(x):
-        h = cr.tanh(W1 @ x)          # 2 ops
-        h = h * 0.5 + 0.25           # 2 ops
-        h = cube.apply(h)            # the custom op
+        h = cr.tanh(W1 @ x)  # 2 ops
+        h = h * 0.5 + 0.25  # 2 ops
+        h = cube.apply(h)  # the custom op
         h = cr.sin(h)
         h = W2 @ h
-        h = cr.exp(h * 0.1)          # 2 ops
-        return cr.sum(h * h)         # 2 ops
+        h = cr.exp(h * 0.1)  # 2 ops
+        return cr.sum(h * h)  # 2 ops
 
     return model
 

@@ -13,14 +13,41 @@ def leaf(values):
 
 
 # ------------------------------------------------------------------ the version counter
-@pytest.mark.parametrize("change", [
-    lambda t: t.__iadd__(1.0), lambda t: t.__isub__(1.0), lambda t: t.__imul__(2.0),
-    lambda t: t.__itruediv__(2.0), lambda t: t.__setitem__(0, 5.0), lambda t: t.add_(1.0),
-    lambda t: t.sub_(1.0), lambda t: t.mul_(2.0), lambda t: t.div_(2.0), lambda t: t.zero_(),
-    lambda t: t.fill_(3.0), lambda t: t.copy_(np.ones(2)), lambda t: t.clamp_(0.0, 1.0),
-    lambda t: setattr(t, "data", np.ones(2)),
-], ids=["+=", "-=", "*=", "/=", "setitem", "add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_",
-        "clamp_", ".data="])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda t: t.__iadd__(1.0),
+        lambda t: t.__isub__(1.0),
+        lambda t: t.__imul__(2.0),
+        lambda t: t.__itruediv__(2.0),
+        lambda t: t.__setitem__(0, 5.0),
+        lambda t: t.add_(1.0),
+        lambda t: t.sub_(1.0),
+        lambda t: t.mul_(2.0),
+        lambda t: t.div_(2.0),
+        lambda t: t.zero_(),
+        lambda t: t.fill_(3.0),
+        lambda t: t.copy_(np.ones(2)),
+        lambda t: t.clamp_(0.0, 1.0),
+        lambda t: setattr(t, "data", np.ones(2)),
+    ],
+    ids=[
+        "+=",
+        "-=",
+        "*=",
+        "/=",
+        "setitem",
+        "add_",
+        "sub_",
+        "mul_",
+        "div_",
+        "zero_",
+        "fill_",
+        "copy_",
+        "clamp_",
+        ".data=",
+    ],
+)
 def test_every_in_place_change_bumps_the_version_and_keeps_the_storage(change):
     t = cr.tensor(np.array([1.0, 2.0]))
     storage = t.data
@@ -121,7 +148,7 @@ def test_in_place_add_on_a_non_leaf_is_recorded_with_the_right_gradient():
     x = leaf([1.0, 2.0])
     y = x * 3
     same, storage = y, y.data
-    y += x ** 2  # y = 3x + x², dy/dx = 3 + 2x
+    y += x**2  # y = 3x + x², dy/dx = 3 + 2x
     assert y is same and y.data is storage and y._version == 1
     assert not y.is_leaf and y.grad_fn is not None
     y.sum().backward()
@@ -220,7 +247,8 @@ def test_backward_refuses_a_saved_input_changed_in_place():
         z.sum().backward()
     assert str(info.value).startswith(
         "one of the tensors needed for the gradient of `matmul` (shape (2, 1)) was changed in place "
-        "after it was used: version 1, expected 0")
+        "after it was used: version 1, expected 0"
+    )
     assert a.grad is None and w.grad is None
 
 
@@ -320,7 +348,7 @@ def test_recorded_in_place_gradients_agree_with_torch():
     def ours():
         x = leaf(xv)
         y = cr.sin(x) * 2
-        y += x ** 2
+        y += x**2
         y[1] = x[0] * x[2]
         y.clamp_(-1.0, 3.0)
         y.sum().backward()
@@ -328,7 +356,7 @@ def test_recorded_in_place_gradients_agree_with_torch():
 
     x = torch.tensor(xv, requires_grad=True)
     y = torch.sin(x) * 2
-    y += x ** 2
+    y += x**2
     y[1] = x[0] * x[2]
     y.clamp_(-1.0, 3.0)
     y.sum().backward()

@@ -21,11 +21,32 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chainrule"
 LAYERS = [
     ("array namespace and dtypes", {"chainrule.dtypes", "chainrule.ops.xp"}),
     ("ops", {"chainrule.ops"}),
-    ("engine", {"chainrule.mode", "chainrule.graph", "chainrule.forward", "chainrule.tensor",
-                "chainrule.inplace", "chainrule.sparse", "chainrule.basis", "chainrule.debug",
-                "chainrule.functions", "chainrule.creation", "chainrule.tables"}),
-    ("autograd and transforms", {"chainrule.autograd", "chainrule.transforms", "chainrule.tape",
-                                 "chainrule.function", "chainrule.hooks"}),
+    (
+        "engine",
+        {
+            "chainrule.mode",
+            "chainrule.graph",
+            "chainrule.forward",
+            "chainrule.tensor",
+            "chainrule.inplace",
+            "chainrule.sparse",
+            "chainrule.basis",
+            "chainrule.debug",
+            "chainrule.functions",
+            "chainrule.creation",
+            "chainrule.tables",
+        },
+    ),
+    (
+        "autograd and transforms",
+        {
+            "chainrule.autograd",
+            "chainrule.transforms",
+            "chainrule.tape",
+            "chainrule.function",
+            "chainrule.hooks",
+        },
+    ),
     ("nn and optim", {"chainrule.nn", "chainrule.optim"}),
     ("seeing tools", {"chainrule.explain", "chainrule.viz", "chainrule.anomaly", "chainrule.gradcheck"}),
     ("apps", {"chainrule.apps", "chainrule.__main__"}),
@@ -68,8 +89,12 @@ def imports_of(path: Path) -> list[str]:
             if not target.startswith("chainrule"):
                 continue
             # "from . import x" and "from .ops import OPS" may name submodules
-            found += [f"{target}.{alias.name}" if layer_of(f"{target}.{alias.name}") is not None
-                      and layer_of(target) is None else target for alias in node.names]
+            found += [
+                f"{target}.{alias.name}"
+                if layer_of(f"{target}.{alias.name}") is not None and layer_of(target) is None
+                else target
+                for alias in node.names
+            ]
     return found
 
 
@@ -77,8 +102,9 @@ MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
 
 
 def test_every_module_belongs_to_a_layer():
-    unplaced = [module_name(p) for p in MODULES
-                if module_name(p) != "chainrule" and layer_of(module_name(p)) is None]
+    unplaced = [
+        module_name(p) for p in MODULES if module_name(p) != "chainrule" and layer_of(module_name(p)) is None
+    ]
     assert unplaced == []
 
 
@@ -88,8 +114,11 @@ def test_a_module_imports_only_its_layer_and_those_below(path):
     own = layer_of(name)
     if own is None:  # the package root re-exports the public names
         return
-    upward = [(target, LAYERS[layer_of(target)][0]) for target in imports_of(path)
-              if (layer_of(target) or 0) > own and (name, target) not in UPWARD_CALLS]
+    upward = [
+        (target, LAYERS[layer_of(target)][0])
+        for target in imports_of(path)
+        if (layer_of(target) or 0) > own and (name, target) not in UPWARD_CALLS
+    ]
     assert upward == [], f"{name} ({LAYERS[own][0]}) imports from a higher layer"
 
 
@@ -98,8 +127,11 @@ def test_viz_does_not_import_nn():
 
 
 def test_the_engine_does_not_name_the_applications():
-    engine = [p for p in MODULES if layer_of(module_name(p)) is not None
-              and layer_of(module_name(p)) < len(LAYERS) - 1]
+    engine = [
+        p
+        for p in MODULES
+        if layer_of(module_name(p)) is not None and layer_of(module_name(p)) < len(LAYERS) - 1
+    ]
     apps = ("chainrule.demo", "chainrule.models")
     naming = [module_name(p) for p in engine if any(word in p.read_text(encoding="utf-8") for word in apps)]
     assert naming == []
@@ -111,8 +143,11 @@ def test_no_module_imports_another_modules_private_names():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.level or str(node.module).startswith("chainrule.")):
-                found += [f"{module_name(path)}: {alias.name}" for alias in node.names
-                          if alias.name.startswith("_") and not alias.name.startswith("__")]
+                found += [
+                    f"{module_name(path)}: {alias.name}"
+                    for alias in node.names
+                    if alias.name.startswith("_") and not alias.name.startswith("__")
+                ]
     assert found == []
 
 

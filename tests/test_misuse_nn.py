@@ -24,9 +24,16 @@ def leaf(a):
 
 
 # ------------------------------------------------------------------ 1. Sequential
-@pytest.mark.parametrize(("item", "named"), [
-    (3, "int"), (None, "NoneType"), (F.relu, "function"), (nn.ReLU, "the class ReLU"),
-], ids=["int", "None", "function", "class"])
+@pytest.mark.parametrize(
+    ("item", "named"),
+    [
+        (3, "int"),
+        (None, "NoneType"),
+        (F.relu, "function"),
+        (nn.ReLU, "the class ReLU"),
+    ],
+    ids=["int", "None", "function", "class"],
+)
 def test_sequential_refuses_anything_that_is_not_a_module_instance(item, named):
     with pytest.raises(TypeError, match=f"Sequential: argument 1 is {named}, not a Module"):
         nn.Sequential(nn.Linear(2, 2, seed=0), item)
@@ -35,10 +42,14 @@ def test_sequential_refuses_anything_that_is_not_a_module_instance(item, named):
 # ------------------------------------------------------------------ 2. loss shapes
 def test_mse_loss_warns_at_the_callers_line_when_the_target_broadcasts():
     x, y = np.arange(3.0).reshape(3, 1), np.array([0.0, 1.0, 5.0])
-    with pytest.warns(UserWarning, match=re.escape(
+    with pytest.warns(
+        UserWarning,
+        match=re.escape(
             "mse_loss: Using a target size (3,) that is different to the input size (3, 1). This will "
             "likely lead to incorrect results due to broadcasting. Please ensure they have the same "
-            "size.")) as caught:
+            "size."
+        ),
+    ) as caught:
         loss = F.mse_loss(cr.tensor(x), y)
     assert caught[0].filename == __file__
     assert loss.item() == pytest.approx(np.mean((x - y) ** 2))  # PyTorch's broadcast value, 9 terms
@@ -58,8 +69,11 @@ def test_binary_cross_entropy_with_logits_refuses_a_target_of_another_shape(inpu
 
 
 # ------------------------------------------------------------------ 3. every target ignored
-@pytest.mark.parametrize("loss", [F.cross_entropy, lambda x, t, **kw: F.nll_loss(F.log_softmax(x), t, **kw)],
-                         ids=["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize(
+    "loss",
+    [F.cross_entropy, lambda x, t, **kw: F.nll_loss(F.log_softmax(x), t, **kw)],
+    ids=["cross_entropy", "nll_loss"],
+)
 @pytest.mark.parametrize(("reduction", "expected"), [("mean", np.nan), ("sum", 0.0), ("none", np.zeros(3))])
 def test_a_loss_over_only_ignored_targets_is_a_mean_of_nothing_with_zero_gradient(loss, reduction, expected):
     x = leaf(np.random.default_rng(0).normal(size=(3, 4)))
@@ -105,8 +119,11 @@ def test_embedding_takes_every_row_from_first_to_last_and_an_empty_index(sparse)
 @pytest.mark.parametrize("make", OPTIMIZERS, ids=OPTIMIZER_IDS)
 def test_an_optimizer_refuses_a_non_leaf_tensor(make):
     w = leaf([1.0, 2.0])
-    with pytest.raises(ValueError, match=r"can't optimize a non-leaf Tensor: parameter 1 \(shape \(2,\)\) "
-                                         r"was computed by MulBackward"):
+    with pytest.raises(
+        ValueError,
+        match=r"can't optimize a non-leaf Tensor: parameter 1 \(shape \(2,\)\) "
+        r"was computed by MulBackward",
+    ):
         make([leaf([0.0]), w * 2])
 
 
@@ -117,13 +134,21 @@ def test_an_optimizer_refuses_an_integer_tensor(make):
 
 
 @pytest.mark.parametrize("make", OPTIMIZERS, ids=OPTIMIZER_IDS)
-@pytest.mark.parametrize(("params", "error", "message"), [
-    (lambda w: w, TypeError, r"an iterable of Tensors, got one Tensor of shape \(2,\); pass \[tensor\]"),
-    (lambda w: [w, 3.0], TypeError, "parameter 1 is a float, not a Tensor"),
-    (lambda w: [w, leaf([0.0]), w], ValueError, r"parameter 2 \(shape \(2,\)\) is the same tensor as "
-                                                r"parameter 0"),
-    (lambda w: iter([]), ValueError, "empty parameter list"),
-], ids=["one-tensor", "non-tensor", "duplicate", "empty"])
+@pytest.mark.parametrize(
+    ("params", "error", "message"),
+    [
+        (lambda w: w, TypeError, r"an iterable of Tensors, got one Tensor of shape \(2,\); pass \[tensor\]"),
+        (lambda w: [w, 3.0], TypeError, "parameter 1 is a float, not a Tensor"),
+        (
+            lambda w: [w, leaf([0.0]), w],
+            ValueError,
+            r"parameter 2 \(shape \(2,\)\) is the same tensor as "
+            r"parameter 0",
+        ),
+        (lambda w: iter([]), ValueError, "empty parameter list"),
+    ],
+    ids=["one-tensor", "non-tensor", "duplicate", "empty"],
+)
 def test_an_optimizer_refuses_what_it_cannot_step_once_each(make, params, error, message):
     with pytest.raises(error, match=message):
         make(params(leaf([1.0, 2.0])))
@@ -158,13 +183,17 @@ def snapshot(m):
     return {name: p.numpy().copy() for name, p in m.named_parameters()}
 
 
-@pytest.mark.parametrize(("name", "value", "error", "message"), [
-    ("layer.bias", np.zeros(2, np.complex64), TypeError, "layer.bias has dtype complex64 .* float32"),
-    ("layer.bias", np.array([None, None]), TypeError, "layer.bias has dtype object"),
-    ("layer.bias", ["a", "b"], TypeError, "layer.bias has dtype <U1"),
-    ("table", np.full(4, 0.5), TypeError, "table has dtype float64 in the state but int64"),
-    ("table", np.zeros(5, np.int64), ValueError, r"table has shape \(5,\) in the state but \(4,\)"),
-], ids=["complex", "object", "str", "float-into-int", "shape"])
+@pytest.mark.parametrize(
+    ("name", "value", "error", "message"),
+    [
+        ("layer.bias", np.zeros(2, np.complex64), TypeError, "layer.bias has dtype complex64 .* float32"),
+        ("layer.bias", np.array([None, None]), TypeError, "layer.bias has dtype object"),
+        ("layer.bias", ["a", "b"], TypeError, "layer.bias has dtype <U1"),
+        ("table", np.full(4, 0.5), TypeError, "table has dtype float64 in the state but int64"),
+        ("table", np.zeros(5, np.int64), ValueError, r"table has shape \(5,\) in the state but \(4,\)"),
+    ],
+    ids=["complex", "object", "str", "float-into-int", "shape"],
+)
 def test_a_failed_load_state_dict_leaves_every_parameter_bit_identical(name, value, error, message):
     m = Mixed()
     before = snapshot(m)
@@ -179,8 +208,11 @@ def test_a_failed_load_state_dict_leaves_every_parameter_bit_identical(name, val
 
 def test_load_state_dict_casts_within_a_kind_as_torch_copy_does():
     m = Mixed()
-    state = {"layer.weight": np.full((2, 3), 0.1), "layer.bias": np.array([1, 2]),
-             "table": np.arange(4, dtype=np.int32) * 2}
+    state = {
+        "layer.weight": np.full((2, 3), 0.1),
+        "layer.bias": np.array([1, 2]),
+        "table": np.arange(4, dtype=np.int32) * 2,
+    }
     assert m.load_state_dict(state) == ([], [])
     assert m.layer.weight.dtype == np.float32 and m.table.dtype == np.int64
     assert_array_equal(m.layer.weight.numpy(), np.full((2, 3), 0.1, np.float32))
@@ -216,13 +248,21 @@ def test_load_state_dict_not_strict_loads_the_names_in_common_and_returns_the_ot
 
 
 # ------------------------------------------------------------------ 7. creation arguments
-@pytest.mark.parametrize(("make", "name"), [
-    (lambda: cr.zeros(2.5), "zeros"), (lambda: cr.zeros((2, 2.0)), "zeros"),
-    (lambda: cr.zeros(True), "zeros"), (lambda: cr.ones(2.0), "ones"),
-    (lambda: cr.full(2.5, 1.0), "full"), (lambda: cr.full((2, 1.5), 0.0), "full"),
-    (lambda: cr.eye(2.5), "eye"), (lambda: cr.eye(2, 2.0), "eye"),
-    (lambda: cr.randn(2.5, seed=0), "randn"), (lambda: cr.rand(np.float64(3), seed=0), "rand"),
-])
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: cr.zeros(2.5), "zeros"),
+        (lambda: cr.zeros((2, 2.0)), "zeros"),
+        (lambda: cr.zeros(True), "zeros"),
+        (lambda: cr.ones(2.0), "ones"),
+        (lambda: cr.full(2.5, 1.0), "full"),
+        (lambda: cr.full((2, 1.5), 0.0), "full"),
+        (lambda: cr.eye(2.5), "eye"),
+        (lambda: cr.eye(2, 2.0), "eye"),
+        (lambda: cr.randn(2.5, seed=0), "randn"),
+        (lambda: cr.rand(np.float64(3), seed=0), "rand"),
+    ],
+)
 def test_creation_functions_refuse_a_size_that_is_not_an_integer(make, name):
     with pytest.raises(TypeError, match=f"{name}: a size must be an integer"):
         make()
@@ -236,8 +276,10 @@ def test_creation_functions_take_python_and_numpy_integer_sizes():
 
 
 CREATORS = {
-    "zeros": lambda rg: cr.zeros(2, requires_grad=rg), "ones": lambda rg: cr.ones(2, requires_grad=rg),
-    "full": lambda rg: cr.full(2, 1.0, requires_grad=rg), "eye": lambda rg: cr.eye(2, requires_grad=rg),
+    "zeros": lambda rg: cr.zeros(2, requires_grad=rg),
+    "ones": lambda rg: cr.ones(2, requires_grad=rg),
+    "full": lambda rg: cr.full(2, 1.0, requires_grad=rg),
+    "eye": lambda rg: cr.eye(2, requires_grad=rg),
     "arange": lambda rg: cr.arange(3.0, requires_grad=rg),
     "zeros_like": lambda rg: cr.zeros_like(np.ones(2), requires_grad=rg),
     "ones_like": lambda rg: cr.ones_like(np.ones(2), requires_grad=rg),
@@ -288,8 +330,11 @@ def test_requires_grad_method_and_setter_refuse_a_flag_that_is_not_a_bool(flag):
 
 
 # needs tensor.py
-@pytest.mark.parametrize("grad", [np.ones(2, np.int64), cr.tensor(np.array([1, 1])), np.array([True, False])],
-                         ids=["int-array", "int-tensor", "bool-array"])
+@pytest.mark.parametrize(
+    "grad",
+    [np.ones(2, np.int64), cr.tensor(np.array([1, 1])), np.array([True, False])],
+    ids=["int-array", "int-tensor", "bool-array"],
+)
 def test_an_integer_grad_cannot_be_assigned_to_a_float_tensor(grad):
     x = leaf([1.0, 2.0])
     with pytest.raises(TypeError, match="grad"):
@@ -308,8 +353,11 @@ def test_pytorch_gives_the_same_loss_and_gradient_when_every_target_is_ignored()
             x, xt = leaf(x0), torch.tensor(x0, requires_grad=True)
             ours = F.cross_entropy(x, target, weight=weight, reduction=reduction)
             theirs = torch.nn.functional.cross_entropy(
-                xt, torch.from_numpy(target), weight=None if weight is None else torch.from_numpy(weight),
-                reduction=reduction)
+                xt,
+                torch.from_numpy(target),
+                weight=None if weight is None else torch.from_numpy(weight),
+                reduction=reduction,
+            )
             ours.sum().backward()
             theirs.sum().backward()
             assert_allclose(ours.numpy(), theirs.detach().numpy())
@@ -321,8 +369,9 @@ def test_pytorch_words_the_loss_shape_messages_as_we_do():
     torch = pytest.importorskip("torch")
 
     def sizes(text):  # "(torch.Size([3, 1]))" → "(3, 1)"
-        return re.sub(r"\(torch\.Size\(\[(.*?)\]\)\)",
-                      lambda m: str(tuple(int(n) for n in m[1].split(", ") if n)), text)
+        return re.sub(
+            r"\(torch\.Size\(\[(.*?)\]\)\)", lambda m: str(tuple(int(n) for n in m[1].split(", ") if n)), text
+        )
 
     with pytest.warns(UserWarning) as theirs:
         torch.nn.functional.mse_loss(torch.zeros(3, 1), torch.zeros(3))
@@ -337,17 +386,34 @@ def test_pytorch_words_the_loss_shape_messages_as_we_do():
 
 
 @pytest.mark.reference
-@pytest.mark.parametrize(("error", "theirs", "ours"), [
-    (TypeError, lambda torch: torch.nn.Sequential(torch.nn.ReLU(), 3), lambda: nn.Sequential(nn.ReLU(), 3)),
-    (TypeError, lambda torch: torch.zeros(2.5), lambda: cr.zeros(2.5)),
-    (TypeError, lambda torch: torch.zeros(2, requires_grad=1), lambda: cr.zeros(2, requires_grad=1)),
-    (ValueError, lambda torch: torch.optim.SGD([torch.zeros(2, requires_grad=True) * 2], lr=0.1),
-     lambda: optim.SGD([cr.zeros(2, requires_grad=True) * 2], lr=0.1)),
-    (TypeError, lambda torch: torch.optim.SGD(torch.zeros(2, requires_grad=True), lr=0.1),
-     lambda: optim.SGD(cr.zeros(2, requires_grad=True), lr=0.1)),
-    (TypeError, lambda torch: torch.nn.Linear(2, 1).load_state_dict("model.pt"),
-     lambda: nn.Linear(2, 1).load_state_dict("model.pt")),
-], ids=["sequential", "float-size", "int-requires-grad", "non-leaf", "one-tensor", "path"])
+@pytest.mark.parametrize(
+    ("error", "theirs", "ours"),
+    [
+        (
+            TypeError,
+            lambda torch: torch.nn.Sequential(torch.nn.ReLU(), 3),
+            lambda: nn.Sequential(nn.ReLU(), 3),
+        ),
+        (TypeError, lambda torch: torch.zeros(2.5), lambda: cr.zeros(2.5)),
+        (TypeError, lambda torch: torch.zeros(2, requires_grad=1), lambda: cr.zeros(2, requires_grad=1)),
+        (
+            ValueError,
+            lambda torch: torch.optim.SGD([torch.zeros(2, requires_grad=True) * 2], lr=0.1),
+            lambda: optim.SGD([cr.zeros(2, requires_grad=True) * 2], lr=0.1),
+        ),
+        (
+            TypeError,
+            lambda torch: torch.optim.SGD(torch.zeros(2, requires_grad=True), lr=0.1),
+            lambda: optim.SGD(cr.zeros(2, requires_grad=True), lr=0.1),
+        ),
+        (
+            TypeError,
+            lambda torch: torch.nn.Linear(2, 1).load_state_dict("model.pt"),
+            lambda: nn.Linear(2, 1).load_state_dict("model.pt"),
+        ),
+    ],
+    ids=["sequential", "float-size", "int-requires-grad", "non-leaf", "one-tensor", "path"],
+)
 def test_pytorch_refuses_the_same_misuses_with_the_same_exception_type(error, theirs, ours):
     torch = pytest.importorskip("torch")
     with pytest.raises(error):

@@ -180,8 +180,12 @@ def test_binary_cross_entropy_with_logits_is_stable_and_matches_the_formula():
 def test_binary_cross_entropy_weight_and_pos_weight_pass_gradcheck():
     x = leaf(RNG.normal(size=(3, 2)))
     y = RNG.integers(0, 2, size=(3, 2)).astype(float)
-    assert cr.gradcheck(lambda x: F.binary_cross_entropy_with_logits(
-        x, y, weight=np.array([0.5, 2.0]), pos_weight=np.array([1.5, 0.25])), (x,))
+    assert cr.gradcheck(
+        lambda x: F.binary_cross_entropy_with_logits(
+            x, y, weight=np.array([0.5, 2.0]), pos_weight=np.array([1.5, 0.25])
+        ),
+        (x,),
+    )
 
 
 def test_mse_loss_reductions_and_gradient():

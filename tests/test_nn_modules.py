@@ -179,8 +179,9 @@ def test_sparse_embedding_second_order_gradient_is_dense_and_correct():
 def test_row_sparse_values_pass_gradcheck():
     E = cr.tensor(np.random.default_rng(1).normal(size=(5, 3)), requires_grad=True)
     w = np.random.default_rng(2).normal(size=(2, 3))
-    assert cr.gradcheck(lambda E: (cr.nn.functional.embedding(np.array([4, 1]), E, sparse=True) * w).sum(),
-                        (E,))
+    assert cr.gradcheck(
+        lambda E: (cr.nn.functional.embedding(np.array([4, 1]), E, sparse=True) * w).sum(), (E,)
+    )
 
 
 def test_from_pretrained_copies_and_freezes_by_default():
@@ -268,8 +269,15 @@ def test_parameter_assignment_registers_what_pytorch_registers():
         "none": lambda shape: (None, None),
         "parameter": lambda shape: (nn.Parameter(np.zeros(shape)), torch.nn.Parameter(torch.zeros(*shape))),
     }
-    steps = [("weight", "tensor"), ("weight", "none"), ("weight", "tensor"), ("weight", "parameter"),
-             ("bias", "none"), ("bias", "tensor"), ("bias", "parameter")]
+    steps = [
+        ("weight", "tensor"),
+        ("weight", "none"),
+        ("weight", "tensor"),
+        ("weight", "parameter"),
+        ("bias", "none"),
+        ("bias", "tensor"),
+        ("bias", "parameter"),
+    ]
     ours, theirs = nn.Linear(2, 3, seed=0), torch.nn.Linear(2, 3)
     for name, kind in steps:
         outcomes = []

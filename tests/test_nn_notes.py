@@ -63,15 +63,23 @@ def module_gradcheck(module: nn.Module, *inputs, eps: float = 1e-6) -> None:
         assert cr.gradcheck(lambda *xs: (module(*xs) * G).sum(), floats)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: nn.Linear(4, 3, seed=0, dtype=np.float64),
-    lambda: nn.Linear(4, 3, bias=False, seed=0, dtype=np.float64),
-    lambda: nn.ReLU(),
-    lambda: nn.Sigmoid(),
-    lambda: nn.Tanh(),
-    lambda: nn.Sequential(nn.Linear(4, 5, seed=1, dtype=np.float64), nn.Tanh(),
-                          nn.Linear(5, 2, seed=2, dtype=np.float64), nn.Sigmoid()),
-], ids=["linear", "linear-no-bias", "relu", "sigmoid", "tanh", "sequential"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: nn.Linear(4, 3, seed=0, dtype=np.float64),
+        lambda: nn.Linear(4, 3, bias=False, seed=0, dtype=np.float64),
+        lambda: nn.ReLU(),
+        lambda: nn.Sigmoid(),
+        lambda: nn.Tanh(),
+        lambda: nn.Sequential(
+            nn.Linear(4, 5, seed=1, dtype=np.float64),
+            nn.Tanh(),
+            nn.Linear(5, 2, seed=2, dtype=np.float64),
+            nn.Sigmoid(),
+        ),
+    ],
+    ids=["linear", "linear-no-bias", "relu", "sigmoid", "tanh", "sequential"],
+)
 def test_layers_pass_gradcheck_in_float64(make):
     x = RNG.normal(size=(3, 4))
     x[np.abs(x) < 0.05] = 0.3  # keep away from relu's kink
@@ -89,19 +97,33 @@ def test_dropout_passes_gradcheck_with_a_fixed_mask():
     assert cr.gradcheck(lambda x: (F.dropout(x, 0.4, seed=3) * x).sum(), (x,))
 
 
-@pytest.mark.parametrize("loss", [
-    lambda z: F.cross_entropy(z, np.array([2, 0, 1])),
-    lambda z: F.cross_entropy(z, np.array([[0.2, 0.3, 0.5, 0], [1, 0, 0, 0], [0, 0, 0.5, 0.5]])),
-    lambda z: F.cross_entropy(z, np.array([2, -100, 1]), weight=np.array([1.0, 2.0, 0.5, 3.0])),
-    lambda z: F.cross_entropy(z, np.array([2, 0, 3]), reduction="sum"),
-    lambda z: F.binary_cross_entropy_with_logits(z, np.eye(4)[[1, 0, 3]], pos_weight=5.0),
-    lambda z: F.binary_cross_entropy_with_logits(z, np.eye(4)[[1, 0, 3]], reduction="sum"),
-    lambda z: F.mse_loss(z, np.arange(12.0).reshape(3, 4) / 10),
-    lambda z: (F.softmax(z) * np.arange(12.0).reshape(3, 4)).sum(),
-    lambda z: (F.log_softmax(z, axis=0) * np.arange(12.0).reshape(3, 4)).sum(),
-    lambda z: (F.linear(z, np.ones((2, 4)) / 3, np.array([0.5, -1.0])) ** 2).sum(),
-], ids=["ce-indices", "ce-probabilities", "ce-weight-ignore", "ce-sum", "bce-pos-weight", "bce-sum", "mse",
-        "softmax", "log-softmax", "linear"])
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda z: F.cross_entropy(z, np.array([2, 0, 1])),
+        lambda z: F.cross_entropy(z, np.array([[0.2, 0.3, 0.5, 0], [1, 0, 0, 0], [0, 0, 0.5, 0.5]])),
+        lambda z: F.cross_entropy(z, np.array([2, -100, 1]), weight=np.array([1.0, 2.0, 0.5, 3.0])),
+        lambda z: F.cross_entropy(z, np.array([2, 0, 3]), reduction="sum"),
+        lambda z: F.binary_cross_entropy_with_logits(z, np.eye(4)[[1, 0, 3]], pos_weight=5.0),
+        lambda z: F.binary_cross_entropy_with_logits(z, np.eye(4)[[1, 0, 3]], reduction="sum"),
+        lambda z: F.mse_loss(z, np.arange(12.0).reshape(3, 4) / 10),
+        lambda z: (F.softmax(z) * np.arange(12.0).reshape(3, 4)).sum(),
+        lambda z: (F.log_softmax(z, axis=0) * np.arange(12.0).reshape(3, 4)).sum(),
+        lambda z: (F.linear(z, np.ones((2, 4)) / 3, np.array([0.5, -1.0])) ** 2).sum(),
+    ],
+    ids=[
+        "ce-indices",
+        "ce-probabilities",
+        "ce-weight-ignore",
+        "ce-sum",
+        "bce-pos-weight",
+        "bce-sum",
+        "mse",
+        "softmax",
+        "log-softmax",
+        "linear",
+    ],
+)
 def test_losses_pass_gradcheck_in_float64(loss):
     assert cr.gradcheck(loss, (leaf(RNG.normal(size=(3, 4))),))
 
@@ -136,7 +158,7 @@ def test_embedding_gradient_is_the_windows_gradient_split_by_word(sparse):
     expected = np.zeros((8, 3))
     for window, g in zip(windows, dx):
         for position, word in enumerate(window):
-            expected[word] += g[3 * position:3 * position + 3]
+            expected[word] += g[3 * position : 3 * position + 3]
     assert_allclose(np.asarray(E.weight.grad), expected, rtol=1e-12)
     assert_array_equal(np.asarray(E.weight.grad)[[1, 3, 4, 6]], 0.0)  # words not in any window
 
@@ -155,8 +177,9 @@ def test_relu_and_sigmoid_layers_pass_the_gradient_times_their_slope():
 def test_single_hidden_layer_classifier_gradients_are_the_notes_formulas():
     # h = relu(W x + b₁), θ = U h + b₂, J = CE(softmax(θ), y) averaged over N examples:
     # δ₂ = (ŷ − y)/N, ∂J/∂U = δ₂ᵀ h, ∂J/∂b₂ = Σ δ₂, δ₁ = (δ₂ U) ⊙ 1[z > 0], ∂J/∂W = δ₁ᵀ x.
-    net = nn.Sequential(nn.Linear(6, 5, seed=3, dtype=np.float64), nn.ReLU(),
-                        nn.Linear(5, 4, seed=4, dtype=np.float64))
+    net = nn.Sequential(
+        nn.Linear(6, 5, seed=3, dtype=np.float64), nn.ReLU(), nn.Linear(5, 4, seed=4, dtype=np.float64)
+    )
     x, y = RNG.normal(size=(8, 6)), RNG.integers(0, 4, 8)
     F.cross_entropy(net(x), y).backward()
     W, b1, U, b2 = (p.numpy() for p in net.parameters())
@@ -269,20 +292,32 @@ def chainrule_path(make, steps=5):
     return np.array(path)
 
 
-@pytest.mark.parametrize(("make", "by_hand"), [
-    (lambda p: optim.SGD(p, lr=0.01), lambda: sgd_by_hand(0.01)),
-    (lambda p: optim.SGD(p, lr=0.01, momentum=0.9), lambda: sgd_by_hand(0.01, 0.9)),
-    (lambda p: optim.SGD(p, lr=0.01, momentum=0.9, nesterov=True),
-     lambda: sgd_by_hand(0.01, 0.9, nesterov=True)),
-    (lambda p: optim.SGD(p, lr=0.01, momentum=0.5, weight_decay=0.1),
-     lambda: sgd_by_hand(0.01, 0.5, weight_decay=0.1)),
-    (lambda p: optim.Adam(p, lr=0.05), lambda: adam_by_hand(0.05)),
-    (lambda p: optim.Adam(p, lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.2),
-     lambda: adam_by_hand(0.05, (0.8, 0.99), 1e-6, weight_decay=0.2)),
-    (lambda p: optim.AdamW(p, lr=0.05), lambda: adam_by_hand(0.05, weight_decay=0.01, decoupled=True)),
-    (lambda p: optim.AdamW(p, lr=0.05, betas=(0.5, 0.9), weight_decay=0.3),
-     lambda: adam_by_hand(0.05, (0.5, 0.9), weight_decay=0.3, decoupled=True)),
-], ids=["sgd", "momentum", "nesterov", "momentum-decay", "adam", "adam-decay", "adamw", "adamw-betas"])
+@pytest.mark.parametrize(
+    ("make", "by_hand"),
+    [
+        (lambda p: optim.SGD(p, lr=0.01), lambda: sgd_by_hand(0.01)),
+        (lambda p: optim.SGD(p, lr=0.01, momentum=0.9), lambda: sgd_by_hand(0.01, 0.9)),
+        (
+            lambda p: optim.SGD(p, lr=0.01, momentum=0.9, nesterov=True),
+            lambda: sgd_by_hand(0.01, 0.9, nesterov=True),
+        ),
+        (
+            lambda p: optim.SGD(p, lr=0.01, momentum=0.5, weight_decay=0.1),
+            lambda: sgd_by_hand(0.01, 0.5, weight_decay=0.1),
+        ),
+        (lambda p: optim.Adam(p, lr=0.05), lambda: adam_by_hand(0.05)),
+        (
+            lambda p: optim.Adam(p, lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.2),
+            lambda: adam_by_hand(0.05, (0.8, 0.99), 1e-6, weight_decay=0.2),
+        ),
+        (lambda p: optim.AdamW(p, lr=0.05), lambda: adam_by_hand(0.05, weight_decay=0.01, decoupled=True)),
+        (
+            lambda p: optim.AdamW(p, lr=0.05, betas=(0.5, 0.9), weight_decay=0.3),
+            lambda: adam_by_hand(0.05, (0.5, 0.9), weight_decay=0.3, decoupled=True),
+        ),
+    ],
+    ids=["sgd", "momentum", "nesterov", "momentum-decay", "adam", "adam-decay", "adamw", "adamw-betas"],
+)
 def test_five_steps_follow_pytorchs_update_formulas(make, by_hand):
     ours, theirs = chainrule_path(make), by_hand()
     assert not np.allclose(ours[0], ours[-1])  # it moved

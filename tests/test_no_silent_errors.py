@@ -16,21 +16,24 @@ def test_an_explicit_float64_dtype_never_goes_through_float32():
     assert cr.tensor(np.float32(0.1), dtype="float64").item() == float(np.float32(0.1))
 
 
-@pytest.mark.parametrize("make", [
-    lambda: cr.tensor(1 + 2j),
-    lambda: cr.tensor(np.array([1j, 2.0])),
-    lambda: cr.tensor([1.0], dtype=np.complex128),
-    lambda: cr.exp(np.array([1j])),
-    lambda: cr.tensor([1.0]) + 1j,
-    lambda: cr.tensor([1.0]) * np.array([1 + 1j]),
-], ids=["scalar", "array", "dtype", "function", "python-operand", "ndarray-operand"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: cr.tensor(1 + 2j),
+        lambda: cr.tensor(np.array([1j, 2.0])),
+        lambda: cr.tensor([1.0], dtype=np.complex128),
+        lambda: cr.exp(np.array([1j])),
+        lambda: cr.tensor([1.0]) + 1j,
+        lambda: cr.tensor([1.0]) * np.array([1 + 1j]),
+    ],
+    ids=["scalar", "array", "dtype", "function", "python-operand", "ndarray-operand"],
+)
 def test_complex_input_is_refused_until_complex_support_exists(make):
     with pytest.raises(TypeError, match="complex"):
         make()
 
 
-@pytest.mark.parametrize("data", [np.array(["a", "b"]), np.array([1.0, None], dtype=object), "1.0",
-                                  [b"x"]])
+@pytest.mark.parametrize("data", [np.array(["a", "b"]), np.array([1.0, None], dtype=object), "1.0", [b"x"]])
 def test_strings_and_objects_are_refused(data):
     with pytest.raises(TypeError):
         cr.tensor(data)
@@ -42,8 +45,19 @@ def test_sigmoid_of_unsigned_integers_is_computed_in_the_default_float():
     assert_allclose(out.numpy(), [0.5, 0.7310586, 0.8807971], rtol=1e-6)
 
 
-@pytest.mark.parametrize("fn", [cr.exp, cr.sqrt, cr.sin, cr.tanh, cr.softplus,
-                                lambda t: cr.mean(t), lambda t: t / 2, lambda t: cr.logsumexp(t)])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        cr.exp,
+        cr.sqrt,
+        cr.sin,
+        cr.tanh,
+        cr.softplus,
+        lambda t: cr.mean(t),
+        lambda t: t / 2,
+        lambda t: cr.logsumexp(t),
+    ],
+)
 @pytest.mark.parametrize("dtype", [np.uint8, np.bool_, np.int8, np.int64])
 def test_integer_and_bool_inputs_of_floating_ops_become_the_default_float(fn, dtype):
     values = np.array([0, 1, 1], dtype=dtype)
@@ -61,7 +75,7 @@ def test_ops_that_keep_integers_still_do():
 # ------------------------------------------------------------------ several outputs
 def test_backward_of_several_tensors_sums_their_gradients():
     x = cr.tensor(2.0, dtype=np.float64, requires_grad=True)
-    cr.autograd.backward([x ** 2, 5 * x])
+    cr.autograd.backward([x**2, 5 * x])
     assert float(x.grad) == 9.0  # 2x + 5 at x = 2, as torch.autograd.backward
 
 
@@ -74,9 +88,9 @@ def test_backward_of_several_tensors_takes_one_seed_each():
 def test_a_seed_list_of_the_wrong_length_is_refused():
     x = cr.tensor(2.0, requires_grad=True)
     with pytest.raises(RuntimeError, match="grad_outputs has 1 entries but outputs has 2"):
-        cr.autograd.grad([x ** 2, x * 3], x, grad_outputs=[cr.tensor(1.0)])
+        cr.autograd.grad([x**2, x * 3], x, grad_outputs=[cr.tensor(1.0)])
     with pytest.raises(RuntimeError, match="grad_tensors has 2 entries but tensors has 1"):
-        cr.autograd.backward([x ** 2], [None, None])
+        cr.autograd.backward([x**2], [None, None])
     assert x.grad is None
 
 

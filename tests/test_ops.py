@@ -191,8 +191,9 @@ def test_second_derivative_through_create_graph(name, index):
 
     def directional_gradient(*xs, create_graph=False):
         leaves = [cr.tensor(x, requires_grad=True) if i in diff else x for i, x in enumerate(xs)]
-        grads = cr.autograd.grad(f(*leaves), [leaves[i] for i in diff], create_graph=create_graph,
-                                 allow_unused=True)
+        grads = cr.autograd.grad(
+            f(*leaves), [leaves[i] for i in diff], create_graph=create_graph, allow_unused=True
+        )
         total = 0.0
         for g, r in zip(grads, directions):
             if g is not None:
@@ -206,6 +207,7 @@ def test_second_derivative_through_create_graph(name, index):
         grads = cr.autograd.grad(total, [leaves[i] for i in diff], allow_unused=True)
         hvp = [np.zeros(arrays[i].shape) if g is None else g.data for i, g in zip(diff, grads)]
     for k, i in enumerate(diff):
+
         def along(x, i=i):
             xs = list(arrays)
             xs[i] = np.asarray(x)

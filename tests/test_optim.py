@@ -112,15 +112,18 @@ def test_updates_are_in_place_on_the_parameter_data():
     assert layer.weight.dtype == np.float32
 
 
-@pytest.mark.parametrize(("make", "message"), [
-    (lambda p: optim.SGD(p, lr=-0.1), "invalid lr -0.1"),
-    (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "nesterov"),
-    (lambda p: optim.SGD(p, lr=0.1, momentum=-1), "momentum"),
-    (lambda p: optim.Adam(p, lr=-1.0), "invalid lr"),
-    (lambda p: optim.Adam(p, betas=(0.9, 1.0)), "betas"),
-    (lambda p: optim.AdamW(p, eps=-1e-8), "eps"),
-    (lambda p: optim.SGD([], lr=0.1), "empty"),
-])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: optim.SGD(p, lr=-0.1), "invalid lr -0.1"),
+        (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "nesterov"),
+        (lambda p: optim.SGD(p, lr=0.1, momentum=-1), "momentum"),
+        (lambda p: optim.Adam(p, lr=-1.0), "invalid lr"),
+        (lambda p: optim.Adam(p, betas=(0.9, 1.0)), "betas"),
+        (lambda p: optim.AdamW(p, eps=-1e-8), "eps"),
+        (lambda p: optim.SGD([], lr=0.1), "empty"),
+    ],
+)
 def test_bad_settings_raise_value_error(make, message):
     with pytest.raises(ValueError, match=message):
         make([cr.zeros(1, requires_grad=True)])
@@ -140,14 +143,18 @@ def embedding_pair(seed=0):
     return weights, sparse, dense
 
 
-@pytest.mark.parametrize("make", [
-    lambda p: optim.SGD(p, lr=0.1),
-    lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
-    lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
-    lambda p: optim.Adam(p, lr=0.05),
-    lambda p: optim.Adam(p, lr=0.05, weight_decay=0.1),
-    lambda p: optim.AdamW(p, lr=0.05, weight_decay=0.1),
-], ids=["sgd", "momentum", "nesterov-decay", "adam", "adam-decay", "adamw"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: optim.SGD(p, lr=0.1),
+        lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+        lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
+        lambda p: optim.Adam(p, lr=0.05),
+        lambda p: optim.Adam(p, lr=0.05, weight_decay=0.1),
+        lambda p: optim.AdamW(p, lr=0.05, weight_decay=0.1),
+    ],
+    ids=["sgd", "momentum", "nesterov-decay", "adam", "adam-decay", "adamw"],
+)
 def test_sparse_update_moves_only_the_rows_used_as_the_dense_update_does(make):
     weights, sparse, dense = embedding_pair()
     opt_sparse, opt_dense = make(sparse.parameters()), make(dense.parameters())
@@ -185,12 +192,15 @@ def test_sparse_momentum_waits_for_a_row_to_be_used_again():
 
 # ------------------------------------------------------------------ against PyTorch
 @pytest.mark.reference
-@pytest.mark.parametrize(("name", "kwargs"), [
-    ("SGD", {"lr": 0.05, "momentum": 0.8, "weight_decay": 0.1}),
-    ("SGD", {"lr": 0.05, "momentum": 0.8, "nesterov": True}),
-    ("Adam", {"lr": 0.02, "betas": (0.8, 0.95), "weight_decay": 0.2}),
-    ("AdamW", {"lr": 0.02, "weight_decay": 0.3}),
-])
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("SGD", {"lr": 0.05, "momentum": 0.8, "weight_decay": 0.1}),
+        ("SGD", {"lr": 0.05, "momentum": 0.8, "nesterov": True}),
+        ("Adam", {"lr": 0.02, "betas": (0.8, 0.95), "weight_decay": 0.2}),
+        ("AdamW", {"lr": 0.02, "weight_decay": 0.3}),
+    ],
+)
 def test_trajectories_match_pytorch(name, kwargs):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
@@ -222,11 +232,13 @@ def test_axpy_adds_in_place_for_every_layout_and_dtype(blas, monkeypatch):
     rng = np.random.default_rng(0)
     for dtype in (np.float32, np.float64, np.int64):
         base = (rng.standard_normal((6, 4)) * 10).astype(dtype)
-        for x, y in [(base.copy(), base.copy()),                                  # both C
-                     (np.asfortranarray(base), np.asfortranarray(base)),          # both F
-                     (base.copy(), np.asfortranarray(base)),                      # mixed
-                     (base.copy()[:, ::2], base.copy()[:, 1::2]),                 # strided views
-                     (np.array(base[0, 0]), np.array(base[1, 1]))]:                   # 0-d
+        for x, y in [
+            (base.copy(), base.copy()),  # both C
+            (np.asfortranarray(base), np.asfortranarray(base)),  # both F
+            (base.copy(), np.asfortranarray(base)),  # mixed
+            (base.copy()[:, ::2], base.copy()[:, 1::2]),  # strided views
+            (np.array(base[0, 0]), np.array(base[1, 1])),
+        ]:  # 0-d
             a = -2 if dtype is np.int64 else -0.25
             expected = x + a * y
             target = x

@@ -14,12 +14,16 @@ from chainrule.ops import sum_to
 SETTINGS = settings(max_examples=30, deadline=None)
 
 BINARY = {
-    "add": cr.add, "sub": cr.sub, "mul": cr.mul, "div": cr.div, "pow": cr.pow,
-    "maximum": cr.maximum, "minimum": cr.minimum,
+    "add": cr.add,
+    "sub": cr.sub,
+    "mul": cr.mul,
+    "div": cr.div,
+    "pow": cr.pow,
+    "maximum": cr.maximum,
+    "minimum": cr.minimum,
 }
 
-pairs = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=1,
-                                          max_side=3)
+pairs = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=1, max_side=3)
 
 
 def inputs_for(name, shapes, seed):
@@ -81,8 +85,9 @@ def loop_sum_to(g, shape):
     return out
 
 
-big_and_small = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4,
-                                                  min_side=0, max_side=3)
+big_and_small = hnp.mutually_broadcastable_shapes(
+    num_shapes=2, min_dims=0, max_dims=4, min_side=0, max_side=3
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -96,8 +101,11 @@ def test_sum_to_equals_summing_over_every_broadcast_copy(shapes, seed):
 
 
 @SETTINGS
-@given(shapes=big_and_small, batch=hnp.array_shapes(min_dims=1, max_dims=2, max_side=3),
-       seed=st.integers(0, 2**32 - 1))
+@given(
+    shapes=big_and_small,
+    batch=hnp.array_shapes(min_dims=1, max_dims=2, max_side=3),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_sum_to_keeps_leading_batch_axes(shapes, batch, seed):
     small = shapes.input_shapes[0]
     g = np.random.default_rng(seed).standard_normal(batch + shapes.result_shape)
@@ -108,8 +116,7 @@ def test_sum_to_keeps_leading_batch_axes(shapes, batch, seed):
 
 
 @SETTINGS
-@given(shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4),
-       seed=st.integers(0, 2**32 - 1))
+@given(shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4), seed=st.integers(0, 2**32 - 1))
 def test_sum_to_is_the_transpose_of_broadcast_to(shape, seed):
     """⟨broadcast_to(x), g⟩ = ⟨x, sum_to(g)⟩ for a shape with extra and stretched axes."""
     rng = np.random.default_rng(seed)
@@ -123,8 +130,7 @@ def test_sum_to_is_the_transpose_of_broadcast_to(shape, seed):
 
 
 @SETTINGS
-@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4),
-       seed=st.integers(0, 2**32 - 1))
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4), seed=st.integers(0, 2**32 - 1))
 def test_reductions_over_random_axes_give_gradients_of_the_input_shape(shape, seed):
     rng = np.random.default_rng(seed)
     axis = tuple(sorted(set(rng.integers(0, len(shape), size=rng.integers(1, len(shape) + 1)).tolist())))
@@ -137,5 +143,6 @@ def test_reductions_over_random_axes_give_gradients_of_the_input_shape(shape, se
         (out * w).sum().backward()
         assert x.grad.shape == shape
         numeric = cr.numerical_grad(
-            lambda t, f=reduce, w=w: (f(t, axis=axis, keepdims=keepdims) * w).sum(), a, eps=1e-6)
+            lambda t, f=reduce, w=w: (f(t, axis=axis, keepdims=keepdims) * w).sum(), a, eps=1e-6
+        )
         assert_allclose(x.grad.numpy(), numeric, rtol=1e-6, atol=1e-8)

@@ -39,8 +39,9 @@ def layers_and_losses(lib, x, w1, b1, w2, b2):
         targets = torch.from_numpy(targets)
     weight = torch.tensor([0.5, 2.0], dtype=torch.float64) if lib is torch else np.array([0.5, 2.0])
     logits = F.linear(lib.tanh(F.linear(x, w1, b1)), w2, b2)
-    return (F.cross_entropy(logits, targets, weight=weight)
-            + F.nll_loss(F.log_softmax(logits, 1), targets, reduction="sum"))
+    return F.cross_entropy(logits, targets, weight=weight) + F.nll_loss(
+        F.log_softmax(logits, 1), targets, reduction="sum"
+    )
 
 
 def broadcasting(lib, a, b, c):
@@ -54,11 +55,24 @@ def indexing(lib, x, w):
 
 def reductions(lib, x):
     if lib is torch:
-        return (x.amax(dim=1).sum() + x.amin(dim=0).sum() + x.mean() + x.var(dim=0, correction=0).sum()
-                + x.std(dim=1, correction=0).sum() + x.prod(dim=1).sum()
-                + torch.logsumexp(x, dim=0).sum())
-    return (cr.max(x, axis=1).sum() + cr.min(x, axis=0).sum() + cr.mean(x) + cr.var(x, axis=0).sum()
-            + cr.std(x, axis=1).sum() + cr.prod(x, axis=1).sum() + cr.logsumexp(x, axis=0).sum())
+        return (
+            x.amax(dim=1).sum()
+            + x.amin(dim=0).sum()
+            + x.mean()
+            + x.var(dim=0, correction=0).sum()
+            + x.std(dim=1, correction=0).sum()
+            + x.prod(dim=1).sum()
+            + torch.logsumexp(x, dim=0).sum()
+        )
+    return (
+        cr.max(x, axis=1).sum()
+        + cr.min(x, axis=0).sum()
+        + cr.mean(x)
+        + cr.var(x, axis=0).sum()
+        + cr.std(x, axis=1).sum()
+        + cr.prod(x, axis=1).sum()
+        + cr.logsumexp(x, axis=0).sum()
+    )
 
 
 def elementwise(lib, x):

@@ -36,30 +36,89 @@ INTERNAL_OPS = {
 
 # Public functions of chainrule that are not table ops, by what they are.
 NOT_OPS = {
-    "creation": {"tensor", "zeros", "ones", "full", "eye", "arange", "zeros_like", "ones_like",
-                 "randn", "rand"},
+    "creation": {
+        "tensor",
+        "zeros",
+        "ones",
+        "full",
+        "eye",
+        "arange",
+        "zeros_like",
+        "ones_like",
+        "randn",
+        "rand",
+    },
     "default dtype": {"get_default_dtype", "set_default_dtype"},
     "grad mode": {"is_grad_enabled"},
-    "transforms": {"grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
-                   "directional_derivative"},
+    "transforms": {
+        "grad",
+        "value_and_grad",
+        "vjp",
+        "jvp",
+        "jacobian",
+        "hessian",
+        "hvp",
+        "directional_derivative",
+    },
     "gradient checks": {"gradcheck", "numerical_grad", "numerical_jacobian"},
     "seeing the chain rule": {"explain", "to_dot", "draw"},
 }
 
 # Tensor methods that apply a table op (elementwise, reductions, shape, products).
 OP_METHODS = (
-    "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "abs", "sign", "sin", "cos", "tan",
-    "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh",
-    "sigmoid", "relu", "softplus", "clip", "sum", "mean", "max", "min", "prod", "logsumexp",
-    "var", "std", "reshape", "transpose", "swapaxes", "flatten", "squeeze", "expand_dims",
-    "broadcast_to", "astype", "dot", "matmul",
+    "exp",
+    "expm1",
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "sqrt",
+    "abs",
+    "sign",
+    "sin",
+    "cos",
+    "tan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "sigmoid",
+    "relu",
+    "softplus",
+    "clip",
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "prod",
+    "logsumexp",
+    "var",
+    "std",
+    "reshape",
+    "transpose",
+    "swapaxes",
+    "flatten",
+    "squeeze",
+    "expand_dims",
+    "broadcast_to",
+    "astype",
+    "dot",
+    "matmul",
 )
 UNARY_METHODS = [name for name in OP_METHODS if OPS[name].category == "unary" and name != "clip"]
 
 
 def _defined_functions(module) -> set[str]:
-    return {name for name, value in vars(module).items()
-            if inspect.isfunction(value) and value.__module__ == module.__name__ and not name.startswith("_")}
+    return {
+        name
+        for name, value in vars(module).items()
+        if inspect.isfunction(value) and value.__module__ == module.__name__ and not name.startswith("_")
+    }
 
 
 def _resolve(entry: str):
@@ -84,8 +143,9 @@ def test_the_internal_list_names_only_internal_ops_and_where_users_reach_them():
 
 
 def test_every_public_function_is_a_table_op_or_listed():
-    functions = {name for name in cr.__all__
-                 if callable(getattr(cr, name)) and not isinstance(getattr(cr, name), type)}
+    functions = {
+        name for name in cr.__all__ if callable(getattr(cr, name)) and not isinstance(getattr(cr, name), type)
+    }
     listed = set().union(*NOT_OPS.values())
     assert sorted(functions - set(OPS) - listed) == []
     assert sorted(listed - functions) == [], "NOT_OPS names something chainrule does not export"
@@ -157,9 +217,16 @@ def test_methods_with_parameters_equal_their_functions():
         np.testing.assert_array_equal(method.data, function.data)
 
 
-ENGINE_MODULES = ["chainrule.functions", "chainrule.tensor", "chainrule.forward", "chainrule.graph",
-                  *(f"chainrule.ops.{name}" for name in ("core", "elementwise", "arithmetic", "reduction",
-                                                         "shape", "linalg", "losses", "xp"))]
+ENGINE_MODULES = [
+    "chainrule.functions",
+    "chainrule.tensor",
+    "chainrule.forward",
+    "chainrule.graph",
+    *(
+        f"chainrule.ops.{name}"
+        for name in ("core", "elementwise", "arithmetic", "reduction", "shape", "linalg", "losses", "xp")
+    ),
+]
 
 
 @pytest.mark.parametrize("name", ENGINE_MODULES)
@@ -173,7 +240,8 @@ def test_no_module_attaches_names_to_another_object(name):
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 assert not any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets), (
-                    f"{name}:{node.lineno} assigns into another object")
+                    f"{name}:{node.lineno} assigns into another object"
+                )
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id not in ("setattr", "globals"), f"{name}:{node.lineno}"
 

@@ -18,12 +18,60 @@ from chainrule.ops.xp import EXTRAS, NAMES, NUMPY
 API = Path(__file__).resolve().parents[1].parent / "shared" / "API.md"
 # The "Operations" section of the contract, for when shared/API.md is not beside the repo.
 CONTRACT_OPS = [
-    'add', 'sub', 'mul', 'div', 'neg', 'pow', 'matmul', 'dot', 'outer', 'tensordot', 'einsum',
-    'exp', 'log', 'log2', 'log10', 'sqrt', 'abs', 'sin', 'cos', 'tan', 'arcsin', 'arccos', 'arctan',
-    'sinh', 'cosh', 'tanh', 'arcsinh', 'arccosh', 'arctanh', 'sigmoid', 'relu', 'softplus',
-    'maximum', 'minimum', 'where', 'clip', 'sum', 'mean', 'max', 'min', 'prod', 'logsumexp', 'var',
-    'std', 'reshape', 'transpose', 'swapaxes', 'flatten', 'squeeze', 'expand_dims', 'broadcast_to',
-    'concatenate', 'stack', 'split',
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "neg",
+    "pow",
+    "matmul",
+    "dot",
+    "outer",
+    "tensordot",
+    "einsum",
+    "exp",
+    "log",
+    "log2",
+    "log10",
+    "sqrt",
+    "abs",
+    "sin",
+    "cos",
+    "tan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "sigmoid",
+    "relu",
+    "softplus",
+    "maximum",
+    "minimum",
+    "where",
+    "clip",
+    "sum",
+    "mean",
+    "max",
+    "min",
+    "prod",
+    "logsumexp",
+    "var",
+    "std",
+    "reshape",
+    "transpose",
+    "swapaxes",
+    "flatten",
+    "squeeze",
+    "expand_dims",
+    "broadcast_to",
+    "concatenate",
+    "stack",
+    "split",
 ]
 
 
@@ -60,8 +108,11 @@ def _rule_functions(tree):
                 yield node
 
 
-@pytest.mark.parametrize("module", [m for m in Path(ops.__file__).parent.glob("*.py")
-                                    if m.name not in ("__init__.py", "xp.py")], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "module",
+    [m for m in Path(ops.__file__).parent.glob("*.py") if m.name not in ("__init__.py", "xp.py")],
+    ids=lambda p: p.name,
+)
 def test_rules_call_only_the_array_namespace(module):
     tree = ast.parse(module.read_text())
     allowed = set(NAMES) | set(EXTRAS)

@@ -19,16 +19,19 @@ def test_text_left_numbers_right_and_floats_to_the_given_digits():
 
 
 def test_each_column_may_have_its_own_digits_and_numpy_numbers_count_as_numbers():
-    text = text_table(["what", "ms", "ratio"], [("x", np.float32(1.23456), np.float64(2.0))],
-                      digits=(0, 3, 1), rule=False)
+    text = text_table(
+        ["what", "ms", "ratio"], [("x", np.float32(1.23456), np.float64(2.0))], digits=(0, 3, 1), rule=False
+    )
     assert text.splitlines() == ["what     ms  ratio", "x     1.235    2.0"]
 
 
 def test_a_column_mixing_text_and_numbers_is_text_unless_align_says_otherwise():
     rows = [("w", "no grad"), ("b", 0.25)]
     assert text_table(["p", "|grad|"], rows, digits=2).splitlines()[2:] == ["w  no grad", "b  0.25"]
-    assert text_table(["p", "|grad|"], rows, digits=2, align="lr").splitlines()[2:] == ["w  no grad",
-                                                                                      "b     0.25"]
+    assert text_table(["p", "|grad|"], rows, digits=2, align="lr").splitlines()[2:] == [
+        "w  no grad",
+        "b     0.25",
+    ]
 
 
 def test_a_cell_of_several_lines_makes_its_row_that_tall_and_its_column_that_wide():
@@ -63,15 +66,25 @@ def test_markdown_states_each_columns_alignment_and_escapes_pipes_and_line_break
 
 def test_format_cell_writes_floats_with_fixed_decimals_and_everything_else_as_str():
     assert [format_cell(v, 2) for v in (1.0, np.float32(0.125), 7, np.int64(3), True, None, "n/a")] == [
-        "1.00", "0.12", "7", "3", "True", "None", "n/a"]
+        "1.00",
+        "0.12",
+        "7",
+        "3",
+        "True",
+        "None",
+        "n/a",
+    ]
 
 
-@pytest.mark.parametrize("call", [
-    lambda: text_table(["a", "b"], [("x",)]),
-    lambda: text_table(["a", "b"], [("x", 1)], digits=(1, 2, 3)),
-    lambda: text_table(["a", "b"], [("x", 1)], align="l"),
-    lambda: markdown_table(["a", "b"], [("x", 1)], align="lc"),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: text_table(["a", "b"], [("x",)]),
+        lambda: text_table(["a", "b"], [("x", 1)], digits=(1, 2, 3)),
+        lambda: text_table(["a", "b"], [("x", 1)], align="l"),
+        lambda: markdown_table(["a", "b"], [("x", 1)], align="lc"),
+    ],
+)
 def test_a_row_digits_or_align_that_does_not_fit_the_columns_is_an_error(call):
     with pytest.raises(ValueError, match="table: "):
         call()

@@ -37,16 +37,17 @@ def test_gradient_matches_central_differences():
     with cr.GradientTape() as tape:
         tape.watch(X)
         y = f(X)
-    np.testing.assert_allclose(values(tape.gradient(y, X)), cr.numerical_grad(f, X.data),
-                               rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(
+        values(tape.gradient(y, X)), cr.numerical_grad(f, X.data), rtol=1e-6, atol=1e-8
+    )
 
 
 def test_non_persistent_tape_answers_one_gradient_then_raises_runtime_error():
     x = cr.tensor([1.0, 2.0])
     with cr.GradientTape() as tape:
         tape.watch(x)
-        y = cr.sum(x ** 3)
-    np.testing.assert_allclose(values(tape.gradient(y, x)), 3 * x.data ** 2, **EXACT)
+        y = cr.sum(x**3)
+    np.testing.assert_allclose(values(tape.gradient(y, x)), 3 * x.data**2, **EXACT)
     with pytest.raises(RuntimeError, match="persistent"):
         tape.gradient(y, x)
     with pytest.raises(RuntimeError, match="persistent"):
@@ -57,8 +58,8 @@ def test_non_persistent_tape_answers_one_jacobian_then_raises_runtime_error():
     x = cr.tensor([1.0, 2.0])
     with cr.GradientTape() as tape:
         tape.watch(x)
-        y = x ** 3
-    np.testing.assert_allclose(values(tape.jacobian(y, x)), np.diag(3 * x.data ** 2), **EXACT)
+        y = x**3
+    np.testing.assert_allclose(values(tape.jacobian(y, x)), np.diag(3 * x.data**2), **EXACT)
     with pytest.raises(RuntimeError, match="persistent"):
         tape.gradient(y, x)
 
@@ -71,7 +72,7 @@ def test_persistent_tape_answers_many_gradients_and_jacobians():
         b = cr.sum(a * x)
     for _ in range(2):
         np.testing.assert_allclose(values(tape.gradient(a, x)), 2 * x.data, **EXACT)
-        np.testing.assert_allclose(values(tape.gradient(b, x)), 3 * x.data ** 2, **EXACT)
+        np.testing.assert_allclose(values(tape.gradient(b, x)), 3 * x.data**2, **EXACT)
         np.testing.assert_allclose(values(tape.jacobian(a, x)), np.diag(2 * x.data), **EXACT)
 
 
@@ -81,7 +82,7 @@ def test_nested_tapes_give_second_derivative_of_x_cubed_at_3_as_18():
         outer.watch(x)
         with cr.GradientTape() as inner:
             inner.watch(x)
-            y = x ** 3
+            y = x**3
         dy = inner.gradient(y, x)
     d2y = outer.gradient(dy, x)
     assert float(dy) == pytest.approx(27.0)
@@ -109,7 +110,7 @@ def test_outer_tape_jacobian_of_inner_gradient_is_the_hessian():
         outer.watch(x)
         with cr.GradientTape() as inner:
             inner.watch(x)
-            y = cr.sum(x ** 3) + x[0] * x[1]
+            y = cr.sum(x**3) + x[0] * x[1]
         g = inner.gradient(y, x)
     H = outer.jacobian(g, x)
     expected = np.diag(6 * x.data) + np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]])
@@ -135,7 +136,7 @@ def test_variable_assign_replaces_the_value_the_next_tape_sees():
     v = cr.Variable([1.0, 2.0])
     v.assign([3.0, -1.0])
     with cr.GradientTape() as tape:
-        y = cr.sum(v ** 2)
+        y = cr.sum(v**2)
     np.testing.assert_allclose(values(tape.gradient(y, v)), [6.0, -2.0], **EXACT)
     with pytest.raises(ValueError):
         v.assign([1.0, 2.0, 3.0])
@@ -197,7 +198,7 @@ def test_output_gradients_weight_the_target(as_tensor):
     v = cr.Variable([1.0, 2.0, 3.0])
     weights = np.array([1.0, -10.0, 0.5])
     with cr.GradientTape() as tape:
-        y = v ** 2
+        y = v**2
     g = tape.gradient(y, v, output_gradients=cr.tensor(weights) if as_tensor else weights)
     np.testing.assert_allclose(values(g), weights * 2 * v.data, **EXACT)
 
@@ -239,7 +240,7 @@ def test_recording_resumes_after_stop_recording():
     with cr.GradientTape() as tape:
         with tape.stop_recording():
             v * 3
-        y = v ** 3
+        y = v**3
     assert float(tape.gradient(y, v)) == pytest.approx(12.0)
 
 
@@ -263,7 +264,7 @@ def test_watching_a_list_watches_each_tensor():
     x, y = cr.tensor(2.0), cr.tensor(5.0)
     with cr.GradientTape() as tape:
         tape.watch([x, y])
-        z = x * y ** 2
+        z = x * y**2
     gx, gy = tape.gradient(z, [x, y])
     assert (float(gx), float(gy)) == pytest.approx((25.0, 20.0))
 
@@ -287,7 +288,7 @@ def test_tape_records_inside_no_grad():
     x = cr.tensor(2.0)
     with cr.no_grad(), cr.GradientTape() as tape:
         tape.watch(x)
-        y = x ** 2
+        y = x**2
     assert float(tape.gradient(y, x)) == pytest.approx(4.0)
 
 
@@ -296,7 +297,7 @@ def test_fresh_tape_per_step_trains_a_variable_by_gradient_descent():
     v = cr.Variable([1.0, -2.0])
     for _ in range(3):
         with cr.GradientTape() as tape:
-            loss = cr.sum(v ** 2)
+            loss = cr.sum(v**2)
         v.assign(v.data - 0.25 * values(tape.gradient(loss, v)))
     np.testing.assert_allclose(values(v), [0.125, -0.25], **EXACT)
     assert v.requires_grad
@@ -438,11 +439,11 @@ def test_reset_forgets_what_was_recorded_and_unwatches_the_watched_tensors():
         assert not x.requires_grad
         unwatched = x * 5
         tape.watch(x)
-        after = x ** 3
+        after = x**3
     assert tape.gradient(before, x) is None
     assert tape.gradient(unwatched, x) is None
-    np.testing.assert_allclose(values(tape.gradient(after, x)), 3 * x.data ** 2, **EXACT)
-    np.testing.assert_allclose(values(tape.gradient([before, after], x)), 3 * x.data ** 2, **EXACT)
+    np.testing.assert_allclose(values(tape.gradient(after, x)), 3 * x.data**2, **EXACT)
+    np.testing.assert_allclose(values(tape.gradient([before, after], x)), 3 * x.data**2, **EXACT)
 
 
 def test_reset_keeps_only_the_part_recorded_after_it():
@@ -462,7 +463,7 @@ def test_reset_lets_a_non_persistent_tape_answer_again():
         assert float(tape.gradient(x * x, x)) == pytest.approx(4.0)
         tape.reset()
         tape.watch(x)
-        y = x ** 3
+        y = x**3
     assert float(tape.gradient(y, x)) == pytest.approx(12.0)
 
 
@@ -499,8 +500,8 @@ def test_nested_targets_give_the_gradient_of_their_sum():
     x = cr.tensor([1.0, -2.0])
     with cr.GradientTape() as tape:
         tape.watch(x)
-        targets = {"square": x * x, "rest": [x ** 3, (cr.sum(x),)]}
-    np.testing.assert_allclose(values(tape.gradient(targets, x)), 2 * x.data + 3 * x.data ** 2 + 1, **EXACT)
+        targets = {"square": x * x, "rest": [x**3, (cr.sum(x),)]}
+    np.testing.assert_allclose(values(tape.gradient(targets, x)), 2 * x.data + 3 * x.data**2 + 1, **EXACT)
 
 
 def test_output_gradients_nested_as_the_targets_seed_each_target():
@@ -562,7 +563,7 @@ def test_a_tape_open_in_another_thread_is_not_seen_by_this_one():
             tape.watch(w)
             opened.set()
             done.wait(10)
-            y = w ** 2
+            y = w**2
         other_result["grad"] = float(tape.gradient(y, w))
 
     worker = threading.Thread(target=other_thread)
@@ -572,7 +573,7 @@ def test_a_tape_open_in_another_thread_is_not_seen_by_this_one():
         x = cr.tensor(3.0)
         with cr.GradientTape() as tape:
             tape.watch(x)
-            g = tape.gradient(x ** 3, x)
+            g = tape.gradient(x**3, x)
         assert float(g) == pytest.approx(27.0)
         assert g.grad_fn is None and not g.requires_grad
     finally:

@@ -52,8 +52,15 @@ def test_creation_functions_give_the_numbers_numpy_would():
 
 
 def test_creation_dtypes_follow_the_default_and_the_fill_value():
-    for t in (cr.zeros(2), cr.ones(2), cr.eye(2), cr.full(2, 1.5), cr.arange(0.0, 2.0),
-              cr.randn(2, seed=0), cr.rand(2, seed=0)):
+    for t in (
+        cr.zeros(2),
+        cr.ones(2),
+        cr.eye(2),
+        cr.full(2, 1.5),
+        cr.arange(0.0, 2.0),
+        cr.randn(2, seed=0),
+        cr.rand(2, seed=0),
+    ):
         assert t.dtype == np.float32
     assert cr.full((2,), 3).dtype.kind == "i"
     assert cr.arange(5).dtype.kind == "i"
@@ -95,6 +102,7 @@ def test_tensor_from_a_tensor_is_a_new_leaf():
 
 # ------------------------------------------------------------------ dtypes
 
+
 def test_python_floats_become_float32_by_default():
     assert cr.get_default_dtype() == np.float32
     assert cr.tensor(1.5).dtype == np.float32
@@ -120,8 +128,9 @@ def test_set_default_dtype_rejects_non_floating_dtypes():
     assert cr.get_default_dtype() == np.float32
 
 
-@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32, np.int64, np.uint8,
-                                   np.bool_])
+@pytest.mark.parametrize(
+    "dtype", [np.float16, np.float32, np.float64, np.int32, np.int64, np.uint8, np.bool_]
+)
 def test_numpy_arrays_keep_their_dtype(dtype):
     a = np.arange(3).astype(dtype)
     assert cr.tensor(a).dtype == np.dtype(dtype)
@@ -140,6 +149,7 @@ def test_dtype_argument_converts():
 
 
 # ------------------------------------------------------------------ attributes
+
 
 def test_attributes_describe_the_data():
     data = np.arange(6, dtype=np.float64).reshape(2, 3)
@@ -182,6 +192,7 @@ def test_transpose_attribute_carries_the_gradient():
 
 
 # ------------------------------------------------------------------ methods
+
 
 def test_numpy_returns_the_underlying_array():
     t = cr.tensor([1.0, 2.0])
@@ -236,6 +247,7 @@ def test_methods_are_recorded_and_differentiable():
 
 # ------------------------------------------------------------------ repr
 
+
 def test_repr_of_a_leaf_that_requires_grad():
     assert repr(cr.tensor([1.0, 2.0], requires_grad=True)) == "tensor([1., 2.], requires_grad=True)"
 
@@ -250,6 +262,7 @@ def test_repr_of_a_plain_tensor():
 
 
 # ------------------------------------------------------------------ NumPy interplay
+
 
 def test_np_asarray_gives_the_data():
     t = cr.tensor([[1.0, 2.0]], requires_grad=True)
@@ -303,11 +316,12 @@ def test_python_scalars_on_either_side():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     assert_allclose((2 - x).numpy(), [1.0, 0.0])
     assert_allclose((2 / x).numpy(), [2.0, 1.0])
-    assert_allclose((2 ** x).numpy(), [2.0, 4.0])
+    assert_allclose((2**x).numpy(), [2.0, 4.0])
     assert (2.0 * x).dtype == np.float32
 
 
 # ------------------------------------------------------------------ Python protocols
+
 
 def test_a_zero_d_integer_tensor_is_an_index():
     t = cr.tensor([10.0, 20.0, 30.0])
@@ -354,16 +368,22 @@ def test_len_and_iteration_go_over_the_first_axis():
 
 # ------------------------------------------------------------------ errors
 
-@pytest.mark.parametrize("data", ["abc", {"a": 1}, None, np.array([1, "a"], dtype=object),
-                                  np.array([1.0, 2.0], dtype=object)],
-                         ids=["str", "dict", "None", "object-mixed", "object-numbers"])
+
+@pytest.mark.parametrize(
+    "data",
+    ["abc", {"a": 1}, None, np.array([1, "a"], dtype=object), np.array([1.0, 2.0], dtype=object)],
+    ids=["str", "dict", "None", "object-mixed", "object-numbers"],
+)
 def test_unsupported_data_raises_type_error(data):
     with pytest.raises(TypeError):
         cr.tensor(data)
 
 
-@pytest.mark.parametrize("other", ["abc", {"a": 1}, None, np.array([1.0, 2.0], dtype=object)],
-                         ids=["str", "dict", "None", "object-array"])
+@pytest.mark.parametrize(
+    "other",
+    ["abc", {"a": 1}, None, np.array([1.0, 2.0], dtype=object)],
+    ids=["str", "dict", "None", "object-array"],
+)
 def test_unsupported_operands_raise_type_error(other):
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(TypeError):

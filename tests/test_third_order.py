@@ -63,7 +63,7 @@ def problem(name: str, index: int):
         args, start = list(fixed), 0
         for i, shape in zip(slots, shapes):
             size = math.prod(shape)
-            args[i] = cr.reshape(packed[start:start + size], shape)
+            args[i] = cr.reshape(packed[start : start + size], shape)
             start += size
         return cr.sum(cr.sin(flat_output(sample.run(public_function(op), *args))) * weights)
 
@@ -83,10 +83,12 @@ def test_the_reference_agrees_with_central_differences_of_the_hessian():
         s, v = problem(name, index)
         hessian = lambda x, s=s: cr.jacobian(cr.grad(s), mode="rev", chunk_size=1)(cr.tensor(x)).numpy()
         h = 1e-5
-        numeric = np.stack([(hessian(v + h * e) - hessian(v - h * e)) / (2 * h) for e in np.eye(v.size)],
-                           axis=-1)
-        np.testing.assert_allclose(reference(name, index), numeric, rtol=1e-5, atol=1e-5,
-                                   err_msg=f"{name}-{index}")
+        numeric = np.stack(
+            [(hessian(v + h * e) - hessian(v - h * e)) / (2 * h) for e in np.eye(v.size)], axis=-1
+        )
+        np.testing.assert_allclose(
+            reference(name, index), numeric, rtol=1e-5, atol=1e-5, err_msg=f"{name}-{index}"
+        )
 
 
 @pytest.mark.parametrize("mode", ["rev", "fwd"])
@@ -141,8 +143,9 @@ def test_third_derivatives_agree_with_torch_func(case):
     v = np.array([1.0, 2.0, -0.5])
     expected = jacrev(hessian(theirs))(torch.tensor(v)).numpy()
     for mode in ("rev", "fwd"):
-        np.testing.assert_allclose(cr.jacobian(cr.hessian(ours), mode=mode)(cr.tensor(v)).numpy(), expected,
-                                   **TOLERANCE)
+        np.testing.assert_allclose(
+            cr.jacobian(cr.hessian(ours), mode=mode)(cr.tensor(v)).numpy(), expected, **TOLERANCE
+        )
 
 
 def test_the_third_derivative_of_the_issue_example_is_the_closed_form():

@@ -92,7 +92,7 @@ def test_forward_mode_levels_of_one_thread_are_not_seen_by_another():
         started.wait(timeout=10)
         seen["levels"] = mode.state().levels
         x = cr.tensor(2.0, requires_grad=True)
-        seen["grad"] = cr.grad(lambda v: v ** 3)(x)
+        seen["grad"] = cr.grad(lambda v: v**3)(x)
         finish.set()
 
     run_in_threads(2, lambda i: (forward_mode, other)[i](i))

@@ -13,8 +13,20 @@ from .test_cli import run_chainrule
 
 
 def test_train_mlp_digits_prints_tables_and_writes_its_files(tmp_path):
-    result = run_chainrule("train", "mlp-digits", "--epochs", "2", "--batch-size", "64", "--lr", "0.01",
-                           "--seed", "3", "--out", str(tmp_path))
+    result = run_chainrule(
+        "train",
+        "mlp-digits",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "64",
+        "--lr",
+        "0.01",
+        "--seed",
+        "3",
+        "--out",
+        str(tmp_path),
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     out = result.stdout
@@ -52,16 +64,19 @@ def one_error_line(stderr: str) -> str:
     return errors[0]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["train", "mlp-mnist"], "invalid choice: 'mlp-mnist'"),
-    (["train", "mlp-digits", "--lr", "-0.1"], "argument --lr: must be > 0, got -0.1"),
-    (["train", "mlp-digits", "--lr", "inf"], "argument --lr: must be a finite number, got inf"),
-    (["train", "mlp-digits", "--lr", "nan"], "argument --lr: must be a finite number, got nan"),
-    (["train", "mlp-digits", "--epochs", "0"], "argument --epochs: must be > 0"),
-    (["train", "mlp-digits", "--batch-size", "many"], "argument --batch-size: invalid int value"),
-    (["train", "mlp-digits", "--seed", "-1"], "argument --seed: must be >= 0"),
-    (["train"], "the following arguments are required: model"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "mlp-mnist"], "invalid choice: 'mlp-mnist'"),
+        (["train", "mlp-digits", "--lr", "-0.1"], "argument --lr: must be > 0, got -0.1"),
+        (["train", "mlp-digits", "--lr", "inf"], "argument --lr: must be a finite number, got inf"),
+        (["train", "mlp-digits", "--lr", "nan"], "argument --lr: must be a finite number, got nan"),
+        (["train", "mlp-digits", "--epochs", "0"], "argument --epochs: must be > 0"),
+        (["train", "mlp-digits", "--batch-size", "many"], "argument --batch-size: invalid int value"),
+        (["train", "mlp-digits", "--seed", "-1"], "argument --seed: must be >= 0"),
+        (["train"], "the following arguments are required: model"),
+    ],
+)
 def test_bad_arguments_are_one_usage_error_with_status_2(capsys, args, message):
     with pytest.raises(SystemExit) as exc:
         cli.main(args)
@@ -82,10 +97,13 @@ def test_a_missing_scikit_learn_names_the_vision_extra(monkeypatch, capsys):
     assert "pip install 'chainrule[vision]'" in one_error_line(capsys.readouterr().err)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["train", "window-ner", "--entity", "loc"], "unknown entity type 'loc': choose one of company"),
-    (["train", "mlp-digits", "--entity", "all"], "mlp-digits takes no --entity"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "window-ner", "--entity", "loc"], "unknown entity type 'loc': choose one of company"),
+        (["train", "mlp-digits", "--entity", "all"], "mlp-digits takes no --entity"),
+    ],
+)
 def test_a_bad_entity_is_one_error_line_with_status_1(capsys, args, message):
     assert cli.main(args) == 1
     assert message in one_error_line(capsys.readouterr().err)

@@ -111,22 +111,28 @@ def test_a_diverging_run_stops_at_that_step_exits_1_and_saves_nothing(tmp_path):
     (tmp_path / "mlp-digits.npz").write_bytes(OLD_MODEL)
     result = run_chainrule("train", "mlp-digits", "--epochs", "2", "--lr", "1e30", "--out", str(tmp_path))
     assert result.returncode == 1
-    assert only_error_line(result.stderr) == ("chainrule train: error: the training loss became nan at "
-                                              "epoch 1, step 2; try a smaller --lr (now 1e+30)")
+    assert only_error_line(result.stderr) == (
+        "chainrule train: error: the training loss became nan at "
+        "epoch 1, step 2; try a smaller --lr (now 1e+30)"
+    )
     assert "epoch 1/2:" not in result.stdout  # stopped inside the first epoch
     assert (tmp_path / "mlp-digits.npz").read_bytes() == OLD_MODEL
     assert [p.name for p in tmp_path.iterdir()] == ["mlp-digits.npz"]
 
 
 def test_an_infinite_loss_stops_the_run_too(tmp_path):
-    with pytest.raises(TrainingError, match=r"^the training loss became inf at epoch 1, step \d+; "
-                       r"try a smaller --lr \(now 1e\+10\)$"):
+    with pytest.raises(
+        TrainingError,
+        match=r"^the training loss became inf at epoch 1, step \d+; "
+        r"try a smaller --lr \(now 1e\+10\)$",
+    ):
         run(TASKS["relu-neuron"], lr=1e10, out=tmp_path, show=quiet)
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("setting", [{"lr": float("nan")}, {"lr": float("inf")}, {"epochs": 0},
-                                     {"batch_size": -1}])
+@pytest.mark.parametrize(
+    "setting", [{"lr": float("nan")}, {"lr": float("inf")}, {"epochs": 0}, {"batch_size": -1}]
+)
 def test_run_refuses_settings_that_are_not_finite_and_positive(setting):
     with pytest.raises(ValueError, match="must be a finite number > 0"):
         run(TASKS["relu-neuron"], **setting, show=quiet)
@@ -138,8 +144,10 @@ def test_an_out_under_a_regular_file_is_one_usage_error_with_status_2(tmp_path):
     for out in (tmp_path / "file", tmp_path / "file" / "out"):
         result = run_chainrule("train", "relu-neuron", "--epochs", "1", "--out", str(out))
         assert result.returncode == 2
-        assert only_error_line(result.stderr) == (f"chainrule train: error: argument --out: cannot save "
-                                                  f"into {out}: {tmp_path / 'file'} is not a folder")
+        assert only_error_line(result.stderr) == (
+            f"chainrule train: error: argument --out: cannot save "
+            f"into {out}: {tmp_path / 'file'} is not a folder"
+        )
         assert result.stdout == ""
 
 
@@ -161,7 +169,8 @@ def test_bench_checks_json_before_the_run(capsys, tmp_path):
     (tmp_path / "file").write_text("not a folder")
     assert cli.main(["bench", "--json", str(tmp_path / "file" / "results.json")]) == 2
     assert only_error_line(capsys.readouterr().err) == (
-        f"chainrule bench: error: argument --json: {tmp_path / 'file'} is not a folder")
+        f"chainrule bench: error: argument --json: {tmp_path / 'file'} is not a folder"
+    )
 
 
 def test_ctrl_c_is_one_line_and_status_130(monkeypatch, capsys):
@@ -216,14 +225,18 @@ def random_bytes(path: Path, state: dict, tmp_path: Path) -> str:
 
 def foreign(path: Path, state: dict, tmp_path: Path) -> str:
     np.savez(path, weights=np.zeros(3))
-    return ("does not hold the parameters of relu-neuron: missing ['linear.bias', 'linear.weight'], "
-            "unexpected ['weights']")
+    return (
+        "does not hold the parameters of relu-neuron: missing ['linear.bias', 'linear.weight'], "
+        "unexpected ['weights']"
+    )
 
 
 def wrong_dtype(path: Path, state: dict, tmp_path: Path) -> str:
     np.savez(path, **{name: value.astype(np.float64) for name, value in state.items()})
-    return ("does not hold the parameters of relu-neuron: linear.weight is float64 (1, 10) in the file "
-            "but float32")
+    return (
+        "does not hold the parameters of relu-neuron: linear.weight is float64 (1, 10) in the file "
+        "but float32"
+    )
 
 
 def pickled_objects(path: Path, state: dict, tmp_path: Path) -> str:
@@ -241,16 +254,19 @@ def absurd_size(path: Path, state: dict, tmp_path: Path) -> str:
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in members.items():
             archive.writestr(f"{name}.npy", data)
-    return ("linear.weight.npy is damaged: its header declares float64 (1000000000000,), "
-            "8,000,000,000,000 bytes, but it holds 64")
+    return (
+        "linear.weight.npy is damaged: its header declares float64 (1000000000000,), "
+        "8,000,000,000,000 bytes, but it holds 64"
+    )
 
 
 def missing(path: Path, state: dict, tmp_path: Path) -> str:
     return "No such file or directory"
 
 
-@pytest.mark.parametrize("make", [empty, truncated, random_bytes, foreign, wrong_dtype, pickled_objects,
-                                  absurd_size, missing])
+@pytest.mark.parametrize(
+    "make", [empty, truncated, random_bytes, foreign, wrong_dtype, pickled_objects, absurd_size, missing]
+)
 def test_a_bad_load_file_is_one_error_line_naming_it_with_status_1(relu_state, tmp_path, make):
     path = tmp_path / "saved.npz"
     what = make(path, relu_state, tmp_path)

@@ -112,7 +112,9 @@ def test_without_tqdm_or_matplotlib_a_run_prints_each_epoch_and_skips_plots(monk
     lines = []
     result = run(TASKS["relu-neuron"], epochs=2, out=tmp_path, show=lines.append)
     assert [line.split(":")[0] for line in lines if line.startswith("epoch ") and ":" in line] == [
-        "epoch 1/2", "epoch 2/2"]
+        "epoch 1/2",
+        "epoch 2/2",
+    ]
     assert any(line.startswith("plots skipped: matplotlib is not installed") for line in lines)
     assert [f.name for f in result.files] == ["relu-neuron.npz"]
 
@@ -171,8 +173,12 @@ def tweet(text: str) -> datasets.Sentence:
 
 
 def test_baselines_tag_words_seen_as_the_entity_in_training():
-    train = [tweet("in Paris/geo-loc now"), tweet("paris/person hilton"), tweet("paris/person again"),
-             tweet("rome/geo-loc rome")]
+    train = [
+        tweet("in Paris/geo-loc now"),
+        tweet("paris/person hilton"),
+        tweet("paris/person again"),
+        tweet("rome/geo-loc rome"),
+    ]
     test = [tweet("to Paris/geo-loc and Rome/geo-loc"), tweet("london/geo-loc")]
     baselines = TASKS["window-ner"].baselines(train, test)
     assert_array_equal(baselines["always O"], [0, 0, 0, 0, 0])
@@ -186,9 +192,17 @@ def test_baselines_tag_words_seen_as_the_entity_in_training():
 def test_window_ner_plots_its_strongest_baseline_labelled_with_its_name_and_score(monkeypatch, tmp_path):
     truth = np.array([0, 1, 1, 0, 1, 0])
     split = Split((np.zeros((6, 5), np.int64),), truth)
-    data = Data(split, split, {"baselines": {"always O": np.zeros(6, np.int64),
-                                             "in training": np.array([1, 1, 1, 1, 0, 1]),
-                                             "mostly in training": np.array([0, 1, 1, 0, 0, 0])}})
+    data = Data(
+        split,
+        split,
+        {
+            "baselines": {
+                "always O": np.zeros(6, np.int64),
+                "in training": np.array([1, 1, 1, 1, 0, 1]),
+                "mostly in training": np.array([0, 1, 1, 0, 0, 0]),
+            }
+        },
+    )
     task = TASKS["window-ner"]
     # F1: always O 0; tagged once 2·(2/5)(2/3)/(2/5 + 2/3) = 1/2; the majority vote 2·1·(2/3)/(1 + 2/3) = 4/5
     name, value = task.baseline(data)

@@ -47,11 +47,11 @@ def np_softmax(z):
 def test_jacobian_of_3x2y_and_2x_plus_y8_is_6xy_3x2_2_8y7(mode):
     def f(v):
         x, y = v[0], v[1]
-        return cr.stack([3 * x ** 2 * y, 2 * x + y ** 8])
+        return cr.stack([3 * x**2 * y, 2 * x + y**8])
 
     x, y = 1.3, -0.8
     J = cr.jacobian(f, mode=mode)(np.array([x, y]))
-    expected = [[6 * x * y, 3 * x ** 2], [2.0, 8 * y ** 7]]
+    expected = [[6 * x * y, 3 * x**2], [2.0, 8 * y**7]]
     np.testing.assert_allclose(values(J), expected, **EXACT)
     np.testing.assert_allclose(values(J), cr.numerical_jacobian(f, np.array([x, y])), **NUMERIC)
 
@@ -59,12 +59,12 @@ def test_jacobian_of_3x2y_and_2x_plus_y8_is_6xy_3x2_2_8y7(mode):
 @pytest.mark.parametrize("mode", MODES)
 def test_jacobian_of_3x2y_and_2x_plus_y8_by_two_scalar_argnums_gives_its_columns(mode):
     def f(x, y):
-        return cr.stack([3 * x ** 2 * y, 2 * x + y ** 8])
+        return cr.stack([3 * x**2 * y, 2 * x + y**8])
 
     x, y = 0.7, 1.1
     dx, dy = cr.jacobian(f, argnums=(0, 1), mode=mode)(x, y)
     np.testing.assert_allclose(values(dx), [6 * x * y, 2.0], **EXACT)
-    np.testing.assert_allclose(values(dy), [3 * x ** 2, 8 * y ** 7], **EXACT)
+    np.testing.assert_allclose(values(dy), [3 * x**2, 8 * y**7], **EXACT)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -99,7 +99,7 @@ ELEMENTWISE = {
     "exp": (cr.exp, np.exp),
     "tanh": (cr.tanh, lambda x: 1 - np.tanh(x) ** 2),
     "sigmoid": (cr.sigmoid, lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2),
-    "cube": (lambda x: x ** 3, lambda x: 3 * x ** 2),
+    "cube": (lambda x: x**3, lambda x: 3 * x**2),
     "log": (cr.log, lambda x: 1 / x),
 }
 
@@ -169,14 +169,14 @@ def test_reverse_and_forward_jacobians_agree_for_every_op(name, index):
     argnums = _argnums(arrays)
     reference = _as_tuple(cr.jacobian(f, argnums=argnums, mode="rev")(*arrays), arrays)
     for mode, chunk_size in (("fwd", None), ("auto", None), ("rev", 2), ("fwd", 2)):
-        other = _as_tuple(cr.jacobian(f, argnums=argnums, mode=mode, chunk_size=chunk_size)(*arrays),
-                          arrays)
+        other = _as_tuple(cr.jacobian(f, argnums=argnums, mode=mode, chunk_size=chunk_size)(*arrays), arrays)
         assert len(other) == len(reference) == len(arrays)
         for r, o in zip(reference, other):
             assert o.shape == r.shape, f"{mode} chunk_size={chunk_size}: {o.shape} != {r.shape}"
             assert o.dtype == np.float64
-            np.testing.assert_allclose(values(o), values(r), err_msg=f"{mode} chunk_size={chunk_size}",
-                                       **EXACT)
+            np.testing.assert_allclose(
+                values(o), values(r), err_msg=f"{mode} chunk_size={chunk_size}", **EXACT
+            )
 
 
 @pytest.mark.parametrize(("name", "index"), CASES, ids=IDS)
@@ -184,7 +184,7 @@ def test_reverse_jacobian_matches_central_differences_for_every_op(name, index):
     f, arrays = _op_function(name, index)
     jacobians = _as_tuple(cr.jacobian(f, argnums=_argnums(arrays), mode="rev")(*arrays), arrays)
     for i, J in enumerate(jacobians):
-        along_i = lambda x, i=i: f(*arrays[:i], x, *arrays[i + 1:])
+        along_i = lambda x, i=i: f(*arrays[:i], x, *arrays[i + 1 :])
         numeric = cr.numerical_jacobian(along_i, arrays[i], eps=1e-6)
         assert J.shape == numeric.shape == f(*[cr.tensor(a) for a in arrays]).shape + arrays[i].shape
         np.testing.assert_allclose(values(J), numeric, rtol=1e-5, atol=1e-6)
@@ -246,7 +246,7 @@ def test_auto_mode_uses_reverse_mode_unless_input_is_smaller_than_output(monkeyp
 # ----------------------------------------------------------- passes per Jacobian
 def test_reverse_jacobian_makes_exactly_one_backward_pass(monkeypatch):
     W = rng_for(15).standard_normal((7, 4))
-    f = CountedCalls(lambda x: cr.sin(cr.matmul(cr.tensor(W), x)) * cr.sum(x ** 2))
+    f = CountedCalls(lambda x: cr.sin(cr.matmul(cr.tensor(W), x)) * cr.sum(x**2))
     x = rng_for(16).standard_normal(4)
     counter = PassCounter(monkeypatch)
     J = cr.jacobian(f, mode="rev")(x)
@@ -267,7 +267,7 @@ def test_reverse_jacobian_with_tuple_argnums_makes_one_backward_pass(monkeypatch
 
 @pytest.mark.parametrize("argnums", [0, 1, (0, 1)], ids=str)
 def test_forward_jacobian_calls_f_once_per_argnum(monkeypatch, argnums):
-    f = CountedCalls(lambda x, y: cr.exp(x) * cr.sum(y ** 2))
+    f = CountedCalls(lambda x, y: cr.exp(x) * cr.sum(y**2))
     x, y = rng_for(19).standard_normal(5), rng_for(20).standard_normal(3)
     counter = PassCounter(monkeypatch)
     result = cr.jacobian(f, argnums=argnums, mode="fwd")(x, y)
@@ -275,7 +275,7 @@ def test_forward_jacobian_calls_f_once_per_argnum(monkeypatch, argnums):
     assert f.calls == len(nums)
     assert counter.levels == len(nums)
     assert counter.backward == 0
-    expected = {0: np.diag(np.exp(x)) * np.sum(y ** 2), 1: np.outer(np.exp(x), 2 * y)}
+    expected = {0: np.diag(np.exp(x)) * np.sum(y**2), 1: np.outer(np.exp(x), 2 * y)}
     for i, J in zip(nums, result if isinstance(argnums, tuple) else (result,)):
         np.testing.assert_allclose(values(J), expected[i], **EXACT)
 
@@ -353,8 +353,9 @@ def test_chunked_jacobian_equals_one_pass_and_reports_progress(mode, chunk_size)
     x = rng_for(30).standard_normal(5)
     whole = cr.jacobian(f, mode=mode)(x)
     reports = []
-    J = cr.jacobian(f, mode=mode, chunk_size=chunk_size, progress=lambda done, total: reports.append(
-        (done, total)))(x)
+    J = cr.jacobian(
+        f, mode=mode, chunk_size=chunk_size, progress=lambda done, total: reports.append((done, total))
+    )(x)
     np.testing.assert_allclose(values(J), values(whole), **EXACT)
     total = 6 if mode == "rev" else 5  # cotangents for rev (out.size), tangents for fwd (x.size)
     steps = math.ceil(total / chunk_size)
@@ -364,7 +365,8 @@ def test_chunked_jacobian_equals_one_pass_and_reports_progress(mode, chunk_size)
 def test_one_pass_jacobian_reports_progress_once():
     reports = []
     cr.jacobian(cr.sin, mode="rev", progress=lambda done, total: reports.append((done, total)))(
-        np.ones((2, 2)))
+        np.ones((2, 2))
+    )
     assert reports == [(4, 4)]
 
 
@@ -417,18 +419,18 @@ def test_hessian_of_logsumexp_Ax_is_AT_diag_p_minus_ppT_A():
 
 @pytest.mark.parametrize("x", [2.0, -0.5, 0.0])
 def test_hessian_of_cube_is_6x(x):
-    assert float(cr.hessian(lambda x: x ** 3)(x)) == pytest.approx(6 * x, abs=1e-12)
+    assert float(cr.hessian(lambda x: x**3)(x)) == pytest.approx(6 * x, abs=1e-12)
 
 
 def test_hessian_of_sum_of_cubes_is_diagonal_6x():
     x = rng_for(36).standard_normal(4)
-    H = cr.hessian(lambda x: cr.sum(x ** 3))(x)
+    H = cr.hessian(lambda x: cr.sum(x**3))(x)
     np.testing.assert_allclose(values(H), np.diag(6 * x), **EXACT)
 
 
 def test_hessian_of_matrix_input_has_shape_x_shape_twice():
     X = rng_for(37).standard_normal((2, 3))
-    H = cr.hessian(lambda X: cr.sum(X ** 3))(X)
+    H = cr.hessian(lambda X: cr.sum(X**3))(X)
     assert H.shape == (2, 3, 2, 3)
     expected = np.einsum("ij,ik,jl->ijkl", 6 * X, np.eye(2), np.eye(3))
     np.testing.assert_allclose(values(H), expected, **EXACT)
@@ -436,7 +438,7 @@ def test_hessian_of_matrix_input_has_shape_x_shape_twice():
 
 def test_hessian_equals_jacobian_of_grad_and_central_differences_of_grad():
     A = rng_for(38).standard_normal((4, 3))
-    f = lambda x: cr.logsumexp(cr.matmul(cr.tensor(A), x)) + cr.sum(cr.sin(x) * x ** 2)
+    f = lambda x: cr.logsumexp(cr.matmul(cr.tensor(A), x)) + cr.sum(cr.sin(x) * x**2)
     x = rng_for(39).standard_normal(3)
     H = values(cr.hessian(f)(x))
     for mode in MODES:
@@ -447,17 +449,17 @@ def test_hessian_equals_jacobian_of_grad_and_central_differences_of_grad():
 
 def test_hessian_with_respect_to_second_argument():
     a, x = 2.0, np.array([1.0, -2.0])
-    H = cr.hessian(lambda a, x: cr.sum(a * x ** 3), argnums=1)(a, x)
+    H = cr.hessian(lambda a, x: cr.sum(a * x**3), argnums=1)(a, x)
     np.testing.assert_allclose(values(H), np.diag(6 * a * x), **EXACT)
 
 
 def test_hessian_with_tuple_argnums_gives_blocks_per_pair_of_arguments():
     """As in JAX: H[i][j] = d²f / d args[i] d args[j], shaped args[i].shape + args[j].shape."""
     a, x = 2.0, np.array([1.0, -2.0])
-    H = cr.hessian(lambda a, x: cr.sum(a * x ** 3), argnums=(0, 1))(a, x)
+    H = cr.hessian(lambda a, x: cr.sum(a * x**3), argnums=(0, 1))(a, x)
     assert float(H[0][0]) == pytest.approx(0.0, abs=1e-12)
-    np.testing.assert_allclose(values(H[0][1]), 3 * x ** 2, **EXACT)
-    np.testing.assert_allclose(values(H[1][0]), 3 * x ** 2, **EXACT)
+    np.testing.assert_allclose(values(H[0][1]), 3 * x**2, **EXACT)
+    np.testing.assert_allclose(values(H[1][0]), 3 * x**2, **EXACT)
     np.testing.assert_allclose(values(H[1][1]), np.diag(6 * a * x), **EXACT)
 
 
@@ -523,11 +525,10 @@ def test_fourth_derivative_of_sin_mixing_grad_and_jvp_is_sin(x):
     assert float(D(cr.grad(D(cr.grad(cr.sin))))(x)) == pytest.approx(np.sin(x), abs=1e-12)
 
 
-@pytest.mark.parametrize(("outer", "inner"), [("fwd", "rev"), ("rev", "rev"), ("fwd", "fwd"),
-                                              ("rev", "fwd")])
+@pytest.mark.parametrize(("outer", "inner"), [("fwd", "rev"), ("rev", "rev"), ("fwd", "fwd"), ("rev", "fwd")])
 def test_jacobian_of_jacobian_equals_hessian(outer, inner):
     A = rng_for(40).standard_normal((4, 3))
-    f = lambda x: cr.logsumexp(cr.matmul(cr.tensor(A), x)) + cr.sum(cr.sin(x) * x ** 2)
+    f = lambda x: cr.logsumexp(cr.matmul(cr.tensor(A), x)) + cr.sum(cr.sin(x) * x**2)
     x = rng_for(41).standard_normal(3)
     JJ = cr.jacobian(cr.jacobian(f, mode=inner), mode=outer)(x)
     assert JJ.shape == (3, 3)
@@ -538,10 +539,11 @@ def test_jacobian_of_jacobian_equals_hessian(outer, inner):
 @pytest.mark.parametrize(("outer_chunk", "inner_chunk"), [(1, 2), (2, 1), (None, 2), (2, None)])
 def test_chunked_jacobian_of_chunked_jacobian_equals_hessian(outer, inner, outer_chunk, inner_chunk):
     A = rng_for(51).standard_normal((4, 3))
-    f = lambda x: cr.logsumexp(cr.matmul(cr.tensor(A), x)) + cr.sum(cr.sin(x) * x ** 2)
+    f = lambda x: cr.logsumexp(cr.matmul(cr.tensor(A), x)) + cr.sum(cr.sin(x) * x**2)
     x = rng_for(52).standard_normal(3)
-    JJ = cr.jacobian(cr.jacobian(f, mode=inner, chunk_size=inner_chunk), mode=outer,
-                     chunk_size=outer_chunk)(x)
+    JJ = cr.jacobian(cr.jacobian(f, mode=inner, chunk_size=inner_chunk), mode=outer, chunk_size=outer_chunk)(
+        x
+    )
     np.testing.assert_allclose(values(JJ), values(cr.hessian(f)(x)), **EXACT)
 
 
@@ -559,7 +561,7 @@ def test_jvp_and_grad_of_a_jacobian_differentiate_it_again(mode, chunk_size):
 def test_hessian_is_differentiable_in_a_closed_over_variable():
     """H(a) = a²·diag(6x) for a²·Σx³: dH/da = 2a·diag(6x)."""
     x = np.array([0.3, 1.2, -0.4])
-    H = lambda a: cr.hessian(lambda x: a ** 2 * cr.sum(x ** 3))(x)
+    H = lambda a: cr.hessian(lambda x: a**2 * cr.sum(x**3))(x)
     _, dH = cr.jvp(H, (2.0,), (1.0,))
     np.testing.assert_allclose(values(dH), np.diag(4 * 6 * x), **EXACT)
     assert float(cr.grad(lambda a: cr.sum(H(a)))(2.0)) == pytest.approx(4 * 6 * x.sum(), rel=1e-12)
@@ -587,8 +589,7 @@ def test_jvp_of_grad_is_hessian_times_tangent():
     p = np_softmax(A @ x)
     out, hv = cr.jvp(cr.grad(f), (x,), (v,))
     np.testing.assert_allclose(values(out), A.T @ p, **EXACT)
-    np.testing.assert_allclose(values(hv), A.T @ (np.diag(p) - np.outer(p, p)) @ A @ v, rtol=1e-9,
-                               atol=1e-12)
+    np.testing.assert_allclose(values(hv), A.T @ (np.diag(p) - np.outer(p, p)) @ A @ v, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("outer", sorted(DERIVATIVES))
@@ -624,8 +625,7 @@ def test_closures_over_outer_variables_at_three_levels(levels):
     With k = b0 c0 and u = a k: d/dc sin(abc) = ab cos(abc); d/db of that at b0 is
     a cos u - a² k sin u; its derivative in a is (1 - a² k²) cos u - 3 a k sin u.
     """
-    d1, d2, d3 = (DERIVATIVES[name] for name in ("grad" if s == "grad" else "jvp"
-                                                   for s in levels.split("-")))
+    d1, d2, d3 = (DERIVATIVES[name] for name in ("grad" if s == "grad" else "jvp" for s in levels.split("-")))
     b0, c0 = 0.7, -1.3
 
     def outer(a):
@@ -650,26 +650,26 @@ def test_grad_of_closure_over_an_array_outside_all_transforms():
 
 # ----------------------------------------------------------- grad, value_and_grad, vjp
 def test_value_and_grad_with_int_argnums_returns_value_and_gradient():
-    f = lambda x, y: cr.sum(x ** 2 * y)
+    f = lambda x, y: cr.sum(x**2 * y)
     x, y = np.array([1.0, -2.0, 3.0]), 0.5
     value, gradient = cr.value_and_grad(f)(x, y)
-    assert float(value) == pytest.approx(np.sum(x ** 2) * y)
+    assert float(value) == pytest.approx(np.sum(x**2) * y)
     np.testing.assert_allclose(values(gradient), 2 * x * y, **EXACT)
     value, gradient = cr.value_and_grad(f, argnums=1)(x, y)
-    assert float(value) == pytest.approx(np.sum(x ** 2) * y)
-    assert gradient.shape == () and float(gradient) == pytest.approx(np.sum(x ** 2))
+    assert float(value) == pytest.approx(np.sum(x**2) * y)
+    assert gradient.shape == () and float(gradient) == pytest.approx(np.sum(x**2))
 
 
 def test_value_and_grad_with_tuple_argnums_returns_a_tuple_of_gradients():
-    f = lambda x, y, z: cr.sum(x * cr.exp(z)) + y ** 3
+    f = lambda x, y, z: cr.sum(x * cr.exp(z)) + y**3
     x, y, z = np.array([1.0, 2.0]), 1.5, np.array([0.3, -0.4])
     value, grads = cr.value_and_grad(f, argnums=(2, 0))(x, y, z)
-    assert float(value) == pytest.approx(np.sum(x * np.exp(z)) + y ** 3)
+    assert float(value) == pytest.approx(np.sum(x * np.exp(z)) + y**3)
     assert isinstance(grads, tuple) and len(grads) == 2
     np.testing.assert_allclose(values(grads[0]), x * np.exp(z), **EXACT)
     np.testing.assert_allclose(values(grads[1]), np.exp(z), **EXACT)
     (gy,) = cr.value_and_grad(f, argnums=(1,))(x, y, z)[1]
-    assert float(gy) == pytest.approx(3 * y ** 2)
+    assert float(gy) == pytest.approx(3 * y**2)
 
 
 def test_grad_equals_central_differences_and_keeps_the_input_shape():
@@ -681,12 +681,12 @@ def test_grad_equals_central_differences_and_keeps_the_input_shape():
 
 
 def test_grad_with_negative_argnums_counts_from_the_end():
-    f = lambda x, y: x * y ** 2
+    f = lambda x, y: x * y**2
     assert float(cr.grad(f, argnums=-1)(3.0, 2.0)) == pytest.approx(12.0)
 
 
 def test_grad_of_function_returning_one_element_array_keeps_input_shape():
-    g = cr.grad(lambda x: cr.reshape(cr.sum(x ** 2), (1, 1)))(np.array([1.0, 2.0]))
+    g = cr.grad(lambda x: cr.reshape(cr.sum(x**2), (1, 1)))(np.array([1.0, 2.0]))
     np.testing.assert_allclose(values(g), [2.0, 4.0], **EXACT)
 
 
@@ -721,11 +721,11 @@ def test_vjp_fn_inside_another_transform_differentiates_in_the_cotangent():
     _, vjp_fn = cr.vjp(f, x)
     w = np.array([0.5, 2.0, -1.0])
     u = np.array([0.3, 0.9])
-    np.testing.assert_allclose(values(cr.grad(lambda u: cr.sum(vjp_fn(u)[0] * cr.tensor(w)))(u)), J @ w,
-                               **EXACT)
+    np.testing.assert_allclose(
+        values(cr.grad(lambda u: cr.sum(vjp_fn(u)[0] * cr.tensor(w)))(u)), J @ w, **EXACT
+    )
     for mode in MODES:
-        np.testing.assert_allclose(values(cr.jacobian(lambda u: vjp_fn(u)[0], mode=mode)(u)), J.T,
-                                   **EXACT)
+        np.testing.assert_allclose(values(cr.jacobian(lambda u: vjp_fn(u)[0], mode=mode)(u)), J.T, **EXACT)
 
 
 def test_vjp_inside_grad_is_differentiable_in_the_outer_variable():
@@ -774,30 +774,30 @@ TRANSFORMS = {
 @pytest.mark.parametrize("kind", sorted(INPUT_KINDS))
 def test_transforms_accept_tensors_arrays_and_floats_and_return_tensors(kind, transform):
     x = INPUT_KINDS[kind](0.8)
-    result = TRANSFORMS[transform](lambda x: x ** 3 + cr.sin(x), x)
+    result = TRANSFORMS[transform](lambda x: x**3 + cr.sin(x), x)
     assert isinstance(result, cr.Tensor)
     assert result.shape == ()
-    assert float(result) == pytest.approx(3 * 0.8 ** 2 + np.cos(0.8), rel=1e-12)
+    assert float(result) == pytest.approx(3 * 0.8**2 + np.cos(0.8), rel=1e-12)
 
 
 @pytest.mark.parametrize("kind", sorted(INPUT_KINDS))
 def test_hessian_accepts_tensors_arrays_and_floats_and_returns_a_tensor(kind):
-    H = cr.hessian(lambda x: x ** 3 + cr.sin(x))(INPUT_KINDS[kind](0.8))
+    H = cr.hessian(lambda x: x**3 + cr.sin(x))(INPUT_KINDS[kind](0.8))
     assert isinstance(H, cr.Tensor)
     assert float(H) == pytest.approx(6 * 0.8 - np.sin(0.8), rel=1e-12)
 
 
 def test_transforms_do_not_touch_grad_of_tensor_inputs():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
-    cr.grad(lambda x: cr.sum(x ** 2))(x)
-    cr.jacobian(lambda x: x ** 2)(x)
-    cr.hessian(lambda x: cr.sum(x ** 3))(x)
+    cr.grad(lambda x: cr.sum(x**2))(x)
+    cr.jacobian(lambda x: x**2)(x)
+    cr.hessian(lambda x: cr.sum(x**3))(x)
     assert x.grad is None
 
 
 def test_grad_of_tensor_requiring_grad_is_differentiable_by_backward():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
-    g = cr.grad(lambda x: cr.sum(x ** 3))(x)  # 3x²
+    g = cr.grad(lambda x: cr.sum(x**3))(x)  # 3x²
     cr.sum(g).backward()
     np.testing.assert_allclose(values(x.grad), 6 * x.data, **EXACT)
 
@@ -825,19 +825,19 @@ def test_jacobian_of_constant_function_is_zeros():
 
 
 PLAIN_RESULTS = {
-    "grad": lambda: [cr.grad(lambda x: cr.sum(x ** 3))(np.ones(2))],
-    "value_and_grad": lambda: list(cr.value_and_grad(lambda x: cr.sum(x ** 3))(np.ones(2))),
-    "jacobian-rev": lambda: [cr.jacobian(lambda x: x ** 3, mode="rev")(np.ones(2))],
-    "jacobian-fwd": lambda: [cr.jacobian(lambda x: x ** 3, mode="fwd")(np.ones(2))],
-    "jvp": lambda: list(cr.jvp(lambda x: x ** 3, (np.ones(2),), (np.ones(2),))),
-    "grad-of-grad": lambda: [cr.grad(cr.grad(lambda x: x ** 4))(2.0)],
-    "hessian": lambda: [cr.hessian(lambda x: x ** 3)(2.0)],
-    "hessian-of-vector": lambda: [cr.hessian(lambda x: cr.sum(x ** 3))(np.ones(2))],
-    "jvp-of-grad": lambda: list(cr.jvp(cr.grad(lambda x: cr.sum(x ** 3)), (np.ones(2),),
-                                       (np.ones(2),))),
-    "jacobian-of-grad": lambda: [cr.jacobian(cr.grad(lambda x: cr.sum(x ** 3)))(np.ones(2))],
-    "grad-of-grad-of-grad-closure": lambda: [cr.grad(lambda a: cr.grad(lambda b: cr.grad(
-        lambda c: a * b * c * c)(2.0))(0.5))(1.3)],
+    "grad": lambda: [cr.grad(lambda x: cr.sum(x**3))(np.ones(2))],
+    "value_and_grad": lambda: list(cr.value_and_grad(lambda x: cr.sum(x**3))(np.ones(2))),
+    "jacobian-rev": lambda: [cr.jacobian(lambda x: x**3, mode="rev")(np.ones(2))],
+    "jacobian-fwd": lambda: [cr.jacobian(lambda x: x**3, mode="fwd")(np.ones(2))],
+    "jvp": lambda: list(cr.jvp(lambda x: x**3, (np.ones(2),), (np.ones(2),))),
+    "grad-of-grad": lambda: [cr.grad(cr.grad(lambda x: x**4))(2.0)],
+    "hessian": lambda: [cr.hessian(lambda x: x**3)(2.0)],
+    "hessian-of-vector": lambda: [cr.hessian(lambda x: cr.sum(x**3))(np.ones(2))],
+    "jvp-of-grad": lambda: list(cr.jvp(cr.grad(lambda x: cr.sum(x**3)), (np.ones(2),), (np.ones(2),))),
+    "jacobian-of-grad": lambda: [cr.jacobian(cr.grad(lambda x: cr.sum(x**3)))(np.ones(2))],
+    "grad-of-grad-of-grad-closure": lambda: [
+        cr.grad(lambda a: cr.grad(lambda b: cr.grad(lambda c: a * b * c * c)(2.0))(0.5))(1.3)
+    ],
 }
 
 

@@ -30,14 +30,16 @@ def test_hessian_of_a_vector_function_stacks_the_hessian_of_each_output():
     f = lambda v: cr.stack([v[0] ** 2 * v[1], cr.sin(v[0]) * v[1] ** 3])
     H = cr.hessian(f)(np.array([a, b]))
     assert H.shape == (2, 2, 2)
-    expected = [[[2 * b, 2 * a], [2 * a, 0.0]],
-                [[-np.sin(a) * b ** 3, 3 * b ** 2 * np.cos(a)], [3 * b ** 2 * np.cos(a), 6 * b * np.sin(a)]]]
+    expected = [
+        [[2 * b, 2 * a], [2 * a, 0.0]],
+        [[-np.sin(a) * b**3, 3 * b**2 * np.cos(a)], [3 * b**2 * np.cos(a), 6 * b * np.sin(a)]],
+    ]
     np.testing.assert_allclose(values(H), expected, **EXACT)
 
 
 def test_hessian_of_an_elementwise_cube_is_6x_on_the_triple_diagonal():
     x = RNG.standard_normal(3)
-    H = cr.hessian(lambda x: x ** 3)(x)
+    H = cr.hessian(lambda x: x**3)(x)
     np.testing.assert_allclose(values(H), np.einsum("i,ij,ik->ijk", 6 * x, np.eye(3), np.eye(3)), **EXACT)
 
 
@@ -54,7 +56,7 @@ def test_hessian_of_a_matrix_square_has_shape_out_plus_x_plus_x():
 
 def test_hessian_of_a_one_element_output_keeps_its_axis():
     x = RNG.standard_normal(3)
-    H = cr.hessian(lambda x: cr.reshape(cr.sum(x ** 3), (1,)))(x)
+    H = cr.hessian(lambda x: cr.reshape(cr.sum(x**3), (1,)))(x)
     assert H.shape == (1, 3, 3)
     np.testing.assert_allclose(values(H)[0], np.diag(6 * x), **EXACT)
 
@@ -62,7 +64,7 @@ def test_hessian_of_a_one_element_output_keeps_its_axis():
 def test_hessian_of_a_vector_function_with_tuple_argnums_gives_blocks_per_pair():
     """out_i = a·x_i²: ∂²/∂a² = 0, ∂²/∂a∂x_j = 2x_i δ_ij, ∂²/∂x_j∂x_k = 2a δ_ij δ_ik."""
     a, x = 1.5, RNG.standard_normal(3)
-    (Haa, Hax), (Hxa, Hxx) = cr.hessian(lambda a, x: a * x ** 2, argnums=(0, 1))(a, x)
+    (Haa, Hax), (Hxa, Hxx) = cr.hessian(lambda a, x: a * x**2, argnums=(0, 1))(a, x)
     assert (Haa.shape, Hax.shape, Hxa.shape, Hxx.shape) == ((3,), (3, 3), (3, 3), (3, 3, 3))
     assert not values(Haa).any()
     np.testing.assert_allclose(values(Hax), np.diag(2 * x), **EXACT)
@@ -77,15 +79,15 @@ def test_hessian_of_a_vector_function_is_one_forward_pass_over_one_reverse_pass(
     H = cr.hessian(lambda x: cr.tanh(cr.matmul(cr.tensor(W), x)))(x)
     assert counter.levels == 1 and counter.backward == 1
     t = np.tanh(W @ x)  # tanh'' = -2 tanh (1 - tanh²)
-    np.testing.assert_allclose(values(H), np.einsum("i,ij,ik->ijk", -2 * t * (1 - t ** 2), W, W), **EXACT)
+    np.testing.assert_allclose(values(H), np.einsum("i,ij,ik->ijk", -2 * t * (1 - t**2), W, W), **EXACT)
 
 
 @pytest.mark.reference
 def test_hessian_of_a_vector_function_agrees_with_torch_func():
     torch = pytest.importorskip("torch")
     W, x = RNG.standard_normal((4, 3)), RNG.standard_normal(3)
-    ours = cr.hessian(lambda x: cr.sin(cr.matmul(cr.tensor(W), x)) * cr.sum(x ** 2))(x)
-    theirs = torch.func.hessian(lambda x: torch.sin(torch.tensor(W) @ x) * (x ** 2).sum())(torch.tensor(x))
+    ours = cr.hessian(lambda x: cr.sin(cr.matmul(cr.tensor(W), x)) * cr.sum(x**2))(x)
+    theirs = torch.func.hessian(lambda x: torch.sin(torch.tensor(W) @ x) * (x**2).sum())(torch.tensor(x))
     np.testing.assert_allclose(values(ours), theirs.numpy(), rtol=1e-10, atol=1e-12)
 
 
@@ -111,7 +113,7 @@ def test_hvp_with_several_primals_gives_one_block_row_product_per_primal():
     """f = Σ x²y: H_xx = diag(2y), H_xy = H_yx = diag(2x), H_yy = 0, so
     H·(u, w) = (2y·u + 2x·w, 2x·u)."""
     x, y, u, w = (RNG.standard_normal(3) for _ in range(4))
-    hx, hy = cr.hvp(lambda x, y: cr.sum(x ** 2 * y), (x, y), (u, w))
+    hx, hy = cr.hvp(lambda x, y: cr.sum(x**2 * y), (x, y), (u, w))
     np.testing.assert_allclose(values(hx), 2 * y * u + 2 * x * w, **EXACT)
     np.testing.assert_allclose(values(hy), 2 * x * u, **EXACT)
 
@@ -119,15 +121,15 @@ def test_hvp_with_several_primals_gives_one_block_row_product_per_primal():
 def test_hvp_is_one_forward_pass_over_one_reverse_pass_without_forming_the_hessian(monkeypatch):
     x, v = RNG.standard_normal(50), RNG.standard_normal(50)
     counter = PassCounter(monkeypatch)
-    hv = cr.hvp(lambda x: cr.sum(x ** 4), (x,), (v,))
+    hv = cr.hvp(lambda x: cr.sum(x**4), (x,), (v,))
     assert counter.levels == 1 and counter.backward == 1
-    np.testing.assert_allclose(values(hv), 12 * x ** 2 * v, **EXACT)
+    np.testing.assert_allclose(values(hv), 12 * x**2 * v, **EXACT)
 
 
 def test_hvp_with_batched_tangents_gives_one_product_per_direction():
     x, V = RNG.standard_normal(3), RNG.standard_normal((2, 3))
-    HV = cr.hvp(lambda x: cr.sum(x ** 4), (x,), (V,))
-    np.testing.assert_allclose(values(HV), 12 * x ** 2 * V, **EXACT)
+    HV = cr.hvp(lambda x: cr.sum(x**4), (x,), (V,))
+    np.testing.assert_allclose(values(HV), 12 * x**2 * V, **EXACT)
 
 
 def test_hvp_is_exported():
@@ -161,8 +163,15 @@ def _with_extras(received: dict):
     recording what it was given."""
 
     def f(step, x, activation, label, ragged, nothing, options, weights):
-        received.update(step=step, activation=activation, label=label, ragged=ragged, nothing=nothing,
-                        options=options, weights=weights)
+        received.update(
+            step=step,
+            activation=activation,
+            label=label,
+            ragged=ragged,
+            nothing=nothing,
+            options=options,
+            weights=weights,
+        )
         assert len(ragged[1]) == 3 and label.startswith("layer")
         return step * options["scale"] * cr.sum(weights * activation(x))
 
@@ -171,12 +180,18 @@ def _with_extras(received: dict):
 
 TRANSFORMS = {  # each at x, with closed form from s = step·scale, w = weights
     "grad": (lambda f, args: cr.grad(f, argnums=1)(*args), lambda x, s, w: s * w * np.cos(x)),
-    "value_and_grad": (lambda f, args: cr.value_and_grad(f, argnums=1)(*args)[1],
-                       lambda x, s, w: s * w * np.cos(x)),
-    "jacobian-rev": (lambda f, args: cr.jacobian(f, argnums=1, mode="rev")(*args),
-                     lambda x, s, w: s * w * np.cos(x)),
-    "jacobian-fwd": (lambda f, args: cr.jacobian(f, argnums=1, mode="fwd")(*args),
-                     lambda x, s, w: s * w * np.cos(x)),
+    "value_and_grad": (
+        lambda f, args: cr.value_and_grad(f, argnums=1)(*args)[1],
+        lambda x, s, w: s * w * np.cos(x),
+    ),
+    "jacobian-rev": (
+        lambda f, args: cr.jacobian(f, argnums=1, mode="rev")(*args),
+        lambda x, s, w: s * w * np.cos(x),
+    ),
+    "jacobian-fwd": (
+        lambda f, args: cr.jacobian(f, argnums=1, mode="fwd")(*args),
+        lambda x, s, w: s * w * np.cos(x),
+    ),
     "jacobian-auto": (lambda f, args: cr.jacobian(f, argnums=1)(*args), lambda x, s, w: s * w * np.cos(x)),
     "hessian": (lambda f, args: cr.hessian(f, argnums=1)(*args), lambda x, s, w: np.diag(-s * w * np.sin(x))),
 }
@@ -214,12 +229,12 @@ class Cube(cr.Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x ** 3
+        return x**3
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * 3 * x ** 2
+        return g * 3 * x**2
 
 
 def test_hessian_through_a_function_without_jvp_is_reverse_over_reverse():
@@ -234,8 +249,7 @@ def test_hessian_of_a_composition_with_a_function_without_jvp():
     """d²/dx² sin(x³) = 6x·cos(x³) - 9x⁴·sin(x³)."""
     x = RNG.standard_normal(3)
     H = cr.hessian(lambda x: cr.sum(cr.sin(Cube.apply(x))))(x)
-    np.testing.assert_allclose(values(H), np.diag(6 * x * np.cos(x ** 3) - 9 * x ** 4 * np.sin(x ** 3)),
-                               **EXACT)
+    np.testing.assert_allclose(values(H), np.diag(6 * x * np.cos(x**3) - 9 * x**4 * np.sin(x**3)), **EXACT)
 
 
 def test_hessian_blocks_through_a_function_without_jvp():
@@ -243,8 +257,8 @@ def test_hessian_blocks_through_a_function_without_jvp():
     a, x = 2.0, RNG.standard_normal(3)
     (Haa, Hax), (Hxa, Hxx) = cr.hessian(lambda a, x: a * cr.sum(Cube.apply(x)), argnums=(0, 1))(a, x)
     assert float(Haa) == 0.0
-    np.testing.assert_allclose(values(Hax), 3 * x ** 2, **EXACT)
-    np.testing.assert_allclose(values(Hxa), 3 * x ** 2, **EXACT)
+    np.testing.assert_allclose(values(Hax), 3 * x**2, **EXACT)
+    np.testing.assert_allclose(values(Hxa), 3 * x**2, **EXACT)
     np.testing.assert_allclose(values(Hxx), np.diag(6 * a * x), **EXACT)
 
 
@@ -255,15 +269,15 @@ def test_auto_jacobian_through_a_function_without_jvp_is_reverse_mode(monkeypatc
     counter = PassCounter(monkeypatch)
     J = cr.jacobian(lambda x: cr.matmul(cr.tensor(W), Cube.apply(x)))(x)
     assert counter.levels == 0
-    np.testing.assert_allclose(values(J), W * 3 * x ** 2, **EXACT)
+    np.testing.assert_allclose(values(J), W * 3 * x**2, **EXACT)
 
 
 def test_hessian_is_forward_over_reverse_when_the_function_does_not_depend_on_x(monkeypatch):
     c, x = np.array([1.5, -2.0]), RNG.standard_normal(2)
     counter = PassCounter(monkeypatch)
-    H = cr.hessian(lambda x: cr.sum(x ** 2 * Cube.apply(cr.tensor(c))))(x)
+    H = cr.hessian(lambda x: cr.sum(x**2 * Cube.apply(cr.tensor(c))))(x)
     assert counter.levels == 1
-    np.testing.assert_allclose(values(H), np.diag(2 * c ** 3), **EXACT)
+    np.testing.assert_allclose(values(H), np.diag(2 * c**3), **EXACT)
 
 
 def test_hessian_reraises_the_error_of_f_itself():

@@ -74,7 +74,8 @@ def test_printed_output_is_what_the_text_shows(tutorial):
     for number, (code, out) in enumerate(zip(blocks("python"), outputs), start=1):
         wanted = shown_output(code)
         assert is_subsequence(wanted, out.splitlines()), (
-            f"python block {number} printed\n{out}\nbut the tutorial shows\n" + "\n".join(wanted))
+            f"python block {number} printed\n{out}\nbut the tutorial shows\n" + "\n".join(wanted)
+        )
         checked += bool(wanted)
     assert checked >= 8
 

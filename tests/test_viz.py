@@ -27,7 +27,7 @@ def tokens(text: str) -> list[str]:
     out, pos = [], 0
     while pos < len(text.rstrip()):
         m = TOKEN.match(text, pos)
-        assert m, f"cannot tokenize DOT at {text[pos:pos + 40]!r}"
+        assert m, f"cannot tokenize DOT at {text[pos : pos + 40]!r}"
         out.append(m.group(0).strip())
         pos = m.end()
     return out
@@ -55,8 +55,8 @@ def parse_dot(text: str) -> tuple[dict, list]:
         if i < len(body) and body[i] == "[":
             i += 1
             while body[i] != "]":
-                key, eq, value = body[i:i + 3]
-                assert eq == "=", f"bad attribute near {body[i:i + 3]}"
+                key, eq, value = body[i : i + 3]
+                assert eq == "=", f"bad attribute near {body[i : i + 3]}"
                 found[key] = unquote(value)
                 i += 3
                 if body[i] == ",":
@@ -77,7 +77,7 @@ def parse_dot(text: str) -> tuple[dict, list]:
         else:
             assert head not in nodes, f"node {head} declared twice"
             nodes[head], i = attrs(i + 1)
-        assert body[i] == ";", f"statement not ended by ';' near {body[i - 3:i + 2]}"
+        assert body[i] == ";", f"statement not ended by ';' near {body[i - 3 : i + 2]}"
         i += 1
     for tail, target, _ in edges:
         assert tail in nodes and target in nodes, f"edge {tail} -> {target} to an undeclared node"
@@ -135,7 +135,11 @@ def test_the_mlp_graph_holds_every_op_its_parameters_and_its_constants():
     assert {"affine", "relu", "log_softmax", "nll"} <= set(op_names(loss))
     leaves = [a for n, a in nodes.items() if kind(n) == "leaf"]
     assert sorted(lines(a)[0] for a in leaves) == [
-        "W1 (parameter)", "W2 (parameter)", "b1 (parameter)", "b2 (parameter)"]
+        "W1 (parameter)",
+        "W2 (parameter)",
+        "b1 (parameter)",
+        "b2 (parameter)",
+    ]
     constants = [a for n, a in nodes.items() if kind(n) == "const"]
     assert "x (constant)" in [lines(a)[0] for a in constants]
     assert all(a["fontcolor"] == "#9a9a9a" for a in constants)  # faint
@@ -164,15 +168,15 @@ def test_ids_are_stable_and_valid_dot_identifiers():
 def test_ops_show_their_shape_and_their_value_when_known():
     f, names = branch_and_max()
     by_title = {lines(a)[0]: lines(a)[1:] for a in parse_dot(cr.to_dot(f, names=names))[0].values()}
-    assert by_title["add"] == ["shape ()", "= 3"]          # saved by mul as its input
-    assert by_title["maximum"] == ["shape ()", "= 2"]      # saved by maximum itself
-    assert by_title["mul → f"] == ["shape ()", "= 6"]       # the tensor drawn
+    assert by_title["add"] == ["shape ()", "= 3"]  # saved by mul as its input
+    assert by_title["maximum"] == ["shape ()", "= 2"]  # saved by maximum itself
+    assert by_title["mul → f"] == ["shape ()", "= 6"]  # the tensor drawn
     assert by_title["y"] == ["shape ()", "= 2"]
 
 
 def test_values_that_were_not_kept_are_not_shown():
     x = cr.tensor(3.0, requires_grad=True)
-    y = cr.sin(x) + 1           # add keeps no values; sin keeps its input x only
+    y = cr.sin(x) + 1  # add keeps no values; sin keeps its input x only
     by_title = {lines(a)[0]: lines(a)[1:] for a in parse_dot(cr.to_dot(y))[0].values()}
     assert by_title["sin"] == ["shape ()"]
     assert by_title["add → y"] == ["shape ()", f"= {np.sin(3.0) + 1:.4g}"]

@@ -61,8 +61,7 @@ def test_gradient_of_x2y_plus_xy2z_at_2_1_0_is_4_4_2():
     u = x**2 * y + x * y**2 * z
     u.backward()
     assert_allclose(u.item(), 4.0, rtol=RTOL)
-    assert_allclose([x.grad.item(), y.grad.item(), z.grad.item()], [4.0, 4.0, 2.0],
-                    rtol=RTOL, atol=ATOL)
+    assert_allclose([x.grad.item(), y.grad.item(), z.grad.item()], [4.0, 4.0, 2.0], rtol=RTOL, atol=ATOL)
 
 
 def test_slope_of_cube_is_3_at_1_and_48_at_4():
@@ -93,8 +92,7 @@ def test_branch_sums_and_max_routes_gradient_at_1_2_0():
     f = (x + y) * cr.maximum(y, z)
     f.backward()
     assert_allclose(f.item(), 6.0, rtol=RTOL)
-    assert_allclose([x.grad.item(), y.grad.item(), z.grad.item()], [2.0, 5.0, 0.0],
-                    rtol=RTOL, atol=ATOL)
+    assert_allclose([x.grad.item(), y.grad.item(), z.grad.item()], [2.0, 5.0, 0.0], rtol=RTOL, atol=ATOL)
 
 
 def test_linear_layer_gradients_are_dY_Wt_xt_dY_and_column_sums():
@@ -140,8 +138,15 @@ def test_one_hidden_layer_network_backprop_matches_the_deltas():
     delta1 = p - y0
     dJ_dz = (U0.T @ delta1) * (z_ > 0)
     assert_allclose(J.item(), -np.log(p[1]), rtol=RTOL)
-    for got, want in [(dtheta, delta1), (dU, np.outer(delta1, h_)), (db2, delta1),
-                      (dz, dJ_dz), (dW, np.outer(dJ_dz, x0)), (db1, dJ_dz), (dx, W0.T @ dJ_dz)]:
+    for got, want in [
+        (dtheta, delta1),
+        (dU, np.outer(delta1, h_)),
+        (db2, delta1),
+        (dz, dJ_dz),
+        (dW, np.outer(dJ_dz, x0)),
+        (db1, dJ_dz),
+        (dx, W0.T @ dJ_dz),
+    ]:
         assert_allclose(got.numpy(), want, rtol=RTOL, atol=ATOL)
 
 
@@ -225,10 +230,15 @@ def test_demo_marks_a_disagreeing_row_and_exits_1(capsys, monkeypatch):
     def wrong() -> demo.Example:
         x = leaf([1.0, 2.0])
         (x**2).backward(gradient=np.ones(2))
-        return demo.Example("a wrong closed form", "y = x²", {"x": x.numpy()}, [
-            demo.Check("dy/dx", x.grad, "2x", [2.0, 4.0]),
-            demo.Check("dy/dx", x.grad, "x (wrong)", [1.0, 2.0]),
-        ])
+        return demo.Example(
+            "a wrong closed form",
+            "y = x²",
+            {"x": x.numpy()},
+            [
+                demo.Check("dy/dx", x.grad, "2x", [2.0, 4.0]),
+                demo.Check("dy/dx", x.grad, "x (wrong)", [1.0, 2.0]),
+            ],
+        )
 
     monkeypatch.setattr(demo, "EXAMPLES", [wrong])
     status = demo.main()

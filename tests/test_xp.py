@@ -27,8 +27,9 @@ def test_reduce_along_equals_the_ufunc_reduction(shape, keepdims):
 
 def test_fast_bindings_match_numpy():
     x = np.arange(24.0).reshape(2, 3, 4)
-    np.testing.assert_array_equal(NUMPY.sum(x, axis=(0, 2), keepdims=True),
-                                  np.sum(x, axis=(0, 2), keepdims=True))
+    np.testing.assert_array_equal(
+        NUMPY.sum(x, axis=(0, 2), keepdims=True), np.sum(x, axis=(0, 2), keepdims=True)
+    )
     assert NUMPY.sum(x) == np.sum(x)
     np.testing.assert_array_equal(NUMPY.reshape(x, (4, 6)), np.reshape(x, (4, 6)))
     np.testing.assert_array_equal(NUMPY.matrix_transpose(x), np.matrix_transpose(x))

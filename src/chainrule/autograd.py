@@ -57,30 +57,42 @@ def make_seed(t: Tensor, gradient: TensorLike | None, create_graph: bool, what: 
     if not isinstance(t, Tensor):
         raise TypeError(f"{what}: expected a Tensor, got {type(t).__name__}")
     if not t.requires_grad:
-        raise RuntimeError(f"{what}: this tensor does not require grad and has no grad_fn; "
-                           "make its inputs with requires_grad=True (and outside no_grad())")
+        raise RuntimeError(
+            f"{what}: this tensor does not require grad and has no grad_fn; "
+            "make its inputs with requires_grad=True (and outside no_grad())"
+        )
     if gradient is None:
         if t.size != 1:
-            raise RuntimeError(f"{what}: a gradient can be created implicitly only for a tensor with "
-                               f"one element, this one has shape {t.shape}; pass gradient= of that "
-                               "shape (for example cr.ones_like(y))")
+            raise RuntimeError(
+                f"{what}: a gradient can be created implicitly only for a tensor with "
+                f"one element, this one has shape {t.shape}; pass gradient= of that "
+                "shape (for example cr.ones_like(y))"
+            )
         seed = np.ones(t.shape, dtype=t.dtype)
     else:
         seed = as_array(gradient, what=what)
         if seed.shape != t.shape:
-            raise ValueError(f"{what}: gradient has shape {seed.shape} but the tensor has shape "
-                             f"{t.shape}; they must be equal")
+            raise ValueError(
+                f"{what}: gradient has shape {seed.shape} but the tensor has shape "
+                f"{t.shape}; they must be equal"
+            )
         seed = seed.astype(t.dtype, copy=True)  # never the caller's array: it may end up in .grad
     if create_graph:
         return gradient if isinstance(gradient, Tensor) else Tensor._make(seed, None)
     return seed
 
 
-def run_backward(tensors: Sequence[Tensor], seeds: Sequence[TensorLike], retain_graph: bool | None,
-                 create_graph: bool, capture: Iterable[Node] = (), batch_ndim: int = 0,
-                 only: set[Node] | None = None, observers: Sequence[Callable[[Node, Any, Any], object]] = (),
-                 finish: Callable[[Tensor, Gradient, bool], None] | None = None,
-                 ) -> tuple[dict[Tensor, Gradient], dict[Node, Gradient]]:
+def run_backward(
+    tensors: Sequence[Tensor],
+    seeds: Sequence[TensorLike],
+    retain_graph: bool | None,
+    create_graph: bool,
+    capture: Iterable[Node] = (),
+    batch_ndim: int = 0,
+    only: set[Node] | None = None,
+    observers: Sequence[Callable[[Node, Any, Any], object]] = (),
+    finish: Callable[[Tensor, Gradient, bool], None] | None = None,
+) -> tuple[dict[Tensor, Gradient], dict[Node, Gradient]]:
     """One reverse pass from ``tensors`` seeded with ``seeds``: how every part of chainrule
     runs :func:`chainrule.graph.backward` (``backward``, ``grad``, transforms, tapes and the
     tools that watch the pass).
@@ -101,13 +113,27 @@ def run_backward(tensors: Sequence[Tensor], seeds: Sequence[TensorLike], retain_
         observers = (debug.check_backward, *observers)
     with set_grad_enabled(create_graph):
         return graph.backward(
-            roots, seeds, RECORDING if create_graph else NUMPY,
-            retain_graph=create_graph if retain_graph is None else retain_graph, capture=capture,
-            batch_ndim=batch_ndim, only=only, observers=observers, finish=finish)
+            roots,
+            seeds,
+            RECORDING if create_graph else NUMPY,
+            retain_graph=create_graph if retain_graph is None else retain_graph,
+            capture=capture,
+            batch_ndim=batch_ndim,
+            only=only,
+            observers=observers,
+            finish=finish,
+        )
 
 
-def pull_back(output: Tensor, inputs: Sequence[Tensor], seed: TensorLike, *, batch_ndim: int = 0,
-              create_graph: bool | None = None, retain_graph: bool = True) -> list[Tensor]:
+def pull_back(
+    output: Tensor,
+    inputs: Sequence[Tensor],
+    seed: TensorLike,
+    *,
+    batch_ndim: int = 0,
+    create_graph: bool | None = None,
+    retain_graph: bool = True,
+) -> list[Tensor]:
     """Seedᵀ · ∂output/∂input for each input, in one reverse pass; zeros where unused.
 
     ``seed`` has shape ``batch + output.shape``: a stack of cotangents pushed back
@@ -118,17 +144,30 @@ def pull_back(output: Tensor, inputs: Sequence[Tensor], seed: TensorLike, *, bat
     """
     batch = tuple(seed.shape if hasattr(seed, "shape") else np.shape(seed))[:batch_ndim]
     if output._node is None:
-        return [Tensor._make(np.zeros(batch + x.shape, dtype=x.dtype), None) if x is not output
-                else _as_tensor(seed) for x in inputs]
+        return [
+            Tensor._make(np.zeros(batch + x.shape, dtype=x.dtype), None)
+            if x is not output
+            else _as_tensor(seed)
+            for x in inputs
+        ]
     targets = {x._node if x._node is not None else x for x in inputs}
     only, foreign = graph.reaching([output._node], targets)
     if create_graph is None:
-        create_graph = foreign or bool(mode.state().levels) or (
-            isinstance(seed, Tensor) and (seed.requires_grad or seed._tangents is not None))
+        create_graph = (
+            foreign
+            or bool(mode.state().levels)
+            or (isinstance(seed, Tensor) and (seed.requires_grad or seed._tangents is not None))
+        )
     seed = _as_tensor(seed) if create_graph else seed.data if isinstance(seed, Tensor) else seed
-    leaf_grads, captured = run_backward((output,), (seed,), retain_graph, create_graph,
-                                        capture=[x._node for x in inputs if x._node is not None],
-                                        batch_ndim=batch_ndim, only=only)
+    leaf_grads, captured = run_backward(
+        (output,),
+        (seed,),
+        retain_graph,
+        create_graph,
+        capture=[x._node for x in inputs if x._node is not None],
+        batch_ndim=batch_ndim,
+        only=only,
+    )
     grads: list[Tensor] = []
     for x in inputs:
         g = captured.get(x._node) if x._node is not None else leaf_grads.get(x)
@@ -142,8 +181,12 @@ def _as_tensor(value: TensorLike) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value), None)
 
 
-def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Seeds = None,
-             retain_graph: bool | None = None, create_graph: bool = False) -> None:
+def backward(
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: Seeds = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
     """Accumulate Σ_k ∂tensors[k]/∂leaf · grad_tensors[k] into ``leaf.grad``: one reverse
     pass for all of ``tensors`` (their gradients add up where their graphs meet).
 
@@ -175,8 +218,9 @@ def _accumulate(leaf: Tensor, g: Gradient, owned: bool) -> None:
         hook(leaf)
 
 
-def _paired(tensors: Tensor | Sequence[Tensor], seeds: Seeds, what: str, name: str,
-            seeds_name: str) -> tuple[tuple[Tensor, ...], tuple[TensorLike | None, ...]]:
+def _paired(
+    tensors: Tensor | Sequence[Tensor], seeds: Seeds, what: str, name: str, seeds_name: str
+) -> tuple[tuple[Tensor, ...], tuple[TensorLike | None, ...]]:
     """The tensors as a tuple and one seed for each (None: implicit ones), or a RuntimeError
     when the counts differ (a seed is never silently dropped or reused)."""
     tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
@@ -187,14 +231,21 @@ def _paired(tensors: Tensor | Sequence[Tensor], seeds: Seeds, what: str, name: s
     else:
         seeds = tuple(seeds)
     if len(seeds) != len(tensors):
-        raise RuntimeError(f"{what}: {seeds_name} has {len(seeds)} entries but {name} has {len(tensors)}; "
-                           f"give one per tensor of {name} (None for a one-element tensor)")
+        raise RuntimeError(
+            f"{what}: {seeds_name} has {len(seeds)} entries but {name} has {len(tensors)}; "
+            f"give one per tensor of {name} (None for a one-element tensor)"
+        )
     return tensors, seeds
 
 
-def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Seeds = None,
-         retain_graph: bool | None = None, create_graph: bool = False,
-         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Seeds = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
     """∂outputs/∂inputs · grad_outputs for each input, as a tuple; ``.grad`` is not touched.
 
     As in PyTorch, only the part of the graph that leads to ``inputs`` is visited: the
@@ -213,20 +264,29 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], 
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor) or not x.requires_grad:
-            raise RuntimeError(f"grad: input {i} does not require grad; only tensors with "
-                               "requires_grad=True can be differentiated with respect to")
+            raise RuntimeError(
+                f"grad: input {i} does not require grad; only tensors with "
+                "requires_grad=True can be differentiated with respect to"
+            )
     seeds = [make_seed(t, g, create_graph, "grad") for t, g in zip(outputs, grad_outputs)]
     targets = {x._node if x._node is not None else x for x in inputs}
     only, _ = graph.reaching([t._node for t in outputs if t._node is not None], targets)
-    leaf_grads, captured = run_backward(outputs, seeds, retain_graph, create_graph,
-                                        capture=[x._node for x in inputs if x._node is not None],
-                                        only=only)
+    leaf_grads, captured = run_backward(
+        outputs,
+        seeds,
+        retain_graph,
+        create_graph,
+        capture=[x._node for x in inputs if x._node is not None],
+        only=only,
+    )
     result: list[Tensor | None] = []
     for i, x in enumerate(inputs):
         g = captured.get(x._node) if x._node is not None else _through_leaf_hooks(x, leaf_grads.get(x))
         if g is None and not allow_unused:
-            raise RuntimeError(f"grad: input {i} (shape {x.shape}) was not used to compute the "
-                               "outputs; pass allow_unused=True to get None for it")
+            raise RuntimeError(
+                f"grad: input {i} (shape {x.shape}) was not used to compute the "
+                "outputs; pass allow_unused=True to get None for it"
+            )
         if g is not None and not isinstance(g, Tensor):
             g = Tensor._make(np.asarray(g), None)
         result.append(g)

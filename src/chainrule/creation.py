@@ -41,8 +41,10 @@ def _size(what: str, n: SupportsIndex) -> int:
     except TypeError:
         size = None
     if size is None:
-        raise TypeError(f"{what}: a size must be an integer, got {type(n).__name__} {n!r}; "
-                        "write the shape with ints, e.g. (2, 3)")
+        raise TypeError(
+            f"{what}: a size must be an integer, got {type(n).__name__} {n!r}; "
+            "write the shape with ints, e.g. (2, 3)"
+        )
     return size
 
 
@@ -58,8 +60,7 @@ def _requires_grad(what: str, flag: object) -> bool:
     """``flag`` when it is a bool (Python's or NumPy's); a TypeError otherwise, before any
     array is made or any random number drawn (``requires_grad="no"`` is truthy)."""
     if not isinstance(flag, (bool, np.bool_)):
-        raise TypeError(f"{what}: requires_grad must be True or False, got {type(flag).__name__} "
-                        f"{flag!r}")
+        raise TypeError(f"{what}: requires_grad must be True or False, got {type(flag).__name__} {flag!r}")
     return bool(flag)
 
 
@@ -83,8 +84,9 @@ def ones(*shape: Shape, dtype: npt.DTypeLike | None = None, requires_grad: bool 
     return _leaf(np.ones(_shape("ones", shape), dtype=_float(dtype)), requires_grad)
 
 
-def full(shape: Shape, fill_value: npt.ArrayLike,
-         dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+def full(
+    shape: Shape, fill_value: npt.ArrayLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor of ``shape`` filled with ``fill_value`` (a float fill gives the default dtype)."""
     requires_grad = _requires_grad("full", requires_grad)
     shape = _shape("full", (shape,))
@@ -93,16 +95,22 @@ def full(shape: Shape, fill_value: npt.ArrayLike,
     return _leaf(np.full(shape, fill_value, dtype=dtype), requires_grad)
 
 
-def eye(n: int, m: int | None = None,
-        dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, dtype: npt.DTypeLike | None = None, requires_grad: bool = False
+) -> Tensor:
     """The n × m identity (n × n when ``m`` is None)."""
     requires_grad = _requires_grad("eye", requires_grad)
     m = None if m is None else _size("eye", m)
     return _leaf(np.eye(_size("eye", n), m, dtype=_float(dtype)), requires_grad)
 
 
-def arange(start: float, stop: float | None = None, step: float = 1,
-           dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start: float,
+    stop: float | None = None,
+    step: float = 1,
+    dtype: npt.DTypeLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Evenly spaced values in [start, stop); integers unless an argument is a float."""
     requires_grad = _requires_grad("arange", requires_grad)
     if stop is None:
@@ -128,16 +136,18 @@ def _generator(seed: Seed) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
-def randn(*shape: Shape, seed: Seed = None,
-          dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+def randn(
+    *shape: Shape, seed: Seed = None, dtype: npt.DTypeLike | None = None, requires_grad: bool = False
+) -> Tensor:
     """Standard normal draws; the same ``seed`` gives the same numbers."""
     requires_grad = _requires_grad("randn", requires_grad)
     arr = _generator(seed).standard_normal(_shape("randn", shape)).astype(_float(dtype))
     return _leaf(arr, requires_grad)
 
 
-def rand(*shape: Shape, seed: Seed = None,
-         dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+def rand(
+    *shape: Shape, seed: Seed = None, dtype: npt.DTypeLike | None = None, requires_grad: bool = False
+) -> Tensor:
     """Uniform draws from [0, 1); the same ``seed`` gives the same numbers."""
     requires_grad = _requires_grad("rand", requires_grad)
     arr = _generator(seed).random(_shape("rand", shape)).astype(_float(dtype))

@@ -28,8 +28,9 @@ def _in_library(frame) -> bool:
     found = _library.get(code)
     if found is None:
         name = frame.f_globals.get("__name__", "")
-        found = ((name == "chainrule" or name.startswith("chainrule."))
-                 and not (name == _APPS or name.startswith(_APPS + ".")))
+        found = (name == "chainrule" or name.startswith("chainrule.")) and not (
+            name == _APPS or name.startswith(_APPS + ".")
+        )
         _library[code] = found
     return found
 
@@ -82,8 +83,10 @@ def check_forward(name: str, where: str | None, inputs, outputs) -> None:
         if _bad(out) and not any(_bad(a) for a in inputs):
             shapes = ", ".join(str(np.shape(a)) for a in inputs)
             which = f"output {k}; " if len(outputs) > 1 else ""
-            raise AnomalyError(f"{name} at {where} produced {_describe(out)} in its forward value "
-                               f"({which}inputs of shape {shapes})")
+            raise AnomalyError(
+                f"{name} at {where} produced {_describe(out)} in its forward value "
+                f"({which}inputs of shape {shapes})"
+            )
 
 
 def check_backward(node, g, grads) -> None:
@@ -98,4 +101,5 @@ def check_backward(node, g, grads) -> None:
             raise AnomalyError(
                 f"{node.op.name} at {node.site or '?'} produced {_describe(gi)} in the gradient for "
                 f"its input {i} (its backward rule; output shape {node.shape}, upstream gradient "
-                "finite)")
+                "finite)"
+            )

@@ -45,16 +45,19 @@ def is_differentiable(dtype: npt.DTypeLike) -> bool:
     return np.dtype(dtype).kind == "f"
 
 
-
 def check_kind(dtype: npt.DTypeLike, what: str, source: str = "data") -> None:
     """Refuse what no op supports: complex numbers (not yet), strings, objects."""
     kind = np.dtype(dtype).kind
     if kind == "c":
-        raise TypeError(f"{what}: complex {source} of dtype {np.dtype(dtype)} is not supported yet; "
-                        "split it into real and imaginary parts (two real tensors)")
+        raise TypeError(
+            f"{what}: complex {source} of dtype {np.dtype(dtype)} is not supported yet; "
+            "split it into real and imaginary parts (two real tensors)"
+        )
     if kind not in "biuf":
-        raise TypeError(f"{what}: unsupported {source} of dtype {np.dtype(dtype)}; use numbers, nested "
-                        "lists of numbers or numeric NumPy arrays")
+        raise TypeError(
+            f"{what}: unsupported {source} of dtype {np.dtype(dtype)}; use numbers, nested "
+            "lists of numbers or numeric NumPy arrays"
+        )
 
 
 def supported(dtype: npt.DTypeLike, what: str) -> np.dtype:

@@ -75,8 +75,16 @@ class BackwardTrace:
     leaf_sums: dict[str, list[tuple[str, np.ndarray]]]
 
     def rows(self) -> list[list[str]]:
-        header = ["#", "op", "created at", "out shape", "upstream g", "input", "local ∂out/∂in",
-                  "downstream = g × local"]
+        header = [
+            "#",
+            "op",
+            "created at",
+            "out shape",
+            "upstream g",
+            "input",
+            "local ∂out/∂in",
+            "downstream = g × local",
+        ]
         rows = [header]
         for s in self.steps:
             upstream = _fmt(s.upstream)
@@ -85,13 +93,18 @@ class BackwardTrace:
             inputs = zip(s.inputs, s.input_shapes, s.local, s.downstream)
             for i, (name, shape, local, down) in enumerate(inputs):
                 first = i == 0
-                rows.append([
-                    str(s.number) if first else "", s.op if first else "",
-                    _site(s.site) if first else "", str(s.output_shape) if first else "",
-                    upstream if first else "", name if shape is None else f"{name} {shape}",
-                    "-" if local is None else _jacobian_text(local, s.output_shape),
-                    "(no gradient)" if down is None else _fmt(down),
-                ])
+                rows.append(
+                    [
+                        str(s.number) if first else "",
+                        s.op if first else "",
+                        _site(s.site) if first else "",
+                        str(s.output_shape) if first else "",
+                        upstream if first else "",
+                        name if shape is None else f"{name} {shape}",
+                        "-" if local is None else _jacobian_text(local, s.output_shape),
+                        "(no gradient)" if down is None else _fmt(down),
+                    ]
+                )
         return rows
 
     def leaf_lines(self) -> list[str]:
@@ -116,11 +129,12 @@ class BackwardTrace:
     def _repr_html_(self) -> str:
         rows = self.rows()
         head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-        body = "".join("<tr>" + "".join(f"<td>{_html_text(c)}</td>" for c in r) + "</tr>"
-                       for r in rows[1:])
+        body = "".join("<tr>" + "".join(f"<td>{_html_text(c)}</td>" for c in r) + "</tr>" for r in rows[1:])
         leaves = "".join(f"<li>{html.escape(line)}</li>" for line in self.leaf_lines())
-        return (f"<p>Reverse pass of <code>{html.escape(self.root)}</code></p>"
-                f"<table><tr>{head}</tr>{body}</table><ul>{leaves}</ul>")
+        return (
+            f"<p>Reverse pass of <code>{html.escape(self.root)}</code></p>"
+            f"<table><tr>{head}</tr>{body}</table><ul>{leaves}</ul>"
+        )
 
 
 def _fmt(a: np.ndarray | tuple[np.ndarray | None, ...]) -> str:
@@ -129,13 +143,14 @@ def _fmt(a: np.ndarray | tuple[np.ndarray | None, ...]) -> str:
     a = np.asarray(a)
     if a.size <= SMALL:
         return " ".join(_array_text(a).split())
-    return (f"{a.shape} |·|={np.linalg.norm(a):.4g} min={a.min():.4g} max={a.max():.4g}")
+    return f"{a.shape} |·|={np.linalg.norm(a):.4g} min={a.min():.4g} max={a.max():.4g}"
 
 
 def _array_text(a: np.ndarray) -> str:
     """``a`` to 4 decimals, one line per row of a matrix (+ 0.0 turns -0 into 0)."""
-    return np.array2string(np.round(a, 4) + 0.0, precision=4, suppress_small=True, separator=", ",
-                           max_line_width=10**4)
+    return np.array2string(
+        np.round(a, 4) + 0.0, precision=4, suppress_small=True, separator=", ", max_line_width=10**4
+    )
 
 
 def _jacobian_text(local: np.ndarray, output_shape: tuple[int, ...]) -> str:
@@ -200,8 +215,9 @@ def _local_jacobians(node: Node) -> list:
         rows = pullback(node, seed, NUMPY, batch_ndim=1)
     except Exception:  # a custom Function whose backward cannot take stacked cotangents
         return [None] * len(node.parents)
-    return [None if r is None else np.asarray(r).reshape(node.shape + p.shape)
-            for r, p in zip(rows, node.parents)]
+    return [
+        None if r is None else np.asarray(r).reshape(node.shape + p.shape) for r, p in zip(rows, node.parents)
+    ]
 
 
 def explain(y: Tensor, gradient=None, names: dict | None = None) -> BackwardTrace:
@@ -249,14 +265,26 @@ class _StepRecorder:
 
     def __call__(self, node: Node, g, grads) -> None:
         number = len(self.steps) + 1
-        downstream = [None if p is None or gi is None else fit(gi, p, NUMPY)
-                      for p, gi in zip(node.parents, grads)]
+        downstream = [
+            None if p is None or gi is None else fit(gi, p, NUMPY) for p, gi in zip(node.parents, grads)
+        ]
         inputs = [_input_label(node, k, self.labels, self.leaf_order) for k in range(len(node.parents))]
         received = [(n, _value(r)) for n, r in self.received.pop(node)]
-        self.steps.append(Step(number, node.op.name, node.name, node.site, inputs,
-                               [None if p is None else tuple(p.shape) for p in node.parents],
-                               node.shape, _value(g), received, _local_jacobians(node),
-                               [None if d is None else _value(d) for d in downstream]))
+        self.steps.append(
+            Step(
+                number,
+                node.op.name,
+                node.name,
+                node.site,
+                inputs,
+                [None if p is None else tuple(p.shape) for p in node.parents],
+                node.shape,
+                _value(g),
+                received,
+                _local_jacobians(node),
+                [None if d is None else _value(d) for d in downstream],
+            )
+        )
         for parent, d in zip(node.parents, downstream):
             if d is None:
                 continue

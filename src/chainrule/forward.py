@@ -67,7 +67,8 @@ def attach_tangents(op, args, out, params, recording) -> None:
     for level in sorted(levels):  # lowest first: a higher level's rule reads the lower tangents
         token = mode.change(visible_below=level)
         try:
-            out._tangents[level] = pushforward(op, [found.get(level) for found in per_arg], args,
-                                               out, params, recording)
+            out._tangents[level] = pushforward(
+                op, [found.get(level) for found in per_arg], args, out, params, recording
+            )
         finally:
             mode.restore(token)

@@ -139,7 +139,8 @@ class Function:
                 f"{cls.__name__}: forward mode (jvp, hvp, jacobian(mode='fwd')) reached this custom "
                 f"Function, which has no forward-mode rule; define a static {cls.__name__}.jvp(ctx, "
                 "*tangents) returning one tangent per output, or differentiate in reverse mode "
-                "(backward, grad, vjp, jacobian(mode='rev'))")
+                "(backward, grad, vjp, jacobian(mode='rev'))"
+            )
         ctx = FunctionCtx(tuple(isinstance(a, Tensor) and a.requires_grad for a in args))
         token = mode.change(grad=False, levels=frozenset())  # forward's own ops are not differentiated
         try:
@@ -159,8 +160,9 @@ class Function:
         return tuple(outs) if several else outs[0]
 
 
-def _outputs(cls: type[Function], values: tuple[Any, ...], args: tuple[Any, ...],
-             ctx: FunctionCtx) -> tuple[list[Tensor], list[bool]]:
+def _outputs(
+    cls: type[Function], values: tuple[Any, ...], args: tuple[Any, ...], ctx: FunctionCtx
+) -> tuple[list[Tensor], list[bool]]:
     """forward's outputs as Tensors of their own, and which are differentiable.
 
     An output that is not a new tensor (an argument returned as is, a tensor with a
@@ -174,16 +176,28 @@ def _outputs(cls: type[Function], values: tuple[Any, ...], args: tuple[Any, ...]
             value = Tensor._make(as_array(value, what=f"{cls.__name__}.forward (output {k})"), None)
         marked = any(value is m for m in ctx._non_differentiable)
         differentiable.append(value.dtype.kind == "f" and not marked)
-        if (value._requires_grad or value._tangents or any(value is a for a in args)
-                or any(value is o for o in outs)):
+        if (
+            value._requires_grad
+            or value._tangents
+            or any(value is a for a in args)
+            or any(value is o for o in outs)
+        ):
             value, owner = Tensor._make(value._data, None), value._owner()
             value._base = owner  # the same storage: one version count
         outs.append(value)
     return outs, differentiable
 
 
-def _record(cls: type[Function], op: OpDef, ctx: FunctionCtx, args: tuple[Any, ...], outs: list[Tensor],
-            differentiable: list[bool], site: str | None, keep_inputs: bool) -> None:
+def _record(
+    cls: type[Function],
+    op: OpDef,
+    ctx: FunctionCtx,
+    args: tuple[Any, ...],
+    outs: list[Tensor],
+    differentiable: list[bool],
+    site: str | None,
+    keep_inputs: bool,
+) -> None:
     """Give the differentiable outputs the Function's node: one node, or for several
     outputs one node plus a node per output that selects it (see graph.OutputGrads)."""
     positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
@@ -195,12 +209,14 @@ def _record(cls: type[Function], op: OpDef, ctx: FunctionCtx, args: tuple[Any, .
         node = Node(op, params, parents, ctx, outs[0].shape, outs[0].dtype, site)
         outs[0]._node = node
     else:
-        node = Node(op, params, parents, ctx, tuple(o.shape for o in outs), tuple(o.dtype for o in outs),
-                    site)
+        node = Node(
+            op, params, parents, ctx, tuple(o.shape for o in outs), tuple(o.dtype for o in outs), site
+        )
         for k, out in enumerate(outs):
             if differentiable[k]:
-                out._node = Node(_output_op(cls, k), {"index": k}, (node,), ((None,), None), out.shape,
-                                 out.dtype, site)
+                out._node = Node(
+                    _output_op(cls, k), {"index": k}, (node,), ((None,), None), out.shape, out.dtype, site
+                )
     node.inputs = ctx._saved  # their versions are checked before backward reads them
     for out, flag in zip(outs, differentiable):
         out._requires_grad = flag
@@ -258,18 +274,27 @@ def _one_vjp(grads: Sequence[Any], node: Node, xp: SimpleNamespace) -> list[Any]
             result = cls.backward(ctx, *grads)
     result = result if isinstance(result, tuple) else (result,)
     if len(result) != node.params["n_args"]:
-        raise RuntimeError(f"{cls.__name__}.backward returned {len(result)} gradients but forward "
-                           f"took {node.params['n_args']} arguments; return one per argument "
-                           "(None where there is none)")
+        raise RuntimeError(
+            f"{cls.__name__}.backward returned {len(result)} gradients but forward "
+            f"took {node.params['n_args']} arguments; return one per argument "
+            "(None where there is none)"
+        )
     what = f"{cls.__name__}.backward: the gradient for argument"
-    return [None if parent is None or result[i] is None
-            else _checked(result[i], parent.shape, xp, f"{what} {i}")
-            for i, parent in zip(node.params["positions"], node.parents)]
+    return [
+        None if parent is None or result[i] is None else _checked(result[i], parent.shape, xp, f"{what} {i}")
+        for i, parent in zip(node.params["positions"], node.parents)
+    ]
 
 
 # --------------------------------------------------------------------------- forward
-def _attach_tangents(cls: type[Function], op: OpDef, ctx: FunctionCtx, args: tuple[Any, ...],
-                     outs: list[Tensor], differentiable: list[bool]) -> None:
+def _attach_tangents(
+    cls: type[Function],
+    op: OpDef,
+    ctx: FunctionCtx,
+    args: tuple[Any, ...],
+    outs: list[Tensor],
+    differentiable: list[bool],
+) -> None:
     """Give the outputs a tangent for every live level among the arguments, by the
     user's jvp, lowest level first with the higher ones hidden (as forward.py does)."""
     per_arg = [forward.live_tangents(a) for a in args]
@@ -291,18 +316,30 @@ def _attach_tangents(cls: type[Function], op: OpDef, ctx: FunctionCtx, args: tup
                 out._tangents[level] = t
 
 
-def _function_jvp(tangents: Sequence[Any], xs: Sequence[Any], outs: list[Tensor], params: dict[str, Any],
-                  xp: SimpleNamespace) -> list[Any]:
+def _function_jvp(
+    tangents: Sequence[Any],
+    xs: Sequence[Any],
+    outs: list[Tensor],
+    params: dict[str, Any],
+    xp: SimpleNamespace,
+) -> list[Any]:
     """The user's jvp, with one tangent per argument (a stack of them row by row)."""
     shapes = [np.shape(x) for x in xs]
     return _row_by_row(lambda *ts: _one_jvp(ts, xs, outs, params, xp), tangents, shapes, len(outs), xp)
 
 
-def _one_jvp(tangents: Sequence[Any], xs: Sequence[Any], outs: list[Tensor], params: dict[str, Any],
-             xp: SimpleNamespace) -> list[Any]:
+def _one_jvp(
+    tangents: Sequence[Any],
+    xs: Sequence[Any],
+    outs: list[Tensor],
+    params: dict[str, Any],
+    xp: SimpleNamespace,
+) -> list[Any]:
     cls, ctx = params["fn"], params["ctx"]
-    tangents = [_tensor(t, x.shape, x.dtype) if isinstance(x, Tensor) and x.dtype.kind == "f" else t
-                for t, x in zip(tangents, xs)]
+    tangents = [
+        _tensor(t, x.shape, x.dtype) if isinstance(x, Tensor) and x.dtype.kind == "f" else t
+        for t, x in zip(tangents, xs)
+    ]
     ctx._in_jvp = True
     try:
         result = cls.jvp(ctx, *tangents)
@@ -310,8 +347,10 @@ def _one_jvp(tangents: Sequence[Any], xs: Sequence[Any], outs: list[Tensor], par
         ctx._in_jvp = False
     result = result if isinstance(result, tuple) else (result,)
     if len(result) != len(outs):
-        raise RuntimeError(f"{cls.__name__}.jvp returned {len(result)} tangents but forward returned "
-                           f"{len(outs)} outputs; return one per output (None where it is zero)")
+        raise RuntimeError(
+            f"{cls.__name__}.jvp returned {len(result)} tangents but forward returned "
+            f"{len(outs)} outputs; return one per output (None where it is zero)"
+        )
     found: list[Any] = []
     for k, (t, out) in enumerate(zip(result, outs)):
         if t is not None:
@@ -322,8 +361,13 @@ def _one_jvp(tangents: Sequence[Any], xs: Sequence[Any], outs: list[Tensor], par
 
 
 # --------------------------------------------------------------------------- helpers
-def _row_by_row(rule: Callable[..., list[Any]], values: Sequence[Any], cores: Sequence[Sequence[int]],
-                width: int, xp: SimpleNamespace) -> list[Any]:
+def _row_by_row(
+    rule: Callable[..., list[Any]],
+    values: Sequence[Any],
+    cores: Sequence[Sequence[int]],
+    width: int,
+    xp: SimpleNamespace,
+) -> list[Any]:
     """``rule(*values)`` where each value may carry leading batch axes, shape
     ``batch + core``: the rule is written for one, so a stack is split into rows, each
     row pushed through alone, and each of the ``width`` results stacked again."""
@@ -336,10 +380,15 @@ def _row_by_row(rule: Callable[..., list[Any]], values: Sequence[Any], cores: Se
     rows = [rule(*[None if s is None else s[k] for s in stacks]) for k in range(n)]
     if not rows:
         return [None] * width
-    return [None if rows[0][j] is None else
-            xp.reshape(xp.concat([xp.expand_dims(row[j], axis=0) for row in rows], axis=0),
-                       batch + tuple(rows[0][j].shape))
-            for j in range(width)]
+    return [
+        None
+        if rows[0][j] is None
+        else xp.reshape(
+            xp.concat([xp.expand_dims(row[j], axis=0) for row in rows], axis=0),
+            batch + tuple(rows[0][j].shape),
+        )
+        for j in range(width)
+    ]
 
 
 def _tensor(value: TensorLike | None, shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
@@ -356,6 +405,7 @@ def _checked(value: TensorLike, shape: Sequence[int], xp: SimpleNamespace, what:
     else:  # a copy: backward may hand back an array another tensor holds
         value = np.array(as_array(value, what=what), copy=True)
     if tuple(value.shape) != tuple(shape):
-        raise ValueError(f"{what} has shape {tuple(value.shape)} but must have shape {tuple(shape)}, "
-                         "that of its value")
+        raise ValueError(
+            f"{what} has shape {tuple(value.shape)} but must have shape {tuple(shape)}, that of its value"
+        )
     return value

@@ -49,8 +49,10 @@ def _central_differences(f: Callable[..., Any], inputs: Sequence[Any], i: int, e
     """d f(*inputs) / d inputs[i], shaped ``f.shape + inputs[i].shape``."""
     x = np.array(as_array(inputs[i]), copy=True)
     if x.dtype.kind != "f":
-        raise TypeError(f"numerical differentiation: input {i} has dtype {x.dtype}; "
-                        "only floating inputs can be differentiated")
+        raise TypeError(
+            f"numerical differentiation: input {i} has dtype {x.dtype}; "
+            "only floating inputs can be differentiated"
+        )
     columns: list[np.ndarray] = []
     flat = x.reshape(-1)
     for j in range(flat.size):
@@ -62,12 +64,14 @@ def _central_differences(f: Callable[..., Any], inputs: Sequence[Any], i: int, e
         flat[j] = old
         columns.append((up - down) / (2 * eps))
     out_shape = columns[0].shape if columns else _evaluate(f, inputs, i, x).shape
-    return np.stack(columns, axis=-1).reshape(out_shape + x.shape) if columns else np.zeros(
-        out_shape + x.shape)
+    return (
+        np.stack(columns, axis=-1).reshape(out_shape + x.shape) if columns else np.zeros(out_shape + x.shape)
+    )
 
 
-def numerical_grad(f: Callable[..., Any], *inputs: TensorLike,
-                   eps: float = 1e-4) -> np.ndarray | tuple[np.ndarray, ...]:
+def numerical_grad(
+    f: Callable[..., Any], *inputs: TensorLike, eps: float = 1e-4
+) -> np.ndarray | tuple[np.ndarray, ...]:
     """Central-difference gradient of a scalar ``f(*inputs)``: one ndarray per input.
 
     >>> import numpy as np, chainrule as cr
@@ -79,8 +83,10 @@ def numerical_grad(f: Callable[..., Any], *inputs: TensorLike,
     for i in range(len(inputs)):
         d = _central_differences(f, list(inputs), i, eps)
         if d.ndim != np.ndim(inputs[i]):
-            raise ValueError(f"numerical_grad: f must return a single number, it returned shape "
-                             f"{d.shape[: d.ndim - np.ndim(inputs[i])]}; use numerical_jacobian")
+            raise ValueError(
+                f"numerical_grad: f must return a single number, it returned shape "
+                f"{d.shape[: d.ndim - np.ndim(inputs[i])]}; use numerical_jacobian"
+            )
         grads.append(d)
     return grads[0] if len(grads) == 1 else tuple(grads)
 
@@ -90,8 +96,9 @@ def numerical_jacobian(f: Callable[..., Any], x: TensorLike, eps: float = 1e-4) 
     return _central_differences(f, [x], 0, eps)
 
 
-def analytic_jacobians(f: Callable[..., Any],
-                       inputs: Sequence[TensorLike]) -> tuple[np.ndarray, list[np.ndarray]]:
+def analytic_jacobians(
+    f: Callable[..., Any], inputs: Sequence[TensorLike]
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """f's value and its Jacobian with respect to each input, by one batched reverse pass."""
     leaves = [Tensor._make(np.array(as_array(x), copy=True), None).requires_grad_(True) for x in inputs]
     out = f(*leaves)
@@ -119,12 +126,20 @@ def _worst(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) 
 def _describe(worst: Disagreement, in_ndim: int) -> str:
     index, a, n, allowed = worst
     split = len(index) - in_ndim
-    return (f"d out{list(index[:split])} / d x{list(index[split:])} is {a:.6g} analytically but "
-            f"{n:.6g} by central differences (difference {a - n:.3g}, allowed {allowed:.3g})")
+    return (
+        f"d out{list(index[:split])} / d x{list(index[split:])} is {a:.6g} analytically but "
+        f"{n:.6g} by central differences (difference {a - n:.3g}, allowed {allowed:.3g})"
+    )
 
 
-def gradcheck(f: Callable[..., Any], inputs: Tensor | np.ndarray | Sequence[TensorLike], eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3, localize: bool = True) -> bool:
+def gradcheck(
+    f: Callable[..., Any],
+    inputs: Tensor | np.ndarray | Sequence[TensorLike],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    localize: bool = True,
+) -> bool:
     """Check every derivative of ``f(*inputs)`` against central differences.
 
     Each element must satisfy |analytic - numeric| <= atol + rtol·|numeric|.
@@ -161,8 +176,9 @@ def gradcheck(f: Callable[..., Any], inputs: Tensor | np.ndarray | Sequence[Tens
     return True
 
 
-def _localize(f: Callable[..., Any], inputs: Sequence[TensorLike], eps: float, atol: float,
-              rtol: float) -> str:
+def _localize(
+    f: Callable[..., Any], inputs: Sequence[TensorLike], eps: float, atol: float, rtol: float
+) -> str:
     """Re-run f recording every op's inputs and site, then check alone the rule of each op
     that its reverse pass visits (an observer notes them), in forward order."""
     leaves = [Tensor._make(np.array(as_array(x), copy=True), None).requires_grad_(True) for x in inputs]
@@ -171,8 +187,13 @@ def _localize(f: Callable[..., Any], inputs: Sequence[TensorLike], eps: float, a
     if not isinstance(out, Tensor) or out.grad_fn is None:
         return "(no recorded op to blame)"
     visited: list[graph.Node] = []
-    run_backward((out,), (np.ones(out.shape, dtype=out.dtype),), retain_graph=True, create_graph=False,
-                 observers=(lambda node, g, grads: visited.append(node),))
+    run_backward(
+        (out,),
+        (np.ones(out.shape, dtype=out.dtype),),
+        retain_graph=True,
+        create_graph=False,
+        observers=(lambda node, g, grads: visited.append(node),),
+    )
     for node in reversed(visited):  # the pass visits the newest node first
         if node.op.category == "output":  # selects one output of a node checked on its own
             continue
@@ -184,13 +205,16 @@ def _localize(f: Callable[..., Any], inputs: Sequence[TensorLike], eps: float, a
                 worst = _worst(analytic, numeric, atol, rtol)
                 if worst is not None:
                     which = "" if k is None else f" (output {k})"
-                    return (f"the first op whose reverse rule disagrees: {node.op.name}{which} at "
-                            f"{node.site or '?'}, its input {i}: {_describe(worst, len(parent.shape))}")
+                    return (
+                        f"the first op whose reverse rule disagrees: {node.op.name}{which} at "
+                        f"{node.site or '?'}, its input {i}: {_describe(worst, len(parent.shape))}"
+                    )
     return "every op's reverse rule agrees at its inputs; the error comes from how they are combined"
 
 
-def _rule_against_differences(node: graph.Node, i: int, eps: float, output: int | None = None
-                              ) -> tuple[np.ndarray, np.ndarray]:
+def _rule_against_differences(
+    node: graph.Node, i: int, eps: float, output: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """∂out/∂input_i of one node by its VJP rule (row by row) and by central differences;
     for a node with several outputs, of its output number ``output``."""
     shape, dtype = (node.shape, node.dtype) if output is None else (node.shape[output], node.dtype[output])
@@ -202,8 +226,11 @@ def _rule_against_differences(node: graph.Node, i: int, eps: float, output: int 
         seed = e_k if output is None else graph.OutputGrads.one(node, output, e_k)
         g = pullback(node, seed, NUMPY)[i]
         rows.append(np.zeros(node.parents[i].shape) if g is None else np.asarray(g, dtype=np.float64))
-    analytic = np.stack(rows).reshape(shape + tuple(node.parents[i].shape)) if rows else np.zeros(
-        shape + tuple(node.parents[i].shape))
+    analytic = (
+        np.stack(rows).reshape(shape + tuple(node.parents[i].shape))
+        if rows
+        else np.zeros(shape + tuple(node.parents[i].shape))
+    )
     if "fn" in node.params:  # a custom Function: run its forward again
         cls, args, pos = node.params["fn"], list(node.params["args"]), node.params["positions"][i]
 
@@ -213,6 +240,7 @@ def _rule_against_differences(node: graph.Node, i: int, eps: float, output: int 
             with no_grad():
                 out = cls.forward(FunctionCtx((False,) * len(call)), *call)
             return out if output is None else out[output]
+
         x = args[pos].data
     else:
         xs, _ = node.saved
@@ -221,7 +249,9 @@ def _rule_against_differences(node: graph.Node, i: int, eps: float, output: int 
             call = list(xs)
             call[i] = xi
             return node.op.forward(*call, **node.params)
+
         x = xs[i]
-    numeric = _central_differences(lambda xi: forward_at(np.asarray(xi)), [np.array(x, dtype=np.float64)],
-                                   0, eps)
+    numeric = _central_differences(
+        lambda xi: forward_at(np.asarray(xi)), [np.array(x, dtype=np.float64)], 0, eps
+    )
     return analytic, numeric

@@ -84,8 +84,21 @@ class Node:
     the gradient hooks of the tensor the node made (handle → hook), or None.
     """
 
-    __slots__ = ("op", "params", "parents", "saved", "inputs", "shape", "dtype", "site", "seq",
-                 "duals", "hooks", "stale_output", "__weakref__")
+    __slots__ = (
+        "op",
+        "params",
+        "parents",
+        "saved",
+        "inputs",
+        "shape",
+        "dtype",
+        "site",
+        "seq",
+        "duals",
+        "hooks",
+        "stale_output",
+        "__weakref__",
+    )
 
     op: OpDef
     params: dict[str, Any]
@@ -100,9 +113,16 @@ class Node:
     hooks: dict[HookHandle, Callable[[Any], Any]] | None
     stale_output: tuple[int, int]  # unset until an in-place change of the saved output
 
-    def __init__(self, op: OpDef, params: dict[str, Any], parents: tuple[Any, ...],
-                 saved: Any, shape: tuple[Any, ...],
-                 dtype: Any, site: str | None = None) -> None:
+    def __init__(
+        self,
+        op: OpDef,
+        params: dict[str, Any],
+        parents: tuple[Any, ...],
+        saved: Any,
+        shape: tuple[Any, ...],
+        dtype: Any,
+        site: str | None = None,
+    ) -> None:
         self.op = op
         self.params = params
         self.parents = parents
@@ -150,8 +170,9 @@ class OutputGrads:
 
     __slots__ = ("grads", "shape", "dtype")
 
-    def __init__(self, grads: tuple[Any, ...], shape: tuple[tuple[int, ...], ...],
-                 dtype: tuple[np.dtype, ...]) -> None:
+    def __init__(
+        self, grads: tuple[Any, ...], shape: tuple[tuple[int, ...], ...], dtype: tuple[np.dtype, ...]
+    ) -> None:
         self.grads = grads
         self.shape = shape
         self.dtype = dtype
@@ -184,10 +205,12 @@ def check_unchanged(node: Node) -> None:
 
 
 def _changed_message(node: Node, shape, now: int, version: int) -> str:
-    return (f"one of the tensors needed for the gradient of `{node.op.name}` (shape {tuple(shape)}) "
-            f"was changed in place after it was used: version {now}, expected {version}. Change it out "
-            "of place (y = y + 1 instead of y += 1), or clone it before the in-place change, or run "
-            "backward before the change")
+    return (
+        f"one of the tensors needed for the gradient of `{node.op.name}` (shape {tuple(shape)}) "
+        f"was changed in place after it was used: version {now}, expected {version}. Change it out "
+        "of place (y = y + 1 instead of y += 1), or clone it before the in-place change, or run "
+        "backward before the change"
+    )
 
 
 def topological_order(roots: Iterable[Node]) -> list[Node]:
@@ -324,15 +347,26 @@ def queue_callback(callback: Callable[[], object]) -> HookHandle:
     """
     callbacks = _CALLBACKS.get()
     if callbacks is None:
-        raise RuntimeError("queue_callback: no backward pass is running in this thread; queue the "
-                           "callback from a hook (Tensor.register_hook, "
-                           "register_post_accumulate_grad_hook) while the pass runs")
+        raise RuntimeError(
+            "queue_callback: no backward pass is running in this thread; queue the "
+            "callback from a hook (Tensor.register_hook, "
+            "register_post_accumulate_grad_hook) while the pass runs"
+        )
     return HookHandle(callbacks, callback)
 
 
-def backward(roots: Sequence, seeds: Sequence, xp, *, retain_graph: bool = False,
-             capture: Iterable[Node] = (), batch_ndim: int = 0, only: set | None = None,
-             observers: Sequence[Callable] = (), finish: Callable | None = None) -> tuple[dict, dict]:
+def backward(
+    roots: Sequence,
+    seeds: Sequence,
+    xp,
+    *,
+    retain_graph: bool = False,
+    capture: Iterable[Node] = (),
+    batch_ndim: int = 0,
+    only: set | None = None,
+    observers: Sequence[Callable] = (),
+    finish: Callable | None = None,
+) -> tuple[dict, dict]:
     """Run the reverse pass from ``roots`` seeded with ``seeds`` (∂L/∂root each).
 
     A root is a node, or a leaf differentiated with respect to itself. ``xp`` is the
@@ -353,8 +387,9 @@ def backward(roots: Sequence, seeds: Sequence, xp, *, retain_graph: bool = False
     callbacks: dict = {}
     token = _CALLBACKS.set(callbacks)
     try:
-        result = _walk(roots, seeds, xp, retain_graph, set(capture), batch_ndim, only,
-                       tuple(observers), finish)
+        result = _walk(
+            roots, seeds, xp, retain_graph, set(capture), batch_ndim, only, tuple(observers), finish
+        )
         while callbacks:  # a callback may queue another
             callbacks.pop(next(iter(callbacks)))()
     finally:
@@ -362,8 +397,17 @@ def backward(roots: Sequence, seeds: Sequence, xp, *, retain_graph: bool = False
     return result
 
 
-def _walk(roots: Sequence, seeds: Sequence, xp, retain_graph: bool, capture: set, batch_ndim: int,
-          only: set | None, observers: tuple, finish: Callable | None) -> tuple[dict, dict]:
+def _walk(
+    roots: Sequence,
+    seeds: Sequence,
+    xp,
+    retain_graph: bool,
+    capture: set,
+    batch_ndim: int,
+    only: set | None,
+    observers: tuple,
+    finish: Callable | None,
+) -> tuple[dict, dict]:
     """The reverse pass itself (see :func:`backward`)."""
     pending: dict = {}
     ready: list = []  # (-seq, node): the most recently created node comes out first
@@ -402,8 +446,9 @@ def _walk(roots: Sequence, seeds: Sequence, xp, retain_graph: bool, capture: set
         for parent, gi in zip(node.parents, grads):
             if gi is None or parent is None:
                 continue
-            if ((batch_ndim or gi.shape != parent.shape or gi.dtype is not parent.dtype)
-                    and type(gi) is not OutputGrads):  # slots that fit their outputs already
+            if (batch_ndim or gi.shape != parent.shape or gi.dtype is not parent.dtype) and type(
+                gi
+            ) is not OutputGrads:  # slots that fit their outputs already
                 gi = fit(gi, parent, xp, batch_ndim)  # undo broadcasting, keep the input's dtype
             if type(parent) is Node:
                 if only is not None and parent not in only:
@@ -422,8 +467,11 @@ def _walk(roots: Sequence, seeds: Sequence, xp, retain_graph: bool, capture: set
                     leaf_grads[parent] = previous + gi
                 else:
                     leaf_grads[parent] = gi
-                    if (finisher is not None and finisher.uses is None
-                            and getattr(parent, "_hooks", None) is not None):
+                    if (
+                        finisher is not None
+                        and finisher.uses is None
+                        and getattr(parent, "_hooks", None) is not None
+                    ):
                         observers = finisher.start(node, observers)
         if observers:
             for observe in observers:

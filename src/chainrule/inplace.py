@@ -81,8 +81,10 @@ def assign(t: Tensor, index, value) -> None:
         try:
             t._data[index] = data
         except ValueError as e:
-            raise ValueError(f"setitem: cannot assign a value of shape {np.shape(data)} to index "
-                             f"{index!r} of a tensor of shape {t.shape}: {e}") from None
+            raise ValueError(
+                f"setitem: cannot assign a value of shape {np.shape(data)} to index "
+                f"{index!r} of a tensor of shape {t.shape}: {e}"
+            ) from None
         t._count_change()
         return
     _check_recordable(t, "setitem")
@@ -91,15 +93,19 @@ def assign(t: Tensor, index, value) -> None:
     mask[params["index"]] = True
     region = mask[params["index"]].shape
     if params["advanced"] and int(mask.sum()) != int(np.prod(region)):
-        raise RuntimeError(f"setitem: the index {index!r} names some positions of the tensor of shape "
-                           f"{t.shape} more than once; which value such a position keeps has no "
-                           "gradient. Use indices without repeats")
+        raise RuntimeError(
+            f"setitem: the index {index!r} names some positions of the tensor of shape "
+            f"{t.shape} more than once; which value such a position keeps has no "
+            "gradient. Use indices without repeats"
+        )
     value = _as_dtype(value, t.dtype)
     try:
         spread = apply(_BROADCAST, value, shape=region)
     except ValueError:
-        raise ValueError(f"setitem: cannot assign a value of shape {np.shape(value)} to index {index!r} "
-                         f"of a tensor of shape {t.shape} (the indexed part has shape {region})") from None
+        raise ValueError(
+            f"setitem: cannot assign a value of shape {np.shape(value)} to index {index!r} "
+            f"of a tensor of shape {t.shape} (the indexed part has shape {region})"
+        ) from None
     result = apply(_WHERE, mask, apply(_SCATTER, spread, **params), t)
     _commit(t, "setitem", result, "unsafe")
 
@@ -111,17 +117,22 @@ Casting: TypeAlias = Literal["same_kind", "unsafe"]
 def write(t: Tensor, values: np.ndarray, name: str, casting: Casting, broadcast: bool = False) -> None:
     """Copy ``values`` into t's storage and count the change (no recording)."""
     if not broadcast and np.shape(values) != t.shape:
-        raise ValueError(f"{name}: the new values have shape {np.shape(values)}, but the tensor changed "
-                         f"in place has shape {t.shape}; an in-place change cannot change the shape "
-                         "(compute the result out of place instead)")
+        raise ValueError(
+            f"{name}: the new values have shape {np.shape(values)}, but the tensor changed "
+            f"in place has shape {t.shape}; an in-place change cannot change the shape "
+            "(compute the result out of place instead)"
+        )
     if not np.can_cast(np.result_type(values), t.dtype, casting):
-        raise TypeError(f"{name}: a result of dtype {np.result_type(values)} cannot be stored in place in a "
-                        f"tensor of dtype {t.dtype}; compute it out of place, or convert the tensor first")
+        raise TypeError(
+            f"{name}: a result of dtype {np.result_type(values)} cannot be stored in place in a "
+            f"tensor of dtype {t.dtype}; compute it out of place, or convert the tensor first"
+        )
     try:
         np.copyto(t._data, values, casting="unsafe")
     except ValueError as e:
-        raise ValueError(f"{name}: cannot write values of shape {np.shape(values)} into a tensor of shape "
-                         f"{t.shape}: {e}") from None
+        raise ValueError(
+            f"{name}: cannot write values of shape {np.shape(values)} into a tensor of shape {t.shape}: {e}"
+        ) from None
     t._count_change()
 
 
@@ -137,12 +148,14 @@ def _check_recordable(t: Tensor, name: str) -> None:
         raise RuntimeError(
             f"{name}: a leaf tensor that requires grad (shape {t.shape}) cannot be changed in place "
             "while operations are recorded. Update it inside `with cr.no_grad():` (as an optimizer "
-            "step does), or compute a new tensor out of place (t = t + x)")
+            "step does), or compute a new tensor out of place (t = t + x)"
+        )
     if getattr(t._data, "base", None) is not None:
         raise RuntimeError(
             f"{name}: this tensor (shape {t.shape}) is a view that shares its storage with another "
             "tensor (made by reshape, transpose, indexing, ...); the other tensor's graph would not see "
-            "an in-place change. Compute the result out of place instead")
+            "an in-place change. Compute the result out of place instead"
+        )
 
 
 def _commit(t: Tensor, name: str, result: Tensor, casting: Casting) -> None:
@@ -164,8 +177,9 @@ def _detach_saved(node, t: Tensor) -> None:
     if node.inputs is None:
         return
     owner = t._owner()
-    copies = {i: _snapshot(a) for i, a in enumerate(node.inputs)
-              if isinstance(a, Tensor) and a._owner() is owner}
+    copies = {
+        i: _snapshot(a) for i, a in enumerate(node.inputs) if isinstance(a, Tensor) and a._owner() is owner
+    }
     if not copies:
         return
     xs, out = node.saved

@@ -39,12 +39,27 @@ class State:
       ``debug``, set when any of them is, so the hot path checks one name.
     """
 
-    __slots__ = ("grad", "levels", "visible_below", "depth", "capture_sites", "detect_anomaly",
-                 "keep_inputs", "debug")
+    __slots__ = (
+        "grad",
+        "levels",
+        "visible_below",
+        "depth",
+        "capture_sites",
+        "detect_anomaly",
+        "keep_inputs",
+        "debug",
+    )
 
-    def __init__(self, grad: bool = True, levels: frozenset[int] = frozenset(),
-                 visible_below: float = float("inf"), depth: int = 0, capture_sites: bool = False,
-                 detect_anomaly: bool = False, keep_inputs: bool = False) -> None:
+    def __init__(
+        self,
+        grad: bool = True,
+        levels: frozenset[int] = frozenset(),
+        visible_below: float = float("inf"),
+        depth: int = 0,
+        capture_sites: bool = False,
+        detect_anomaly: bool = False,
+        keep_inputs: bool = False,
+    ) -> None:
         self.grad = grad
         self.levels = levels
         self.visible_below = visible_below

@@ -40,8 +40,10 @@ class RowSparse:
         values = np.asarray(values)
         self.shape = tuple(shape)
         if values.shape != indices.shape + self.shape[1:]:
-            raise ValueError(f"RowSparse: values of shape {values.shape} do not hold one row of "
-                             f"{self.shape[1:]} per index ({indices.size} indices)")
+            raise ValueError(
+                f"RowSparse: values of shape {values.shape} do not hold one row of "
+                f"{self.shape[1:]} per index ({indices.size} indices)"
+            )
         # A stable sort of the row numbers (a radix sort when they fit in 16 bits), then
         # one gather of the values: each run of equal rows keeps its first row, and the
         # (few) repeats are added into it.
@@ -88,14 +90,15 @@ class RowSparse:
         """Row-sparse + row-sparse stays row-sparse; anything else is added to the dense form."""
         if isinstance(other, RowSparse):
             if other.shape != self.shape:
-                raise ValueError(f"RowSparse: cannot add gradients of shapes {self.shape} and "
-                                 f"{other.shape}")
-            return RowSparse(np.concatenate([self.indices, other.indices]),
-                             np.concatenate([self.values, other.values]), self.shape)
+                raise ValueError(f"RowSparse: cannot add gradients of shapes {self.shape} and {other.shape}")
+            return RowSparse(
+                np.concatenate([self.indices, other.indices]),
+                np.concatenate([self.values, other.values]),
+                self.shape,
+            )
         return self.numpy() + other
 
     __radd__ = __add__
 
     def __repr__(self) -> str:
-        return (f"RowSparse(shape={self.shape}, rows={self.indices.tolist()}, "
-                f"dtype={self.dtype.name})")
+        return f"RowSparse(shape={self.shape}, rows={self.indices.tolist()}, dtype={self.dtype.name})"

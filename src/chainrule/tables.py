@@ -27,9 +27,15 @@ from collections.abc import Sequence
 LEFT, RIGHT = "l", "r"
 
 
-def text_table(headers: Sequence[str] | None, rows: Sequence[Sequence[object]], *,
-               digits: int | Sequence[int] = 4, align: str | None = None, rule: bool = True,
-               gap: int = 2) -> str:
+def text_table(
+    headers: Sequence[str] | None,
+    rows: Sequence[Sequence[object]],
+    *,
+    digits: int | Sequence[int] = 4,
+    align: str | None = None,
+    rule: bool = True,
+    gap: int = 2,
+) -> str:
     """``rows`` under ``headers`` as plain text, each column as wide as its widest line.
 
     ``digits`` is the number of decimals of every float (one count, or one per column);
@@ -45,8 +51,9 @@ def text_table(headers: Sequence[str] | None, rows: Sequence[Sequence[object]], 
           [0.  , 0.96]]
     """
     cells, sides = _cells(headers, rows, digits, align)
-    widths = [max((len(line) for row in cells for line in row[k].split("\n")), default=0)
-              for k in range(len(sides))]
+    widths = [
+        max((len(line) for row in cells for line in row[k].split("\n")), default=0) for k in range(len(sides))
+    ]
     if headers is not None and rule:
         cells.insert(1, ["-" * w for w in widths])
     separator = " " * gap
@@ -59,8 +66,13 @@ def text_table(headers: Sequence[str] | None, rows: Sequence[Sequence[object]], 
     return "\n".join(lines)
 
 
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *,
-                   digits: int | Sequence[int] = 4, align: str | None = None) -> str:
+def markdown_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    digits: int | Sequence[int] = 4,
+    align: str | None = None,
+) -> str:
     """``rows`` under ``headers`` as a markdown table: cells formatted and aligned as by
     :func:`text_table`, ``|`` escaped and line breaks written ``<br>``.
 
@@ -86,19 +98,26 @@ def format_cell(value: object, digits: int) -> str:
     return str(value)
 
 
-def _cells(headers: Sequence[str] | None, rows: Sequence[Sequence[object]],
-           digits: int | Sequence[int], align: str | None) -> tuple[list[list[str]], str]:
+def _cells(
+    headers: Sequence[str] | None,
+    rows: Sequence[Sequence[object]],
+    digits: int | Sequence[int],
+    align: str | None,
+) -> tuple[list[list[str]], str]:
     """The header row (when there is one) and the rows as text, and each column's side."""
     columns = len(headers) if headers is not None else len(rows[0]) if rows else 0
     places = [digits] * columns if isinstance(digits, int) else list(digits)
     if any(len(row) != columns for row in rows):
-        raise ValueError(f"table: each row needs {columns} cells, one per column; got rows of "
-                         f"{sorted({len(row) for row in rows})}")
+        raise ValueError(
+            f"table: each row needs {columns} cells, one per column; got rows of "
+            f"{sorted({len(row) for row in rows})}"
+        )
     if len(places) != columns:
         raise ValueError(f"table: digits needs one count per column ({columns}), got {len(places)}")
     if align is None:
-        align = "".join(RIGHT if rows and all(_is_number(row[k]) for row in rows) else LEFT
-                        for k in range(columns))
+        align = "".join(
+            RIGHT if rows and all(_is_number(row[k]) for row in rows) else LEFT for k in range(columns)
+        )
     elif len(align) != columns or set(align) - {LEFT, RIGHT}:
         raise ValueError(f"table: align needs one letter, 'l' or 'r', per column ({columns}), got {align!r}")
     text = [[format_cell(v, d) for v, d in zip(row, places)] for row in rows]

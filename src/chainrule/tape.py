@@ -119,8 +119,10 @@ class GradientTape:
     def stop_recording(self) -> Iterator[None]:
         """Operations inside this block are not recorded by this tape (other tapes go on)."""
         if not self._recording():
-            raise RuntimeError("GradientTape.stop_recording: this tape is not recording; "
-                               "call it inside the tape's `with` block")
+            raise RuntimeError(
+                "GradientTape.stop_recording: this tape is not recording; "
+                "call it inside the tape's `with` block"
+            )
         self._stop_recording()
         try:
             # With no tape left recording, nothing needs the graph: skip building it.
@@ -145,8 +147,9 @@ class GradientTape:
         3.0
         """
         if not self._recording():
-            raise ValueError("GradientTape.reset: this tape is not recording; "
-                             "call reset() inside the tape's `with` block")
+            raise ValueError(
+                "GradientTape.reset: this tape is not recording; call reset() inside the tape's `with` block"
+            )
         self._release()
         self._watched = set()
         self._windows = [(next_seq(), math.inf)]
@@ -197,8 +200,9 @@ class GradientTape:
         m = target.size
         basis = np.eye(m, dtype=target.dtype).reshape((m,) + target.shape)  # one cotangent per row
         rows = self._pull_back([target], [basis], flat_sources, batch_ndim=1)
-        jacobians = [None if r is None else reshape(r, target.shape + s.shape)
-                     for r, s in zip(rows, flat_sources)]
+        jacobians = [
+            None if r is None else reshape(r, target.shape + s.shape) for r, s in zip(rows, flat_sources)
+        ]
         return _unflatten(sources, iter(jacobians))
 
     def _recording(self) -> bool:
@@ -207,8 +211,10 @@ class GradientTape:
     def _start_recording(self) -> None:
         recording = _RECORDING.get()
         if self._recording():
-            raise ValueError("GradientTape: this tape is already recording; a tape's `with` block "
-                             "cannot be entered again inside itself")
+            raise ValueError(
+                "GradientTape: this tape is already recording; a tape's `with` block "
+                "cannot be entered again inside itself"
+            )
         for tape in recording:
             tape._peers.add(self)
             self._peers.add(tape)
@@ -234,12 +240,19 @@ class GradientTape:
 
     def _check_use(self, what: str) -> None:
         if self._used and not self.persistent:
-            raise RuntimeError(f"GradientTape.{what}: a non-persistent tape can be asked only once; "
-                               "create it with GradientTape(persistent=True) to ask again")
+            raise RuntimeError(
+                f"GradientTape.{what}: a non-persistent tape can be asked only once; "
+                "create it with GradientTape(persistent=True) to ask again"
+            )
         self._used = True
 
-    def _pull_back(self, targets: list[Tensor], seeds: list[Tensor | np.ndarray], sources: list[Tensor],
-                   batch_ndim: int = 0) -> list[Tensor | None]:
+    def _pull_back(
+        self,
+        targets: list[Tensor],
+        seeds: list[Tensor | np.ndarray],
+        sources: list[Tensor],
+        batch_ndim: int = 0,
+    ) -> list[Tensor | None]:
         """Σₖ seedₖᵀ · ∂targetₖ/∂source through recorded operations, per source (None if none)."""
         keys = [s if s.grad_fn is None else s.grad_fn for s in sources]
         roots = [t.grad_fn for t in targets if t.grad_fn is not None]
@@ -248,21 +261,31 @@ class GradientTape:
         # Record the pass when its result may be differentiated again: by another tape recording
         # now, by forward mode, through a differentiable seed, or by whatever made a leaf outside
         # the sources require grad (an enclosing transform).
-        create_graph = (any(tape is not self for tape in _RECORDING.get()) or foreign
-                        or bool(mode.state().levels)
-                        or any(isinstance(s, Tensor) and s.requires_grad for _, s in live))
+        create_graph = (
+            any(tape is not self for tape in _RECORDING.get())
+            or foreign
+            or bool(mode.state().levels)
+            or any(isinstance(s, Tensor) and s.requires_grad for _, s in live)
+        )
         # Several tapes may record the same operations, and the pass frees the saved values of
         # the nodes it visits. So it frees them only when no tape that recorded alongside this
         # one can still ask (a persistent tape, or a non-persistent one not asked yet); what is
         # retained goes when Python drops the tensors.
         retain = self.persistent or any(peer.persistent or not peer._used for peer in self._peers)
         leaf_grads, captured = _run(
-            tuple(t for t, _ in live), tuple(_as_seed(s, create_graph) for _, s in live), retain,
-            create_graph, capture=[k for k in keys if type(k) is Node], batch_ndim=batch_ndim, only=visit)
-        grads = [captured.get(k) if isinstance(k, Node) else leaf_grads.get(k) if k in known else None
-                 for k in keys]
-        return [g if g is None or isinstance(g, Tensor) else Tensor._make(np.asarray(g), None)
-                for g in grads]
+            tuple(t for t, _ in live),
+            tuple(_as_seed(s, create_graph) for _, s in live),
+            retain,
+            create_graph,
+            capture=[k for k in keys if type(k) is Node],
+            batch_ndim=batch_ndim,
+            only=visit,
+        )
+        grads = [
+            captured.get(k) if isinstance(k, Node) else leaf_grads.get(k) if k in known else None
+            for k in keys
+        ]
+        return [g if g is None or isinstance(g, Tensor) else Tensor._make(np.asarray(g), None) for g in grads]
 
     def _plan(self, roots: list[Node], keys: set[Tensor | Node]) -> tuple[set[Node], set[Tensor], bool]:
         """Which nodes the reverse pass from ``roots`` to the sources ``keys`` visits.
@@ -276,8 +299,9 @@ class GradientTape:
         source, since the pass would push gradient through an unrecorded operation into it.
         """
         by_tapes = {t for tape in _RECORDING.get() for t in tape._made_differentiable}
-        watches: Callable[[Tensor], bool] = (
-            lambda leaf: leaf in self._watched or (leaf.requires_grad and leaf not in by_tapes))
+        watches: Callable[[Tensor], bool] = lambda leaf: (
+            leaf in self._watched or (leaf.requires_grad and leaf not in by_tapes)
+        )
         order = topological_order(roots)
         recorded: set[Node] = set()
         # recorded nodes from which a source is reached, and watched sources
@@ -309,9 +333,11 @@ class GradientTape:
                 if p in reaching:
                     visit.add(p)
         if keys & below_unrecorded:
-            raise RuntimeError("GradientTape: a source was computed from a watched intermediate source "
-                               "outside this tape's recording; ask for the gradient of the "
-                               "intermediate in a separate call (with GradientTape(persistent=True))")
+            raise RuntimeError(
+                "GradientTape: a source was computed from a watched intermediate source "
+                "outside this tape's recording; ask for the gradient of the "
+                "intermediate in a separate call (with GradientTape(persistent=True))"
+            )
         known = {k for k in keys if not isinstance(k, Node) and watches(k)}
         return visit, known, foreign
 
@@ -322,8 +348,10 @@ def _seed(target: Tensor, gradient: TensorLike | None) -> Tensor | np.ndarray:
         return np.ones(target.shape, dtype=target.dtype)
     seed = gradient if isinstance(gradient, Tensor) else np.asarray(gradient)
     if seed.shape != target.shape:
-        raise ValueError(f"GradientTape.gradient: an output gradient has shape {seed.shape} but its "
-                         f"target has shape {target.shape}; they must be equal")
+        raise ValueError(
+            f"GradientTape.gradient: an output gradient has shape {seed.shape} but its "
+            f"target has shape {target.shape}; they must be equal"
+        )
     return seed
 
 
@@ -338,8 +366,10 @@ def _checked_sources(sources: Nested, what: str) -> list[Tensor]:
     flat = _flatten(sources)
     for s in flat:
         if not isinstance(s, Tensor):
-            raise TypeError(f"GradientTape.{what}: sources must be Tensors (alone or in nested dicts, "
-                            f"lists and tuples), got {type(s).__name__}")
+            raise TypeError(
+                f"GradientTape.{what}: sources must be Tensors (alone or in nested dicts, "
+                f"lists and tuples), got {type(s).__name__}"
+            )
     return flat
 
 
@@ -358,13 +388,17 @@ def _flatten(tree: Nested, like: Nested = _OWN) -> list[Any]:
     like = tree if like is _OWN else like
     if isinstance(like, dict):
         if not isinstance(tree, dict) or tree.keys() != like.keys():
-            raise ValueError(f"GradientTape.gradient: output_gradients must be nested as the target "
-                             f"is; expected a dict with keys {sorted(like)}, got {type(tree).__name__}")
+            raise ValueError(
+                f"GradientTape.gradient: output_gradients must be nested as the target "
+                f"is; expected a dict with keys {sorted(like)}, got {type(tree).__name__}"
+            )
         return [leaf for key in sorted(like) for leaf in _flatten(tree[key], like[key])]
     if isinstance(like, (list, tuple)):
         if not isinstance(tree, (list, tuple)) or len(tree) != len(like):
-            raise ValueError(f"GradientTape.gradient: output_gradients must be nested as the target "
-                             f"is; expected a sequence of {len(like)}, got {type(tree).__name__}")
+            raise ValueError(
+                f"GradientTape.gradient: output_gradients must be nested as the target "
+                f"is; expected a sequence of {len(like)}, got {type(tree).__name__}"
+            )
         return [leaf for item, item_like in zip(tree, like) for leaf in _flatten(item, item_like)]
     return [tree]
 

@@ -74,8 +74,10 @@ def _operand(value: Any, op: OpDef) -> Any:
         return value
     if isinstance(value, (list, tuple)):
         return as_array(value, what=op.name)
-    raise TypeError(f"{op.name}: unsupported operand type {type(value).__name__}; "
-                    "expected a Tensor, ndarray, number or list of numbers")
+    raise TypeError(
+        f"{op.name}: unsupported operand type {type(value).__name__}; "
+        "expected a Tensor, ndarray, number or list of numbers"
+    )
 
 
 def apply(op: OpDef, *args: Any, **params: Any) -> Tensor:
@@ -176,7 +178,13 @@ _state = _mode.state
 
 _ADD, _SUB, _MUL, _DIV, _POW = OPS["add"], OPS["sub"], OPS["mul"], OPS["div"], OPS["pow"]
 _MATMUL, _NEG, _ABS, _GETITEM, _TRANSPOSE, _CLIP = (
-    OPS["matmul"], OPS["neg"], OPS["abs"], OPS["getitem"], OPS["transpose"], OPS["clip"])
+    OPS["matmul"],
+    OPS["neg"],
+    OPS["abs"],
+    OPS["getitem"],
+    OPS["transpose"],
+    OPS["clip"],
+)
 _ACCUMULATE = threading.Lock()  # concurrent backward passes add into one .grad one at a time
 
 
@@ -198,8 +206,17 @@ class Tensor:
     # _base (the tensor whose storage this one views) and _changes (the sequence numbers of
     # the in-place changes of its own storage) are set only when there is one: unset is None.
     # So is _hooks, a leaf's hooks (graph.LeafHooks), set by its first register_*hook.
-    __slots__ = ("_data", "_grad", "_requires_grad", "_node", "_tangents", "_base", "_changes",
-                 "_hooks", "__weakref__")
+    __slots__ = (
+        "_data",
+        "_grad",
+        "_requires_grad",
+        "_node",
+        "_tangents",
+        "_base",
+        "_changes",
+        "_hooks",
+        "__weakref__",
+    )
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     _data: np.ndarray
@@ -211,8 +228,9 @@ class Tensor:
     _changes: list[int]
     _hooks: LeafHooks
 
-    def __init__(self, data: TensorLike, dtype: npt.DTypeLike | None = None,
-                 requires_grad: bool = False) -> None:
+    def __init__(
+        self, data: TensorLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False
+    ) -> None:
         self._data = np.array(as_array(data, dtype), copy=True)
         self._grad = None
         self._node = None
@@ -241,8 +259,9 @@ class Tensor:
         """Write new values into this tensor's storage (an in-place change: the version counts it)."""
         arr = as_array(value, what="Tensor.data")
         if arr.shape != self._data.shape:
-            raise ValueError(f"Tensor.data: new data has shape {arr.shape}, the tensor has shape "
-                             f"{self._data.shape}")
+            raise ValueError(
+                f"Tensor.data: new data has shape {arr.shape}, the tensor has shape {self._data.shape}"
+            )
         _inplace.write(self, arr, "Tensor.data", casting="unsafe")
 
     # A tensor's storage is its own, or that of the tensor ``_base`` it views (detach() and
@@ -293,12 +312,16 @@ class Tensor:
             if not isinstance(value, (Tensor, RowSparse)):
                 value = Tensor._make(as_array(value, what="grad"), None)
             if value.dtype.kind != "f":
-                raise TypeError(f"Tensor.grad: a gradient of dtype {value.dtype} assigned to a tensor "
-                                f"of dtype {self._data.dtype}; a gradient is floating-point "
-                                f"(convert it with .astype({self._data.dtype.name}))")
+                raise TypeError(
+                    f"Tensor.grad: a gradient of dtype {value.dtype} assigned to a tensor "
+                    f"of dtype {self._data.dtype}; a gradient is floating-point "
+                    f"(convert it with .astype({self._data.dtype.name}))"
+                )
             if value.shape != self.shape:
-                raise ValueError(f"Tensor.grad: gradient of shape {value.shape} assigned to a tensor "
-                                 f"of shape {self.shape}; a gradient has its tensor's shape")
+                raise ValueError(
+                    f"Tensor.grad: gradient of shape {value.shape} assigned to a tensor "
+                    f"of shape {self.shape}; a gradient has its tensor's shape"
+                )
         self._grad = value
 
     @property
@@ -312,17 +335,21 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set whether this leaf records operations for gradients (in place)."""
         if not isinstance(requires_grad, (bool, np.bool_)):
-            raise TypeError(f"requires_grad must be True or False, got {type(requires_grad).__name__} "
-                            f"{requires_grad!r}")
+            raise TypeError(
+                f"requires_grad must be True or False, got {type(requires_grad).__name__} {requires_grad!r}"
+            )
         if self._node is not None:
             if not requires_grad:
-                raise RuntimeError("requires_grad_: only leaf tensors can stop requiring grad; "
-                                   "use .detach() for a non-leaf")
+                raise RuntimeError(
+                    "requires_grad_: only leaf tensors can stop requiring grad; use .detach() for a non-leaf"
+                )
             return self
         if requires_grad and not dtypes.is_differentiable(self._data.dtype):
-            raise RuntimeError(f"requires_grad: only floating-point tensors can require gradients, "
-                               f"this one is {self._data.dtype}; convert it with dtype=float32 "
-                               "or float64 first")
+            raise RuntimeError(
+                f"requires_grad: only floating-point tensors can require gradients, "
+                f"this one is {self._data.dtype}; convert it with dtype=float32 "
+                "or float64 first"
+            )
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -369,8 +396,10 @@ class Tensor:
 
     def item(self) -> bool | int | float:
         if self._data.size != 1:
-            raise ValueError(f"item: only a tensor with one element converts to a Python number, "
-                             f"this one has shape {self.shape}")
+            raise ValueError(
+                f"item: only a tensor with one element converts to a Python number, "
+                f"this one has shape {self.shape}"
+            )
         number: bool | int | float = self._data.item()
         return number
 
@@ -397,14 +426,18 @@ class Tensor:
         if not spec:
             return str(self)
         if self._data.size != 1:
-            raise TypeError(f"format: the spec {spec!r} applies to a one-element tensor, this one has "
-                            f"shape {self.shape}; format t.numpy() with numpy.array2string instead")
+            raise TypeError(
+                f"format: the spec {spec!r} applies to a one-element tensor, this one has "
+                f"shape {self.shape}; format t.numpy() with numpy.array2string instead"
+            )
         return format(self.item(), spec)
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise ValueError(f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; "
-                             "use .any() or .all() on its data")
+            raise ValueError(
+                f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use .any() or .all() on its data"
+            )
         return bool(self._data)
 
     def __float__(self) -> float:
@@ -433,8 +466,11 @@ class Tensor:
         body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extra = []
         dt = self._data.dtype
-        if (dt.kind == "f" and dt != dtypes.get_default_dtype()) or dt.kind in "uc" or (
-                dt.kind == "i" and dt != np.int64):
+        if (
+            (dt.kind == "f" and dt != dtypes.get_default_dtype())
+            or dt.kind in "uc"
+            or (dt.kind == "i" and dt != np.int64)
+        ):
             extra.append(f"dtype={dt.name}")
         if self._node is not None:
             extra.append(f"grad_fn=<{self._node.name}>")
@@ -443,8 +479,9 @@ class Tensor:
         return "tensor(" + ", ".join([body, *extra]) + ")"
 
     # ------------------------------------------------------------- autograd
-    def backward(self, gradient: TensorLike | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
+    def backward(
+        self, gradient: TensorLike | None = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
         """Add d(self)/d(leaf) · gradient into ``.grad`` of every leaf that requires grad.
 
         ``gradient`` (the seed ∂L/∂self) may be omitted for a one-element tensor.
@@ -473,8 +510,10 @@ class Tensor:
         >>> handle.remove()
         """
         if not self._requires_grad:
-            raise RuntimeError("register_hook: this tensor does not require grad, so no gradient flows "
-                               "into it; make it (or its inputs) with requires_grad=True first")
+            raise RuntimeError(
+                "register_hook: this tensor does not require grad, so no gradient flows "
+                "into it; make it (or its inputs) with requires_grad=True first"
+            )
         if self._node is None:
             hooks = leaf_hooks(self).grad
         else:  # the pass meets the node that made this tensor: it keeps the hooks (as PyTorch)
@@ -494,8 +533,10 @@ class Tensor:
             elif not isinstance(replaced, Tensor):
                 replaced = Tensor._make(as_array(replaced, what="register_hook"), None)
             if replaced.shape != g.shape:
-                raise ValueError(f"register_hook: the hook returned a gradient of shape {replaced.shape} "
-                                 f"for a gradient of shape {g.shape}; a hook may change the values only")
+                raise ValueError(
+                    f"register_hook: the hook returned a gradient of shape {replaced.shape} "
+                    f"for a gradient of shape {g.shape}; a hook may change the values only"
+                )
             return replaced
 
         return HookHandle(hooks, on_gradient)
@@ -514,12 +555,16 @@ class Tensor:
         grad of w: tensor([6., 8.])
         """
         if self._node is not None:
-            raise RuntimeError("register_post_accumulate_grad_hook: only a leaf accumulates .grad, and "
-                               f"this tensor was computed (grad_fn=<{self._node.name}>); use "
-                               "register_hook to see its gradient")
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: only a leaf accumulates .grad, and "
+                f"this tensor was computed (grad_fn=<{self._node.name}>); use "
+                "register_hook to see its gradient"
+            )
         if not self._requires_grad:
-            raise RuntimeError("register_post_accumulate_grad_hook: this tensor does not require grad, "
-                               "so it never gets a .grad; make it with requires_grad=True first")
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: this tensor does not require grad, "
+                "so it never gets a .grad; make it with requires_grad=True first"
+            )
         return HookHandle(leaf_hooks(self).accumulated, hook)
 
     def _accumulate(self, g: np.ndarray | Tensor | RowSparse, owned: bool = False) -> None:
@@ -541,8 +586,9 @@ class Tensor:
             self._grad = g if self._grad is None else self._grad + g
         elif self._grad is None:  # g is an array: a row-sparse one took the first branch
             keep = owned and g.dtype == self._data.dtype
-            self._grad = Tensor._make(cast(np.ndarray, g) if keep
-                                      else np.array(g, dtype=self._data.dtype, copy=True), None)
+            self._grad = Tensor._make(
+                cast(np.ndarray, g) if keep else np.array(g, dtype=self._data.dtype, copy=True), None
+            )
         elif self._grad._node is None:
             self._grad._data = self._grad._data + g
         else:
@@ -804,13 +850,15 @@ class Tensor:
 
     def add_(self, other: TensorLike, alpha: float = 1) -> Tensor:
         """self ← self + alpha · other, in place (as PyTorch's ``add_``)."""
-        return _inplace.update(self, "add_", _ADD,
-                               other if alpha == 1 else alpha * tensor_or_array(other, "add_"))
+        return _inplace.update(
+            self, "add_", _ADD, other if alpha == 1 else alpha * tensor_or_array(other, "add_")
+        )
 
     def sub_(self, other: TensorLike, alpha: float = 1) -> Tensor:
         """self ← self − alpha · other, in place."""
-        return _inplace.update(self, "sub_", _SUB,
-                               other if alpha == 1 else alpha * tensor_or_array(other, "sub_"))
+        return _inplace.update(
+            self, "sub_", _SUB, other if alpha == 1 else alpha * tensor_or_array(other, "sub_")
+        )
 
     def mul_(self, other: TensorLike) -> Tensor:
         """self ← self · other, in place."""
@@ -820,8 +868,11 @@ class Tensor:
         """self ← self / other, in place."""
         return _inplace.update(self, "div_", _DIV, other)
 
-    def clamp_(self, min: npt.ArrayLike | None = None,  # noqa: A002 - PyTorch's names
-               max: npt.ArrayLike | None = None) -> Tensor:  # noqa: A002
+    def clamp_(
+        self,
+        min: npt.ArrayLike | None = None,  # noqa: A002 - PyTorch's names
+        max: npt.ArrayLike | None = None,
+    ) -> Tensor:  # noqa: A002
         """Limit self to [min, max] in place (gradient 1 inside, 0 outside)."""
         return _inplace.update(self, "clamp_", _CLIP, a_min=min, a_max=max)
 
@@ -881,8 +932,9 @@ def tensor_or_array(value: Any, what: str = "tensor") -> Tensor | np.ndarray:
 
 
 # ------------------------------------------------------------------ the recording namespace
-def _wrap(value: np.ndarray, parent: Node | Tensor | None,
-          tangents: dict[int, Tensor] | None = None) -> Tensor | np.ndarray:
+def _wrap(
+    value: np.ndarray, parent: Node | Tensor | None, tangents: dict[int, Tensor] | None = None
+) -> Tensor | np.ndarray:
     """A saved array as a Tensor attached to the node (or leaf) that produced it."""
     if isinstance(parent, Node):
         t = Tensor._make(value, parent)
@@ -898,8 +950,13 @@ def _apply_canonical(op: OpDef, *args: Any, **params: Any) -> Tensor:
 
 
 RECORDING = SimpleNamespace(
-    recording=True, wrap=_wrap, apply=_apply_canonical,
-    zeros=np.zeros, ones=np.ones, eye=np.eye, zeros_like=np.zeros_like,
+    recording=True,
+    wrap=_wrap,
+    apply=_apply_canonical,
+    zeros=np.zeros,
+    ones=np.ones,
+    eye=np.eye,
+    zeros_like=np.zeros_like,
     reshape=lambda x, shape: apply(OPS["reshape"], x, shape=shape),
     permute_dims=lambda x, axes: apply(_TRANSPOSE, x, axes=axes),
     matrix_transpose=lambda x: Tensor.swapaxes(x, -1, -2),
@@ -907,10 +964,24 @@ RECORDING = SimpleNamespace(
     einsum=lambda subscripts, *operands: apply(OPS["einsum"], *operands, spec=subscripts),
     where=lambda condition, x1, x2: apply(OPS["where"], condition, x1, x2),
     multiply=lambda x1, x2: apply(_MUL, x1, x2),
-    abs=Tensor.abs, astype=Tensor.astype, broadcast_to=Tensor.broadcast_to, cos=Tensor.cos,
-    cosh=Tensor.cosh, exp=Tensor.exp, expand_dims=Tensor.expand_dims, expm1=Tensor.expm1,
-    log=Tensor.log, log1p=Tensor.log1p, matmul=Tensor.matmul, mean=Tensor.mean, prod=Tensor.prod,
-    sign=Tensor.sign, sin=Tensor.sin, sinh=Tensor.sinh, sqrt=Tensor.sqrt, sum=Tensor.sum,
+    abs=Tensor.abs,
+    astype=Tensor.astype,
+    broadcast_to=Tensor.broadcast_to,
+    cos=Tensor.cos,
+    cosh=Tensor.cosh,
+    exp=Tensor.exp,
+    expand_dims=Tensor.expand_dims,
+    expm1=Tensor.expm1,
+    log=Tensor.log,
+    log1p=Tensor.log1p,
+    matmul=Tensor.matmul,
+    mean=Tensor.mean,
+    prod=Tensor.prod,
+    sign=Tensor.sign,
+    sin=Tensor.sin,
+    sinh=Tensor.sinh,
+    sqrt=Tensor.sqrt,
+    sum=Tensor.sum,
     tanh=Tensor.tanh,
 )
 """The array namespace on Tensors: each name runs a table op and records it (for an ndarray

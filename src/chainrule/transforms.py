@@ -56,8 +56,9 @@ def _argnums(argnums: Argnums, n_args: int, what: str) -> tuple[int, ...]:
     nums = argnums if isinstance(argnums, tuple) else (argnums,)
     for i in nums:
         if not isinstance(i, int) or not -n_args <= i < n_args:
-            raise ValueError(f"{what}: argnums {argnums!r} is out of range for a function called "
-                             f"with {n_args} argument(s)")
+            raise ValueError(
+                f"{what}: argnums {argnums!r} is out of range for a function called with {n_args} argument(s)"
+            )
     return tuple(i % n_args for i in nums)
 
 
@@ -69,8 +70,10 @@ def _variable(x: Tensor, what: str) -> Tensor:
     fresh leaf with x's value and tangents.
     """
     if x.dtype.kind != "f":
-        raise TypeError(f"{what}: cannot differentiate with respect to an input of dtype {x.dtype}; "
-                        "use a floating-point tensor")
+        raise TypeError(
+            f"{what}: cannot differentiate with respect to an input of dtype {x.dtype}; "
+            "use a floating-point tensor"
+        )
     if x.requires_grad:
         with enable_grad():
             return functions.reshape(x, x.shape)
@@ -136,12 +139,14 @@ def value_and_grad(f: Callable[..., Any], argnums: int = 0) -> Callable[..., tup
 
 
 @overload
-def value_and_grad(f: Callable[..., Any],
-                   argnums: tuple[int, ...]) -> Callable[..., tuple[Tensor, tuple[Tensor, ...]]]: ...
+def value_and_grad(
+    f: Callable[..., Any], argnums: tuple[int, ...]
+) -> Callable[..., tuple[Tensor, tuple[Tensor, ...]]]: ...
 
 
-def value_and_grad(f: Callable[..., Any],
-                   argnums: Argnums = 0) -> Callable[..., tuple[Tensor, Tensor | tuple[Tensor, ...]]]:
+def value_and_grad(
+    f: Callable[..., Any], argnums: Argnums = 0
+) -> Callable[..., tuple[Tensor, Tensor | tuple[Tensor, ...]]]:
     """``(f(*args), ∂f/∂args[argnums])`` for a scalar f; the gradient has x's shape.
 
     >>> import chainrule as cr
@@ -157,9 +162,11 @@ def value_and_grad(f: Callable[..., Any],
             with enable_grad():
                 out = _as_tensor(f(*variables), "grad")
             if out.size != 1:
-                raise TypeError(f"grad: f must return a scalar, it returned shape {out.shape}; "
-                                "use cr.jacobian for the full derivative or cr.vjp for a "
-                                "vector-Jacobian product")
+                raise TypeError(
+                    f"grad: f must return a scalar, it returned shape {out.shape}; "
+                    "use cr.jacobian for the full derivative or cr.vjp for a "
+                    "vector-Jacobian product"
+                )
             grads = pull_back(out, [variables[i] for i in nums], np.ones(out.shape, dtype=out.dtype))
         finally:
             _retire(variables, nums)
@@ -191,8 +198,9 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Tensor | 
 
 
 @_transform
-def vjp(f: Callable[..., Any],
-        *primals: TensorLike) -> tuple[Tensor, Callable[[TensorLike], tuple[Tensor, ...]]]:
+def vjp(
+    f: Callable[..., Any], *primals: TensorLike
+) -> tuple[Tensor, Callable[[TensorLike], tuple[Tensor, ...]]]:
     """``(f(*primals), vjp_fn)`` with ``vjp_fn(u) = (uᵀ ∂f/∂primal for each primal)``.
 
     ``vjp_fn`` may be called many times (the graph is kept) and inside other
@@ -208,26 +216,31 @@ def vjp(f: Callable[..., Any],
     def vjp_fn(cotangent: TensorLike) -> tuple[Tensor, ...]:
         u = cotangent if isinstance(cotangent, Tensor) else as_array(cotangent, out.dtype, what="vjp")
         if tuple(np.shape(u)) != out.shape:
-            raise ValueError(f"vjp: the cotangent has shape {tuple(np.shape(u))} but f's output has "
-                             f"shape {out.shape}; they must be equal")
+            raise ValueError(
+                f"vjp: the cotangent has shape {tuple(np.shape(u))} but f's output has "
+                f"shape {out.shape}; they must be equal"
+            )
         return tuple(pull_back(out, [args[i] for i in nums], u))
 
     return out, _transform(vjp_fn)
 
 
 @overload
-def jvp(f: Callable[..., Tensor], primals: Sequence[TensorLike],
-        tangents: Sequence[TensorLike]) -> tuple[Tensor, Tensor]: ...
+def jvp(
+    f: Callable[..., Tensor], primals: Sequence[TensorLike], tangents: Sequence[TensorLike]
+) -> tuple[Tensor, Tensor]: ...
 
 
 @overload
-def jvp(f: Callable[..., Any], primals: Sequence[TensorLike],
-        tangents: Sequence[TensorLike]) -> tuple[Derivatives, Derivatives]: ...
+def jvp(
+    f: Callable[..., Any], primals: Sequence[TensorLike], tangents: Sequence[TensorLike]
+) -> tuple[Derivatives, Derivatives]: ...
 
 
 @_transform
-def jvp(f: Callable[..., Any], primals: Sequence[TensorLike],
-        tangents: Sequence[TensorLike]) -> tuple[Derivatives, Derivatives]:
+def jvp(
+    f: Callable[..., Any], primals: Sequence[TensorLike], tangents: Sequence[TensorLike]
+) -> tuple[Derivatives, Derivatives]:
     """``(f(*primals), J·tangents)`` computed in forward mode (no backward graph).
 
     Tangents have their primal's shape, or carry leading batch axes (many directions
@@ -244,23 +257,28 @@ def jvp(f: Callable[..., Any], primals: Sequence[TensorLike],
         raise ValueError(f"jvp: {len(xs)} primals but {len(ts)} tangents")
     for p, t in zip(xs, ts):
         if p.dtype.kind != "f":
-            raise TypeError(f"jvp: cannot differentiate with respect to a primal of dtype {p.dtype}; "
-                            "use a floating-point tensor")
-        if t.shape[t.ndim - p.ndim:] != p.shape or t.ndim < p.ndim:
-            raise ValueError(f"jvp: a tangent of shape {t.shape} does not fit a primal of shape "
-                             f"{p.shape} (it must be that shape, with optional leading batch axes)")
+            raise TypeError(
+                f"jvp: cannot differentiate with respect to a primal of dtype {p.dtype}; "
+                "use a floating-point tensor"
+            )
+        if t.shape[t.ndim - p.ndim :] != p.shape or t.ndim < p.ndim:
+            raise ValueError(
+                f"jvp: a tangent of shape {t.shape} does not fit a primal of shape "
+                f"{p.shape} (it must be that shape, with optional leading batch axes)"
+            )
     batch = ts[0].shape[: ts[0].ndim - xs[0].ndim] if ts else ()
     level = forward.open_level()
     try:
-        duals = [_dual(p, t.astype(p.dtype) if t.dtype != p.dtype else t, level)
-                 for p, t in zip(xs, ts)]
+        duals = [_dual(p, t.astype(p.dtype) if t.dtype != p.dtype else t, level) for p, t in zip(xs, ts)]
         result = f(*duals)
         outs = [_as_tensor(o, "jvp") for o in (result if isinstance(result, (tuple, list)) else (result,))]
         found = [(o._tangents or {}).pop(level, None) for o in outs]
     finally:
         forward.close_level(level)
-    out_tangents = [Tensor._make(np.zeros(batch + o.shape, dtype=o.dtype), None) if t is None else t
-                    for o, t in zip(outs, found)]
+    out_tangents = [
+        Tensor._make(np.zeros(batch + o.shape, dtype=o.dtype), None) if t is None else t
+        for o, t in zip(outs, found)
+    ]
     if isinstance(result, (tuple, list)):
         return tuple(outs), tuple(out_tangents)
     return outs[0], out_tangents[0]
@@ -276,13 +294,15 @@ def _dual(p: Tensor, t: Tensor, level: int) -> Tensor:
 def _check_mode(mode: str, chunk_size: object) -> None:
     if mode not in MODES:
         raise ValueError(f"jacobian: mode must be one of {MODES}, got {mode!r}")
-    if chunk_size is not None and (not isinstance(chunk_size, int) or isinstance(chunk_size, bool)
-                                   or chunk_size < 1):
+    if chunk_size is not None and (
+        not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1
+    ):
         raise ValueError(f"jacobian: chunk_size must be a positive int or None, got {chunk_size!r}")
 
 
-def _basis(n: int, dtype: np.dtype, start: int, stop: int,
-           shape: tuple[int, ...]) -> StackedDiagonal | np.ndarray:
+def _basis(
+    n: int, dtype: np.dtype, start: int, stop: int, shape: tuple[int, ...]
+) -> StackedDiagonal | np.ndarray:
     """Rows start..stop of the n×n identity, each reshaped to ``shape`` (all of it is
     kept as its diagonal, see basis.py)."""
     if start == 0 and stop == n > 0:
@@ -306,8 +326,13 @@ def _to_layout(rows: Tensor, lead: tuple[int, ...], tail: tuple[int, ...]) -> Te
     return functions.reshape(rows, lead + tail)
 
 
-def jacobian(f: Callable[..., Any], argnums: Argnums = 0, mode: str = "auto", chunk_size: int | None = None,
-             progress: Progress | None = None) -> Callable[..., Derivatives]:
+def jacobian(
+    f: Callable[..., Any],
+    argnums: Argnums = 0,
+    mode: str = "auto",
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+) -> Callable[..., Derivatives]:
     """The generalized Jacobian of f, shaped ``out.shape + x.shape``.
 
     ``mode="rev"`` seeds the stacked identity of cotangents and runs ONE backward
@@ -329,20 +354,24 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0, mode: str = "auto", ch
         tuple_args = isinstance(argnums, tuple)
         if mode == "fwd":
             converted, nums = _converted(args, argnums, "jacobian")
-            return _by_output([_forward_jacobian(f, converted, i, chunk_size, progress) for i in nums],
-                              tuple_args)
+            return _by_output(
+                [_forward_jacobian(f, converted, i, chunk_size, progress) for i in nums], tuple_args
+            )
         variables, nums = _prepare(args, argnums, "jacobian")
         try:
             with enable_grad():
                 out = f(*variables)
             if isinstance(out, (tuple, list)):
-                raise TypeError("jacobian: mode='rev' and 'auto' need f to return one tensor; "
-                                "use mode='fwd' for a function that returns several")
+                raise TypeError(
+                    "jacobian: mode='rev' and 'auto' need f to return one tensor; "
+                    "use mode='fwd' for a function that returns several"
+                )
             out = _as_tensor(out, "jacobian")
             xs = [variables[i] for i in nums]
             if mode == "auto" and sum(x.size for x in xs) < out.size and not _reverse_only(out, xs):
-                result = _by_output([_forward_jacobian(f, variables, i, chunk_size, progress)
-                                     for i in nums], tuple_args)
+                result = _by_output(
+                    [_forward_jacobian(f, variables, i, chunk_size, progress) for i in nums], tuple_args
+                )
             else:
                 blocks = _reverse_jacobian(out, xs, chunk_size, progress)
                 result = blocks if tuple_args else blocks[0]
@@ -372,8 +401,13 @@ def _by_output(columns: list[Derivatives], tuple_args: bool) -> Derivatives:
     return tuple(tuple(column[k] for column in columns) for k in range(len(columns[0])))
 
 
-def _reverse_jacobian(out: Tensor, xs: list[Tensor], chunk_size: int | None, progress: Progress | None,
-                      create_graph: bool | None = None) -> tuple[Tensor, ...]:
+def _reverse_jacobian(
+    out: Tensor,
+    xs: list[Tensor],
+    chunk_size: int | None,
+    progress: Progress | None,
+    create_graph: bool | None = None,
+) -> tuple[Tensor, ...]:
     if out.ndim == 0:  # one cotangent: the gradient itself, with no batch axis to fold away
         grads = pull_back(out, xs, np.ones((), dtype=out.dtype), create_graph=create_graph)
         if progress is not None:
@@ -391,8 +425,9 @@ def _reverse_jacobian(out: Tensor, xs: list[Tensor], chunk_size: int | None, pro
     return tuple(_to_layout(_stack_rows(p), out.shape, x.shape) for p, x in zip(parts, xs))
 
 
-def _forward_jacobian(f: Callable[..., Any], args: Sequence[Any], i: int, chunk_size: int | None,
-                      progress: Progress | None) -> Tensor | tuple[Tensor, ...]:
+def _forward_jacobian(
+    f: Callable[..., Any], args: Sequence[Any], i: int, chunk_size: int | None, progress: Progress | None
+) -> Tensor | tuple[Tensor, ...]:
     """∂f/∂args[i] by forward mode: a Tensor, or a tuple of them when f returns a tuple."""
     x = args[i]
     n = x.size
@@ -401,7 +436,7 @@ def _forward_jacobian(f: Callable[..., Any], args: Sequence[Any], i: int, chunk_
         # A stacked diagonal stands in for the dense identity rows (see basis.py).
         tangent = Tensor._make(cast(np.ndarray, _basis(n, x.dtype, start, stop, x.shape)), None)
         with enable_grad():
-            out, t = jvp(lambda xi: f(*args[:i], xi, *args[i + 1:]), (x,), (tangent,))
+            out, t = jvp(lambda xi: f(*args[:i], xi, *args[i + 1 :]), (x,), (tangent,))
         outs, ts = (out, t) if isinstance(out, tuple) else ((out,), (t,))
         rows = [[] for _ in outs] if rows is None else rows
         for row, ti in zip(rows, ts):
@@ -411,7 +446,8 @@ def _forward_jacobian(f: Callable[..., Any], args: Sequence[Any], i: int, chunk_
     assert rows is not None, "_chunks gives at least one batch"
     jacobians = tuple(  # each row block is (n,) + o.shape; J is o.shape + x.shape
         _to_layout(functions.transpose(functions.reshape(_stack_rows(row), (n, o.size))), o.shape, x.shape)
-        for row, o in zip(rows, outs))
+        for row, o in zip(rows, outs)
+    )
     return jacobians if isinstance(out, tuple) else jacobians[0]
 
 

@@ -53,12 +53,16 @@ STYLE = {
 }
 CONSTANT_EDGE = ' [color="#c8c8c8", style=dashed]'
 
-INSTALL_PACKAGE = ('draw: rendering needs the graphviz Python package, which is not installed. '
-                   'Install it with: pip install "chainrule[viz]" (it also needs the Graphviz "dot" '
-                   'program: apt-get install graphviz)')
-INSTALL_DOT = ('draw: rendering needs the Graphviz "dot" program, which is not on PATH. Install it '
-               'with: apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS) or '
-               'conda install graphviz. cr.to_dot(y) gives the DOT text without it.')
+INSTALL_PACKAGE = (
+    "draw: rendering needs the graphviz Python package, which is not installed. "
+    'Install it with: pip install "chainrule[viz]" (it also needs the Graphviz "dot" '
+    "program: apt-get install graphviz)"
+)
+INSTALL_DOT = (
+    'draw: rendering needs the Graphviz "dot" program, which is not on PATH. Install it '
+    "with: apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS) or "
+    "conda install graphviz. cr.to_dot(y) gives the DOT text without it."
+)
 
 
 def to_dot(y: Tensor, names: Mapping[Tensor, str] | None = None) -> str:
@@ -90,8 +94,10 @@ def draw(y: Tensor, path: str | Path, names: Mapping[Tensor, str] | None = None)
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise ValueError(f"draw: cannot tell the format from {path.name!r}; end the path in "
-                         + ", ".join(f".{f}" for f in FORMATS))
+        raise ValueError(
+            f"draw: cannot tell the format from {path.name!r}; end the path in "
+            + ", ".join(f".{f}" for f in FORMATS)
+        )
     labels = _labels(names)
     try:
         import graphviz
@@ -167,8 +173,12 @@ def _dot(y: Tensor, labels: dict) -> str:
         writer.leaf(y)
     for node in ops:
         writer.op(node, labels.get(id(y), "output") if node is root else None)
-    header = ["digraph chainrule {", "  rankdir=LR;",
-              '  node [fontname="Helvetica", fontsize=11];', '  edge [color="#555555"];']
+    header = [
+        "digraph chainrule {",
+        "  rankdir=LR;",
+        '  node [fontname="Helvetica", fontsize=11];',
+        '  edge [color="#555555"];',
+    ]
     return "\n".join(header + writer.nodes + writer.edges + ["}"]) + "\n"
 
 
@@ -197,8 +207,10 @@ def _constant_lines(node: Node, position: int, labels: dict) -> list[str]:
         name = labels.get(id(saved))
         value = np.asarray(saved)
         text = _small_text(value)
-        return ["constant" if name is None else f"{name} (constant)",
-                f"shape {value.shape}" if text is None else text]
+        return [
+            "constant" if name is None else f"{name} (constant)",
+            f"shape {value.shape}" if text is None else text,
+        ]
     return ["constant"]
 
 

@@ -63,15 +63,27 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=_number(int, 0), help="passes over the training set")
     parser.add_argument("--lr", type=_number(float, 0), help="learning rate")
     parser.add_argument("--batch-size", type=_number(int, 0), help="examples per optimizer step")
-    parser.add_argument("--seed", type=_number(int, 0, strict=False), default=0,
-                        help="seed of every random draw (default 0)")
-    parser.add_argument("--out", type=Path, default=Path("out"),
-                        help="folder for the saved parameters and plots (default ./out)")
-    parser.add_argument("--load", type=Path, metavar="PATH",
-                        help="evaluate the parameters saved in PATH (an .npz) instead of training")
-    parser.add_argument("--entity", metavar="TYPE",
-                        help="window-ner only: the WNUT-16 entity type to find (default geo-loc), or "
-                        "'all' for an 11-way softmax over O and the 10 types")
+    parser.add_argument(
+        "--seed", type=_number(int, 0, strict=False), default=0, help="seed of every random draw (default 0)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("out"),
+        help="folder for the saved parameters and plots (default ./out)",
+    )
+    parser.add_argument(
+        "--load",
+        type=Path,
+        metavar="PATH",
+        help="evaluate the parameters saved in PATH (an .npz) instead of training",
+    )
+    parser.add_argument(
+        "--entity",
+        metavar="TYPE",
+        help="window-ner only: the WNUT-16 entity type to find (default geo-loc), or "
+        "'all' for an 11-way softmax over O and the 10 types",
+    )
 
 
 def _error(command: str, message: object, status: int) -> int:
@@ -90,8 +102,15 @@ def _run_train(args: argparse.Namespace) -> int:
     options = {} if args.entity is None else {"entity": args.entity}
     try:
         task = TASKS[args.model].configure(**options)
-        run(task, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-            seed=args.seed, out=args.out, load=args.load)
+        run(
+            task,
+            epochs=args.epochs,
+            lr=args.lr,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            out=args.out,
+            load=args.load,
+        )
     except UnusableFolder as e:
         return _error("train", f"argument --out: {e}", 2)
     except (MissingData, TrainingError) as e:
@@ -118,20 +137,33 @@ def _run_bench(args: argparse.Namespace) -> int:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("demo", "the worked examples of backpropagation: each value and gradient that "
-            "chainrule computes next to the closed form from the notes", _run_demo),
-    Command("train", "train one of the notes' models on real data, with a progress bar, a metrics "
-            "table, a plot and the saved parameters", _run_train, _train_arguments),
-    Command("bench", "speed and memory against hand-written NumPy and the autodiff libraries "
-            "installed (torch, jax, autograd, mygrad), as ratios in a markdown table",
-            _run_bench, _bench_arguments),
+    Command(
+        "demo",
+        "the worked examples of backpropagation: each value and gradient that "
+        "chainrule computes next to the closed form from the notes",
+        _run_demo,
+    ),
+    Command(
+        "train",
+        "train one of the notes' models on real data, with a progress bar, a metrics "
+        "table, a plot and the saved parameters",
+        _run_train,
+        _train_arguments,
+    ),
+    Command(
+        "bench",
+        "speed and memory against hand-written NumPy and the autodiff libraries "
+        "installed (torch, jax, autograd, mygrad), as ratios in a markdown table",
+        _run_bench,
+        _bench_arguments,
+    ),
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="chainrule",
-        description="chainrule: tensor automatic differentiation on NumPy.")
+        prog="chainrule", description="chainrule: tensor automatic differentiation on NumPy."
+    )
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="command", required=True)
     for command in COMMANDS:

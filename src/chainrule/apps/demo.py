@@ -43,7 +43,8 @@ class Check:
     @property
     def agrees(self) -> bool:
         return self.computed.shape == self.closed_form.shape and bool(
-            np.allclose(self.computed, self.closed_form, rtol=TOL, atol=TOL))
+            np.allclose(self.computed, self.closed_form, rtol=TOL, atol=TOL)
+        )
 
 
 @dataclass
@@ -84,8 +85,9 @@ def jacobian(out: cr.Tensor, inputs: Sequence[cr.Tensor]) -> list[np.ndarray]:
     for k in range(out.size):
         e_k = np.zeros(out.size, dtype=out.dtype)
         e_k[k] = 1.0
-        grads = cr.autograd.grad(out, inputs, grad_outputs=e_k.reshape(out.shape),
-                                 retain_graph=True, allow_unused=True)
+        grads = cr.autograd.grad(
+            out, inputs, grad_outputs=e_k.reshape(out.shape), retain_graph=True, allow_unused=True
+        )
         for row, g, x in zip(rows, grads, inputs):
             row.append(np.zeros(x.shape, dtype=DTYPE) if g is None else g.numpy())
     return [np.stack(row).reshape(out.shape + x.shape) for row, x in zip(rows, inputs)]
@@ -109,10 +111,15 @@ def dot_square() -> Example:
     x = leaf(x0)
     y = 5 * cr.dot(x, x)
     y.backward()
-    return Example("the gradient of a dot product with itself", "y = 5·dot(x, x)", {"x": x0}, [
-        Check("y", y, "5·Σx²", 5 * x0 @ x0),
-        Check("dy/dx", x.grad, "10x", 10 * x0),
-    ])
+    return Example(
+        "the gradient of a dot product with itself",
+        "y = 5·dot(x, x)",
+        {"x": x0},
+        [
+            Check("y", y, "5·Σx²", 5 * x0 @ x0),
+            Check("dy/dx", x.grad, "10x", 10 * x0),
+        ],
+    )
 
 
 @example
@@ -122,10 +129,15 @@ def two_variable_gradient() -> Example:
     z = 5 * x[0] ** 2 + x[0] * x[1]
     z.backward()
     a, b = x0
-    return Example("a gradient in two variables", "z = 5x₀² + x₀x₁", {"x": x0}, [
-        Check("z", z, "5x₀² + x₀x₁", 5 * a**2 + a * b),
-        Check("∇z", x.grad, "(10x₀ + x₁, x₀)", [10 * a + b, a]),
-    ])
+    return Example(
+        "a gradient in two variables",
+        "z = 5x₀² + x₀x₁",
+        {"x": x0},
+        [
+            Check("z", z, "5x₀² + x₀x₁", 5 * a**2 + a * b),
+            Check("∇z", x.grad, "(10x₀ + x₁, x₀)", [10 * a + b, a]),
+        ],
+    )
 
 
 @example
@@ -135,11 +147,20 @@ def three_variable_gradient() -> Example:
     u = x**2 * y + x * y**2 * z
     u.backward()
     a, b, c = p.values()
-    return Example("a gradient in three variables", "u = x²y + xy²z", p, [
-        Check("u", u, "x²y + xy²z", a**2 * b + a * b**2 * c),
-        Check("∇u", [x.grad, y.grad, z.grad], "(2xy + y²z, x² + 2xyz, xy²)",
-              [2 * a * b + b**2 * c, a**2 + 2 * a * b * c, a * b**2]),
-    ])
+    return Example(
+        "a gradient in three variables",
+        "u = x²y + xy²z",
+        p,
+        [
+            Check("u", u, "x²y + xy²z", a**2 * b + a * b**2 * c),
+            Check(
+                "∇u",
+                [x.grad, y.grad, z.grad],
+                "(2xy + y²z, x² + 2xyz, xy²)",
+                [2 * a * b + b**2 * c, a**2 + 2 * a * b * c, a * b**2],
+            ),
+        ],
+    )
 
 
 @example
@@ -148,10 +169,15 @@ def cube_slopes() -> Example:
     x = leaf(x0)
     f = x**3
     f.backward(gradient=np.ones_like(x0))  # elementwise, so 1ᵀ·diag(3x²) is the slopes
-    return Example("the slope of x³ at two points", "f(x) = x³", {"x": x0}, [
-        Check("f", f, "x³", x0**3),
-        Check("df/dx", x.grad, "3x²", 3 * x0**2),
-    ])
+    return Example(
+        "the slope of x³ at two points",
+        "f(x) = x³",
+        {"x": x0},
+        [
+            Check("f", f, "x³", x0**3),
+            Check("df/dx", x.grad, "3x²", 3 * x0**2),
+        ],
+    )
 
 
 @example
@@ -162,11 +188,15 @@ def vector_function_jacobian() -> Example:
     f = cr.stack([3 * x**2 * y, 2 * x + y**8])
     (J,) = jacobian(f, [v])
     a, b = v0
-    return Example("the Jacobian of a vector function", "f(x, y) = [3x²y, 2x + y⁸]",
-                   {"(x, y)": v0}, [
-        Check("f", f, "[3x²y, 2x + y⁸]", [3 * a**2 * b, 2 * a + b**8]),
-        Check("∂f/∂(x, y)", J, "[[6xy, 3x²], [2, 8y⁷]]", [[6 * a * b, 3 * a**2], [2, 8 * b**7]]),
-    ])
+    return Example(
+        "the Jacobian of a vector function",
+        "f(x, y) = [3x²y, 2x + y⁸]",
+        {"(x, y)": v0},
+        [
+            Check("f", f, "[3x²y, 2x + y⁸]", [3 * a**2 * b, 2 * a + b**8]),
+            Check("∂f/∂(x, y)", J, "[[6xy, 3x²], [2, 8y⁷]]", [[6 * a * b, 3 * a**2], [2, 8 * b**7]]),
+        ],
+    )
 
 
 @example
@@ -175,10 +205,15 @@ def log_sin_derivative() -> Example:
     x = leaf(x0)
     y = cr.stack([cr.log(x**2), cr.sin(3 * x)])
     (J,) = jacobian(y, [x])
-    return Example("a vector of functions of one variable", "y = [ln(x²), sin(3x)]", {"x": x0}, [
-        Check("y", y, "[ln(x²), sin(3x)]", [np.log(x0**2), np.sin(3 * x0)]),
-        Check("dy/dx", J, "[2/x, 3cos(3x)]", [2 / x0, 3 * np.cos(3 * x0)]),
-    ])
+    return Example(
+        "a vector of functions of one variable",
+        "y = [ln(x²), sin(3x)]",
+        {"x": x0},
+        [
+            Check("y", y, "[ln(x²), sin(3x)]", [np.log(x0**2), np.sin(3 * x0)]),
+            Check("dy/dx", J, "[2/x, 3cos(3x)]", [2 / x0, 3 * np.cos(3 * x0)]),
+        ],
+    )
 
 
 @example
@@ -189,12 +224,20 @@ def branch_and_max() -> Example:
     f.backward()
     a, b, c = p.values()
     # y feeds both factors, so its gradient is the sum of both paths; max routes to y only.
-    return Example("a branch (gradients add) and max (gradient routed)", "f = (x + y)·max(y, z)",
-                   p, [
-        Check("f", f, "(x + y)·max(y, z)", (a + b) * max(b, c)),
-        Check("∇f", [x.grad, y.grad, z.grad], "(max, max + (x + y), 0)",
-              [max(b, c), max(b, c) + (a + b), 0.0]),
-    ])
+    return Example(
+        "a branch (gradients add) and max (gradient routed)",
+        "f = (x + y)·max(y, z)",
+        p,
+        [
+            Check("f", f, "(x + y)·max(y, z)", (a + b) * max(b, c)),
+            Check(
+                "∇f",
+                [x.grad, y.grad, z.grad],
+                "(max, max + (x + y), 0)",
+                [max(b, c), max(b, c) + (a + b), 0.0],
+            ),
+        ],
+    )
 
 
 @example
@@ -206,13 +249,17 @@ def linear_layer() -> Example:
     Y = x @ W + b
     L = cr.sum(Y * dY)  # so that dL/dY = dY
     L.backward()
-    return Example("a linear layer", "Y = xW + b,  L = Σ Y ⊙ dY", {"x": x0, "W": W0, "b": b0,
-                                                                       "dY": dY}, [
-        Check("L", L, "Σ (xW + b) ⊙ dY", np.sum((x0 @ W0 + b0) * dY)),
-        Check("dL/dx", x.grad, "dY·Wᵀ", dY @ W0.T),
-        Check("dL/dW", W.grad, "xᵀ·dY", x0.T @ dY),
-        Check("dL/db", b.grad, "column sums of dY", dY.sum(axis=0)),
-    ])
+    return Example(
+        "a linear layer",
+        "Y = xW + b,  L = Σ Y ⊙ dY",
+        {"x": x0, "W": W0, "b": b0, "dY": dY},
+        [
+            Check("L", L, "Σ (xW + b) ⊙ dY", np.sum((x0 @ W0 + b0) * dY)),
+            Check("dL/dx", x.grad, "dY·Wᵀ", dY @ W0.T),
+            Check("dL/dW", W.grad, "xᵀ·dY", x0.T @ dY),
+            Check("dL/db", b.grad, "column sums of dY", dY.sum(axis=0)),
+        ],
+    )
 
 
 @example
@@ -223,12 +270,16 @@ def softmax_cross_entropy() -> Example:
     J = -cr.sum(y0 * cr.log(y_hat))
     J.backward()
     p = softmax_np(z0)
-    return Example("softmax, then cross-entropy", "ŷ = softmax(z),  J = −Σ y log ŷ",
-                   {"z": z0, "y": y0}, [
-        Check("ŷ", y_hat, "exp(z) / Σ exp(z)", p),
-        Check("J", J, "−log ŷ[class]", -np.log(p[1])),
-        Check("dJ/dz", z.grad, "ŷ − y", p - y0),
-    ])
+    return Example(
+        "softmax, then cross-entropy",
+        "ŷ = softmax(z),  J = −Σ y log ŷ",
+        {"z": z0, "y": y0},
+        [
+            Check("ŷ", y_hat, "exp(z) / Σ exp(z)", p),
+            Check("J", J, "−log ŷ[class]", -np.log(p[1])),
+            Check("dJ/dz", z.grad, "ŷ − y", p - y0),
+        ],
+    )
 
 
 @example
@@ -248,19 +299,22 @@ def one_hidden_layer_net() -> Example:
     p = softmax_np(U0 @ h_ + b20)
     delta1 = p - y0
     delta2 = (U0.T @ delta1) * (z_ > 0)
-    return Example("a network with one hidden layer",
-                   "z = Wx + b₁, h = ReLU(z), θ = Uh + b₂, ŷ = softmax(θ), J = CE(y, ŷ)\n"
-                   "δ₁ = ŷ − y,  δ₂ = (Uᵀδ₁) ⊙ 1[z > 0]",
-                   {"x": x0, "W": W0, "b₁": b10, "U": U0, "b₂": b20, "y": y0}, [
-        Check("J", J, "−Σ y log ŷ", -np.sum(y0 * np.log(p))),
-        Check("dJ/dθ", dtheta, "δ₁", delta1),
-        Check("dJ/dU", dU, "δ₁hᵀ", np.outer(delta1, h_)),
-        Check("dJ/db₂", db2, "δ₁", delta1),
-        Check("dJ/dz", dz, "δ₂", delta2),
-        Check("dJ/dW", dW, "δ₂xᵀ", np.outer(delta2, x0)),
-        Check("dJ/db₁", db1, "δ₂", delta2),
-        Check("dJ/dx", dx, "Wᵀδ₂", W0.T @ delta2),
-    ])
+    return Example(
+        "a network with one hidden layer",
+        "z = Wx + b₁, h = ReLU(z), θ = Uh + b₂, ŷ = softmax(θ), J = CE(y, ŷ)\n"
+        "δ₁ = ŷ − y,  δ₂ = (Uᵀδ₁) ⊙ 1[z > 0]",
+        {"x": x0, "W": W0, "b₁": b10, "U": U0, "b₂": b20, "y": y0},
+        [
+            Check("J", J, "−Σ y log ŷ", -np.sum(y0 * np.log(p))),
+            Check("dJ/dθ", dtheta, "δ₁", delta1),
+            Check("dJ/dU", dU, "δ₁hᵀ", np.outer(delta1, h_)),
+            Check("dJ/db₂", db2, "δ₁", delta1),
+            Check("dJ/dz", dz, "δ₂", delta2),
+            Check("dJ/dW", dW, "δ₂xᵀ", np.outer(delta2, x0)),
+            Check("dJ/db₁", db1, "δ₂", delta2),
+            Check("dJ/dx", dx, "Wᵀδ₂", W0.T @ delta2),
+        ],
+    )
 
 
 @example
@@ -273,15 +327,18 @@ def window_classifier() -> Example:
     s.backward()
     f = sigmoid_np(W0 @ x0 + b0)
     delta = u0 * f * (1 - f)  # f'(z) = f(z)(1 − f(z)) for the sigmoid
-    return Example("a window classifier's score",
-                   "s = uᵀf(z),  z = Wx + b,  f = sigmoid\nδ = u ⊙ f'(z)",
-                   {"x": x0, "W": W0, "b": b0, "u": u0}, [
-        Check("s", s, "uᵀf(z)", u0 @ f),
-        Check("ds/du", u.grad, "f(z)", f),
-        Check("ds/db", b.grad, "δ", delta),
-        Check("ds/dW", W.grad, "δxᵀ", np.outer(delta, x0)),
-        Check("ds/dx", x.grad, "Wᵀδ", W0.T @ delta),
-    ])
+    return Example(
+        "a window classifier's score",
+        "s = uᵀf(z),  z = Wx + b,  f = sigmoid\nδ = u ⊙ f'(z)",
+        {"x": x0, "W": W0, "b": b0, "u": u0},
+        [
+            Check("s", s, "uᵀf(z)", u0 @ f),
+            Check("ds/du", u.grad, "f(z)", f),
+            Check("ds/db", b.grad, "δ", delta),
+            Check("ds/dW", W.grad, "δxᵀ", np.outer(delta, x0)),
+            Check("ds/dx", x.grad, "Wᵀδ", W0.T @ delta),
+        ],
+    )
 
 
 @example
@@ -297,13 +354,16 @@ def relu_neuron() -> Example:
     active = z_ > 0
     e = np.maximum(z_, 0) - y0
     n = len(y0)
-    return Example("a ReLU neuron with squared loss",
-                   "ŷᵢ = relu(w·xᵢ + b),  C = (1/N) Σ (ŷᵢ − yᵢ)²",
-                   {"x (rows)": X0, "y": y0, "w": w0, "b": b0}, [
-        Check("C", C, "(1/N) Σ eᵢ²", np.mean(e**2)),
-        Check("dC/dw", w.grad, "(2/N) Σ_active eᵢxᵢ", 2 / n * (e[active] @ X0[active])),
-        Check("dC/db", b.grad, "(2/N) Σ_active eᵢ", 2 / n * e[active].sum()),
-    ])
+    return Example(
+        "a ReLU neuron with squared loss",
+        "ŷᵢ = relu(w·xᵢ + b),  C = (1/N) Σ (ŷᵢ − yᵢ)²",
+        {"x (rows)": X0, "y": y0, "w": w0, "b": b0},
+        [
+            Check("C", C, "(1/N) Σ eᵢ²", np.mean(e**2)),
+            Check("dC/dw", w.grad, "(2/N) Σ_active eᵢxᵢ", 2 / n * (e[active] @ X0[active])),
+            Check("dC/db", b.grad, "(2/N) Σ_active eᵢ", 2 / n * e[active].sum()),
+        ],
+    )
 
 
 @example
@@ -312,12 +372,16 @@ def elementwise_division() -> Example:
     w, x = leaf(w0), leaf(x0)
     q = w / x
     Jw, Jx = jacobian(q, [w, x])
-    return Example("an elementwise binary op has diagonal Jacobians", "q = w ⊘ x",
-                   {"w": w0, "x": x0}, [
-        Check("q", q, "w ⊘ x", w0 / x0),
-        Check("∂q/∂x", Jx, "diag(−w/x²)", np.diag(-w0 / x0**2)),
-        Check("∂q/∂w", Jw, "diag(1/x)", np.diag(1 / x0)),
-    ])
+    return Example(
+        "an elementwise binary op has diagonal Jacobians",
+        "q = w ⊘ x",
+        {"w": w0, "x": x0},
+        [
+            Check("q", q, "w ⊘ x", w0 / x0),
+            Check("∂q/∂x", Jx, "diag(−w/x²)", np.diag(-w0 / x0**2)),
+            Check("∂q/∂w", Jw, "diag(1/x)", np.diag(1 / x0)),
+        ],
+    )
 
 
 @example
@@ -327,11 +391,16 @@ def sum_and_identity() -> Example:
     s = cr.sum(x)
     (J_sum,) = jacobian(s, [x])
     (J_identity,) = jacobian(x, [x])
-    return Example("sum and the identity", "s = Σ x,  y = x", {"x": x0}, [
-        Check("s", s, "Σ x", x0.sum()),
-        Check("ds/dx", J_sum, "1ᵀ", np.ones(4)),
-        Check("dy/dx", J_identity, "I", np.eye(4)),
-    ])
+    return Example(
+        "sum and the identity",
+        "s = Σ x,  y = x",
+        {"x": x0},
+        [
+            Check("s", s, "Σ x", x0.sum()),
+            Check("ds/dx", J_sum, "1ᵀ", np.ones(4)),
+            Check("dy/dx", J_identity, "I", np.eye(4)),
+        ],
+    )
 
 
 @example
@@ -342,11 +411,15 @@ def chain_rule_through_linear_map() -> Example:
     h = cr.tanh(W0 @ x)
     (J,) = jacobian(h, [x])
     z_ = W0 @ x0
-    return Example("the chain rule through z = Wx, then f = tanh elementwise", "h = tanh(Wx)",
-                   {"W": W0, "x": x0}, [
-        Check("h", h, "tanh(Wx)", np.tanh(z_)),
-        Check("dh/dx", J, "diag(f'(z))·W", np.diag(1 - np.tanh(z_) ** 2) @ W0),
-    ])
+    return Example(
+        "the chain rule through z = Wx, then f = tanh elementwise",
+        "h = tanh(Wx)",
+        {"W": W0, "x": x0},
+        [
+            Check("h", h, "tanh(Wx)", np.tanh(z_)),
+            Check("dh/dx", J, "diag(f'(z))·W", np.diag(1 - np.tanh(z_) ** 2) @ W0),
+        ],
+    )
 
 
 @example
@@ -359,18 +432,31 @@ def jacobians_in_one_pass() -> Example:
     checks = []
     for mode in ("rev", "fwd"):
         checks += [
-            Check(f"∂f/∂(x, y) [{mode}]",
-                  cr.jacobian(lambda v: cr.stack([3 * v[0] ** 2 * v[1], 2 * v[0] + v[1] ** 8]),
-                              mode=mode)(v0),
-                  "[[6xy, 3x²], [2, 8y⁷]]", [[6 * a * b, 3 * a**2], [2, 8 * b**7]]),
-            Check(f"∂(xW)/∂x [{mode}]", cr.jacobian(lambda x: x @ W0, mode=mode)(x0),
-                  "z = xW has Jacobian Wᵀ", W0.T),
-            Check(f"∂ŷ/∂z [{mode}]", cr.jacobian(lambda z: cr.exp(z - cr.logsumexp(z)), mode=mode)(z0),
-                  "diag(ŷ) − ŷŷᵀ", np.diag(p) - np.outer(p, p)),
+            Check(
+                f"∂f/∂(x, y) [{mode}]",
+                cr.jacobian(lambda v: cr.stack([3 * v[0] ** 2 * v[1], 2 * v[0] + v[1] ** 8]), mode=mode)(v0),
+                "[[6xy, 3x²], [2, 8y⁷]]",
+                [[6 * a * b, 3 * a**2], [2, 8 * b**7]],
+            ),
+            Check(
+                f"∂(xW)/∂x [{mode}]",
+                cr.jacobian(lambda x: x @ W0, mode=mode)(x0),
+                "z = xW has Jacobian Wᵀ",
+                W0.T,
+            ),
+            Check(
+                f"∂ŷ/∂z [{mode}]",
+                cr.jacobian(lambda z: cr.exp(z - cr.logsumexp(z)), mode=mode)(z0),
+                "diag(ŷ) − ŷŷᵀ",
+                np.diag(p) - np.outer(p, p),
+            ),
         ]
-    return Example("Jacobians in one batched pass: cr.jacobian, reverse and forward mode",
-                   "rev pushes all rows of I back at once; fwd pushes all columns forward",
-                   {"(x, y)": v0, "W": W0, "x": x0, "z": z0}, checks)
+    return Example(
+        "Jacobians in one batched pass: cr.jacobian, reverse and forward mode",
+        "rev pushes all rows of I back at once; fwd pushes all columns forward",
+        {"(x, y)": v0, "W": W0, "x": x0, "z": z0},
+        checks,
+    )
 
 
 @example
@@ -378,13 +464,16 @@ def higher_derivatives() -> Example:
     A0 = np.array([[2.0, 1.0], [0.0, 3.0]])
     x0 = np.array([0.5, -1.0])
     t = 0.5
-    return Example("higher derivatives by composing transforms",
-                   "hessian = jacobian(grad) in forward mode; grad(grad(grad(sin)))",
-                   {"A": A0, "x": x0, "t": t}, [
-        Check("∇²(xᵀAx)", cr.hessian(lambda x: x @ (A0 @ x))(x0), "A + Aᵀ", A0 + A0.T),
-        Check("d³sin/dt³", cr.grad(cr.grad(cr.grad(cr.sin)))(np.float64(t)), "−cos t", -np.cos(t)),
-        Check("d²(x³)/dx² at 3", cr.grad(cr.grad(lambda x: x**3))(np.float64(3.0)), "6x", 18.0),
-    ])
+    return Example(
+        "higher derivatives by composing transforms",
+        "hessian = jacobian(grad) in forward mode; grad(grad(grad(sin)))",
+        {"A": A0, "x": x0, "t": t},
+        [
+            Check("∇²(xᵀAx)", cr.hessian(lambda x: x @ (A0 @ x))(x0), "A + Aᵀ", A0 + A0.T),
+            Check("d³sin/dt³", cr.grad(cr.grad(cr.grad(cr.sin)))(np.float64(t)), "−cos t", -np.cos(t)),
+            Check("d²(x³)/dx² at 3", cr.grad(cr.grad(lambda x: x**3))(np.float64(3.0)), "6x", 18.0),
+        ],
+    )
 
 
 # ------------------------------------------------------------------ printing
@@ -393,28 +482,42 @@ def array_text(a: np.ndarray) -> str:
     a = np.round(np.asarray(a, dtype=DTYPE), DIGITS) + 0.0  # + 0.0 turns -0 into 0
     if a.ndim == 0:
         return np.format_float_positional(a.item(), precision=DIGITS, trim="-")
-    return np.array2string(a, precision=DIGITS, floatmode="maxprec_equal", suppress_small=True,
-                           separator=", ", max_line_width=10**4)
+    return np.array2string(
+        a,
+        precision=DIGITS,
+        floatmode="maxprec_equal",
+        suppress_small=True,
+        separator=", ",
+        max_line_width=10**4,
+    )
 
 
 def render(number: int, ex: Example) -> list[str]:
     """The lines printed for one example: title, expression, inputs, then one row per check,
     its mark before the quantity (under the header's indent), an array on a line per row."""
     inputs = text_table(None, [(name, "=", array_text(value)) for name, value in ex.inputs.items()], gap=1)
-    rows = [(f"{OK if c.agrees else BAD} {c.label}", c.formula, array_text(c.computed),
-             array_text(c.closed_form)) for c in ex.checks]
+    rows = [
+        (f"{OK if c.agrees else BAD} {c.label}", c.formula, array_text(c.computed), array_text(c.closed_form))
+        for c in ex.checks
+    ]
     checks = text_table(["  quantity", "notes' formula", "chainrule", "formula evaluated"], rows, rule=False)
-    return ([f"[{number}] {ex.title}"] + [f"    {line}" for line in ex.expression.splitlines()]
-            + [f"      {line}" for line in inputs.splitlines()]
-            + [f"    {line}" for line in checks.splitlines()])
+    return (
+        [f"[{number}] {ex.title}"]
+        + [f"    {line}" for line in ex.expression.splitlines()]
+        + [f"      {line}" for line in inputs.splitlines()]
+        + [f"    {line}" for line in checks.splitlines()]
+    )
 
 
 def main() -> int:
     """Print every worked example; return 0 when all rows agree, 1 otherwise."""
     out = sys.stdout
     print("chainrule: worked examples of backpropagation, computed in float64.", file=out)
-    print(f"{OK} marks a row where chainrule agrees with the closed form from the notes to "
-          f"|Δ| <= {TOL:.1e}·(1 + |closed form|).", file=out)
+    print(
+        f"{OK} marks a row where chainrule agrees with the closed form from the notes to "
+        f"|Δ| <= {TOL:.1e}·(1 + |closed form|).",
+        file=out,
+    )
     total = failed = 0
     for number, make in enumerate(EXAMPLES, start=1):
         ex = make()
@@ -438,9 +541,10 @@ def explained_example() -> str:
     with cr.capture_sites():
         f = (x + y) * cr.maximum(y, z)
     trace = cr.explain(f, names={x: "x", y: "y", z: "z", f: "f"})
-    return ("Backpropagation step by step (cr.explain) for f = (x + y)·max(y, z) at (1, 2, 0): "
-            "add distributes, max routes,\nmultiply switches, and the two paths into y are summed.\n"
-            + str(trace))
+    return (
+        "Backpropagation step by step (cr.explain) for f = (x + y)·max(y, z) at (1, 2, 0): "
+        "add distributes, max routes,\nmultiply switches, and the two paths into y are summed.\n" + str(trace)
+    )
 
 
 if __name__ == "__main__":

@@ -12,5 +12,17 @@ from . import functional, init, utils
 from .layers import Dropout, Embedding, Linear, ReLU, Sequential, Sigmoid, Tanh
 from .module import Module, Parameter
 
-__all__ = ["Dropout", "Embedding", "Linear", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid",
-           "Tanh", "functional", "init", "utils"]
+__all__ = [
+    "Dropout",
+    "Embedding",
+    "Linear",
+    "Module",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "functional",
+    "init",
+    "utils",
+]

@@ -25,9 +25,20 @@ from ..ops import OPS
 from ..ops.losses import REDUCTIONS
 from ..tensor import Tensor, TensorLike, apply, as_array, data_of
 
-__all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "dropout", "embedding", "linear",
-           "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "tanh"]
-
+__all__ = [
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "embedding",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]
 
 
 def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
@@ -98,8 +109,10 @@ def _check_rows(indices: np.ndarray, shape: tuple[int, ...]) -> None:
     # One pass over the indices: read as unsigned, a negative index exceeds any row count.
     if indices.size and indices.view(indices.dtype.str.replace("i", "u")).max() >= rows:
         bad = indices[(indices < 0) | (indices >= rows)].flat[0]
-        raise IndexError(f"embedding: index {bad} is out of range for a weight of {rows} rows "
-                         f"(shape {shape}); indices must be in [0, {rows})")
+        raise IndexError(
+            f"embedding: index {bad} is out of range for a weight of {rows} rows "
+            f"(shape {shape}); indices must be in [0, {rows})"
+        )
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, *, seed: Seed = None) -> Tensor:
@@ -135,36 +148,50 @@ def _check_target_size(name: str, input: TensorLike, target: TensorLike) -> None
     every target, a plausible number that is not the loss meant."""
     input_shape, target_shape = np.shape(data_of(input)), np.shape(data_of(target))
     if input_shape != target_shape:
-        warnings.warn(f"{name}: Using a target size {target_shape} that is different to the input size "
-                      f"{input_shape}. This will likely lead to incorrect results due to broadcasting. "
-                      "Please ensure they have the same size.", UserWarning, stacklevel=3)
+        warnings.warn(
+            f"{name}: Using a target size {target_shape} that is different to the input size "
+            f"{input_shape}. This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _class_axis(x: TensorLike) -> int:
     return 1 if np.ndim(data_of(x)) >= 2 else 0
 
 
-def _probability_coefficients(x: TensorLike, target: TensorLike,
-                              weight: TensorLike | None) -> Tensor | np.ndarray:
+def _probability_coefficients(
+    x: TensorLike, target: TensorLike, weight: TensorLike | None
+) -> Tensor | np.ndarray:
     """For class-probability targets p: the coefficients c = weight ⊙ p of −Σ_c c_c log ŷ_c."""
     xd = as_array(x, what="cross_entropy")
     axis = _class_axis(xd)
     classes: int = xd.shape[axis]
     if np.shape(data_of(target)) != xd.shape:
-        raise ValueError(f"cross_entropy: probability targets of shape {np.shape(data_of(target))} "
-                         f"must have the logits' shape {xd.shape}")
+        raise ValueError(
+            f"cross_entropy: probability targets of shape {np.shape(data_of(target))} "
+            f"must have the logits' shape {xd.shape}"
+        )
     target = target if isinstance(target, Tensor) else np.asarray(target, dtype=xd.dtype)
     if weight is None:
         return target
     w: np.ndarray = np.asarray(data_of(weight), dtype=xd.dtype)
     if w.shape != (classes,):
-        raise ValueError(f"cross_entropy: weight has shape {w.shape}, expected ({classes},) for "
-                         f"logits of shape {xd.shape}")
+        raise ValueError(
+            f"cross_entropy: weight has shape {w.shape}, expected ({classes},) for logits of shape {xd.shape}"
+        )
     return target * w.reshape((classes,) + (1,) * (xd.ndim - axis - 1))
 
 
-def nll_loss(input: TensorLike, target: TensorLike, weight: TensorLike | None = None, *,
-             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: TensorLike,
+    target: TensorLike,
+    weight: TensorLike | None = None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
     """Negative log-likelihood of the target classes: ℓᵢ = −w[yᵢ] · input[i, yᵢ].
 
     ``input`` holds log-probabilities with classes on axis 1 (``(N, C, ...)``) or axis 0
@@ -176,12 +203,24 @@ def nll_loss(input: TensorLike, target: TensorLike, weight: TensorLike | None = 
     >>> F.nll_loss(cr.tensor([[-1.0, -2.0], [-3.0, -0.5]]), np.array([1, 1])).item()    # (2 + 0.5) / 2
     1.25
     """
-    return apply(OPS["nll"], input, target=data_of(target), weight=data_of(weight),
-                 ignore_index=ignore_index, reduction=reduction)
+    return apply(
+        OPS["nll"],
+        input,
+        target=data_of(target),
+        weight=data_of(weight),
+        ignore_index=ignore_index,
+        reduction=reduction,
+    )
 
 
-def cross_entropy(input: TensorLike, target: TensorLike, weight: TensorLike | None = None, *,
-                  ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+def cross_entropy(
+    input: TensorLike,
+    target: TensorLike,
+    weight: TensorLike | None = None,
+    *,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
     """Softmax cross-entropy: ℓ = −Σ_c c_c log softmax(input)_c per example.
 
     ``target`` holds class indices (shape of ``input`` without the class axis) or class
@@ -197,9 +236,15 @@ def cross_entropy(input: TensorLike, target: TensorLike, weight: TensorLike | No
     """
     axis = _class_axis(input)
     if np.asarray(data_of(target)).dtype.kind != "f":
-        return apply(OPS["nll"], log_softmax(input, axis), target=data_of(target),
-                     weight=data_of(weight), ignore_index=ignore_index, reduction=reduction,
-                     name="cross_entropy")
+        return apply(
+            OPS["nll"],
+            log_softmax(input, axis),
+            target=data_of(target),
+            weight=data_of(weight),
+            ignore_index=ignore_index,
+            reduction=reduction,
+            name="cross_entropy",
+        )
     losses = -_sum(_probability_coefficients(input, target, weight) * log_softmax(input, axis), axis=axis)
     if reduction == "mean":
         examples: int = np.size(data_of(input)) // np.shape(data_of(input))[axis]
@@ -207,9 +252,14 @@ def cross_entropy(input: TensorLike, target: TensorLike, weight: TensorLike | No
     return _reduce(losses, reduction, "cross_entropy")
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor | np.ndarray,
-                                     weight: TensorLike | None = None, *, reduction: str = "mean",
-                                     pos_weight: TensorLike | None = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor | np.ndarray,
+    weight: TensorLike | None = None,
+    *,
+    reduction: str = "mean",
+    pos_weight: TensorLike | None = None,
+) -> Tensor:
     """ℓ = −w [p · y log σ(x) + (1 − y) log(1 − σ(x))] with σ the sigmoid, computed as
     w [p · y · softplus(−x) + (1 − y) · softplus(x)] (finite for any x); p is
     ``pos_weight`` (1 by default). Its gradient is w (σ(x) − y) when p = 1. ``target``
@@ -221,8 +271,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor | np.ndarray,
     """
     input_shape, target_shape = np.shape(data_of(input)), np.shape(data_of(target))
     if input_shape != target_shape:
-        raise ValueError(f"binary_cross_entropy_with_logits: Target size {target_shape} must be the same "
-                         f"as input size {input_shape}")
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: Target size {target_shape} must be the same "
+            f"as input size {input_shape}"
+        )
     positive = softplus(-input) * target
     if pos_weight is not None:
         positive = positive * pos_weight

@@ -42,8 +42,15 @@ class Linear(Module):
     with a variance that does not grow with the number of inputs.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, seed: Seed = None,
-                 dtype: npt.DTypeLike | None = None) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        seed: Seed = None,
+        dtype: npt.DTypeLike | None = None,
+    ) -> None:
         super().__init__()
         rng = np.random.default_rng(seed)
         bound = 1 / math.sqrt(in_features) if in_features else 0.0
@@ -57,8 +64,9 @@ class Linear(Module):
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        )
 
 
 class Embedding(Module):
@@ -75,8 +83,16 @@ class Embedding(Module):
     [1, 2, 9]
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, sparse: bool = False, *, seed: Seed = None,
-                 dtype: npt.DTypeLike | None = None, _weight: Parameter | None = None) -> None:
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        sparse: bool = False,
+        *,
+        seed: Seed = None,
+        dtype: npt.DTypeLike | None = None,
+        _weight: Parameter | None = None,
+    ) -> None:
         super().__init__()
         self.num_embeddings, self.embedding_dim, self.sparse = num_embeddings, embedding_dim, sparse
         if _weight is None:
@@ -204,8 +220,10 @@ class Sequential(Module):
         for i, module in enumerate(modules):
             if not isinstance(module, Module):
                 what = f"the class {module.__name__}" if isinstance(module, type) else type(module).__name__
-                raise TypeError(f"Sequential: argument {i} is {what}, not a Module instance; pass "
-                                "layers such as nn.ReLU(), not functions or classes")
+                raise TypeError(
+                    f"Sequential: argument {i} is {what}, not a Module instance; pass "
+                    "layers such as nn.ReLU(), not functions or classes"
+                )
             setattr(self, str(i), module)
 
     def __getitem__(self, i: int) -> Module:

@@ -86,15 +86,17 @@ class Module:
 
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
-            raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning "
-                                 f"attribute {name!r}")
+            raise AttributeError(
+                f"{type(self).__name__}: call super().__init__() before assigning attribute {name!r}"
+            )
         if isinstance(value, Parameter) or name in self._parameters:
             if value is not None and not isinstance(value, Parameter):
                 raise TypeError(
                     f"{type(self).__name__}: cannot assign {type(value).__name__} as parameter {name!r} "
                     "(cr.nn.Parameter or None expected); wrap it in cr.nn.Parameter to replace the "
                     "parameter, or update its values in place under no_grad "
-                    f"(with cr.no_grad(): module.{name}.copy_(values))")
+                    f"(with cr.no_grad(): module.{name}.copy_(values))"
+                )
             self._modules.pop(name, None)
             self._parameters[name] = value  # None keeps the name registered, out of parameters()
         elif isinstance(value, Module):
@@ -172,18 +174,26 @@ class Module:
         saved with ``np.savez(path, **model.state_dict())`` pass ``dict(np.load(path))``.
         """
         if not isinstance(state_dict, Mapping):
-            hint = ("; to read a file saved by np.savez, load it first: "
-                    "model.load_state_dict(dict(np.load(path)))"
-                    if isinstance(state_dict, (str, bytes, os.PathLike)) else "")
-            raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
-                            f"{type(state_dict).__name__}{hint}")
+            hint = (
+                "; to read a file saved by np.savez, load it first: "
+                "model.load_state_dict(dict(np.load(path)))"
+                if isinstance(state_dict, (str, bytes, os.PathLike))
+                else ""
+            )
+            raise TypeError(
+                f"load_state_dict: expected a mapping of names to arrays, got "
+                f"{type(state_dict).__name__}{hint}"
+            )
         params = OrderedDict(self.named_parameters())
         missing = [name for name in params if name not in state_dict]
         unexpected = [name for name in state_dict if name not in params]
         if strict and (missing or unexpected):
             raise StateDictError(f"load_state_dict: missing {missing}, unexpected {unexpected}")
-        values = {name: _checked_value(name, state_dict[name], p)
-                  for name, p in params.items() if name in state_dict}
+        values = {
+            name: _checked_value(name, state_dict[name], p)
+            for name, p in params.items()
+            if name in state_dict
+        }
         for name, value in values.items():
             params[name].data = value
         return IncompatibleKeys(missing, unexpected)
@@ -202,10 +212,13 @@ def _checked_value(name: str, value: npt.ArrayLike, p: Parameter) -> np.ndarray:
     """``value`` as a new array of ``p``'s shape and dtype, or the error that names why not."""
     arr = np.asarray(value)
     if arr.dtype.kind not in "biuf" or not np.can_cast(arr.dtype, p.dtype, casting="same_kind"):
-        raise TypeError(f"load_state_dict: {name} has dtype {arr.dtype} in the state but {p.dtype} in "
-                        "the model, and casting it would lose information; convert it explicitly "
-                        f"if that is meant (.astype({p.dtype.name}))")
+        raise TypeError(
+            f"load_state_dict: {name} has dtype {arr.dtype} in the state but {p.dtype} in "
+            "the model, and casting it would lose information; convert it explicitly "
+            f"if that is meant (.astype({p.dtype.name}))"
+        )
     if arr.shape != p.shape:
-        raise ValueError(f"load_state_dict: {name} has shape {arr.shape} in the state but {p.shape} "
-                         "in the model")
+        raise ValueError(
+            f"load_state_dict: {name} has shape {arr.shape} in the state but {p.shape} in the model"
+        )
     return arr.astype(p.dtype, copy=True)

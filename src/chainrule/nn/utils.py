@@ -61,17 +61,29 @@ class GradientReport:
 
     def __str__(self) -> str:
         # Norms span orders of magnitude, so they are written to significant digits.
-        rows = [(p.name, str(p.shape), "no grad" if p.grad_norm is None else f"{p.grad_norm:.4g}",
-                 f"{p.value_norm:.4g}", "" if p.ratio is None else f"{p.ratio:.3g}") for p in self.parameters]
+        rows = [
+            (
+                p.name,
+                str(p.shape),
+                "no grad" if p.grad_norm is None else f"{p.grad_norm:.4g}",
+                f"{p.value_norm:.4g}",
+                "" if p.ratio is None else f"{p.ratio:.3g}",
+            )
+            for p in self.parameters
+        ]
         headers = ["parameter", "shape", "|grad|", "|value|", "|grad|/|value|"]
         lines = [text_table(headers, rows, align="llrrr")]
         for a in self.activations:
             if a.dead is not None:
-                lines.append(f"{a.name} ({a.kind}): {a.dead:.1%} of {a.units} units dead "
-                             "(0 for every example in the last batch)")
+                lines.append(
+                    f"{a.name} ({a.kind}): {a.dead:.1%} of {a.units} units dead "
+                    "(0 for every example in the last batch)"
+                )
             elif a.saturated is not None:
-                lines.append(f"{a.name} ({a.kind}): {a.saturated:.1%} of outputs saturated "
-                             f"(slope below {1 - SATURATED**2:.0%} of its peak)")
+                lines.append(
+                    f"{a.name} ({a.kind}): {a.saturated:.1%} of outputs saturated "
+                    f"(slope below {1 - SATURATED**2:.0%} of its peak)"
+                )
         return "\n".join(lines)
 
 
@@ -82,13 +94,20 @@ def _grad_array(grad: Tensor | RowSparse) -> np.ndarray:
 def gradient_report(module: Module) -> GradientReport:
     """Gradient norms of every parameter of ``module``, and the health of its ReLU,
     sigmoid and tanh layers on the last batch they saw (after a forward pass)."""
-    params = [ParameterGradient(name, tuple(p.shape),
-                                None if p.grad is None else float(np.linalg.norm(_grad_array(p.grad))),
-                                float(np.linalg.norm(p.data)))
-              for name, p in module.named_parameters()]
-    health = [ActivationHealth(name or type(layer).__name__, type(layer).__name__, **layer.health())
-              for name, layer in module.named_modules()
-              if isinstance(layer, (ReLU, Sigmoid, Tanh)) and hasattr(layer, "_summary")]
+    params = [
+        ParameterGradient(
+            name,
+            tuple(p.shape),
+            None if p.grad is None else float(np.linalg.norm(_grad_array(p.grad))),
+            float(np.linalg.norm(p.data)),
+        )
+        for name, p in module.named_parameters()
+    ]
+    health = [
+        ActivationHealth(name or type(layer).__name__, type(layer).__name__, **layer.health())
+        for name, layer in module.named_modules()
+        if isinstance(layer, (ReLU, Sigmoid, Tanh)) and hasattr(layer, "_summary")
+    ]
     return GradientReport(params, health)
 
 
@@ -105,8 +124,11 @@ def clip_grad_norm_(parameters: Iterable[Tensor], max_norm: float, norm_type: fl
     >>> float(cr.nn.utils.clip_grad_norm_([w], 5.0)), w.grad.numpy().round(4).tolist()
     (10.0, [3.0, 4.0])
     """
-    grads = [p.grad for p in (parameters if not isinstance(parameters, Tensor) else [parameters])
-             if p.grad is not None]
+    grads = [
+        p.grad
+        for p in (parameters if not isinstance(parameters, Tensor) else [parameters])
+        if p.grad is not None
+    ]
     if max_norm < 0:
         raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
     arrays = [_grad_array(g) for g in grads]

@@ -15,20 +15,38 @@ binary("sub", np.subtract, dx=1, dy=-1, saves=())
 binary("mul", np.multiply, dx=lambda x, y, out, xp: y, dy=lambda x, y, out, xp: x, saves=("x", "y"))
 # ∂(x/y)/∂y = −x/y², from the inputs (as −out/y would be, but then the output would be
 # saved too, and an in-place change of the quotient would stop the backward pass).
-binary("div", np.divide, dx=lambda x, y, out, xp: 1 / y, dy=lambda x, y, out, xp: -x / (y * y),
-       saves=("x", "y"), domain=(0.5, 2.0), floating=True)
+binary(
+    "div",
+    np.divide,
+    dx=lambda x, y, out, xp: 1 / y,
+    dy=lambda x, y, out, xp: -x / (y * y),
+    saves=("x", "y"),
+    domain=(0.5, 2.0),
+    floating=True,
+)
 # arctan2(x, y) is the angle of the point (y, x): ∂/∂x = y/(x² + y²), ∂/∂y = −x/(x² + y²),
 # away from the origin, where the angle has no derivative.
-binary("arctan2", np.arctan2, dx=lambda x, y, out, xp: y / (x * x + y * y),
-       dy=lambda x, y, out, xp: -x / (x * x + y * y), saves=("x", "y"), domain=(0.5, 2.0), floating=True)
+binary(
+    "arctan2",
+    np.arctan2,
+    dx=lambda x, y, out, xp: y / (x * x + y * y),
+    dy=lambda x, y, out, xp: -x / (x * x + y * y),
+    saves=("x", "y"),
+    domain=(0.5, 2.0),
+    floating=True,
+)
 # d(x^y)/dx = y x^(y-1), with exponent 0 instead of -1 where y = 0, so 0^0 gives 0 · 1,
 # not 0 · inf = nan.
 # d(x^y)/dy = x^y log x, with log 1 instead of log 0 where x = 0, so 0^y gives 0, not
 # 0 · -inf = nan.
-binary("pow", np.power,
-       dx=lambda x, y, out, xp: y * x ** (y - 1 + (y == 0)),
-       dy=lambda x, y, out, xp: out * xp.log(x + (x == 0)),
-       saves=("x", "y", "out"), domain=(0.5, 2.0))
+binary(
+    "pow",
+    np.power,
+    dx=lambda x, y, out, xp: y * x ** (y - 1 + (y == 0)),
+    dy=lambda x, y, out, xp: out * xp.log(x + (x == 0)),
+    saves=("x", "y", "out"),
+    domain=(0.5, 2.0),
+)
 
 
 def _share(wins, ties, out, xp):
@@ -37,14 +55,20 @@ def _share(wins, ties, out, xp):
     return xp.astype(wins, out.dtype) + 0.5 * xp.astype(ties, out.dtype) + xp.astype(out != out, out.dtype)
 
 
-binary("maximum", np.maximum,
-       dx=lambda x, y, out, xp: _share(x > y, x == y, out, xp),
-       dy=lambda x, y, out, xp: _share(y > x, x == y, out, xp),
-       saves=("x", "y", "out"))
-binary("minimum", np.minimum,
-       dx=lambda x, y, out, xp: _share(x < y, x == y, out, xp),
-       dy=lambda x, y, out, xp: _share(y < x, x == y, out, xp),
-       saves=("x", "y", "out"))
+binary(
+    "maximum",
+    np.maximum,
+    dx=lambda x, y, out, xp: _share(x > y, x == y, out, xp),
+    dy=lambda x, y, out, xp: _share(y > x, x == y, out, xp),
+    saves=("x", "y", "out"),
+)
+binary(
+    "minimum",
+    np.minimum,
+    dx=lambda x, y, out, xp: _share(x < y, x == y, out, xp),
+    dy=lambda x, y, out, xp: _share(y < x, x == y, out, xp),
+    saves=("x", "y", "out"),
+)
 
 linear("neg", np.negative, transpose=lambda g, xp: -g)
 
@@ -54,9 +78,14 @@ def _cast(x, dtype):
     return y.view() if y is x else y  # a view, never x itself: the result shares x's version
 
 
-linear("astype", _cast, transpose=lambda g, xp, dtype: g, prepare=lambda x, dtype: {"dtype": np.dtype(dtype)},
-       samples=[Sample(((2, 3),), {"dtype": np.float64})],
-       reference=lambda x, dtype: x.astype(dtype))
+linear(
+    "astype",
+    _cast,
+    transpose=lambda g, xp, dtype: g,
+    prepare=lambda x, dtype: {"dtype": np.dtype(dtype)},
+    samples=[Sample(((2, 3),), {"dtype": np.float64})],
+    reference=lambda x, dtype: x.astype(dtype),
+)
 
 
 def _where_prepare(condition, x, y):
@@ -67,9 +96,7 @@ def _where_prepare(condition, x, y):
 
 def _where_vjp(g, xs, out, xp, needs):
     condition = xs[0]
-    return (None,
-            g * condition if needs[1] else None,
-            g * (condition == False) if needs[2] else None)  # noqa: E712 - elementwise
+    return (None, g * condition if needs[1] else None, g * (condition == False) if needs[2] else None)  # noqa: E712 - elementwise
 
 
 def _where_jvp(ts, xs, out, params, xp):
@@ -80,13 +107,17 @@ def _where_jvp(ts, xs, out, params, xp):
 
 
 def _where_samples():
-    return [Sample(((3,), (3,)), call=_where_call), Sample(((2, 3), (3,)), call=_where_call),
-            Sample(((3, 1), (1, 4)), call=_where_call)]
+    return [
+        Sample(((3,), (3,)), call=_where_call),
+        Sample(((2, 3), (3,)), call=_where_call),
+        Sample(((3, 1), (1, 4)), call=_where_call),
+    ]
 
 
 def _where_call(fn, x, y):
     return fn(np.asarray(x) > 0.3, x, y)
 
 
-general("where", np.where, _where_vjp, _where_jvp, saves="xs", prepare=_where_prepare,
-        samples=_where_samples())
+general(
+    "where", np.where, _where_vjp, _where_jvp, saves="xs", prepare=_where_prepare, samples=_where_samples()
+)

@@ -76,9 +76,23 @@ class OpDef:
     """
 
     __slots__ = (
-        "name", "category", "forward", "vjp", "jvp", "prepare", "saves", "saves_inputs",
-        "saves_out", "sparse_transpose", "reference", "domain", "kinks", "samples",
-        "backward_name", "fn", "floating",
+        "name",
+        "category",
+        "forward",
+        "vjp",
+        "jvp",
+        "prepare",
+        "saves",
+        "saves_inputs",
+        "saves_out",
+        "sparse_transpose",
+        "reference",
+        "domain",
+        "kinks",
+        "samples",
+        "backward_name",
+        "fn",
+        "floating",
     )
 
     name: str
@@ -102,14 +116,26 @@ class OpDef:
     floating: bool
     backward_name: str
 
-    def __init__(self, name: str, category: str, *, forward: Callable[..., Any] | None = None,
-                 vjp: Callable[..., Any] | None = None, jvp: Callable[..., Any] | None = None,
-                 prepare: Callable[..., dict[str, Any]] | None = None,
-                 saves: tuple[str, ...] | None = None, saves_inputs: bool = True,
-                 saves_out: bool = True, sparse_transpose: Callable[..., Any] | None = None,
-                 reference: Callable[..., Any] | None = None, domain: tuple[float, float] = (-2.0, 2.0),
-                 kinks: Iterable[float] = (), samples: list[Sample] | None = None,
-                 fn: Callable[..., Any] | None = None, floating: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        category: str,
+        *,
+        forward: Callable[..., Any] | None = None,
+        vjp: Callable[..., Any] | None = None,
+        jvp: Callable[..., Any] | None = None,
+        prepare: Callable[..., dict[str, Any]] | None = None,
+        saves: tuple[str, ...] | None = None,
+        saves_inputs: bool = True,
+        saves_out: bool = True,
+        sparse_transpose: Callable[..., Any] | None = None,
+        reference: Callable[..., Any] | None = None,
+        domain: tuple[float, float] = (-2.0, 2.0),
+        kinks: Iterable[float] = (),
+        samples: list[Sample] | None = None,
+        fn: Callable[..., Any] | None = None,
+        floating: bool = False,
+    ) -> None:
         self.name = name
         self.category = category
         self.forward = forward
@@ -204,9 +230,7 @@ def sum_to(g, shape: tuple, xp, batch_ndim: int = 0):
     lead = g.ndim - len(target)
     axes = tuple(range(batch_ndim, batch_ndim + lead))
     axes += tuple(
-        batch_ndim + lead + i
-        for i, n in enumerate(shape)
-        if n == 1 and g.shape[batch_ndim + lead + i] != 1
+        batch_ndim + lead + i for i, n in enumerate(shape) if n == 1 and g.shape[batch_ndim + lead + i] != 1
     )
     if axes:
         g = xp.sum(g, axis=axes, keepdims=True)
@@ -220,8 +244,10 @@ def pullback(node, g, xp, batch_ndim: int = 0) -> list:
     per input (``None`` where no gradient is needed), each with its input's shape
     (after ``batch_ndim`` leading batch axes) and dtype.
     """
-    return [None if parent is None or gi is None else fit(gi, parent, xp, batch_ndim)
-            for parent, gi in zip(node.parents, node.op.vjp(g, node, xp))]
+    return [
+        None if parent is None or gi is None else fit(gi, parent, xp, batch_ndim)
+        for parent, gi in zip(node.parents, node.op.vjp(g, node, xp))
+    ]
 
 
 def fit(gi, parent, xp, batch_ndim: int = 0):
@@ -260,8 +286,19 @@ def _scaling(partial):
 
 
 # --------------------------------------------------------------------------- categories
-def unary(name, forward, slope, *, saves, domain=(-2.0, 2.0), kinks=(), reference=None,
-          prepare=None, samples=None, floating=True) -> OpDef:
+def unary(
+    name,
+    forward,
+    slope,
+    *,
+    saves,
+    domain=(-2.0, 2.0),
+    kinks=(),
+    reference=None,
+    prepare=None,
+    samples=None,
+    floating=True,
+) -> OpDef:
     """An elementwise op y = f(x) declared by its derivative ``slope(x, y, xp, **params)``.
 
     VJP: g · f'(x); JVP: t · f'(x). ``saves`` names what ``slope`` reads, "x", "y" or
@@ -277,16 +314,39 @@ def unary(name, forward, slope, *, saves, domain=(-2.0, 2.0), kinks=(), referenc
     def jvp(ts, xs, out, params, xp):
         return ts[0] * slope(xs[0], out, xp, **params)
 
-    return register(OpDef(
-        name, "unary", forward=forward, vjp=vjp, jvp=jvp,
-        prepare=prepare, saves=saves,
-        saves_inputs="x" in saves, saves_out="y" in saves, reference=reference or forward,
-        domain=domain, kinks=kinks, samples=samples, floating=floating,
-    ))
+    return register(
+        OpDef(
+            name,
+            "unary",
+            forward=forward,
+            vjp=vjp,
+            jvp=jvp,
+            prepare=prepare,
+            saves=saves,
+            saves_inputs="x" in saves,
+            saves_out="y" in saves,
+            reference=reference or forward,
+            domain=domain,
+            kinks=kinks,
+            samples=samples,
+            floating=floating,
+        )
+    )
 
 
-def binary(name, forward, dx, dy, *, saves, domain=(-2.0, 2.0), kinks=(), reference=None,
-           samples=None, floating=False) -> OpDef:
+def binary(
+    name,
+    forward,
+    dx,
+    dy,
+    *,
+    saves,
+    domain=(-2.0, 2.0),
+    kinks=(),
+    reference=None,
+    samples=None,
+    floating=False,
+) -> OpDef:
     """An elementwise op of two broadcast inputs, declared by its two partials.
 
     ``dx(x, y, out, xp)`` is ∂out/∂x elementwise (or the constant 1 or -1), likewise
@@ -299,27 +359,52 @@ def binary(name, forward, dx, dy, *, saves, domain=(-2.0, 2.0), kinks=(), refere
     def vjp(g, node, xp):
         (x, y), out = saved_values(node, xp) if xp.recording else node.saved
         px, py = node.parents
-        return (None if px is None else times_dx(g, x, y, out, xp),
-                None if py is None else times_dy(g, x, y, out, xp))
+        return (
+            None if px is None else times_dx(g, x, y, out, xp),
+            None if py is None else times_dy(g, x, y, out, xp),
+        )
 
     def jvp(ts, xs, out, params, xp):
         (x, y), (tx, ty) = xs, ts
         terms = [
             times(align(t, ndim_of(v), out.ndim, xp), x, y, out, xp)
-            for t, v, times in ((tx, x, times_dx), (ty, y, times_dy)) if t is not None
+            for t, v, times in ((tx, x, times_dx), (ty, y, times_dy))
+            if t is not None
         ]
         return terms[0] if len(terms) == 1 else terms[0] + terms[1]
 
-    return register(OpDef(
-        name, "binary", forward=forward, vjp=vjp, jvp=jvp,
-        saves=saves, saves_inputs="x" in saves or "y" in saves, saves_out="out" in saves,
-        reference=reference or forward, domain=domain, kinks=kinks, samples=samples,
-        floating=floating,
-    ))
+    return register(
+        OpDef(
+            name,
+            "binary",
+            forward=forward,
+            vjp=vjp,
+            jvp=jvp,
+            saves=saves,
+            saves_inputs="x" in saves or "y" in saves,
+            saves_out="out" in saves,
+            reference=reference or forward,
+            domain=domain,
+            kinks=kinks,
+            samples=samples,
+            floating=floating,
+        )
+    )
 
 
-def linear(name, forward, transpose, *, prepare=None, reference=None, domain=(-2.0, 2.0),
-           samples=None, variadic=False, floating=False, sparse_transpose=None) -> OpDef:
+def linear(
+    name,
+    forward,
+    transpose,
+    *,
+    prepare=None,
+    reference=None,
+    domain=(-2.0, 2.0),
+    samples=None,
+    variadic=False,
+    floating=False,
+    sparse_transpose=None,
+) -> OpDef:
     """An op linear in its inputs, declared by its transpose.
 
     ``forward(*xs, **params)`` must accept inputs with extra leading batch axes (it
@@ -336,20 +421,33 @@ def linear(name, forward, transpose, *, prepare=None, reference=None, domain=(-2
         if variadic and any(t is None for t in ts):
             lead = next((t, x) for t, x in zip(ts, xs) if t is not None)
             batch = lead[0].shape[: lead[0].ndim - lead[1].ndim]
-            ts = [xp.zeros(batch + x.shape, dtype=out.dtype) if t is None else t
-                  for t, x in zip(ts, xs)]
+            ts = [xp.zeros(batch + x.shape, dtype=out.dtype) if t is None else t for t, x in zip(ts, xs)]
         return xp.apply(op, *ts, **params)
 
-    op = register(OpDef(
-        name, "linear", forward=forward, vjp=vjp, jvp=jvp, prepare=prepare,
-        saves=(), saves_inputs=False, saves_out=False, sparse_transpose=sparse_transpose,
-        reference=reference or forward, domain=domain, samples=samples, floating=floating,
-    ))
+    op = register(
+        OpDef(
+            name,
+            "linear",
+            forward=forward,
+            vjp=vjp,
+            jvp=jvp,
+            prepare=prepare,
+            saves=(),
+            saves_inputs=False,
+            saves_out=False,
+            sparse_transpose=sparse_transpose,
+            reference=reference or forward,
+            domain=domain,
+            samples=samples,
+            floating=floating,
+        )
+    )
     return op
 
 
-def multilinear(name, forward, vjps, *, prepare=None, pad=None, reference=None,
-                domain=(-2.0, 2.0), samples=None) -> OpDef:
+def multilinear(
+    name, forward, vjps, *, prepare=None, pad=None, reference=None, domain=(-2.0, 2.0), samples=None
+) -> OpDef:
     """An op linear in each input separately (matmul, einsum), declared by its VJPs.
 
     ``vjps[i](g, xs, xp, **params)`` is the VJP for input i (so the node saves the
@@ -360,10 +458,7 @@ def multilinear(name, forward, vjps, *, prepare=None, pad=None, reference=None,
 
     def vjp(g, node, xp):
         xs, _ = saved_values(node, xp)
-        return tuple(
-            rule(g, xs, xp, **node.params) if need else None
-            for rule, need in zip(vjps, node.needs)
-        )
+        return tuple(rule(g, xs, xp, **node.params) if need else None for rule, need in zip(vjps, node.needs))
 
     def jvp(ts, xs, out, params, xp):
         total = None
@@ -379,16 +474,39 @@ def multilinear(name, forward, vjps, *, prepare=None, pad=None, reference=None,
             total = term if total is None else total + term
         return total
 
-    op = register(OpDef(
-        name, "multilinear", forward=forward, vjp=vjp, jvp=jvp, prepare=prepare,
-        saves=("xs",), saves_inputs=True, saves_out=False, reference=reference or forward,
-        domain=domain, samples=samples,
-    ))
+    op = register(
+        OpDef(
+            name,
+            "multilinear",
+            forward=forward,
+            vjp=vjp,
+            jvp=jvp,
+            prepare=prepare,
+            saves=("xs",),
+            saves_inputs=True,
+            saves_out=False,
+            reference=reference or forward,
+            domain=domain,
+            samples=samples,
+        )
+    )
     return op
 
 
-def general(name, forward, vjp, jvp, *, saves, prepare=None, reference=None, domain=(-2.0, 2.0),
-            kinks=(), samples=None, floating=False) -> OpDef:
+def general(
+    name,
+    forward,
+    vjp,
+    jvp,
+    *,
+    saves,
+    prepare=None,
+    reference=None,
+    domain=(-2.0, 2.0),
+    kinks=(),
+    samples=None,
+    floating=False,
+) -> OpDef:
     """An op whose VJP ``vjp(g, xs, out, xp, needs, **params)`` and JVP are written by hand.
 
     ``saves`` names what the VJP reads: the inputs "xs", the output "out", or both.
@@ -399,11 +517,24 @@ def general(name, forward, vjp, jvp, *, saves, prepare=None, reference=None, dom
         xs, out = saved_values(node, xp)
         return vjp(g, xs, out, xp, node.needs, **node.params)
 
-    return register(OpDef(
-        name, "general", forward=forward, vjp=node_vjp, jvp=jvp, prepare=prepare,
-        saves=saves, saves_inputs="xs" in saves, saves_out="out" in saves, reference=reference or forward,
-        domain=domain, kinks=kinks, samples=samples, floating=floating,
-    ))
+    return register(
+        OpDef(
+            name,
+            "general",
+            forward=forward,
+            vjp=node_vjp,
+            jvp=jvp,
+            prepare=prepare,
+            saves=saves,
+            saves_inputs="xs" in saves,
+            saves_out="out" in saves,
+            reference=reference or forward,
+            domain=domain,
+            kinks=kinks,
+            samples=samples,
+            floating=floating,
+        )
+    )
 
 
 def composite(name, fn, *, reference, domain=(-2.0, 2.0), kinks=(), samples=None) -> OpDef:
@@ -412,7 +543,14 @@ def composite(name, fn, *, reference, domain=(-2.0, 2.0), kinks=(), samples=None
     ``lib`` is an array namespace: chainrule's recording namespace, on which each part
     is recorded (NumPy's own functions have the same names).
     """
-    return register(OpDef(
-        name, "composite", fn=fn, reference=reference, domain=domain, kinks=kinks,
-        samples=samples,
-    ))
+    return register(
+        OpDef(
+            name,
+            "composite",
+            fn=fn,
+            reference=reference,
+            domain=domain,
+            kinks=kinks,
+            samples=samples,
+        )
+    )

@@ -54,14 +54,33 @@ unary("tanh", np.tanh, slope=lambda x, y, xp: 1 - y * y, saves="y")
 unary("arcsinh", np.arcsinh, slope=lambda x, y, xp: 1 / xp.sqrt(x * x + 1), saves="x")
 unary("arccosh", np.arccosh, slope=lambda x, y, xp: 1 / xp.sqrt(x * x - 1), saves="x", domain=(1.2, 4))
 unary("arctanh", np.arctanh, slope=lambda x, y, xp: 1 / (1 - x * x), saves="x", domain=(-0.9, 0.9))
-unary("sigmoid", _sigmoid, slope=lambda x, y, xp: y * (1 - y), saves="y", domain=(-4, 4),
-      reference=lambda x: 1 / (1 + np.exp(-x)))
+unary(
+    "sigmoid",
+    _sigmoid,
+    slope=lambda x, y, xp: y * (1 - y),
+    saves="y",
+    domain=(-4, 4),
+    reference=lambda x: 1 / (1 + np.exp(-x)),
+)
 # relu'(x) = 1[x > 0], read off the output (y > 0 exactly when x > 0); 0 at the kink.
-unary("relu", _relu, slope=lambda x, y, xp: y > 0, saves="y", kinks=(0.0,), floating=False,
-      reference=lambda x: np.where(x > 0, x, 0 * x))
+unary(
+    "relu",
+    _relu,
+    slope=lambda x, y, xp: y > 0,
+    saves="y",
+    kinks=(0.0,),
+    floating=False,
+    reference=lambda x: np.where(x > 0, x, 0 * x),
+)
 # softplus'(x) = sigmoid(x) = 1 - e^(-y), with y = softplus(x) >= 0: no overflow.
-unary("softplus", _softplus, slope=lambda x, y, xp: -xp.expm1(-y), saves="y", domain=(-4, 4),
-      reference=lambda x: np.log(1 + np.exp(x)))
+unary(
+    "softplus",
+    _softplus,
+    slope=lambda x, y, xp: -xp.expm1(-y),
+    saves="y",
+    domain=(-4, 4),
+    reference=lambda x: np.log(1 + np.exp(x)),
+)
 
 
 def _clip_prepare(a, a_min=None, a_max=None):
@@ -83,9 +102,17 @@ def _inside(x, a_min, a_max):
 
 
 # clip passes the gradient where a_min <= x <= a_max (both ends included, as PyTorch).
-unary("clip", lambda a, a_min, a_max: np.clip(a, a_min, a_max),
-      slope=lambda x, y, xp, a_min, a_max: _inside(x, a_min, a_max), saves="x",
-      prepare=_clip_prepare, kinks=(-0.5, 0.5), floating=False,
-      samples=[Sample(((3,),), {"a_min": -0.5, "a_max": 0.5}),
-               Sample(((2, 3),), {"a_min": -0.5, "a_max": None}),
-               Sample(((2, 3),), {"a_min": None, "a_max": 0.5})])
+unary(
+    "clip",
+    lambda a, a_min, a_max: np.clip(a, a_min, a_max),
+    slope=lambda x, y, xp, a_min, a_max: _inside(x, a_min, a_max),
+    saves="x",
+    prepare=_clip_prepare,
+    kinks=(-0.5, 0.5),
+    floating=False,
+    samples=[
+        Sample(((3,),), {"a_min": -0.5, "a_max": 0.5}),
+        Sample(((2, 3),), {"a_min": -0.5, "a_max": None}),
+        Sample(((2, 3),), {"a_min": None, "a_max": 0.5}),
+    ],
+)

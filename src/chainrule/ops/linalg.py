@@ -22,13 +22,16 @@ from .shape import distinct_axes
 def _matmul_prepare(x, y):
     sx, sy = np.shape(x), np.shape(y)
     if not sx or not sy:
-        raise ValueError(f"matmul: operands must have at least one axis, got shapes {sx} and {sy} "
-                         "(use mul for scalars)")
+        raise ValueError(
+            f"matmul: operands must have at least one axis, got shapes {sx} and {sy} (use mul for scalars)"
+        )
     k2 = sy[-2] if len(sy) > 1 else sy[0]
     if sx[-1] != k2:
-        raise ValueError(f"matmul: shapes {sx} and {sy} are not aligned: the last axis of the first "
-                         f"({sx[-1]}) must equal the {'second-to-last' if len(sy) > 1 else 'only'} "
-                         f"axis of the second ({k2})")
+        raise ValueError(
+            f"matmul: shapes {sx} and {sy} are not aligned: the last axis of the first "
+            f"({sx[-1]}) must equal the {'second-to-last' if len(sy) > 1 else 'only'} "
+            f"axis of the second ({k2})"
+        )
     try:
         np.broadcast_shapes(sx[:-2], sy[:-2])
     except ValueError:
@@ -110,10 +113,22 @@ def _matmul_pad(i, xs, out, params):
     return (out.ndim - out_core) - (xs[i].ndim - min(nd, 2))
 
 
-multilinear("matmul", _matmul, (_matmul_vjp_x, _matmul_vjp_y), prepare=_matmul_prepare,
-            pad=_matmul_pad, reference=np.matmul,
-            samples=[Sample(((2, 3), (3, 4))), Sample(((3,), (3, 4))), Sample(((2, 3), (3,))),
-                     Sample(((3,), (3,))), Sample(((2, 2, 3), (3, 4))), Sample(((4, 3), (2, 3, 2)))])
+multilinear(
+    "matmul",
+    _matmul,
+    (_matmul_vjp_x, _matmul_vjp_y),
+    prepare=_matmul_prepare,
+    pad=_matmul_pad,
+    reference=np.matmul,
+    samples=[
+        Sample(((2, 3), (3, 4))),
+        Sample(((3,), (3, 4))),
+        Sample(((2, 3), (3,))),
+        Sample(((3,), (3,))),
+        Sample(((2, 2, 3), (3, 4))),
+        Sample(((4, 3), (2, 3, 2))),
+    ],
+)
 
 # ------------------------------------------------------------------ affine (a linear layer)
 
@@ -121,8 +136,10 @@ multilinear("matmul", _matmul, (_matmul_vjp_x, _matmul_vjp_y), prepare=_matmul_p
 def _affine_prepare(x, w, b):
     sx, sw, sb = np.shape(x), np.shape(w), np.shape(b)
     if len(sw) != 2 or sb != sw[:1] or not sx or sx[-1] != sw[1]:
-        raise ValueError(f"affine: x @ Wᵀ + b needs x of shape (..., in), W of shape (out, in) and b "
-                         f"of shape (out,); got x {sx}, W {sw}, b {sb}")
+        raise ValueError(
+            f"affine: x @ Wᵀ + b needs x of shape (..., in), W of shape (out, in) and b "
+            f"of shape (out,); got x {sx}, W {sw}, b {sb}"
+        )
     return {}
 
 
@@ -168,10 +185,16 @@ def _affine_jvp(ts, xs, out, params, xp):
 # out = x Wᵀ + b with W (out, in), as a linear layer computes it: one node per layer.
 # VJP: ∂x = g W, ∂W = Σ_examples gᵀx, ∂b = Σ_examples g;
 # JVP: tx Wᵀ + x tWᵀ + tb.
-general("affine", _affine, _affine_vjp, _affine_jvp, saves="xs", prepare=_affine_prepare,
-        reference=lambda x, w, b: x @ w.T + b,
-        samples=[Sample(((4, 3), (2, 3), (2,))), Sample(((3,), (2, 3), (2,))),
-                 Sample(((2, 4, 3), (5, 3), (5,)))])
+general(
+    "affine",
+    _affine,
+    _affine_vjp,
+    _affine_jvp,
+    saves="xs",
+    prepare=_affine_prepare,
+    reference=lambda x, w, b: x @ w.T + b,
+    samples=[Sample(((4, 3), (2, 3), (2,))), Sample(((3,), (2, 3), (2,))), Sample(((2, 4, 3), (5, 3), (5,)))],
+)
 
 # ------------------------------------------------------------------ einsum
 LETTERS = string.ascii_letters
@@ -207,7 +230,7 @@ def _einsum_prepare(*operands, spec):
         widths.append(len(shape) - named)
     spare = [c for c in LETTERS if c not in lhs + out]
     ellipsis = "".join(spare[: max(widths, default=0)])
-    ins = tuple(t.replace("...", ellipsis[len(ellipsis) - w:]) for t, w in zip(ins, widths))
+    ins = tuple(t.replace("...", ellipsis[len(ellipsis) - w :]) for t, w in zip(ins, widths))
     if arrow:
         out = _einsum_output(lhs, out, ellipsis, refuse)
     else:  # NumPy's implicit output: the ellipsis, then the letters used once, sorted
@@ -227,8 +250,10 @@ def _einsum_output(lhs, out, ellipsis, refuse):
         if letters.count(c) > 1:
             raise refuse(f"output letter {c!r} appears more than once")
     if ellipsis and "..." not in out:
-        raise refuse(f"the inputs have {len(ellipsis)} axes under '...' but the output has no '...' "
-                     "to keep them; add '...' to the output, or sum over those axes afterwards")
+        raise refuse(
+            f"the inputs have {len(ellipsis)} axes under '...' but the output has no '...' "
+            "to keep them; add '...' to the output, or sum over those axes afterwards"
+        )
     return out.replace("...", ellipsis)
 
 
@@ -266,7 +291,8 @@ def _einsum_vjp(i):
         others = [j for j in range(len(xs)) if j != i]
         available = set(out).union(*(ins[j] for j in others))
         carried = {c for c, n in zip(out, _named(g.shape, out)) if n != 1}.union(
-            *({c for c, n in zip(ins[j], _named(xs[j].shape, ins[j])) if n != 1} for j in others))
+            *({c for c, n in zip(ins[j], _named(xs[j].shape, ins[j])) if n != 1} for j in others)
+        )
         fresh = iter(c for c in LETTERS if c not in set().union(*ins))
         terms, extras, target, seen = [], [], "", set()
         for c in ins[i]:
@@ -289,7 +315,7 @@ def _einsum_vjp(i):
 
 def _named(shape, term):
     """The sizes of the axes a term names: the last ones (leading axes are batch axes)."""
-    return shape[len(shape) - len(term):]
+    return shape[len(shape) - len(term) :]
 
 
 def _einsum_pad(i, xs, out, params):
@@ -309,18 +335,32 @@ class _EinsumVJPs:
             i += 1
 
 
-multilinear("einsum", _einsum, _EinsumVJPs(), prepare=_einsum_prepare, pad=_einsum_pad,
-            reference=np.einsum,
-            samples=[Sample(shapes, {"spec": spec}, call=lambda f, *xs, spec: f(spec, *xs))
-                     for shapes, spec in [(((2, 3), (3, 4)), "ij,jk->ik"), (((3, 3),), "ii->"),
-                                          (((2, 3),), "ij->j"), (((2, 3), (3,), (3,)), "ij,j,j->i"),
-                                          (((4, 2, 3), (3, 2)), "...ij,jk->...ik"),
-                                          (((3,), (4,)), "i,j"), (((3, 3), (3,)), "ii,i->i"),
-                                          (((3, 4, 2), (5, 3, 2)), "jk...,lj...->lk..."),
-                                          (((2, 4, 3), (3, 4)), "i...j,j...->i..."),
-                                          (((2, 4, 3),), "ba..."),
-                                          (((2, 3, 1), (3, 4, 5)), "ij...,jk...->ik..."),
-                                          (((3, 3), (1,)), "ii,i->i"), (((3,), (1,)), "i,i->")]])
+multilinear(
+    "einsum",
+    _einsum,
+    _EinsumVJPs(),
+    prepare=_einsum_prepare,
+    pad=_einsum_pad,
+    reference=np.einsum,
+    samples=[
+        Sample(shapes, {"spec": spec}, call=lambda f, *xs, spec: f(spec, *xs))
+        for shapes, spec in [
+            (((2, 3), (3, 4)), "ij,jk->ik"),
+            (((3, 3),), "ii->"),
+            (((2, 3),), "ij->j"),
+            (((2, 3), (3,), (3,)), "ij,j,j->i"),
+            (((4, 2, 3), (3, 2)), "...ij,jk->...ik"),
+            (((3,), (4,)), "i,j"),
+            (((3, 3), (3,)), "ii,i->i"),
+            (((3, 4, 2), (5, 3, 2)), "jk...,lj...->lk..."),
+            (((2, 4, 3), (3, 4)), "i...j,j...->i..."),
+            (((2, 4, 3),), "ba..."),
+            (((2, 3, 1), (3, 4, 5)), "ij...,jk...->ik..."),
+            (((3, 3), (1,)), "ii,i->i"),
+            (((3,), (1,)), "i,i->"),
+        ]
+    ],
+)
 
 # ------------------------------------------------------------------ composites
 
@@ -334,8 +374,10 @@ def _tensordot_axes(a_shape, b_shape, axes):
     where = f"tensordot of shapes {a_shape} and {b_shape}"
     if isinstance(axes, (int, np.integer)):
         if not 0 <= axes <= min(len(a_shape), len(b_shape)):
-            raise ValueError(f"{where}: axes={axes} must be between 0 and {min(len(a_shape), len(b_shape))} "
-                             "(the number of trailing axes of a summed with leading axes of b)")
+            raise ValueError(
+                f"{where}: axes={axes} must be between 0 and {min(len(a_shape), len(b_shape))} "
+                "(the number of trailing axes of a summed with leading axes of b)"
+            )
         axes = (range(len(a_shape) - axes, len(a_shape)), range(axes))
     if not isinstance(axes, (tuple, list)) or len(axes) != 2:
         raise TypeError(f"{where}: axes must be an int or a pair (axes of a, axes of b), got {axes!r}")
@@ -344,18 +386,21 @@ def _tensordot_axes(a_shape, b_shape, axes):
         raise ValueError(f"{where}: axes {axes!r} name {len(ax_a)} axes of a but {len(ax_b)} of b")
     for i, j in zip(ax_a, ax_b):
         if a_shape[i] != b_shape[j]:
-            raise ValueError(f"{where}: axis {i} of a (size {a_shape[i]}) and axis {j} of b "
-                             f"(size {b_shape[j]}) are summed together but differ in size")
+            raise ValueError(
+                f"{where}: axis {i} of a (size {a_shape[i]}) and axis {j} of b "
+                f"(size {b_shape[j]}) are summed together but differ in size"
+            )
     return ax_a, ax_b
 
 
 def _tensordot_spec(a_shape, b_shape, axes):
     ax_a, ax_b = _tensordot_axes(a_shape, b_shape, axes)
     la = LETTERS[: len(a_shape)]
-    free = iter(LETTERS[len(a_shape):])
+    free = iter(LETTERS[len(a_shape) :])
     lb = "".join(la[ax_a[ax_b.index(j)]] if j in ax_b else next(free) for j in range(len(b_shape)))
     out = "".join(c for i, c in enumerate(la) if i not in ax_a) + "".join(
-        c for j, c in enumerate(lb) if j not in ax_b)
+        c for j, c in enumerate(lb) if j not in ax_b
+    )
     return f"{la},{lb}->{out}"
 
 
@@ -369,8 +414,10 @@ def _dot(lib, a, b):
         return lib.multiply(a, b)
     k = sb[-2] if len(sb) > 1 else sb[0]
     if sa[-1] != k:
-        raise ValueError(f"dot: shapes {sa} and {sb} are not aligned: {sa[-1]} (last axis of the "
-                         f"first) != {k} ({'second-to-last' if len(sb) > 1 else 'only'} axis of the second)")
+        raise ValueError(
+            f"dot: shapes {sa} and {sb} are not aligned: {sa[-1]} (last axis of the "
+            f"first) != {k} ({'second-to-last' if len(sb) > 1 else 'only'} axis of the second)"
+        )
     if len(sa) <= 2 and len(sb) <= 2:
         return lib.matmul(a, b)
     return _tensordot(lib, a, b, axes=([len(sa) - 1], [max(len(sb) - 2, 0)]))
@@ -380,10 +427,25 @@ def _outer(lib, a, b):
     return lib.reshape(a, (-1, 1)) * lib.reshape(b, (1, -1))
 
 
-composite("tensordot", _tensordot, reference=np.tensordot,
-          samples=[Sample(((2, 3), (3, 4)), {"axes": 1}), Sample(((2, 3, 4), (3, 4, 5))),
-                   Sample(((2, 3), (3, 2)), {"axes": ([0, 1], [1, 0])})])
-composite("dot", _dot, reference=np.dot,
-          samples=[Sample(((3,), (3,))), Sample(((2, 3), (3, 4))), Sample(((), (3,))),
-                   Sample(((2, 2, 3), (4, 3, 2)))])
+composite(
+    "tensordot",
+    _tensordot,
+    reference=np.tensordot,
+    samples=[
+        Sample(((2, 3), (3, 4)), {"axes": 1}),
+        Sample(((2, 3, 4), (3, 4, 5))),
+        Sample(((2, 3), (3, 2)), {"axes": ([0, 1], [1, 0])}),
+    ],
+)
+composite(
+    "dot",
+    _dot,
+    reference=np.dot,
+    samples=[
+        Sample(((3,), (3,))),
+        Sample(((2, 3), (3, 4))),
+        Sample(((), (3,))),
+        Sample(((2, 2, 3), (4, 3, 2))),
+    ],
+)
 composite("outer", _outer, reference=np.outer, samples=[Sample(((3,), (4,))), Sample(((2, 2), (3,)))])

@@ -29,8 +29,9 @@ from .core import OPS, Sample, linear
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _nll_prepare(x, *, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
-                 name: str = "nll_loss"):
+def _nll_prepare(
+    x, *, target, weight=None, ignore_index: int = -100, reduction: str = "mean", name: str = "nll_loss"
+):
     shape = np.shape(x)
     if reduction not in REDUCTIONS:
         raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
@@ -39,10 +40,12 @@ def _nll_prepare(x, *, target, weight=None, ignore_index: int = -100, reduction:
     axis = 1 if len(shape) >= 2 else 0
     classes = shape[axis]
     t = np.asarray(target)
-    expected = shape[:axis] + shape[axis + 1:]
+    expected = shape[:axis] + shape[axis + 1 :]
     if t.dtype.kind not in "iu" or t.shape != expected:
-        raise ValueError(f"{name}: class-index targets must be integers of shape {expected} for "
-                         f"scores of shape {shape}, got {t.dtype} of shape {t.shape}")
+        raise ValueError(
+            f"{name}: class-index targets must be integers of shape {expected} for "
+            f"scores of shape {shape}, got {t.dtype} of shape {t.shape}"
+        )
     lo, hi = (t.min(), t.max()) if t.size else (0, -1)
     mean_of_nothing = False
     if weight is None and lo >= 0 and hi < classes and not lo <= ignore_index <= hi:
@@ -60,8 +63,9 @@ def _nll_prepare(x, *, target, weight=None, ignore_index: int = -100, reduction:
         else:
             w = np.asarray(weight, dtype=dtype)
             if w.shape != (classes,):
-                raise ValueError(f"{name}: weight has shape {w.shape}, expected ({classes},) for "
-                                 f"scores of shape {shape}")
+                raise ValueError(
+                    f"{name}: weight has shape {w.shape}, expected ({classes},) for scores of shape {shape}"
+                )
             coef = w[t] * valid
         if reduction == "mean":
             total = coef.sum()  # type: ignore[union-attr]  # an array: NumPy's stubs type w[t] as Any
@@ -70,14 +74,19 @@ def _nll_prepare(x, *, target, weight=None, ignore_index: int = -100, reduction:
             coef = coef / total if total else np.where(valid, np.nan, 0.0).astype(dtype)
             mean_of_nothing = not total
     # Flat position of x[i, yᵢ, j...]: ((i·C + yᵢ)·D + j) with D the size of the axes after C.
-    lead, inner = math.prod(shape[:axis]), math.prod(shape[axis + 1:])
+    lead, inner = math.prod(shape[:axis]), math.prod(shape[axis + 1 :])
     starts = np.arange(lead) * (classes * inner)  # where each example's slab of x begins
     if inner == 1:
         flat = (starts + t.reshape(lead)).reshape(t.shape)
     else:
         flat = (starts[:, None] + t.reshape(lead, inner) * inner + np.arange(inner)).reshape(t.shape)
-    return {"flat": flat, "coef": coef, "reduce": reduction != "none", "shape": shape,
-            "mean_of_nothing": mean_of_nothing}
+    return {
+        "flat": flat,
+        "coef": coef,
+        "reduce": reduction != "none",
+        "shape": shape,
+        "mean_of_nothing": mean_of_nothing,
+    }
 
 
 def _nll(x, flat, coef, reduce, shape, mean_of_nothing):
@@ -106,8 +115,9 @@ def _nll_transpose(g, flat, coef, reduce, shape, mean_of_nothing):
 def _nll_reference(x, target, weight=None, ignore_index=-100, reduction="mean"):
     """Example by example, as the formula reads."""
     axis = 1 if x.ndim >= 2 else 0
-    picked = np.squeeze(np.take_along_axis(x, np.expand_dims(np.where(target == ignore_index, 0, target),
-                                                             axis), axis), axis)
+    picked = np.squeeze(
+        np.take_along_axis(x, np.expand_dims(np.where(target == ignore_index, 0, target), axis), axis), axis
+    )
     w = np.ones(x.shape[axis], x.dtype) if weight is None else np.asarray(weight, x.dtype)
     c = np.where(target == ignore_index, 0.0, w[np.where(target == ignore_index, 0, target)])
     if reduction == "none":
@@ -128,16 +138,24 @@ _TARGETS = np.array([0, 2, 1, 2])
 _SEQUENCE = np.array([[0, 2, 1, 1], [2, 2, 0, 1]])
 _CANONICAL = _nll_prepare(np.zeros((4, 3)), target=np.array([0, 2, -100, 2]), weight=[1.0, 2.0, 0.5])
 
-linear("nll", _nll,
-       transpose=lambda g, xp, **params: xp.apply(OPS["nll_transpose"], g, **params),
-       prepare=_nll_prepare, reference=_nll_reference,
-       samples=[Sample(((4, 3),), {"target": _TARGETS}),
-                Sample(((4, 3),), {"target": np.array([0, 2, -100, 2]), "weight": [1.0, 2.0, 0.5]}),
-                Sample(((4, 3),), {"target": _TARGETS, "reduction": "none"}),
-                Sample(((3,),), {"target": np.array(1), "reduction": "sum"}),
-                Sample(((2, 3, 4),), {"target": _SEQUENCE})])
-linear("nll_transpose", _nll_transpose,
-       transpose=lambda g, xp, **params: xp.apply(OPS["nll"], g, **params),
-       reference=_nll_transpose_reference,
-       samples=[Sample(((),), _CANONICAL),
-                Sample(((4,),), {**_CANONICAL, "reduce": False})])
+linear(
+    "nll",
+    _nll,
+    transpose=lambda g, xp, **params: xp.apply(OPS["nll_transpose"], g, **params),
+    prepare=_nll_prepare,
+    reference=_nll_reference,
+    samples=[
+        Sample(((4, 3),), {"target": _TARGETS}),
+        Sample(((4, 3),), {"target": np.array([0, 2, -100, 2]), "weight": [1.0, 2.0, 0.5]}),
+        Sample(((4, 3),), {"target": _TARGETS, "reduction": "none"}),
+        Sample(((3,),), {"target": np.array(1), "reduction": "sum"}),
+        Sample(((2, 3, 4),), {"target": _SEQUENCE}),
+    ],
+)
+linear(
+    "nll_transpose",
+    _nll_transpose,
+    transpose=lambda g, xp, **params: xp.apply(OPS["nll"], g, **params),
+    reference=_nll_transpose_reference,
+    samples=[Sample(((),), _CANONICAL), Sample(((4,),), {**_CANONICAL, "reduce": False})],
+)

@@ -14,8 +14,12 @@ from .core import Sample, composite, general, linear
 from .xp import reduce_along
 
 SAMPLES = [
-    Sample(((),)), Sample(((3,),)), Sample(((2, 3),)), Sample(((2, 3),), {"axis": 0}),
-    Sample(((2, 3),), {"axis": -1, "keepdims": True}), Sample(((2, 3, 4),), {"axis": (0, 2)}),
+    Sample(((),)),
+    Sample(((3,),)),
+    Sample(((2, 3),)),
+    Sample(((2, 3),), {"axis": 0}),
+    Sample(((2, 3),), {"axis": -1, "keepdims": True}),
+    Sample(((2, 3, 4),), {"axis": (0, 2)}),
 ]
 
 
@@ -63,15 +67,25 @@ def _count(axis, shape):
 
 
 # sum is linear: its transpose copies g back over the reduced axes.
-linear("sum", lambda x, axis, keepdims, shape: np.sum(x, axis=axis, keepdims=keepdims),
-       transpose=lambda g, xp, axis, keepdims, shape: _spread(g, axis, keepdims, shape, xp),
-       prepare=reduce_prepare("sum"), samples=SAMPLES,
-       reference=lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims))
-linear("mean", lambda x, axis, keepdims, shape: np.mean(x, axis=axis, keepdims=keepdims),
-       transpose=lambda g, xp, axis, keepdims, shape:
-           _spread(g, axis, keepdims, shape, xp) / _count(axis, shape),
-       prepare=reduce_prepare("mean"), samples=SAMPLES, floating=True,
-       reference=lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims))
+linear(
+    "sum",
+    lambda x, axis, keepdims, shape: np.sum(x, axis=axis, keepdims=keepdims),
+    transpose=lambda g, xp, axis, keepdims, shape: _spread(g, axis, keepdims, shape, xp),
+    prepare=reduce_prepare("sum"),
+    samples=SAMPLES,
+    reference=lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims),
+)
+linear(
+    "mean",
+    lambda x, axis, keepdims, shape: np.mean(x, axis=axis, keepdims=keepdims),
+    transpose=lambda g, xp, axis, keepdims, shape: (
+        _spread(g, axis, keepdims, shape, xp) / _count(axis, shape)
+    ),
+    prepare=reduce_prepare("mean"),
+    samples=SAMPLES,
+    floating=True,
+    reference=lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
+)
 
 
 def _extreme(name, np_fn):
@@ -94,8 +108,16 @@ def _extreme(name, np_fn):
         w = share(xs[0], out, xp=xp, **params)
         return xp.sum(ts[0] * w, axis=params["axis"], keepdims=params["keepdims"])
 
-    general(name, forward, vjp, jvp, saves=("xs", "out"), prepare=reduce_prepare(name), samples=SAMPLES,
-            reference=lambda x, axis=None, keepdims=False: np_fn(x, axis=axis, keepdims=keepdims))
+    general(
+        name,
+        forward,
+        vjp,
+        jvp,
+        saves=("xs", "out"),
+        prepare=reduce_prepare(name),
+        samples=SAMPLES,
+        reference=lambda x, axis=None, keepdims=False: np_fn(x, axis=axis, keepdims=keepdims),
+    )
 
 
 _extreme("max", np.max)
@@ -120,9 +142,16 @@ def _prod_jvp(ts, xs, out, params, xp):
     return xp.sum(ts[0] * _prod_of_others(xs[0], axis, xp), axis=axis, keepdims=params["keepdims"])
 
 
-general("prod", lambda x, axis, keepdims, shape: np.prod(x, axis=axis, keepdims=keepdims),
-        _prod_vjp, _prod_jvp, saves="xs", prepare=reduce_prepare("prod"), samples=SAMPLES,
-        reference=lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims))
+general(
+    "prod",
+    lambda x, axis, keepdims, shape: np.prod(x, axis=axis, keepdims=keepdims),
+    _prod_vjp,
+    _prod_jvp,
+    saves="xs",
+    prepare=reduce_prepare("prod"),
+    samples=SAMPLES,
+    reference=lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims),
+)
 
 
 def _logsumexp(x, axis, keepdims, shape):
@@ -139,15 +168,23 @@ def _softmax_weights(x, out, axis, keepdims, shape, xp):
     return xp.exp(x - expand(out, axis, keepdims, shape, xp))
 
 
-general("logsumexp", _logsumexp,
-        lambda g, xs, out, xp, needs, axis, keepdims, shape: (
-            expand(g, axis, keepdims, shape, xp) * _softmax_weights(xs[0], out, axis, keepdims, shape, xp),),
-        lambda ts, xs, out, params, xp: xp.sum(
-            ts[0] * _softmax_weights(xs[0], out, xp=xp, **params), axis=params["axis"],
-            keepdims=params["keepdims"]),
-        saves=("xs", "out"), prepare=reduce_prepare("logsumexp"), samples=SAMPLES, floating=True,
-        reference=lambda x, axis=None, keepdims=False: np.log(
-            np.sum(np.exp(x), axis=axis, keepdims=keepdims)))
+general(
+    "logsumexp",
+    _logsumexp,
+    lambda g, xs, out, xp, needs, axis, keepdims, shape: (
+        expand(g, axis, keepdims, shape, xp) * _softmax_weights(xs[0], out, axis, keepdims, shape, xp),
+    ),
+    lambda ts, xs, out, params, xp: xp.sum(
+        ts[0] * _softmax_weights(xs[0], out, xp=xp, **params),
+        axis=params["axis"],
+        keepdims=params["keepdims"],
+    ),
+    saves=("xs", "out"),
+    prepare=reduce_prepare("logsumexp"),
+    samples=SAMPLES,
+    floating=True,
+    reference=lambda x, axis=None, keepdims=False: np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)),
+)
 
 
 def _log_softmax_prepare(x, axis=-1):
@@ -163,13 +200,18 @@ def _log_softmax(x, axis):
 
 
 # With p = softmax(x) = exp(out): VJP g − p Σg, JVP t − Σ p t (sums along axis).
-general("log_softmax", _log_softmax,
-        lambda g, xs, out, xp, needs, axis: (g - xp.exp(out) * xp.sum(g, axis=axis, keepdims=True),),
-        lambda ts, xs, out, params, xp: ts[0] - xp.sum(
-            xp.exp(out) * ts[0], axis=params["axis"], keepdims=True),
-        saves="out", prepare=_log_softmax_prepare, domain=(-4, 4), floating=True,
-        samples=[Sample(((3,),)), Sample(((2, 3),), {"axis": 0}), Sample(((2, 3, 4),), {"axis": 1})],
-        reference=lambda x, axis=-1: x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True)))
+general(
+    "log_softmax",
+    _log_softmax,
+    lambda g, xs, out, xp, needs, axis: (g - xp.exp(out) * xp.sum(g, axis=axis, keepdims=True),),
+    lambda ts, xs, out, params, xp: ts[0] - xp.sum(xp.exp(out) * ts[0], axis=params["axis"], keepdims=True),
+    saves="out",
+    prepare=_log_softmax_prepare,
+    domain=(-4, 4),
+    floating=True,
+    samples=[Sample(((3,),)), Sample(((2, 3),), {"axis": 0}), Sample(((2, 3, 4),), {"axis": 1})],
+    reference=lambda x, axis=-1: x - np.log(np.sum(np.exp(x), axis=axis, keepdims=True)),
+)
 
 
 def _var(lib, x, axis=None, ddof=0, keepdims=False):
@@ -199,11 +241,18 @@ def _std_slope(x, out, axis, keepdims, shape, ddof, xp):
 
 # std = √var is an entry of its own, not sqrt of var, so that its slope at a constant
 # input is 0 rather than sqrt'(0) · 0 = inf · 0 = NaN.
-general("std", lambda x, axis, keepdims, shape, ddof: np.std(x, axis=axis, ddof=ddof, keepdims=keepdims),
-        lambda g, xs, out, xp, needs, axis, keepdims, shape, ddof: (
-            expand(g, axis, keepdims, shape, xp) * _std_slope(xs[0], out, axis, keepdims, shape, ddof, xp),),
-        lambda ts, xs, out, params, xp: xp.sum(
-            ts[0] * _std_slope(xs[0], out, xp=xp, **params), axis=params["axis"],
-            keepdims=params["keepdims"]),
-        saves=("xs", "out"), prepare=reduce_prepare("std"), samples=VAR_SAMPLES, floating=True,
-        reference=np.std)
+general(
+    "std",
+    lambda x, axis, keepdims, shape, ddof: np.std(x, axis=axis, ddof=ddof, keepdims=keepdims),
+    lambda g, xs, out, xp, needs, axis, keepdims, shape, ddof: (
+        expand(g, axis, keepdims, shape, xp) * _std_slope(xs[0], out, axis, keepdims, shape, ddof, xp),
+    ),
+    lambda ts, xs, out, params, xp: xp.sum(
+        ts[0] * _std_slope(xs[0], out, xp=xp, **params), axis=params["axis"], keepdims=params["keepdims"]
+    ),
+    saves=("xs", "out"),
+    prepare=reduce_prepare("std"),
+    samples=VAR_SAMPLES,
+    floating=True,
+    reference=np.std,
+)

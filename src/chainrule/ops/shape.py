@@ -13,8 +13,12 @@ import numpy as np
 
 from .core import OPS, Sample, composite, linear, sum_to
 
-SHAPE_SAMPLES = [Sample(((2, 3),), {"shape": (3, 2)}), Sample(((2, 3),), {"shape": (-1,)}),
-                 Sample(((),), {"shape": (1, 1)}), Sample(((4,),), {"shape": (2, 1, 2)})]
+SHAPE_SAMPLES = [
+    Sample(((2, 3),), {"shape": (3, 2)}),
+    Sample(((2, 3),), {"shape": (-1,)}),
+    Sample(((),), {"shape": (1, 1)}),
+    Sample(((4,),), {"shape": (2, 1, 2)}),
+]
 
 
 def _probe(shape):
@@ -39,9 +43,14 @@ def _trailing(x, core_ndim):
     return x.shape[: x.ndim - core_ndim]
 
 
-linear("reshape", lambda x, shape, in_shape: np.reshape(x, _trailing(x, len(in_shape)) + shape),
-       transpose=lambda g, xp, shape, in_shape: xp.reshape(g, _trailing(g, len(shape)) + in_shape),
-       prepare=_reshape_prepare, samples=SHAPE_SAMPLES, reference=np.reshape)
+linear(
+    "reshape",
+    lambda x, shape, in_shape: np.reshape(x, _trailing(x, len(in_shape)) + shape),
+    transpose=lambda g, xp, shape, in_shape: xp.reshape(g, _trailing(g, len(shape)) + in_shape),
+    prepare=_reshape_prepare,
+    samples=SHAPE_SAMPLES,
+    reference=np.reshape,
+)
 
 
 def _transpose_prepare(x, axes=None):
@@ -50,8 +59,10 @@ def _transpose_prepare(x, axes=None):
         return {"axes": tuple(range(nd))[::-1]}
     perm = tuple(distinct_axes("transpose", axes, nd, shape))
     if len(perm) != nd:
-        raise ValueError(f"transpose: axes {axes!r} name {len(perm)} axes, but a tensor of shape "
-                         f"{shape} has {nd}: give a permutation of all of them")
+        raise ValueError(
+            f"transpose: axes {axes!r} name {len(perm)} axes, but a tensor of shape "
+            f"{shape} has {nd}: give a permutation of all of them"
+        )
     return {"axes": perm}
 
 
@@ -64,10 +75,14 @@ def _permute(x, axes):
     return np.transpose(x, tuple(range(nb)) + tuple(nb + a for a in axes))
 
 
-linear("transpose", _permute,
-       transpose=lambda g, xp, axes: xp.apply(OPS["transpose"], g, axes=_inverse(axes)),
-       prepare=_transpose_prepare, reference=np.transpose,
-       samples=[Sample(((2, 3),)), Sample(((2, 3, 4),), {"axes": (1, 2, 0)}), Sample(((),))])
+linear(
+    "transpose",
+    _permute,
+    transpose=lambda g, xp, axes: xp.apply(OPS["transpose"], g, axes=_inverse(axes)),
+    prepare=_transpose_prepare,
+    reference=np.transpose,
+    samples=[Sample(((2, 3),)), Sample(((2, 3, 4),), {"axes": (1, 2, 0)}), Sample(((),))],
+)
 
 
 def _broadcast_prepare(x, shape):
@@ -90,11 +105,18 @@ def _broadcast(x, shape, in_shape):
 # The transpose of broadcasting is summing back: sum_to over the core axes, keeping every
 # leading axis of g beyond them (stacked cotangents, and the batch axes of a stacked
 # tangent this op was applied to in forward mode, which broadcasting never touched).
-linear("broadcast_to", _broadcast,
-       transpose=lambda g, xp, shape, in_shape: sum_to(g, in_shape, xp, batch_ndim=g.ndim - len(shape)),
-       prepare=_broadcast_prepare, reference=np.broadcast_to,
-       samples=[Sample(((3,),), {"shape": (2, 3)}), Sample(((3, 1),), {"shape": (3, 4)}),
-                Sample(((),), {"shape": (2,)})])
+linear(
+    "broadcast_to",
+    _broadcast,
+    transpose=lambda g, xp, shape, in_shape: sum_to(g, in_shape, xp, batch_ndim=g.ndim - len(shape)),
+    prepare=_broadcast_prepare,
+    reference=np.broadcast_to,
+    samples=[
+        Sample(((3,),), {"shape": (2, 3)}),
+        Sample(((3, 1),), {"shape": (3, 4)}),
+        Sample(((),), {"shape": (2,)}),
+    ],
+)
 
 
 def _concat_prepare(*xs, axis=0):
@@ -104,8 +126,11 @@ def _concat_prepare(*xs, axis=0):
     nd = len(shapes[0])
     given = axis
     axis = check_axis("concatenate", axis, nd, shapes[0]) - nd
-    if any(len(s) != nd or s[:nd + axis] + s[nd + axis + 1:] != shapes[0][:nd + axis] +
-           shapes[0][nd + axis + 1:] for s in shapes):
+    if any(
+        len(s) != nd
+        or s[: nd + axis] + s[nd + axis + 1 :] != shapes[0][: nd + axis] + shapes[0][nd + axis + 1 :]
+        for s in shapes
+    ):
         raise ValueError(f"concatenate: shapes {shapes} differ outside axis {given}")
     return {"axis": axis, "sizes": tuple(s[axis] for s in shapes)}
 
@@ -116,11 +141,18 @@ def _split_back(g, xp, axis, sizes):
     return tuple(g[(Ellipsis, slice(a, b)) + tail] for a, b in zip(bounds, bounds[1:]))
 
 
-linear("concatenate", lambda *xs, axis, sizes: np.concatenate(xs, axis=axis),
-       transpose=_split_back, prepare=_concat_prepare, variadic=True,
-       reference=np.concatenate,
-       samples=[Sample(((2, 3), (4, 3)), {"axis": 0}, call=lambda f, *xs, axis: f(list(xs), axis=axis)),
-                Sample(((2, 3), (2, 1)), {"axis": -1}, call=lambda f, *xs, axis: f(list(xs), axis=axis))])
+linear(
+    "concatenate",
+    lambda *xs, axis, sizes: np.concatenate(xs, axis=axis),
+    transpose=_split_back,
+    prepare=_concat_prepare,
+    variadic=True,
+    reference=np.concatenate,
+    samples=[
+        Sample(((2, 3), (4, 3)), {"axis": 0}, call=lambda f, *xs, axis: f(list(xs), axis=axis)),
+        Sample(((2, 3), (2, 1)), {"axis": -1}, call=lambda f, *xs, axis: f(list(xs), axis=axis)),
+    ],
+)
 
 
 # ------------------------------------------------------------------ indexing
@@ -129,12 +161,16 @@ def _index_prepare(x, index):
     if not isinstance(index, tuple):
         index = (index,)
     index = tuple(_index_part(i) for i in index)
-    used = sum(0 if i is None or i is Ellipsis else (i.ndim if isinstance(i, np.ndarray) and
-               i.dtype == np.bool_ else 1) for i in index)
+    used = sum(
+        0
+        if i is None or i is Ellipsis
+        else (i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1)
+        for i in index
+    )
     nd = np.ndim(x)
     at = next((k for k, i in enumerate(index) if i is Ellipsis), None)
     if at is not None:
-        index = index[:at] + (slice(None),) * (nd - used) + index[at + 1:]
+        index = index[:at] + (slice(None),) * (nd - used) + index[at + 1 :]
     advanced = any(isinstance(i, np.ndarray) for i in index)
     try:
         out_ndim = _probe(np.shape(x))[index].ndim
@@ -154,7 +190,7 @@ def _index_part(i):
 def _batched(fn, x, core_ndim):
     """Apply ``fn`` (which acts on leading axes) to x whose first axes are a batch."""
     batch = x.shape[: x.ndim - core_ndim]
-    moved = np.moveaxis(np.reshape(x, (math.prod(batch),) + x.shape[len(batch):]), 0, -1)
+    moved = np.moveaxis(np.reshape(x, (math.prod(batch),) + x.shape[len(batch) :]), 0, -1)
     r = np.moveaxis(fn(moved), -1, 0)
     return np.reshape(r, batch + r.shape[1:])
 
@@ -179,13 +215,22 @@ def _scatter_add(g, index, shape, out_ndim, advanced):
     return _batched(scatter, g, out_ndim)
 
 
-linear("getitem", _getitem,
-       transpose=lambda g, xp, **params: xp.apply(OPS["scatter_add"], g, **params),
-       prepare=_index_prepare, reference=lambda x, index: x[index],
-       samples=[Sample(((4, 3),), {"index": 1}), Sample(((4, 3),), {"index": (slice(1, 3), -1)}),
-                Sample(((4, 3),), {"index": np.array([0, 2, 0])}),
-                Sample(((4, 3),), {"index": (Ellipsis, None, np.array([[1, 1], [0, 2]]))}),
-                Sample(((2, 3, 4),), {"index": (np.array([0, 1, 1]), slice(None), np.array([3, 0, 3]))})])
+linear(
+    "getitem",
+    _getitem,
+    transpose=lambda g, xp, **params: xp.apply(OPS["scatter_add"], g, **params),
+    prepare=_index_prepare,
+    reference=lambda x, index: x[index],
+    samples=[
+        Sample(((4, 3),), {"index": 1}),
+        Sample(((4, 3),), {"index": (slice(1, 3), -1)}),
+        Sample(((4, 3),), {"index": np.array([0, 2, 0])}),
+        Sample(((4, 3),), {"index": (Ellipsis, None, np.array([[1, 1], [0, 2]]))}),
+        Sample(((2, 3, 4),), {"index": (np.array([0, 1, 1]), slice(None), np.array([3, 0, 3]))}),
+    ],
+)
+
+
 def _scatter_reference(g, index, shape, out_ndim, advanced):
     z = np.zeros(shape, dtype=g.dtype)
     np.add.at(z, index, g)
@@ -193,12 +238,18 @@ def _scatter_reference(g, index, shape, out_ndim, advanced):
 
 
 # The transpose of reading x[index] is adding g into a zero tensor at index.
-linear("scatter_add", _scatter_add,
-       transpose=lambda g, xp, **params: xp.apply(OPS["getitem"], g, **params),
-       reference=_scatter_reference,
-       samples=[Sample(((3, 2),), {"index": (np.array([0, 2, 0]),), "shape": (4, 2), "out_ndim": 2,
-                                   "advanced": True}),
-                Sample(((2,),), {"index": (1,), "shape": (3, 2), "out_ndim": 1, "advanced": False})])
+linear(
+    "scatter_add",
+    _scatter_add,
+    transpose=lambda g, xp, **params: xp.apply(OPS["getitem"], g, **params),
+    reference=_scatter_reference,
+    samples=[
+        Sample(
+            ((3, 2),), {"index": (np.array([0, 2, 0]),), "shape": (4, 2), "out_ndim": 2, "advanced": True}
+        ),
+        Sample(((2,),), {"index": (1,), "shape": (3, 2), "out_ndim": 1, "advanced": False}),
+    ],
+)
 
 
 # ------------------------------------------------------------------ row lookups (sparse embeddings)
@@ -206,11 +257,15 @@ def _rows_prepare(x, rows):
     rows = np.asarray(rows)
     n = np.shape(x)[0] if np.ndim(x) else 0
     if rows.dtype.kind not in "iu" or not np.ndim(x):
-        raise IndexError(f"gather_rows: needs integer rows of a tensor with at least one axis, got "
-                         f"rows of dtype {rows.dtype} for shape {np.shape(x)}")
+        raise IndexError(
+            f"gather_rows: needs integer rows of a tensor with at least one axis, got "
+            f"rows of dtype {rows.dtype} for shape {np.shape(x)}"
+        )
     if rows.size and not (-n <= rows.min() and rows.max() < n):
-        raise IndexError(f"gather_rows: a row index is out of range for a tensor of shape {np.shape(x)} "
-                         f"(rows from {rows.min()} to {rows.max()})")
+        raise IndexError(
+            f"gather_rows: a row index is out of range for a tensor of shape {np.shape(x)} "
+            f"(rows from {rows.min()} to {rows.max()})"
+        )
     return {"rows": np.where(rows < 0, rows + n, rows), "shape": tuple(np.shape(x))}
 
 
@@ -228,16 +283,25 @@ def _looked_up_rows(g, rows, shape):
 
 # x[rows] along the first axis, as getitem with one integer array would read it, except that
 # its transpose also comes as the rows it touches, so that a leaf's gradient can stay row-sparse.
-linear("gather_rows", lambda x, rows, shape: np.take(x, rows, axis=x.ndim - len(shape)),
-       transpose=lambda g, xp, rows, shape: xp.apply(OPS["scatter_rows"], g, rows=rows, shape=shape),
-       sparse_transpose=_looked_up_rows,
-       prepare=_rows_prepare, reference=lambda x, rows: np.take(x, rows, axis=0),
-       samples=[Sample(((5, 3),), {"rows": np.array([[0, 4], [4, 1]])}),
-                Sample(((4,),), {"rows": np.array([2, -1, 2])})])
-linear("scatter_rows", _scatter_rows,
-       transpose=lambda g, xp, rows, shape: xp.apply(OPS["gather_rows"], g, rows=rows, shape=shape),
-       reference=lambda g, rows, shape: _scatter_reference(g, (rows,), shape, None, True),
-       samples=[Sample(((2, 2, 3),), {"rows": np.array([[0, 4], [4, 1]]), "shape": (5, 3)})])
+linear(
+    "gather_rows",
+    lambda x, rows, shape: np.take(x, rows, axis=x.ndim - len(shape)),
+    transpose=lambda g, xp, rows, shape: xp.apply(OPS["scatter_rows"], g, rows=rows, shape=shape),
+    sparse_transpose=_looked_up_rows,
+    prepare=_rows_prepare,
+    reference=lambda x, rows: np.take(x, rows, axis=0),
+    samples=[
+        Sample(((5, 3),), {"rows": np.array([[0, 4], [4, 1]])}),
+        Sample(((4,),), {"rows": np.array([2, -1, 2])}),
+    ],
+)
+linear(
+    "scatter_rows",
+    _scatter_rows,
+    transpose=lambda g, xp, rows, shape: xp.apply(OPS["gather_rows"], g, rows=rows, shape=shape),
+    reference=lambda g, rows, shape: _scatter_reference(g, (rows,), shape, None, True),
+    samples=[Sample(((2, 2, 3),), {"rows": np.array([[0, 4], [4, 1]]), "shape": (5, 3)})],
+)
 
 
 # ------------------------------------------------------------------ composites
@@ -297,8 +361,10 @@ def _moveaxis(lib, a, source, destination):
     src = distinct_axes("moveaxis", source, a.ndim, a.shape)
     dst = distinct_axes("moveaxis", destination, a.ndim, a.shape)
     if len(src) != len(dst):
-        raise ValueError(f"moveaxis: source {source!r} and destination {destination!r} must name "
-                         f"as many axes as each other (tensor of shape {a.shape})")
+        raise ValueError(
+            f"moveaxis: source {source!r} and destination {destination!r} must name "
+            f"as many axes as each other (tensor of shape {a.shape})"
+        )
     order = [i for i in range(a.ndim) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -312,8 +378,9 @@ def _split(lib, ary, indices_or_sections, axis=0):
     n = ary.shape[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
         if indices_or_sections <= 0 or n % indices_or_sections:
-            raise ValueError(f"split: {indices_or_sections} sections do not divide axis {axis} "
-                             f"of size {n} equally")
+            raise ValueError(
+                f"split: {indices_or_sections} sections do not divide axis {axis} of size {n} equally"
+            )
         step = n // indices_or_sections
         bounds = list(range(0, n + 1, step))
     else:
@@ -323,21 +390,50 @@ def _split(lib, ary, indices_or_sections, axis=0):
     return [ary[lead + (slice(a, max(a, b)),)] for a, b in zip(bounds, bounds[1:])]
 
 
-composite("swapaxes", _swapaxes, reference=np.swapaxes,
-          samples=[Sample(((2, 3, 4),), {"axis1": 0, "axis2": 2})])
-composite("moveaxis", _moveaxis, reference=np.moveaxis,
-          samples=[Sample(((2, 3, 4),), {"source": 0, "destination": -1}),
-                   Sample(((2, 3, 4),), {"source": (0, 1), "destination": (2, 0)})])
-composite("flatten", lambda lib, a: lib.reshape(a, (-1,)), reference=np.ravel,
-          samples=[Sample(((2, 3),)), Sample(((),))])
-composite("squeeze", _squeeze, reference=np.squeeze,
-          samples=[Sample(((1, 3, 1),)), Sample(((1, 3, 1),), {"axis": 0})])
-composite("expand_dims", _expand_dims, reference=np.expand_dims,
-          samples=[Sample(((3,),), {"axis": 0}), Sample(((2, 3),), {"axis": (0, -1)})])
-composite("stack", _stack, reference=np.stack,
-          samples=[Sample(((2, 3), (2, 3)), {"axis": 1}, call=lambda f, *xs, axis: f(list(xs), axis=axis))])
+composite(
+    "swapaxes", _swapaxes, reference=np.swapaxes, samples=[Sample(((2, 3, 4),), {"axis1": 0, "axis2": 2})]
+)
+composite(
+    "moveaxis",
+    _moveaxis,
+    reference=np.moveaxis,
+    samples=[
+        Sample(((2, 3, 4),), {"source": 0, "destination": -1}),
+        Sample(((2, 3, 4),), {"source": (0, 1), "destination": (2, 0)}),
+    ],
+)
+composite(
+    "flatten",
+    lambda lib, a: lib.reshape(a, (-1,)),
+    reference=np.ravel,
+    samples=[Sample(((2, 3),)), Sample(((),))],
+)
+composite(
+    "squeeze",
+    _squeeze,
+    reference=np.squeeze,
+    samples=[Sample(((1, 3, 1),)), Sample(((1, 3, 1),), {"axis": 0})],
+)
+composite(
+    "expand_dims",
+    _expand_dims,
+    reference=np.expand_dims,
+    samples=[Sample(((3,),), {"axis": 0}), Sample(((2, 3),), {"axis": (0, -1)})],
+)
+composite(
+    "stack",
+    _stack,
+    reference=np.stack,
+    samples=[Sample(((2, 3), (2, 3)), {"axis": 1}, call=lambda f, *xs, axis: f(list(xs), axis=axis))],
+)
 
 
-composite("split", _split, reference=np.split,
-          samples=[Sample(((6, 2),), {"indices_or_sections": 3}),
-                   Sample(((2, 5),), {"indices_or_sections": [1, 3], "axis": 1})])
+composite(
+    "split",
+    _split,
+    reference=np.split,
+    samples=[
+        Sample(((6, 2),), {"indices_or_sections": 3}),
+        Sample(((2, 5),), {"indices_or_sections": [1, 3], "axis": 1}),
+    ],
+)

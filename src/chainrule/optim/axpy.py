@@ -46,8 +46,14 @@ def _pairs_flat(x: np.ndarray, y: np.ndarray) -> bool:
 def axpy(a: float, y: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Add a·y into x (same shape) in place and return x."""
     routine = (_BLAS if _BLAS is not None else _routines()).get(x.dtype)
-    if (routine is not None and type(y) is np.ndarray and y.dtype == x.dtype and y.shape == x.shape
-            and x.size and _pairs_flat(x, y)):
+    if (
+        routine is not None
+        and type(y) is np.ndarray
+        and y.dtype == x.dtype
+        and y.shape == x.shape
+        and x.size
+        and _pairs_flat(x, y)
+    ):
         routine(y.ravel(order="K"), x.ravel(order="K"), a=a)
     else:
         x += a * y

@@ -42,8 +42,10 @@ def check_parameters(name: str, params: Iterable[Tensor]) -> list[Tensor]:
     has a ``.grad``.
     """
     if isinstance(params, Tensor):
-        raise TypeError(f"{name}: params must be an iterable of Tensors, got one Tensor of shape "
-                        f"{params.shape}; pass [tensor]")
+        raise TypeError(
+            f"{name}: params must be an iterable of Tensors, got one Tensor of shape "
+            f"{params.shape}; pass [tensor]"
+        )
     params = list(params)
     if not params:
         raise ValueError(f"{name}: got an empty parameter list")
@@ -52,15 +54,21 @@ def check_parameters(name: str, params: Iterable[Tensor]) -> list[Tensor]:
         if not isinstance(p, Tensor):
             raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor")
         if not dtypes.is_differentiable(p.dtype):
-            raise TypeError(f"{name}: parameter {i} (shape {p.shape}) has dtype {p.dtype}; only "
-                            "floating-point tensors can be optimized")
+            raise TypeError(
+                f"{name}: parameter {i} (shape {p.shape}) has dtype {p.dtype}; only "
+                "floating-point tensors can be optimized"
+            )
         if p.grad_fn is not None:
-            raise ValueError(f"{name}: can't optimize a non-leaf Tensor: parameter {i} (shape {p.shape}) "
-                             f"was computed by {p.grad_fn.name}; pass the leaf tensors it was "
-                             "computed from, or a detached copy with requires_grad=True")
+            raise ValueError(
+                f"{name}: can't optimize a non-leaf Tensor: parameter {i} (shape {p.shape}) "
+                f"was computed by {p.grad_fn.name}; pass the leaf tensors it was "
+                "computed from, or a detached copy with requires_grad=True"
+            )
         if p in position:
-            raise ValueError(f"{name}: parameter {i} (shape {p.shape}) is the same tensor as parameter "
-                             f"{position[p]}; list each parameter once")
+            raise ValueError(
+                f"{name}: parameter {i} (shape {p.shape}) is the same tensor as parameter "
+                f"{position[p]}; list each parameter once"
+            )
         position[p] = i
     return params
 

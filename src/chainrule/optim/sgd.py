@@ -35,8 +35,14 @@ class SGD(Optimizer):
     decays (the other rows' momentum waits for their next gradient).
     """
 
-    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
         check_nonnegative("SGD", lr=lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and momentum == 0:
             raise ValueError("SGD: nesterov=True needs a momentum > 0")

@@ -41,7 +41,8 @@ def builders() -> dict:
     """(workload, name) → (builder, options, to_numpy) for everything this machine has."""
     found: dict[tuple[str, str], tuple[Callable[..., Any], dict[str, Any], Callable[[Any], np.ndarray]]] = {
         ("jacobian", "analytic NumPy"): (hand_numpy.jacobian, {}, np.asarray),
-        ("hessian", "analytic NumPy"): (hand_numpy.hessian, {}, np.asarray)}
+        ("hessian", "analytic NumPy"): (hand_numpy.hessian, {}, np.asarray),
+    }
     for mode in ("rev", "fwd", "auto"):
         found[("jacobian", f"chainrule {mode}")] = (chainrule_lib.jacobian, {"mode": mode}, np.asarray)
     found[("hessian", "chainrule")] = (chainrule_lib.hessian, {}, np.asarray)
@@ -78,8 +79,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=20, help="timed runs of each (default 20)")
     parser.add_argument("--n", type=int, default=256, help="size of x in the Jacobian workload")
     args = parser.parse_args(argv)
-    inputs = {"jacobian": problems.problem("W3", {"n": args.n}),
-              "hessian": problems.problem("W4", WORKLOADS["W4"].full[0])}
+    inputs = {
+        "jacobian": problems.problem("W3", {"n": args.n}),
+        "hessian": problems.problem("W4", WORKLOADS["W4"].full[0]),
+    }
     fns = {}
     for (work, name), (build, options, to_numpy) in builders().items():
         fn = build(inputs[work], **options)
@@ -88,16 +91,22 @@ def main(argv: list[str] | None = None) -> dict:
         want = (hand_numpy.jacobian if work == "jacobian" else hand_numpy.hessian)(inputs[work])()[work]
         assert_allclose(got, want, rtol=1e-8, atol=1e-10, err_msg=f"{name} gives a wrong {work}")
     results = {key: median_time(fn, args.repeats) for key, fn in fns.items()}
-    print(f"Jacobian of tanh(Wx + b), x in R^{args.n}; Hessian of logsumexp(Ax), A 128x100; float64; "
-          f"median of {args.repeats} runs")
-    rows = [(work, name, seconds * 1e3, seconds / results[(work, "analytic NumPy")])
-            for (work, name), seconds in results.items()]
+    print(
+        f"Jacobian of tanh(Wx + b), x in R^{args.n}; Hessian of logsumexp(Ax), A 128x100; float64; "
+        f"median of {args.repeats} runs"
+    )
+    rows = [
+        (work, name, seconds * 1e3, seconds / results[(work, "analytic NumPy")])
+        for (work, name), seconds in results.items()
+    ]
     print(text_table(["workload", "implementation", "ms", "x analytic"], rows, digits=(0, 0, 3, 2)))
     for work, target in TARGETS.items():
         best = min(s for (w, n), s in results.items() if w == work and n.startswith("chainrule"))
         ratio = best / results[(work, "analytic NumPy")]
-        print(f"target: {work} <= {target:g}x analytic -> {ratio:.2f}x "
-              f"({'met' if ratio <= target else 'not met'})")
+        print(
+            f"target: {work} <= {target:g}x analytic -> {ratio:.2f}x "
+            f"({'met' if ratio <= target else 'not met'})"
+        )
     return results
 
 

@@ -39,8 +39,14 @@ def summarize(values: list[float]) -> dict:
         q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive")
     else:
         q1 = q3 = values[0]
-    return {"median": statistics.median(values), "q1": q1, "q3": q3, "min": values[0],
-            "max": values[-1], "n": len(values)}
+    return {
+        "median": statistics.median(values),
+        "q1": q1,
+        "q3": q3,
+        "min": values[0],
+        "max": values[-1],
+        "n": len(values),
+    }
 
 
 def time_calls(fn, repeats: int, warmup: int, min_time: float) -> dict:
@@ -68,6 +74,7 @@ def per_unit(timing: dict, units: int) -> dict:
 
 
 # ------------------------------------------------------------------ memory
+
 
 def _status_bytes(field: str) -> int | None:
     try:

@@ -149,7 +149,7 @@ def torch_run():
 def epoch_seconds(run, x, y, order, batch_size: int) -> float:
     start = time.perf_counter()
     for first in range(0, len(order), batch_size):
-        index = order[first:first + batch_size]
+        index = order[first : first + batch_size]
         run.step(x[index], y[index])
     return time.perf_counter() - start
 
@@ -164,16 +164,20 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     args = parser.parse_args(argv)
 
     x_train, y_train, x_test, y_test = datasets.load_fashion_mnist()
-    x, y = x_train[:args.examples], y_train[:args.examples]
+    x, y = x_train[: args.examples], y_train[: args.examples]
     weights = initial_weights(seed=0)
     check = slice(0, args.batch_size)
-    for ours, hand in zip(ChainruleRun(weights, args.lr).gradients(x[check], y[check]),
-                          NumpyRun(weights, args.lr).gradients(x[check], y[check])):
+    for ours, hand in zip(
+        ChainruleRun(weights, args.lr).gradients(x[check], y[check]),
+        NumpyRun(weights, args.lr).gradients(x[check], y[check]),
+    ):
         assert_allclose(ours, hand, rtol=1e-4, atol=1e-6)
     print("chainrule's gradients on one batch equal the hand-written backward pass")
 
     implementations: dict[str, Callable[[list[np.ndarray], float], Any]] = {
-        "hand NumPy": NumpyRun, "chainrule": ChainruleRun}
+        "hand NumPy": NumpyRun,
+        "chainrule": ChainruleRun,
+    }
     torch_class = torch_run()
     if torch_class is not None:
         implementations["torch"] = torch_class
@@ -186,12 +190,18 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             times[name].append(epoch_seconds(run, x, y, order, args.batch_size))
     seconds = {name: statistics.median(t) for name, t in times.items()}
     accuracy = {name: float(np.mean(run.predict(x_test) == y_test)) for name, run in runs.items()}
-    print(f"mlp-fashion, {len(y)} examples per epoch, batch {args.batch_size}, median of "
-          f"{args.repeats} epochs:")
-    rows = [(name, seconds[name], seconds[name] / seconds["hand NumPy"], accuracy[name])
-            for name in implementations]
-    print(text_table(["implementation", "s/epoch", "× hand NumPy", "held-out accuracy"], rows,
-                     digits=(0, 3, 2, 4)))
+    print(
+        f"mlp-fashion, {len(y)} examples per epoch, batch {args.batch_size}, median of {args.repeats} epochs:"
+    )
+    rows = [
+        (name, seconds[name], seconds[name] / seconds["hand NumPy"], accuracy[name])
+        for name in implementations
+    ]
+    print(
+        text_table(
+            ["implementation", "s/epoch", "× hand NumPy", "held-out accuracy"], rows, digits=(0, 3, 2, 4)
+        )
+    )
     if torch_class is None:
         print("torch: not installed, skipped")
     return seconds

@@ -57,15 +57,20 @@ def implementations(x0: np.ndarray, ops: list[str]) -> dict:
     """Name → function of no arguments returning the gradient as an ndarray."""
     problem = {"x0": x0, "ops": ops}
     chain = chainrule_lib.op_chain(problem)
-    found = {"hand NumPy": hand_numpy.op_chain(problem), "chainrule": chain,
-             "chainrule+sites": _with_sites(chain)}
+    found = {
+        "hand NumPy": hand_numpy.op_chain(problem),
+        "chainrule": chain,
+        "chainrule+sites": _with_sites(chain),
+    }
     try:
         from .libraries import torch_lib
     except ImportError:
         return {name: _as_array(fn, np.asarray) for name, fn in found.items()}
     found["torch"] = torch_lib.op_chain(problem)
-    return {name: _as_array(fn, torch_lib.to_numpy if name == "torch" else np.asarray)
-            for name, fn in found.items()}
+    return {
+        name: _as_array(fn, torch_lib.to_numpy if name == "torch" else np.asarray)
+        for name, fn in found.items()
+    }
 
 
 def _as_array(fn, to_numpy):
@@ -95,8 +100,12 @@ def table(results: dict[str, float], baseline: str) -> str:
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", type=int, default=200, help="length of the chain (default 200)")
-    parser.add_argument("--repeats", type=int, default=30,
-                        help="timed runs per implementation; the median is reported (default 30)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=30,
+        help="timed runs per implementation; the median is reported (default 30)",
+    )
     parser.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
     parser.add_argument("--size", type=int, default=16, help="elements in the vector (default 16)")
     args = parser.parse_args(argv)
@@ -108,18 +117,27 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     reference = impls["hand NumPy"]()
     assert np.isfinite(reference).all()
     for name, fn in impls.items():
-        assert_allclose(fn(), reference, rtol=1e-5, atol=1e-6,
-                        err_msg=f"{name}'s gradient differs from the hand-written NumPy one")
+        assert_allclose(
+            fn(),
+            reference,
+            rtol=1e-5,
+            atol=1e-6,
+            err_msg=f"{name}'s gradient differs from the hand-written NumPy one",
+        )
 
     results = time_per_op(impls, args.ops, args.repeats, args.warmup)
-    print(f"per-op overhead: chain of {args.ops} elementwise ops on float32[{args.size}], "
-          f"forward + backward, median of {args.repeats} runs after {args.warmup} warm-up")
+    print(
+        f"per-op overhead: chain of {args.ops} elementwise ops on float32[{args.size}], "
+        f"forward + backward, median of {args.repeats} runs after {args.warmup} warm-up"
+    )
     print(table(results, "hand NumPy"))
     if "torch" not in results:
         print("torch: not installed, skipped")
     ratio = results["chainrule"] / results["hand NumPy"]
-    print(f"file:line capture (off by default) costs "
-          f"{results['chainrule+sites'] - results['chainrule']:.2f} us/op when on")
+    print(
+        f"file:line capture (off by default) costs "
+        f"{results['chainrule+sites'] - results['chainrule']:.2f} us/op when on"
+    )
     verdict = "met" if ratio <= TARGET_RATIO else "not met"
     print(f"target: chainrule <= {TARGET_RATIO:g}x hand NumPy -> {ratio:.2f}x ({verdict})")
     return results

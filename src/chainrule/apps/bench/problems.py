@@ -73,10 +73,16 @@ def mlp(config: dict, seed: int) -> dict:
     """W1/W7: weights (out, in) and biases as PyTorch's Linear initialises them, a batch, labels."""
     rng = np.random.default_rng(seed)
     sizes, batch = config["sizes"], config["batch"]
-    layers = [(_uniform(rng, (b, a), a, np.float32), _uniform(rng, (b,), a, np.float32))
-              for a, b in zip(sizes, sizes[1:])]
-    return {"layers": layers, "x": rng.standard_normal((batch, sizes[0])).astype(np.float32),
-            "y": rng.integers(0, sizes[-1], batch), "lr": config["lr"]}
+    layers = [
+        (_uniform(rng, (b, a), a, np.float32), _uniform(rng, (b,), a, np.float32))
+        for a, b in zip(sizes, sizes[1:])
+    ]
+    return {
+        "layers": layers,
+        "x": rng.standard_normal((batch, sizes[0])).astype(np.float32),
+        "y": rng.integers(0, sizes[-1], batch),
+        "lr": config["lr"],
+    }
 
 
 def chain(config: dict, seed: int) -> dict:
@@ -86,8 +92,11 @@ def chain(config: dict, seed: int) -> dict:
 def jacobian(config: dict, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     n = config["n"]
-    return {"W": rng.standard_normal((n, n)) / np.sqrt(n), "b": rng.standard_normal(n),
-            "x": rng.standard_normal(n)}
+    return {
+        "W": rng.standard_normal((n, n)) / np.sqrt(n),
+        "b": rng.standard_normal(n),
+        "x": rng.standard_normal(n),
+    }
 
 
 def hessian(config: dict, seed: int) -> dict:
@@ -108,7 +117,8 @@ def window(config: dict, seed: int) -> dict:
         "U": _uniform(rng, (classes, hidden), hidden, np.float32),
         "c": _uniform(rng, (classes,), hidden, np.float32),
         "words": rng.integers(0, vocab, (batch, config["window"])),
-        "y": rng.integers(0, classes, batch), "lr": config["lr"],
+        "y": rng.integers(0, classes, batch),
+        "lr": config["lr"],
     }
 
 
@@ -117,8 +127,10 @@ def deep(config: dict, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     width = config["width"]
     scale = np.sqrt(2 / width)
-    layers = [((scale * rng.standard_normal((width, width))).astype(np.float32),
-               np.zeros(width, np.float32)) for _ in range(config["layers"])]
+    layers = [
+        ((scale * rng.standard_normal((width, width))).astype(np.float32), np.zeros(width, np.float32))
+        for _ in range(config["layers"])
+    ]
     return {"layers": layers, "x": rng.standard_normal((config["batch"], width)).astype(np.float32)}
 
 
@@ -162,13 +174,21 @@ def compare(outputs: dict, reference: dict, dtype: str, tolerance: dict | None =
         at = int(np.argmax(error / allowed))
         excess = float(error[at] / allowed[at])
         index = [int(i) for i in np.unravel_index(at, shape)]
-        element = {"output": name, "index": index, "got": float(got[at]),
-                   "expected": float(want[at]), "max_abs_error": float(np.max(error)),
-                   "scale": scale, "error_over_tolerance": excess,
-                   "relative_norm_error": float(np.linalg.norm(got - want) / (np.linalg.norm(want) or 1))}
+        element = {
+            "output": name,
+            "index": index,
+            "got": float(got[at]),
+            "expected": float(want[at]),
+            "max_abs_error": float(np.max(error)),
+            "scale": scale,
+            "error_over_tolerance": excess,
+            "relative_norm_error": float(np.linalg.norm(got - want) / (np.linalg.norm(want) or 1)),
+        }
         if worst is None or excess > worst["error_over_tolerance"]:
             worst = element
         if excess > 1:
-            failures.append(f"{name}{index}: got {element['got']:.7g}, expected {element['expected']:.7g} "
-                            f"(max |error| {element['max_abs_error']:.3g} on a scale of {scale:.3g})")
+            failures.append(
+                f"{name}{index}: got {element['got']:.7g}, expected {element['expected']:.7g} "
+                f"(max |error| {element['max_abs_error']:.3g} on a scale of {scale:.3g})"
+            )
     return {"passed": not failures, **tol, "worst": worst, "failures": failures}

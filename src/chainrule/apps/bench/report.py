@@ -46,8 +46,9 @@ def combine(runs: list[dict]) -> dict:
 
 def add_ratios(results: list[dict]) -> None:
     """Give each measured case ``ratios``: metric → {ratio, low, high} against the limit's case."""
-    limit = {(r["workload"], c["label"]): c for r in results if r["library"] == LIMIT
-             for c in r.get("cases", [])}
+    limit = {
+        (r["workload"], c["label"]): c for r in results if r["library"] == LIMIT for c in r.get("cases", [])
+    }
     for r in results:
         for case in r.get("cases", []):
             base = limit.get((r["workload"], case["label"]))
@@ -72,8 +73,12 @@ def _rows(workload_keys: list[str], results: list[dict]):
     """(workload, case label, metric) for each row of the main table, in order."""
     for key in workload_keys:
         workload = WORKLOADS[key]
-        labels = [c["label"] for r in results if r["workload"] == key and r["library"] == LIMIT
-                  for c in r.get("cases", [])]
+        labels = [
+            c["label"]
+            for r in results
+            if r["workload"] == key and r["library"] == LIMIT
+            for c in r.get("cases", [])
+        ]
         if not labels:
             labels = [config["label"] for config in workload.full]
         for label in labels:
@@ -95,8 +100,13 @@ def markdown_table(results: list[dict], workload_keys: list[str], libraries: lis
     rows = []
     for workload, label, metric in _rows(workload_keys, results):
         target = workload.targets.get(metric)
-        rows.append([_row_name(workload, label, metric), f"≤ {target:g}×" if target is not None else "",
-                     *(_cell(by_key.get((workload.key, lib)), label, metric, notes) for lib in libraries)])
+        rows.append(
+            [
+                _row_name(workload, label, metric),
+                f"≤ {target:g}×" if target is not None else "",
+                *(_cell(by_key.get((workload.key, lib)), label, metric, notes) for lib in libraries),
+            ]
+        )
     return tables.markdown_table(head, rows, align="ll" + "r" * len(libraries)), notes
 
 
@@ -121,8 +131,10 @@ def _cell(result: dict | None, label: str, metric: str, notes: list) -> str:
     if not case["check"]["passed"]:
         failures = "; ".join(case["check"]["failures"][:3])
         check = case["check"]
-        note = (f"{result['workload']}{' ' + label if label else ''} {result['library']}: outputs differ "
-                f"from hand NumPy's (rtol {check['rtol']:g}, atol {check['atol']:g}·max|ref|): {failures}")
+        note = (
+            f"{result['workload']}{' ' + label if label else ''} {result['library']}: outputs differ "
+            f"from hand NumPy's (rtol {check['rtol']:g}, atol {check['atol']:g}·max|ref|): {failures}"
+        )
         if note not in notes:  # W6 shows one check in two rows
             notes.append(note)
         return f"**mismatch**[{notes.index(note) + 1}]"
@@ -141,8 +153,9 @@ def scaling_table(results: list[dict], libraries: list[str]) -> str:
         cases = result["cases"]
         if header is None:
             header = [f"{a['label'][2:]}→{b['label'][2:]}" for a, b in zip(cases, cases[1:])]
-        growth = [b["metrics"]["time"]["median"] / a["metrics"]["time"]["median"]
-                  for a, b in zip(cases, cases[1:])]
+        growth = [
+            b["metrics"]["time"]["median"] / a["metrics"]["time"]["median"] for a, b in zip(cases, cases[1:])
+        ]
         rows.append([_column_name(lib)] + [f"{g:.2f}×" for g in growth])
     if not rows or not header:
         return ""
@@ -166,12 +179,14 @@ def target_summary(results: list[dict]) -> list[str]:
                     lines.append(f"{workload.key} {metric}: gradient mismatch (target ≤ {target:g}×)")
                 elif ratio:
                     verdict = "met" if ratio["ratio"] <= target else "missed"
-                    lines.append(f"{workload.key} {metric}: {ratio['ratio']:.2f}× against ≤ {target:g}× "
-                                 f"({verdict})")
+                    lines.append(
+                        f"{workload.key} {metric}: {ratio['ratio']:.2f}× against ≤ {target:g}× ({verdict})"
+                    )
     return lines
 
 
 # ------------------------------------------------------------------ the machine
+
 
 def cpu_model() -> str:
     if shutil.which("lscpu"):
@@ -200,19 +215,29 @@ def machine_info(results: list[dict]) -> dict:
     """CPU, cores, Python, NumPy and the BLAS the limit's worker actually loaded."""
     limit = next((r for r in results if r["library"] == LIMIT and r.get("blas")), None)
     return {
-        "cpu": cpu_model(), "logical_cpus": os.cpu_count(), "platform": platform.platform(),
-        "python": sys.version.split()[0], "numpy": _version("numpy"),
+        "cpu": cpu_model(),
+        "logical_cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "numpy": _version("numpy"),
         "blas": [b for b in (limit or {}).get("blas", []) if b.get("user_api") == "blas"],
         "environment": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")},
     }
 
 
 def machine_line(machine: dict) -> str:
-    blas = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']} kernel, "
-                     f"{b['num_threads']} thread{'s' if b['num_threads'] != 1 else ''})"
-                     for b in machine["blas"]) or "BLAS unknown (threadpoolctl not installed)"
-    return (f"{machine['cpu']}, {machine['logical_cpus']} logical CPUs; Python {machine['python']}, "
-            f"NumPy {machine['numpy']} with {blas}")
+    blas = (
+        ", ".join(
+            f"{b['internal_api']} {b['version']} ({b['architecture']} kernel, "
+            f"{b['num_threads']} thread{'s' if b['num_threads'] != 1 else ''})"
+            for b in machine["blas"]
+        )
+        or "BLAS unknown (threadpoolctl not installed)"
+    )
+    return (
+        f"{machine['cpu']}, {machine['logical_cpus']} logical CPUs; Python {machine['python']}, "
+        f"NumPy {machine['numpy']} with {blas}"
+    )
 
 
 def library_line(libraries: dict) -> str:

@@ -34,7 +34,6 @@ class Workload:
     targets: dict[str, float] = field(default_factory=dict)
     tolerance: dict[str, float] | None = None  # overrides problems.TOLERANCES[dtype], with a reason
 
-
     def configs(self, quick: bool = False) -> tuple[dict, ...]:
         """The size configurations to run (each a dict; ``label`` names it in the table)."""
         return self.quick if quick else self.full
@@ -44,54 +43,116 @@ def _scaling(sizes: tuple[int, ...]) -> tuple[dict, ...]:
     return tuple({"label": f"n={n}", "sizes": (784, n, n, 10), "batch": n, "lr": 0.01} for n in sizes)
 
 
-WORKLOADS: dict[str, Workload] = {w.key: w for w in (
-    Workload(
-        "W1", "MLP training step",
-        "MLP training step 784-512-512-10, ReLU, softmax cross-entropy, batch 128, SGD update",
-        "mlp_step", "float32", TIME,
-        full=({"label": "", "sizes": (784, 512, 512, 10), "batch": 128, "lr": 0.01},),
-        quick=({"label": "", "sizes": (20, 16, 16, 5), "batch": 8, "lr": 0.01},),
-        targets={"time": 1.0}),
-    Workload(
-        "W2", "per-op overhead",
-        "per-op overhead: 200-op elementwise chain on 16 floats, forward + backward, time per op",
-        "op_chain", "float32", TIME,
-        full=({"label": "", "ops": 200, "size": 16},),
-        quick=({"label": "", "ops": 12, "size": 16},),
-        metrics=("time per op",), targets={"time per op": 3.0}),
-    Workload(
-        "W3", "Jacobian", "full Jacobian of tanh(Wx + b), x in R^256", "jacobian", "float64", TIME,
-        full=({"label": "", "n": 256},), quick=({"label": "", "n": 6},),
-        targets={"time": 8.0}),
-    Workload(
-        "W4", "Hessian", "Hessian of logsumexp(Ax), A 128x100", "hessian", "float64", TIME,
-        full=({"label": "", "rows": 128, "cols": 100},), quick=({"label": "", "rows": 7, "cols": 5},),
-        targets={"time": 3.0}),
-    Workload(
-        "W5", "window classifier step",
-        "window-classifier SGD step: vocabulary 20,000, 50-d embeddings (trained), window 5, "
-        "hidden 100 (tanh), 5 classes, batch 256", "window_step", "float32", TIME,
-        full=({"label": "", "vocab": 20_000, "dim": 50, "window": 5, "hidden": 100, "classes": 5,
-               "batch": 256, "lr": 0.01},),
-        quick=({"label": "", "vocab": 40, "dim": 4, "window": 5, "hidden": 6, "classes": 3,
-                "batch": 8, "lr": 0.01},),
-        targets={"time": 0.6}),
-    Workload(
-        "W6", "memory",
-        "memory: RSS during one forward + backward of a 20-layer 1024-wide ReLU MLP, batch 256, "
-        "loss ½·mean(out²)", "deep_mlp", "float32", MEMORY,
-        full=({"label": "", "layers": 20, "width": 1024, "batch": 256},),
-        quick=({"label": "", "layers": 3, "width": 16, "batch": 8},),
-        metrics=("growth", "peak"), targets={"growth": 0.8, "peak": 1.1},
-        # Through 20 float32 ReLU layers a different summation order (another BLAS) flips
-        # a few ReLU kinks, so single elements differ by up to ~0.2% of the gradient's scale.
-        tolerance={"rtol": 2e-3, "atol": 1e-2}),
-    Workload(
-        "W7", "MLP step scaling",
-        "scaling: W1's training step as batch size and width double together (784-n-n-10, batch n)",
-        "mlp_step", "float32", TIME,
-        full=_scaling((64, 128, 256, 512, 1024)), quick=_scaling((8, 16))),
-)}
+WORKLOADS: dict[str, Workload] = {
+    w.key: w
+    for w in (
+        Workload(
+            "W1",
+            "MLP training step",
+            "MLP training step 784-512-512-10, ReLU, softmax cross-entropy, batch 128, SGD update",
+            "mlp_step",
+            "float32",
+            TIME,
+            full=({"label": "", "sizes": (784, 512, 512, 10), "batch": 128, "lr": 0.01},),
+            quick=({"label": "", "sizes": (20, 16, 16, 5), "batch": 8, "lr": 0.01},),
+            targets={"time": 1.0},
+        ),
+        Workload(
+            "W2",
+            "per-op overhead",
+            "per-op overhead: 200-op elementwise chain on 16 floats, forward + backward, time per op",
+            "op_chain",
+            "float32",
+            TIME,
+            full=({"label": "", "ops": 200, "size": 16},),
+            quick=({"label": "", "ops": 12, "size": 16},),
+            metrics=("time per op",),
+            targets={"time per op": 3.0},
+        ),
+        Workload(
+            "W3",
+            "Jacobian",
+            "full Jacobian of tanh(Wx + b), x in R^256",
+            "jacobian",
+            "float64",
+            TIME,
+            full=({"label": "", "n": 256},),
+            quick=({"label": "", "n": 6},),
+            targets={"time": 8.0},
+        ),
+        Workload(
+            "W4",
+            "Hessian",
+            "Hessian of logsumexp(Ax), A 128x100",
+            "hessian",
+            "float64",
+            TIME,
+            full=({"label": "", "rows": 128, "cols": 100},),
+            quick=({"label": "", "rows": 7, "cols": 5},),
+            targets={"time": 3.0},
+        ),
+        Workload(
+            "W5",
+            "window classifier step",
+            "window-classifier SGD step: vocabulary 20,000, 50-d embeddings (trained), window 5, "
+            "hidden 100 (tanh), 5 classes, batch 256",
+            "window_step",
+            "float32",
+            TIME,
+            full=(
+                {
+                    "label": "",
+                    "vocab": 20_000,
+                    "dim": 50,
+                    "window": 5,
+                    "hidden": 100,
+                    "classes": 5,
+                    "batch": 256,
+                    "lr": 0.01,
+                },
+            ),
+            quick=(
+                {
+                    "label": "",
+                    "vocab": 40,
+                    "dim": 4,
+                    "window": 5,
+                    "hidden": 6,
+                    "classes": 3,
+                    "batch": 8,
+                    "lr": 0.01,
+                },
+            ),
+            targets={"time": 0.6},
+        ),
+        Workload(
+            "W6",
+            "memory",
+            "memory: RSS during one forward + backward of a 20-layer 1024-wide ReLU MLP, batch 256, "
+            "loss ½·mean(out²)",
+            "deep_mlp",
+            "float32",
+            MEMORY,
+            full=({"label": "", "layers": 20, "width": 1024, "batch": 256},),
+            quick=({"label": "", "layers": 3, "width": 16, "batch": 8},),
+            metrics=("growth", "peak"),
+            targets={"growth": 0.8, "peak": 1.1},
+            # Through 20 float32 ReLU layers a different summation order (another BLAS) flips
+            # a few ReLU kinks, so single elements differ by up to ~0.2% of the gradient's scale.
+            tolerance={"rtol": 2e-3, "atol": 1e-2},
+        ),
+        Workload(
+            "W7",
+            "MLP step scaling",
+            "scaling: W1's training step as batch size and width double together (784-n-n-10, batch n)",
+            "mlp_step",
+            "float32",
+            TIME,
+            full=_scaling((64, 128, 256, 512, 1024)),
+            quick=_scaling((8, 16)),
+        ),
+    )
+}
 
 
 @dataclass(frozen=True)
@@ -116,19 +177,31 @@ class Library:
 LIMIT = "numpy"
 
 _NOT_TRANSFORMS = "torch.func is run for the Jacobian and Hessian only; eager torch covers the rest"
-LIBRARIES: dict[str, Library] = {lib.name: lib for lib in (
-    Library(LIMIT, "hand_numpy", "numpy", note="forward and backward written out by hand: the limit"),
-    Library("chainrule", "chainrule_lib", "chainrule"),
-    Library("torch", "torch_lib", "torch", note="eager; torch.autograd.functional for W3/W4"),
-    Library("torch.func", "torch_lib", "torch", options={"func": True},
+LIBRARIES: dict[str, Library] = {
+    lib.name: lib
+    for lib in (
+        Library(LIMIT, "hand_numpy", "numpy", note="forward and backward written out by hand: the limit"),
+        Library("chainrule", "chainrule_lib", "chainrule"),
+        Library("torch", "torch_lib", "torch", note="eager; torch.autograd.functional for W3/W4"),
+        Library(
+            "torch.func",
+            "torch_lib",
+            "torch",
+            options={"func": True},
             skip={key: _NOT_TRANSFORMS for key in ("W1", "W2", "W5", "W6", "W7")},
-            note="jacrev; hessian = jacfwd(jacrev)"),
-    Library("jax", "jax_lib", "jax", options={"jit": False}, note="op by op, no jit"),
-    Library("jax.jit", "jax_lib", "jax", options={"jit": True}, note="the whole step under jax.jit"),
-    Library("autograd", "autograd_lib", "autograd", note="HIPS autograd"),
-    Library("mygrad", "mygrad_lib", "mygrad",
+            note="jacrev; hessian = jacfwd(jacrev)",
+        ),
+        Library("jax", "jax_lib", "jax", options={"jit": False}, note="op by op, no jit"),
+        Library("jax.jit", "jax_lib", "jax", options={"jit": True}, note="the whole step under jax.jit"),
+        Library("autograd", "autograd_lib", "autograd", note="HIPS autograd"),
+        Library(
+            "mygrad",
+            "mygrad_lib",
+            "mygrad",
             skip={"W4": "mygrad has no second derivatives"},
-            note="Jacobian row by row (no Jacobian function)"),
-)}
+            note="Jacobian row by row (no Jacobian function)",
+        ),
+    )
+}
 
 PEERS = ("torch", "jax", "autograd", "mygrad")

@@ -46,8 +46,7 @@ def time_case(workload, library, module, config: dict, spec: dict) -> dict:
     key, seed = workload.key, spec["seed"]
     reference = reference_outputs(key, config, seed)
     fn = getattr(module, workload.builder)(problems.problem(key, config, seed), **library.options)
-    check = problems.compare(outputs_as_arrays(module, fn()), reference, workload.dtype,
-                             workload.tolerance)
+    check = problems.compare(outputs_as_arrays(module, fn()), reference, workload.dtype, workload.tolerance)
     case = {"label": config["label"], "config": config, "check": check, "metrics": {}}
     if check["passed"]:
         timing = measure.time_calls(fn, spec["repeats"], spec["warmup"], spec["min_time"])
@@ -68,12 +67,22 @@ def memory_case(workload, library, module, config: dict, spec: dict) -> dict:
     del outputs, fn
     reference = arrays if library.name == LIMIT else reference_outputs(key, config, seed)
     check = problems.compare(arrays, reference, workload.dtype, workload.tolerance)
-    metrics = {"growth": rss.peak - rss.baseline, "peak": rss.peak, "baseline": rss.baseline,
-               "retained": rss.after - rss.baseline}
-    return {"label": config["label"], "config": config, "check": check,
-            "metrics": {name: {**measure.summarize([value]), "samples": [value], "unit": "bytes"}
-                        for name, value in metrics.items()},
-            "method": rss.method}
+    metrics = {
+        "growth": rss.peak - rss.baseline,
+        "peak": rss.peak,
+        "baseline": rss.baseline,
+        "retained": rss.after - rss.baseline,
+    }
+    return {
+        "label": config["label"],
+        "config": config,
+        "check": check,
+        "metrics": {
+            name: {**measure.summarize([value]), "samples": [value], "unit": "bytes"}
+            for name, value in metrics.items()
+        },
+        "method": rss.method,
+    }
 
 
 def library_version(name: str) -> str | None:
@@ -91,8 +100,7 @@ def blas_info() -> list[dict]:
         from threadpoolctl import threadpool_info
     except ImportError:
         return []
-    keys = ("user_api", "internal_api", "prefix", "version", "architecture", "num_threads",
-            "threading_layer")
+    keys = ("user_api", "internal_api", "prefix", "version", "architecture", "num_threads", "threading_layer")
     return [{k: info.get(k) for k in keys} for info in threadpool_info()]
 
 

@@ -37,8 +37,11 @@ class ImageClassifier(Task):
         return perceptron((data.train.inputs[0].shape[1], *self.hidden, len(self.class_names)), rng)
 
     def report(self, predictions: np.ndarray, data: Data) -> list[str]:
-        return ["", "confusion matrix of the held-out images (rows: true class, columns: predicted):",
-                report.confusion_table(data.test.targets, predictions, self.class_names)]
+        return [
+            "",
+            "confusion matrix of the held-out images (rows: true class, columns: predicted):",
+            report.confusion_table(data.test.targets, predictions, self.class_names),
+        ]
 
 
 class Digits(ImageClassifier):
@@ -53,7 +56,7 @@ class Digits(ImageClassifier):
     def load(self) -> Data:
         x, y = datasets.load_digits()
         order = np.random.default_rng(0).permutation(len(y))
-        test, train = order[:self.held_out], order[self.held_out:]
+        test, train = order[: self.held_out], order[self.held_out :]
         return Data(Split((x[train],), y[train]), Split((x[test],), y[test]))
 
 

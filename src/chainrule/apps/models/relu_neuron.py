@@ -51,7 +51,7 @@ class ReLUNeuron(Task):
     def load(self) -> Data:
         x, y = datasets.load_diabetes()
         order = np.random.default_rng(0).permutation(len(y))
-        test, train = order[:self.held_out], order[self.held_out:]
+        test, train = order[: self.held_out], order[self.held_out :]
         mean, std = x[train].mean(axis=0), x[train].std(axis=0)
         x = ((x - mean) / std).astype(np.float32)
         y = (y / 100).astype(np.float32)
@@ -74,14 +74,19 @@ class ReLUNeuron(Task):
 
     def evaluate(self, predictions: np.ndarray, data: Data) -> dict[str, float]:
         truth = data.test.targets
-        return {"R²": r_squared(truth, predictions),
-                "mean squared error": float(np.mean((predictions - truth) ** 2)),
-                "active on (share of held-out patients)": float(np.mean(predictions > 0))}
+        return {
+            "R²": r_squared(truth, predictions),
+            "mean squared error": float(np.mean((predictions - truth) ** 2)),
+            "active on (share of held-out patients)": float(np.mean(predictions > 0)),
+        }
 
     def baseline(self, data: Data) -> tuple[str, float]:
         return "least-squares line", r_squared(data.test.targets, data.extra["least squares"])
 
     def report(self, predictions: np.ndarray, data: Data) -> list[str]:
         name, value = self.baseline(data)
-        return ["", f"held-out R²: {r_squared(data.test.targets, predictions):.4f} (ReLU neuron) vs "
-                f"{value:.4f} ({name}, closed form)"]
+        return [
+            "",
+            f"held-out R²: {r_squared(data.test.targets, predictions):.4f} (ReLU neuron) vs "
+            f"{value:.4f} ({name}, closed form)",
+        ]

@@ -74,8 +74,10 @@ def confusion_table(truth: np.ndarray, predicted: np.ndarray, class_names: Seque
     per predicted class (numbered), and each class's recall at the end of its row."""
     counts = confusion_matrix(truth, predicted, len(class_names))
     recall = np.diag(counts) / np.maximum(counts.sum(axis=1), 1)
-    rows = [(name if name == str(i) else f"{i} {name}", *map(int, row), float(r))
-            for i, (name, row, r) in enumerate(zip(class_names, counts, recall))]
+    rows = [
+        (name if name == str(i) else f"{i} {name}", *map(int, row), float(r))
+        for i, (name, row, r) in enumerate(zip(class_names, counts, recall))
+    ]
     return table(["true \\ predicted", *map(str, range(len(class_names))), "recall"], rows, digits=3)
 
 
@@ -89,15 +91,18 @@ def _figure(width: float, height: float):
     return fig
 
 
-def plot_history(history, title: str, metric: str, path: Path,
-                 baseline: tuple[str, float] | None = None) -> Path:
+def plot_history(
+    history, title: str, metric: str, path: Path, baseline: tuple[str, float] | None = None
+) -> Path:
     """Three panels per epoch, saved as a PNG: the training loss, the held-out metric (a
     ``(name, value)`` baseline drawn as a dashed line beside it) and, on a log scale, each
     parameter's gradient norm (the mean over the epoch's batches), one line per layer."""
     fig = _figure(15, 4.2)
     epochs = [e.number for e in history]
-    curves = (([e.loss for e in history], "training loss"),
-              ([e.metric for e in history], f"held-out {metric}"))
+    curves = (
+        ([e.loss for e in history], "training loss"),
+        ([e.metric for e in history], f"held-out {metric}"),
+    )
     for k, (values, label) in enumerate(curves):
         ax = fig.add_subplot(1, 3, k + 1)
         ax.plot(epochs, values, marker="o")
@@ -124,9 +129,15 @@ def plot_history(history, title: str, metric: str, path: Path,
     return write_png(fig, path)
 
 
-def plot_misclassified(images: np.ndarray, image_shape: tuple[int, int], truth: np.ndarray,
-                       predicted: np.ndarray, class_names: Sequence[str], path: Path,
-                       count: int = 25) -> Path:
+def plot_misclassified(
+    images: np.ndarray,
+    image_shape: tuple[int, int],
+    truth: np.ndarray,
+    predicted: np.ndarray,
+    class_names: Sequence[str],
+    path: Path,
+    count: int = 25,
+) -> Path:
     """Up to ``count`` held-out images the model got wrong, each titled true → predicted."""
     wrong = np.flatnonzero(truth != predicted)[:count]
     side = max(1, int(np.ceil(np.sqrt(len(wrong)))))
@@ -136,8 +147,9 @@ def plot_misclassified(images: np.ndarray, image_shape: tuple[int, int], truth: 
         ax.imshow(images[i].reshape(image_shape), cmap="gray_r")
         ax.set_title(f"{class_names[truth[i]]} → {class_names[predicted[i]]}", fontsize=8)
         ax.axis("off")
-    fig.suptitle(f"misclassified: {int(np.sum(truth != predicted))} of {len(truth)} held out "
-                 "(true → predicted)")
+    fig.suptitle(
+        f"misclassified: {int(np.sum(truth != predicted))} of {len(truth)} held out (true → predicted)"
+    )
     fig.tight_layout()
     return write_png(fig, path)
 

@@ -144,16 +144,27 @@ def outputs_of(model: Module, split: Split, batch_size: int = 2048) -> np.ndarra
     """The model's outputs on every example of ``split``, in evaluation mode."""
     model.eval()
     with no_grad():
-        parts = [model(*split.take(slice(i, i + batch_size)).inputs).numpy()
-                 for i in range(0, len(split), batch_size)]
+        parts = [
+            model(*split.take(slice(i, i + batch_size)).inputs).numpy()
+            for i in range(0, len(split), batch_size)
+        ]
     return np.concatenate(parts)
 
 
 # A step that overflows is reported once, by the finiteness check on its loss, instead of
 # by a NumPy warning from each op on the way.
 @np.errstate(over="ignore", invalid="ignore", divide="ignore")
-def fit(task: Task, model: Module, data: Data, *, epochs: int, lr: float, batch_size: int,
-        rng: np.random.Generator, show: Callable[[str], None] = print) -> list[Epoch]:
+def fit(
+    task: Task,
+    model: Module,
+    data: Data,
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    rng: np.random.Generator,
+    show: Callable[[str], None] = print,
+) -> list[Epoch]:
     """Train ``model`` for ``epochs`` epochs; returns the history (loss, held-out metric).
 
     A loss that is NaN or infinite stops the run at that step (a :class:`TrainingError`).
@@ -171,13 +182,15 @@ def fit(task: Task, model: Module, data: Data, *, epochs: int, lr: float, batch_
         order = rng.permutation(n)
         try:
             for step, first in enumerate(range(0, n, batch_size), start=1):
-                batch = data.train.take(order[first:first + batch_size])
+                batch = data.train.take(order[first : first + batch_size])
                 loss = task.loss(model(*batch.inputs), batch.targets)
                 value = loss.item()
                 if not math.isfinite(value):
                     # Every later step would only carry the NaN into every weight.
-                    raise TrainingError(f"the training loss became {value} at epoch {epoch}, step {step}; "
-                                        f"try a smaller --lr (now {lr:g})")
+                    raise TrainingError(
+                        f"the training loss became {value} at epoch {epoch}, step {step}; "
+                        f"try a smaller --lr (now {lr:g})"
+                    )
                 optimizer.zero_grad()
                 loss.backward()
                 norms += [gradient_norm(p.grad) for _, p in parameters]
@@ -189,10 +202,19 @@ def fit(task: Task, model: Module, data: Data, *, epochs: int, lr: float, batch_
         seconds = time.perf_counter() - start
         metric = task.evaluate(task.predict(outputs_of(model, data.test)), data)[task.metric]
         batches = -(-n // batch_size)
-        history.append(Epoch(epoch, total / n, metric, seconds,
-                             {name: float(v) / batches for (name, _), v in zip(parameters, norms)}))
-        show(f"epoch {epoch}/{epochs}: training loss {total / n:.4f}, held-out {task.metric} "
-             f"{metric:.4f} ({seconds:.1f} s)")
+        history.append(
+            Epoch(
+                epoch,
+                total / n,
+                metric,
+                seconds,
+                {name: float(v) / batches for (name, _), v in zip(parameters, norms)},
+            )
+        )
+        show(
+            f"epoch {epoch}/{epochs}: training loss {total / n:.4f}, held-out {task.metric} "
+            f"{metric:.4f} ({seconds:.1f} s)"
+        )
     return history
 
 
@@ -213,8 +235,7 @@ class ProgressBar:
         except ImportError:
             self.bar = None
         else:
-            self.bar = tqdm(total=total, desc=description, unit="batch", leave=False,
-                            dynamic_ncols=True)
+            self.bar = tqdm(total=total, desc=description, unit="batch", leave=False, dynamic_ncols=True)
 
     def step(self, running_loss: float) -> None:
         """One batch done; ``running_loss`` is the mean loss of the epoch so far."""
@@ -241,8 +262,15 @@ class UnusableFolder(TrainingError):
 NPY_HEADER_READERS = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
 # What zipfile and numpy raise on a file that is missing, not a zip, damaged or unsupported
 # (zipfile: NotImplementedError for an unknown compression, RuntimeError for encryption).
-UNREADABLE = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error, NotImplementedError,
-              RuntimeError)
+UNREADABLE = (
+    OSError,
+    EOFError,
+    ValueError,
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 def npy_header(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype]:
@@ -261,8 +289,10 @@ def npy_header(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> tuple[tuple
         raise ValueError(f"{member.filename} holds Python objects (dtype {dtype}), which are never unpickled")
     declared = math.prod(shape) * dtype.itemsize
     if declared > held:
-        raise ValueError(f"{member.filename} is damaged: its header declares {dtype} {shape}, "
-                         f"{declared:,} bytes, but it holds {held:,}")
+        raise ValueError(
+            f"{member.filename} is damaged: its header declares {dtype} {shape}, "
+            f"{declared:,} bytes, but it holds {held:,}"
+        )
     return shape, dtype
 
 
@@ -303,14 +333,24 @@ def matching_members(archive: zipfile.ZipFile, model: Module, foreign: str) -> d
     for key, member in members.items():
         shape, dtype = npy_header(archive, member)
         if (shape, dtype) != (parameters[key].shape, parameters[key].dtype):
-            raise TrainingError(f"{foreign}: {key} is {dtype} {shape} in the file but "
-                                f"{parameters[key].dtype} {parameters[key].shape} in the model")
+            raise TrainingError(
+                f"{foreign}: {key} is {dtype} {shape} in the file but "
+                f"{parameters[key].dtype} {parameters[key].shape} in the model"
+            )
     return members
 
 
-def run(task: Task, *, epochs: int | None = None, lr: float | None = None, batch_size: int | None = None,
-        seed: int = 0, out: Path = Path("out"), load: Path | None = None,
-        show: Callable[[str], None] = print) -> Result:
+def run(
+    task: Task,
+    *,
+    epochs: int | None = None,
+    lr: float | None = None,
+    batch_size: int | None = None,
+    seed: int = 0,
+    out: Path = Path("out"),
+    load: Path | None = None,
+    show: Callable[[str], None] = print,
+) -> Result:
     """Train ``task`` (or, with ``load``, evaluate saved parameters) and report.
 
     Unset settings take the task's defaults. A training run writes ``<stem>.npz`` (the
@@ -334,17 +374,26 @@ def run(task: Task, *, epochs: int | None = None, lr: float | None = None, batch
     rng = np.random.default_rng(seed)
     model = task.build(data, rng)
     show(f"{task.name}: {task.help}")
-    show(f"{len(data.train)} training and {len(data.test)} held-out examples; "
-         + (f"parameters from {load}" if load else f"{epochs} epochs, lr {lr}, batch size "
-            f"{batch_size}, seed {seed}"))
+    show(
+        f"{len(data.train)} training and {len(data.test)} held-out examples; "
+        + (
+            f"parameters from {load}"
+            if load
+            else f"{epochs} epochs, lr {lr}, batch size {batch_size}, seed {seed}"
+        )
+    )
     history = []
     if load is not None:
         read_parameters(load, model, task.name)
     else:
         history = fit(task, model, data, epochs=epochs, lr=lr, batch_size=batch_size, rng=rng, show=show)
         show("")
-        show(report.table(["epoch", "training loss", f"held-out {task.metric}", "seconds"],
-                          [(e.number, e.loss, e.metric, e.seconds) for e in history]))
+        show(
+            report.table(
+                ["epoch", "training loss", f"held-out {task.metric}", "seconds"],
+                [(e.number, e.loss, e.metric, e.seconds) for e in history],
+            )
+        )
     predictions = task.predict(outputs_of(model, data.test))
     metrics = task.evaluate(predictions, data)
     show("")
@@ -355,8 +404,15 @@ def run(task: Task, *, epochs: int | None = None, lr: float | None = None, batch
     return Result(history, metrics, files)
 
 
-def save(task: Task, model: Module, data: Data, history: list[Epoch], predictions: np.ndarray,
-         out: Path, show: Callable[[str], None]) -> list[Path]:
+def save(
+    task: Task,
+    model: Module,
+    data: Data,
+    history: list[Epoch],
+    predictions: np.ndarray,
+    out: Path,
+    show: Callable[[str], None],
+) -> list[Path]:
     """Write the parameters and the plots of a training run into ``out``, each file whole or
     not at all (a failed write leaves the file from before and is a :class:`TrainingError`)."""
     from . import report
@@ -365,8 +421,7 @@ def save(task: Task, model: Module, data: Data, history: list[Epoch], prediction
     try:
         out.mkdir(parents=True, exist_ok=True)
         # NumPy's stubs let ** reach savez's allow_pickle; the names here are parameter names.
-        files = [report.write_atomically(out / f"{task.stem}.npz",
-                                         lambda file: np.savez(file, **state))]  # type: ignore[arg-type]
+        files = [report.write_atomically(out / f"{task.stem}.npz", lambda file: np.savez(file, **state))]  # type: ignore[arg-type]
         files += plot(task, data, history, predictions, out, show)
     except OSError as e:
         raise TrainingError(f"cannot save into {out}: {e}") from None
@@ -374,8 +429,14 @@ def save(task: Task, model: Module, data: Data, history: list[Epoch], prediction
     return files
 
 
-def plot(task: Task, data: Data, history: list[Epoch], predictions: np.ndarray, out: Path,
-         show: Callable[[str], None]) -> list[Path]:
+def plot(
+    task: Task,
+    data: Data,
+    history: list[Epoch],
+    predictions: np.ndarray,
+    out: Path,
+    show: Callable[[str], None],
+) -> list[Path]:
     """Draw the run's plots into ``out`` when matplotlib is installed; the files written."""
     from . import report
 
@@ -384,10 +445,20 @@ def plot(task: Task, data: Data, history: list[Epoch], predictions: np.ndarray, 
     except ImportError:
         show("plots skipped: matplotlib is not installed (pip install 'chainrule[plot]')")
         return []
-    files = [report.plot_history(history, f"{task.stem}: {task.help}", task.metric, out / f"{task.stem}.png",
-                                 task.baseline(data))]
+    files = [
+        report.plot_history(
+            history, f"{task.stem}: {task.help}", task.metric, out / f"{task.stem}.png", task.baseline(data)
+        )
+    ]
     if task.image_shape is not None:
-        files.append(report.plot_misclassified(
-            data.test.inputs[0], task.image_shape, data.test.targets, predictions, task.class_names,
-            out / f"{task.stem}-misclassified.png"))
+        files.append(
+            report.plot_misclassified(
+                data.test.inputs[0],
+                task.image_shape,
+                data.test.targets,
+                predictions,
+                task.class_names,
+                out / f"{task.stem}-misclassified.png",
+            )
+        )
     return files

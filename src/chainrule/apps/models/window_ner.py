@@ -47,8 +47,18 @@ from . import report
 from .training import Data, Split, Task, TrainingError
 
 WINDOW = 2  # words on each side of the centre word
-TYPES = ("company", "facility", "geo-loc", "movie", "musicartist", "other", "person", "product",
-         "sportsteam", "tvshow")
+TYPES = (
+    "company",
+    "facility",
+    "geo-loc",
+    "movie",
+    "musicartist",
+    "other",
+    "person",
+    "product",
+    "sportsteam",
+    "tvshow",
+)
 CLASSES = ("O", *TYPES)
 ALL = "all"
 PAD, UNKNOWN = "<pad>", "<unknown>"
@@ -89,8 +99,9 @@ class WindowClassifier(nn.Module):
     """x = the window's word vectors end to end, h = tanh(Wx + b), then the score s = uᵀh
     (one output) or the logits θ = Uh + c (``outputs`` > 1)."""
 
-    def __init__(self, vectors: np.ndarray, hidden: int, outputs: int, rng: np.random.Generator,
-                 dropout: float = 0.3) -> None:
+    def __init__(
+        self, vectors: np.ndarray, hidden: int, outputs: int, rng: np.random.Generator, dropout: float = 0.3
+    ) -> None:
         super().__init__()
         self.words = nn.Embedding.from_pretrained(vectors, freeze=False, sparse=True)
         self.dropout = nn.Dropout(dropout, seed=rng)
@@ -115,13 +126,15 @@ class WindowNER(Task):
 
     # Task.configure takes any options and refuses them; this task names the two it takes.
     def configure(  # type: ignore[override]
-            self, entity: str | None = None, pretrained: bool | None = None) -> WindowNER:
+        self, entity: str | None = None, pretrained: bool | None = None
+    ) -> WindowNER:
         """A copy asking about ``entity`` (a type or ``"all"``) and/or with random initial vectors."""
         task = super().configure()
         if entity is not None:
             if entity != ALL and entity not in TYPES:
-                raise TrainingError(f"unknown entity type {entity!r}: choose one of {', '.join(TYPES)} "
-                                    "or all")
+                raise TrainingError(
+                    f"unknown entity type {entity!r}: choose one of {', '.join(TYPES)} or all"
+                )
             task.entity = entity
         if pretrained is not None:
             task.pretrained = pretrained
@@ -178,9 +191,16 @@ class WindowNER(Task):
             targets = [self.target_of(tag) for s in sentences for tag in s.tags]
             return Split((np.concatenate(ids),), np.array(targets, dtype=np.int64))
 
-        return Data(split(train), split(test), {
-            "table": table, "pretrained": pretrained, "test sentences": test,
-            "baselines": self.baselines(train, test)})
+        return Data(
+            split(train),
+            split(test),
+            {
+                "table": table,
+                "pretrained": pretrained,
+                "test sentences": test,
+                "baselines": self.baselines(train, test),
+            },
+        )
 
     def baselines(self, train, test) -> dict[str, np.ndarray]:
         """Per held-out token, the class each baseline gives it (see the module docstring)."""
@@ -192,9 +212,11 @@ class WindowNER(Task):
         once = {w: int(np.argmax(n[1:]) + 1) for w, n in tagged.items() if n[1:].any()}
         most = {w: int(np.argmax(n)) for w, n in tagged.items()}
         words = [normalise(t) for s in test for t in s.tokens]
-        return {"always O": np.zeros(len(words), np.int64),
-                "in training": np.array([once.get(w, 0) for w in words]),
-                "mostly in training": np.array([most.get(w, 0) for w in words])}
+        return {
+            "always O": np.zeros(len(words), np.int64),
+            "in training": np.array([once.get(w, 0) for w in words]),
+            "mostly in training": np.array([most.get(w, 0) for w in words]),
+        }
 
     def build(self, data: Data, rng: np.random.Generator) -> nn.Module:
         table = data.extra["table"].copy()
@@ -205,8 +227,9 @@ class WindowNER(Task):
     def loss(self, outputs: Tensor, targets: np.ndarray) -> Tensor:
         if not self.binary:
             return F.cross_entropy(outputs, targets, weight=CLASS_WEIGHTS)
-        return F.binary_cross_entropy_with_logits(outputs, targets.astype(outputs.dtype),
-                                                  pos_weight=self.pos_weight)
+        return F.binary_cross_entropy_with_logits(
+            outputs, targets.astype(outputs.dtype), pos_weight=self.pos_weight
+        )
 
     def predict(self, outputs: np.ndarray) -> np.ndarray:
         return (outputs > 0).astype(np.int64) if self.binary else outputs.argmax(axis=1)
@@ -217,60 +240,86 @@ class WindowNER(Task):
         accuracy = float(np.mean(predictions == data.test.targets))
         if self.binary:
             precision, recall, f1, _ = scores[1]
-            return {self.metric: float(f1), "precision": float(precision), "recall": float(recall),
-                    "token accuracy": accuracy}
-        return {self.metric: float(scores[1:, 2].mean()),
-                "geo-loc F1": float(scores[CLASSES.index("geo-loc"), 2]), "token accuracy": accuracy}
+            return {
+                self.metric: float(f1),
+                "precision": float(precision),
+                "recall": float(recall),
+                "token accuracy": accuracy,
+            }
+        return {
+            self.metric: float(scores[1:, 2].mean()),
+            "geo-loc F1": float(scores[CLASSES.index("geo-loc"), 2]),
+            "token accuracy": accuracy,
+        }
 
     @property
     def baseline_names(self) -> dict[str, str]:
         """The name shown for each of :meth:`baselines`."""
         if not self.binary:
-            return {"always O": "always O", "in training": "its type in training",
-                    "mostly in training": "its most frequent class in training"}
-        return {"always O": "always O", "in training": f"{self.entity} in training",
-                "mostly in training": f"mostly {self.entity} in training"}
+            return {
+                "always O": "always O",
+                "in training": "its type in training",
+                "mostly in training": "its most frequent class in training",
+            }
+        return {
+            "always O": "always O",
+            "in training": f"{self.entity} in training",
+            "mostly in training": f"mostly {self.entity} in training",
+        }
 
     def baseline(self, data: Data) -> tuple[str, float]:
         """The strongest baseline on the held-out metric, with its name (the majority vote,
         "mostly ... in training", on WNUT-16)."""
-        scores = {self.baseline_names[key]: self.evaluate(predicted, data)[self.metric]
-                  for key, predicted in data.extra["baselines"].items()}
+        scores = {
+            self.baseline_names[key]: self.evaluate(predicted, data)[self.metric]
+            for key, predicted in data.extra["baselines"].items()
+        }
         return max(scores.items(), key=lambda named: named[1])
 
     def report(self, predictions: np.ndarray, data: Data) -> list[str]:
         truth, baselines = data.test.targets, data.extra["baselines"]
         if self.binary:
             names = self.baseline_names
-            rows = [(name, *map(float, f1_scores(truth, p, 2)[1, :3]))
-                    for name, p in [("model", predictions), *((names[k], v) for k, v in baselines.items())]]
-            lines = [f"held-out {self.entity} tokens ({int(truth.sum())} of {len(truth)}): the model and "
-                     "the baselines on the same split",
-                     report.table(["tagger", "precision", "recall", "F1"], rows),
-                     f"(\"{self.entity} in training\": the word was tagged {self.entity} at least once in "
-                     "the training tweets; \"mostly\": in most of its occurrences there)"]
+            rows = [
+                (name, *map(float, f1_scores(truth, p, 2)[1, :3]))
+                for name, p in [("model", predictions), *((names[k], v) for k, v in baselines.items())]
+            ]
+            lines = [
+                f"held-out {self.entity} tokens ({int(truth.sum())} of {len(truth)}): the model and "
+                "the baselines on the same split",
+                report.table(["tagger", "precision", "recall", "F1"], rows),
+                f'("{self.entity} in training": the word was tagged {self.entity} at least once in '
+                'the training tweets; "mostly": in most of its occurrences there)',
+            ]
         else:
             ours = f1_scores(truth, predictions, len(CLASSES))
             theirs = f1_scores(truth, baselines["in training"], len(CLASSES))
-            rows = [(name, *map(float, s[:3]), float(b[2]), int(s[3]))
-                    for name, s, b in zip(CLASSES, ours, theirs)]
-            lines = ["per class, per held-out token (baseline: a word gets the type it was tagged most "
-                     "often in training, if it ever was one):",
-                     report.table(["class", "precision", "recall", "F1", "baseline F1", "tokens"], rows)]
+            rows = [
+                (name, *map(float, s[:3]), float(b[2]), int(s[3]))
+                for name, s, b in zip(CLASSES, ours, theirs)
+            ]
+            lines = [
+                "per class, per held-out token (baseline: a word gets the type it was tagged most "
+                "often in training, if it ever was one):",
+                report.table(["class", "precision", "recall", "F1", "baseline F1", "tokens"], rows),
+            ]
         return ["", *lines, "", *self.examples(predictions, data)]
 
     def examples(self, predictions: np.ndarray, data: Data) -> list[str]:
         """A few held-out tweets tagged right and a few tagged wrong, tagged words marked."""
         names = self.class_names
-        legend = ("[[word]] tagged right, [[word]]! tagged but not one, {{word}} missed" if self.binary else
-                  "[[word|type]] tagged right, [[word|type]]! tagged wrongly (its true type after ≠), "
-                  "{{word|type}} missed")
+        legend = (
+            "[[word]] tagged right, [[word]]! tagged but not one, {{word}} missed"
+            if self.binary
+            else "[[word|type]] tagged right, [[word|type]]! tagged wrongly (its true type after ≠), "
+            "{{word|type}} missed"
+        )
         right: list[str] = []
         wrong: list[str] = []
         start = 0
         for s in data.extra["test sentences"]:
-            said = predictions[start:start + len(s.tokens)]
-            true = data.test.targets[start:start + len(s.tokens)]
+            said = predictions[start : start + len(s.tokens)]
+            true = data.test.targets[start : start + len(s.tokens)]
             start += len(s.tokens)
             if not true.any() and not said.any():
                 continue
@@ -285,5 +334,10 @@ class WindowNER(Task):
                     token = f"{{{{{token}{label}}}}}"
                 words.append(token)
             (right if np.array_equal(said, true) else wrong).append("  " + " ".join(words))
-        return [f"held-out tweets ({legend}):", "tagged right:", *right[:EXAMPLES],
-                "tagged wrong:", *wrong[:EXAMPLES]]
+        return [
+            f"held-out tweets ({legend}):",
+            "tagged right:",
+            *right[:EXAMPLES],
+            "tagged wrong:",
+            *wrong[:EXAMPLES],
+        ]

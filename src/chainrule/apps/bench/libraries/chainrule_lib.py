@@ -23,8 +23,13 @@ def _perceptron(layers) -> cr.nn.Sequential:
     for W, _ in layers:
         modules += [cr.nn.Linear(W.shape[1], W.shape[0], seed=0), cr.nn.ReLU()]
     model = cr.nn.Sequential(*modules[:-1])
-    model.load_state_dict({f"{2 * i}.{name}": value for i, (W, b) in enumerate(layers)
-                           for name, value in (("weight", W), ("bias", b))})
+    model.load_state_dict(
+        {
+            f"{2 * i}.{name}": value
+            for i, (W, b) in enumerate(layers)
+            for name, value in (("weight", W), ("bias", b))
+        }
+    )
     return model
 
 
@@ -34,8 +39,9 @@ def _linears(model) -> list:
 
 
 def _layer_outputs(linears) -> dict:
-    return layer_outputs([(m.weight, m.bias) for m in linears],
-                         [(m.weight.grad, m.bias.grad) for m in linears])
+    return layer_outputs(
+        [(m.weight, m.bias) for m in linears], [(m.weight.grad, m.bias.grad) for m in linears]
+    )
 
 
 def mlp_step(p):
@@ -85,8 +91,15 @@ class WindowClassifier(cr.nn.Module):
         self.words = cr.nn.Embedding.from_pretrained(p["E"], freeze=False, sparse=True)
         self.hidden = cr.nn.Linear(p["W"].shape[1], p["W"].shape[0], seed=0)
         self.out = cr.nn.Linear(p["U"].shape[1], p["U"].shape[0], seed=0)
-        self.load_state_dict({"words.weight": p["E"], "hidden.weight": p["W"], "hidden.bias": p["b"],
-                              "out.weight": p["U"], "out.bias": p["c"]})
+        self.load_state_dict(
+            {
+                "words.weight": p["E"],
+                "hidden.weight": p["W"],
+                "hidden.bias": p["b"],
+                "out.weight": p["U"],
+                "out.bias": p["c"],
+            }
+        )
 
     def forward(self, words):
         x = self.words(words).reshape(len(words), -1)
@@ -97,8 +110,13 @@ def window_step(p):
     model = WindowClassifier(p)
     opt = cr.optim.SGD(model.parameters(), lr=p["lr"])
     words, y = p["words"], p["y"]
-    params: dict[str, Any] = {"E": model.words.weight, "W": model.hidden.weight, "b": model.hidden.bias,
-                              "U": model.out.weight, "c": model.out.bias}
+    params: dict[str, Any] = {
+        "E": model.words.weight,
+        "W": model.hidden.weight,
+        "b": model.hidden.bias,
+        "U": model.out.weight,
+        "c": model.out.bias,
+    }
 
     def step():
         opt.zero_grad()

@@ -150,8 +150,19 @@ def window_step(p):
         np.add.at(dE, words.reshape(-1), (gz @ W).reshape(-1, dim))
         for param, grad in ((E, dE), (W, dW), (b, db), (U, dU), (c, dc)):
             param -= lr * grad
-        return {"loss": loss, "dE": dE, "dW": dW, "db": db, "dU": dU, "dc": dc,
-                "E": E, "W": W, "b": b, "U": U, "c": c}
+        return {
+            "loss": loss,
+            "dE": dE,
+            "dW": dW,
+            "db": db,
+            "dU": dU,
+            "dc": dc,
+            "E": E,
+            "W": W,
+            "b": b,
+            "U": U,
+            "c": c,
+        }
 
     return step
 

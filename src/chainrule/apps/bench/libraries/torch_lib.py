@@ -45,8 +45,9 @@ def _linears(model) -> list:
 
 
 def _layer_outputs(linears) -> dict:
-    return layer_outputs([(m.weight, m.bias) for m in linears],
-                         [(m.weight.grad, m.bias.grad) for m in linears])
+    return layer_outputs(
+        [(m.weight, m.bias) for m in linears], [(m.weight.grad, m.bias.grad) for m in linears]
+    )
 
 
 def mlp_step(p, func: bool = False):
@@ -103,13 +104,16 @@ def hessian(p, func: bool = False):
 class WindowClassifier(nn.Module):
     def __init__(self, p) -> None:
         super().__init__()
-        self.words = nn.Embedding.from_pretrained(torch.from_numpy(p["E"]).clone(), freeze=False,
-                                                  sparse=True)
+        self.words = nn.Embedding.from_pretrained(torch.from_numpy(p["E"]).clone(), freeze=False, sparse=True)
         self.hidden = nn.Linear(p["W"].shape[1], p["W"].shape[0])
         self.out = nn.Linear(p["U"].shape[1], p["U"].shape[0])
         with torch.no_grad():
-            for param, key in ((self.hidden.weight, "W"), (self.hidden.bias, "b"),
-                               (self.out.weight, "U"), (self.out.bias, "c")):
+            for param, key in (
+                (self.hidden.weight, "W"),
+                (self.hidden.bias, "b"),
+                (self.out.weight, "U"),
+                (self.out.bias, "c"),
+            ):
                 param.copy_(torch.from_numpy(p[key]))
 
     def forward(self, words):
@@ -121,8 +125,13 @@ def window_step(p, func: bool = False):
     model = WindowClassifier(p)
     opt = torch.optim.SGD(model.parameters(), lr=p["lr"])
     words, y = torch.from_numpy(p["words"]), torch.from_numpy(p["y"])
-    params = {"E": model.words.weight, "W": model.hidden.weight, "b": model.hidden.bias,
-              "U": model.out.weight, "c": model.out.bias}
+    params = {
+        "E": model.words.weight,
+        "W": model.hidden.weight,
+        "b": model.hidden.bias,
+        "U": model.out.weight,
+        "c": model.out.bias,
+    }
 
     def step():
         opt.zero_grad()
