@@ -196,7 +196,15 @@ def test_an_input_that_is_not_a_tensor_shows_its_name_or_its_value():
         name for step in trace.steps for name, shape in zip(step.inputs, step.input_shapes) if shape is None
     ]
     assert sorted(constants) == sorted(
-        ["scale = [3., 4.]", "k = 5.", "2.", "[1., 1.]", "weights (8,)", "constant"]
-    )  # add keeps nothing of the 1.0 it adds
+        ["scale = [3., 4.]", "k = 5.", "2.", "[1., 1.]", "weights (8,)", "1."]
+    )  # add reads nothing of the 1.0 it adds, but keeps the number to show it
     text = str(trace)
     assert "None" not in text and "scale = [3., 4.]" in text and "k = 5." in text
+
+
+def test_a_number_added_shows_its_value_though_add_saves_nothing():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    trace = cr.explain(((x + 1.5) * 2).sum())
+    add = next(step for step in trace.steps if step.op == "add")
+    assert "1.5" in add.inputs
+    assert "constant" not in str(trace)

@@ -309,12 +309,16 @@ def _constant_label(node: Node, position: int, labels: dict[int, str]) -> str:
     """An input that needs no gradient (a number, an array, a tensor without requires_grad):
     its name in the calling code and its value when small, from what the op saved.
 
-    An op whose rule never reads that input (add, sub) keeps nothing of it: "constant".
+    An op whose rule never reads that input (add, sub) keeps it only when it was given as
+    a number or an array; a tensor it did not read is "constant".
     """
-    if not isinstance(node.saved, tuple) or node.saved[0][position] is None:  # a cr.Function's ctx
+    if not isinstance(node.saved, tuple):  # a cr.Function's ctx
         return "constant"
-    value = np.asarray(node.saved[0][position])
     given = None if node.inputs is None else node.inputs[position]  # the argument as passed
+    saved = node.saved[0][position]
+    if saved is None and given is None:
+        return "constant"
+    value = np.asarray(saved if saved is not None else given)
     name = labels.get(id(given)) if given is not None else None
     if value.size > SMALL:
         return f"{name or 'constant'} {value.shape}"

@@ -126,13 +126,17 @@ def record(op: OpDef, args: tuple[Any, ...], arrays: list[Any], params: dict[str
     state = _state()
     if state.grad:
         parents: list[Node | Tensor | None] = []
-        live = False
+        live = constant = False
         for a in args:
-            if isinstance(a, Tensor) and a._requires_grad:
-                parents.append(a._node or a)
-                live = True
+            if isinstance(a, Tensor):
+                if a._requires_grad:
+                    parents.append(a._node or a)
+                    live = True
+                else:
+                    parents.append(None)
             else:
                 parents.append(None)
+                constant = True
         if live and out.dtype.kind == "f":
             node = _new(Node)  # Node's slots filled in place: no __init__ call on the hot path
             node.op = op
@@ -143,7 +147,9 @@ def record(op: OpDef, args: tuple[Any, ...], arrays: list[Any], params: dict[str
                 node.inputs = args  # their versions are checked before the rule reads them
             else:
                 node.saved = ((None,) * len(arrays), out if op.saves_out else None)
-                node.inputs = None
+                # Numbers and arrays given as operands are kept for the seeing tools (explain
+                # shows them); tensors are not, so nothing the rule does not read stays alive.
+                node.inputs = tuple(None if isinstance(a, Tensor) else a for a in args) if constant else None
             node.shape = out.shape
             node.dtype = out.dtype
             node.site = None
