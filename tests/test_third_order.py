@@ -148,7 +148,7 @@ def test_third_derivatives_agree_with_torch_func(case):
         )
 
 
-def test_the_third_derivative_of_the_issue_example_is_the_closed_form():
+def test_the_third_derivative_of_sum_times_y0_y1_is_the_closed_form():
     # f = (y0 + y1) y0 y1 = y0² y1 + y0 y1²: f_001 = f_011 = 2 (any order), f_000 = f_111 = 0
     f = lambda y: y.sum() * y[0] * y[1]
     x = cr.tensor(np.array([1.0, 2.0]))
