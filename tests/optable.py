@@ -45,6 +45,8 @@ def samples_of(op) -> list[Sample]:
 def public_function(op):
     """The function users call for ``op`` (internal ops are applied directly)."""
     fn = getattr(F, op.name, None)
+    if fn is None and op.name in cr.linalg.__all__:
+        fn = getattr(cr.linalg, op.name)
     if fn is not None:
         return fn
     return lambda *xs, **params: apply(op, *xs, **params)

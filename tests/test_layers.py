@@ -33,6 +33,7 @@ LAYERS = [
             "chainrule.basis",
             "chainrule.debug",
             "chainrule.functions",
+            "chainrule.linalg",
             "chainrule.creation",
             "chainrule.tables",
         },

@@ -83,6 +83,35 @@ __all__ = [
     "transpose",
     "var",
     "where",
+    "square",
+    "reciprocal",
+    "exp2",
+    "fabs",
+    "floor",
+    "ceil",
+    "round",
+    "sinc",
+    "deg2rad",
+    "rad2deg",
+    "radians",
+    "degrees",
+    "fmax",
+    "fmin",
+    "hypot",
+    "logaddexp",
+    "logaddexp2",
+    "mod",
+    "remainder",
+    "fmod",
+    "cumsum",
+    "cumprod",
+    "diff",
+    "flip",
+    "roll",
+    "trace",
+    "diagonal",
+    "tril",
+    "triu",
 ]
 
 
@@ -404,3 +433,142 @@ def tensordot(a: TensorLike, b: TensorLike, axes: int | Sequence[int | Sequence[
     a, b = tensor_or_array(a, "tensordot"), tensor_or_array(b, "tensordot")
     out: Tensor = OPS["tensordot"].fn(RECORDING, a, b, axes=axes)
     return out
+
+
+# ------------------------------------------------------------------ more elementwise functions
+def square(x: TensorLike) -> Tensor:
+    """x²; its derivative is 2x."""
+    return apply(OPS["square"], x)
+
+
+def reciprocal(x: TensorLike) -> Tensor:
+    """1/x; its derivative is −1/x²."""
+    return apply(OPS["reciprocal"], x)
+
+
+def exp2(x: TensorLike) -> Tensor:
+    """2ˣ; its derivative is 2ˣ ln 2."""
+    return apply(OPS["exp2"], x)
+
+
+def fabs(x: TensorLike) -> Tensor:
+    """|x| as a float; its derivative is sign(x) (0 at the kink)."""
+    return apply(OPS["fabs"], x)
+
+
+def floor(x: TensorLike) -> Tensor:
+    """The largest integer ≤ x; its derivative is 0 (between the jumps)."""
+    return apply(OPS["floor"], x)
+
+
+def ceil(x: TensorLike) -> Tensor:
+    """The smallest integer ≥ x; its derivative is 0 (between the jumps)."""
+    return apply(OPS["ceil"], x)
+
+
+def round(a: TensorLike, decimals: int = 0) -> Tensor:  # noqa: A001 - NumPy's name
+    """a rounded to ``decimals`` places (halves to even); its derivative is 0 (between the jumps)."""
+    return apply(OPS["round"], a, decimals=decimals)
+
+
+def sinc(x: TensorLike) -> Tensor:
+    """sin(πx)/(πx), 1 at 0; its derivative is (cos πx − sinc x)/x, 0 at 0."""
+    return apply(OPS["sinc"], x)
+
+
+def deg2rad(x: TensorLike) -> Tensor:
+    """Degrees to radians, x·π/180; its derivative is π/180."""
+    return apply(OPS["deg2rad"], x)
+
+
+def rad2deg(x: TensorLike) -> Tensor:
+    """Radians to degrees, x·180/π; its derivative is 180/π."""
+    return apply(OPS["rad2deg"], x)
+
+
+radians = deg2rad
+degrees = rad2deg
+
+
+def fmax(x1: TensorLike, x2: TensorLike) -> Tensor:
+    """The larger of x1 and x2, ignoring NaNs; the gradient goes to it (ties share it evenly)."""
+    return apply(OPS["fmax"], x1, x2)
+
+
+def fmin(x1: TensorLike, x2: TensorLike) -> Tensor:
+    """The smaller of x1 and x2, ignoring NaNs; the gradient goes to it (ties share it evenly)."""
+    return apply(OPS["fmin"], x1, x2)
+
+
+def hypot(x1: TensorLike, x2: TensorLike) -> Tensor:
+    """√(x1² + x2²); ∂/∂x1 = x1/hypot, ∂/∂x2 = x2/hypot."""
+    return apply(OPS["hypot"], x1, x2)
+
+
+def logaddexp(x1: TensorLike, x2: TensorLike) -> Tensor:
+    """ln(e^x1 + e^x2), computed stably; ∂/∂x1 = e^(x1 − out), ∂/∂x2 = e^(x2 − out)."""
+    return apply(OPS["logaddexp"], x1, x2)
+
+
+def logaddexp2(x1: TensorLike, x2: TensorLike) -> Tensor:
+    """log₂(2^x1 + 2^x2), computed stably; ∂/∂x1 = 2^(x1 − out), ∂/∂x2 = 2^(x2 − out)."""
+    return apply(OPS["logaddexp2"], x1, x2)
+
+
+def mod(x1: TensorLike, x2: TensorLike) -> Tensor:
+    """x1 − floor(x1/x2)·x2, with x2's sign; ∂/∂x1 = 1, ∂/∂x2 = −floor(x1/x2)."""
+    return apply(OPS["mod"], x1, x2)
+
+
+remainder = mod
+
+
+def fmod(x1: TensorLike, x2: TensorLike) -> Tensor:
+    """x1 − trunc(x1/x2)·x2, with x1's sign; ∂/∂x1 = 1, ∂/∂x2 = −trunc(x1/x2)."""
+    return apply(OPS["fmod"], x1, x2)
+
+
+# ------------------------------------------------------------------ scans, diagonals, triangles
+def cumsum(a: TensorLike, axis: int | None = None) -> Tensor:
+    """Running sum along ``axis`` (flattened for None); the gradient is g's running sum from the end."""
+    return apply(OPS["cumsum"], a, axis=axis)
+
+
+def cumprod(a: TensorLike, axis: int | None = None) -> Tensor:
+    """Running product along ``axis`` (a without zeros); ∂out_i/∂a_j = out_i/a_j for j ≤ i."""
+    return apply(OPS["cumprod"], a, axis=axis)
+
+
+def diff(a: TensorLike, n: int = 1, axis: int = -1) -> Tensor:
+    """The n-th difference a[i+1] − a[i] along ``axis``; linear, its gradient is −diff of g padded by 0s."""
+    return apply(OPS["diff"], a, n=n, axis=axis)
+
+
+def flip(m: TensorLike, axis: int | Sequence[int] | None = None) -> Tensor:
+    """m reversed along ``axis`` (all axes for None); linear, its gradient is g flipped back."""
+    return apply(OPS["flip"], m, axis=axis)
+
+
+def roll(a: TensorLike, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Tensor:
+    """a shifted cyclically by ``shift`` along ``axis``; linear, its gradient is g rolled back by −shift."""
+    return apply(OPS["roll"], a, shift=shift, axis=axis)
+
+
+def trace(a: TensorLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """Σ of the diagonal; ∂/∂a is 1 on that diagonal and 0 elsewhere."""
+    return apply(OPS["trace"], a, offset=offset, axis1=axis1, axis2=axis2)
+
+
+def diagonal(a: TensorLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """The diagonal of a (as a last axis); linear, its gradient puts g back on that diagonal."""
+    return apply(OPS["diagonal"], a, offset=offset, axis1=axis1, axis2=axis2)
+
+
+def tril(m: TensorLike, k: int = 0) -> Tensor:
+    """m with the entries above diagonal k zeroed; its gradient is g masked the same way."""
+    return apply(OPS["tril"], m, k=k)
+
+
+def triu(m: TensorLike, k: int = 0) -> Tensor:
+    """m with the entries below diagonal k zeroed; its gradient is g masked the same way."""
+    return apply(OPS["triu"], m, k=k)

@@ -6,9 +6,13 @@ single ``sum_to`` then folds each gradient back to its input's shape.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .core import Sample, align, binary, general, linear, ndim_of
+from .core import OPS, Sample, align, binary, general, linear, ndim_of
+
+LN2 = math.log(2.0)
 
 binary("add", np.add, dx=1, dy=1, saves=())
 binary("sub", np.subtract, dx=1, dy=-1, saves=())
@@ -120,4 +124,95 @@ def _where_call(fn, x, y):
 
 general(
     "where", np.where, _where_vjp, _where_jvp, saves="xs", prepare=_where_prepare, samples=_where_samples()
+)
+
+linear("deg2rad", np.deg2rad, transpose=lambda g, xp: g * (math.pi / 180), floating=True)
+linear("rad2deg", np.rad2deg, transpose=lambda g, xp: g * (180 / math.pi), floating=True)
+
+
+def _fshare(wins, ties, other, out, xp):
+    # As maximum, except that a NaN loses: where the other side is NaN, NumPy returns this
+    # side, so this side gets the whole gradient (where both are, out is NaN and both do).
+    return (
+        xp.astype(wins, out.dtype) + 0.5 * xp.astype(ties, out.dtype) + xp.astype(other != other, out.dtype)
+    )
+
+
+binary(
+    "fmax",
+    np.fmax,
+    dx=lambda x, y, out, xp: _fshare(x > y, x == y, y, out, xp),
+    dy=lambda x, y, out, xp: _fshare(y > x, x == y, x, out, xp),
+    saves=("x", "y", "out"),
+)
+binary(
+    "fmin",
+    np.fmin,
+    dx=lambda x, y, out, xp: _fshare(x < y, x == y, y, out, xp),
+    dy=lambda x, y, out, xp: _fshare(y < x, x == y, x, out, xp),
+    saves=("x", "y", "out"),
+)
+# √(x² + y²) has no derivative at the origin; the samples keep away from it.
+binary(
+    "hypot",
+    np.hypot,
+    dx=lambda x, y, out, xp: x / out,
+    dy=lambda x, y, out, xp: y / out,
+    saves=("x", "y", "out"),
+    domain=(0.5, 2.0),
+    floating=True,
+)
+# ∂/∂x log(eˣ + eʸ) = eˣ/(eˣ + eʸ) = e^(x − out), which never overflows.
+binary(
+    "logaddexp",
+    np.logaddexp,
+    dx=lambda x, y, out, xp: xp.exp(x - out),
+    dy=lambda x, y, out, xp: xp.exp(y - out),
+    saves=("x", "y", "out"),
+    floating=True,
+)
+binary(
+    "logaddexp2",
+    np.logaddexp2,
+    dx=lambda x, y, out, xp: xp.exp((x - out) * LN2),
+    dy=lambda x, y, out, xp: xp.exp((y - out) * LN2),
+    saves=("x", "y", "out"),
+    floating=True,
+)
+
+
+def _floor(v, xp):
+    return xp.apply(OPS["floor"], v)
+
+
+def _trunc(v, xp):
+    return xp.sign(v) * xp.apply(OPS["floor"], xp.abs(v))
+
+
+# The remainders jump where x/y is an integer; these samples shift x into (5.1, 5.4) and
+# y into ±(2.1, 2.4), so x/y stays between two integers and ∂/∂y is not trivially 0.
+REMAINDER_SAMPLES = [
+    Sample(((3,), (3,)), call=lambda f, x, y: f(x + 5, y + 2)),
+    Sample(((3, 1), (1, 4)), call=lambda f, x, y: f(x + 5, -(y + 2))),
+    Sample(((2, 3), ()), call=lambda f, x, y: f(-(x + 5), y + 2)),
+]
+# x mod y = x − floor(x/y) y, so ∂/∂x = 1 and ∂/∂y = −floor(x/y) between the jumps.
+binary(
+    "mod",
+    np.mod,
+    dx=1,
+    dy=lambda x, y, out, xp: -_floor(x / y, xp),
+    saves=("x", "y"),
+    domain=(0.1, 0.4),
+    samples=REMAINDER_SAMPLES,
+)
+# fmod(x, y) = x − trunc(x/y) y (the C remainder, with x's sign): ∂/∂y = −trunc(x/y).
+binary(
+    "fmod",
+    np.fmod,
+    dx=1,
+    dy=lambda x, y, out, xp: -_trunc(x / y, xp),
+    saves=("x", "y"),
+    domain=(0.1, 0.4),
+    samples=REMAINDER_SAMPLES,
 )

@@ -116,3 +116,38 @@ unary(
         Sample(((2, 3),), {"a_min": None, "a_max": 0.5}),
     ],
 )
+
+
+unary("square", np.square, slope=lambda x, y, xp: 2 * x, saves="x", floating=False)
+unary("reciprocal", np.reciprocal, slope=lambda x, y, xp: -y * y, saves="y", domain=(0.5, 2.0))
+unary("exp2", np.exp2, slope=lambda x, y, xp: y * LN2, saves="y", domain=(-3, 3))
+# |x| has a kink at 0; the subgradient there is 0, as for abs.
+unary("fabs", np.fabs, slope=lambda x, y, xp: xp.sign(x), saves="x", kinks=(0.0,))
+# floor, ceil and round are steps: slope 0 between the integers (or half-integers) they jump at.
+STEPS = (-2.0, -1.0, 0.0, 1.0, 2.0)
+HALF_STEPS = (-1.5, -0.5, 0.5, 1.5)
+unary("floor", np.floor, slope=lambda x, y, xp: xp.zeros_like(y), saves="y", kinks=STEPS, floating=False)
+unary("ceil", np.ceil, slope=lambda x, y, xp: xp.zeros_like(y), saves="y", kinks=STEPS, floating=False)
+unary(
+    "round",
+    lambda a, decimals: np.round(a, decimals),
+    slope=lambda x, y, xp, decimals: xp.zeros_like(y),
+    saves="y",
+    prepare=lambda a, decimals=0: {"decimals": int(decimals)},
+    kinks=HALF_STEPS,
+    floating=False,
+    reference=np.round,
+    samples=[Sample(((3,),)), Sample(((2, 3),)), Sample(((2, 3),), {"decimals": 0})],
+)
+
+
+def _sinc_slope(x, y, xp):
+    # sinc'(x) = (cos πx − sinc x)/x, and 0 at x = 0 (where sinc is flat); dividing by 1
+    # there keeps 0/0 out of it and of the derivatives taken of it.
+    at_zero = x == 0
+    return xp.where(at_zero, 0 * x, (xp.cos(math.pi * x) - y) / xp.where(at_zero, 1 + 0 * x, x))
+
+
+# The origin is listed as a kink only so that samples keep away from the point where the
+# slope is patched (its value there is right; the derivatives of the patch are not).
+unary("sinc", np.sinc, slope=_sinc_slope, saves=("x", "y"), kinks=(0.0,))
