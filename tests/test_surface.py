@@ -65,7 +65,14 @@ NOT_OPS = {
 }
 
 # Public functions that are NumPy's second names for a table op's function: the same object.
-ALIASES = {"degrees": "rad2deg", "radians": "deg2rad", "remainder": "mod"}
+ALIASES = {
+    "degrees": "rad2deg",
+    "radians": "deg2rad",
+    "remainder": "mod",
+    "amax": "max",
+    "amin": "min",
+    "ravel": "flatten",
+}
 
 # Tensor methods that apply a table op (elementwise, reductions, shape, products).
 OP_METHODS = (

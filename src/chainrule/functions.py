@@ -25,6 +25,8 @@ from .tensor import RECORDING, Axis, Shape, Tensor, TensorLike, apply, tensor_or
 __all__ = [
     "abs",
     "add",
+    "amax",
+    "amin",
     "arccos",
     "arccosh",
     "arcsin",
@@ -34,21 +36,38 @@ __all__ = [
     "arctanh",
     "astype",
     "broadcast_to",
+    "ceil",
     "clip",
     "concatenate",
     "cos",
     "cosh",
+    "cumprod",
+    "cumsum",
+    "deg2rad",
+    "degrees",
+    "diagonal",
+    "diff",
     "div",
     "dot",
     "einsum",
     "exp",
+    "exp2",
     "expand_dims",
     "expm1",
+    "fabs",
     "flatten",
+    "flip",
+    "floor",
+    "fmax",
+    "fmin",
+    "fmod",
+    "hypot",
     "log",
+    "log10",
     "log1p",
     "log2",
-    "log10",
+    "logaddexp",
+    "logaddexp2",
     "logsumexp",
     "matmul",
     "max",
@@ -56,21 +75,31 @@ __all__ = [
     "mean",
     "min",
     "minimum",
+    "mod",
     "moveaxis",
     "mul",
     "neg",
     "outer",
     "pow",
     "prod",
+    "rad2deg",
+    "radians",
+    "ravel",
+    "reciprocal",
     "relu",
+    "remainder",
     "reshape",
+    "roll",
+    "round",
     "sigmoid",
     "sign",
     "sin",
+    "sinc",
     "sinh",
     "softplus",
     "split",
     "sqrt",
+    "square",
     "squeeze",
     "stack",
     "std",
@@ -80,38 +109,12 @@ __all__ = [
     "tan",
     "tanh",
     "tensordot",
-    "transpose",
-    "var",
-    "where",
-    "square",
-    "reciprocal",
-    "exp2",
-    "fabs",
-    "floor",
-    "ceil",
-    "round",
-    "sinc",
-    "deg2rad",
-    "rad2deg",
-    "radians",
-    "degrees",
-    "fmax",
-    "fmin",
-    "hypot",
-    "logaddexp",
-    "logaddexp2",
-    "mod",
-    "remainder",
-    "fmod",
-    "cumsum",
-    "cumprod",
-    "diff",
-    "flip",
-    "roll",
     "trace",
-    "diagonal",
+    "transpose",
     "tril",
     "triu",
+    "var",
+    "where",
 ]
 
 
@@ -318,6 +321,10 @@ def min(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # 
     return apply(OPS["min"], a, axis=axis, keepdims=keepdims)
 
 
+amax = max  # NumPy's other names for the same reductions
+amin = min
+
+
 def prod(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Π over ``axis``; ∂/∂x_i is the product of the other elements (exact at zeros)."""
     return apply(OPS["prod"], a, axis=axis, keepdims=keepdims)
@@ -377,6 +384,9 @@ def flatten(a: TensorLike) -> Tensor:
     """The elements as a 1-D tensor."""
     out: Tensor = OPS["flatten"].fn(RECORDING, tensor_or_array(a))
     return out
+
+
+ravel = flatten  # NumPy's name for the same
 
 
 def squeeze(a: TensorLike, axis: Axis = None) -> Tensor:
