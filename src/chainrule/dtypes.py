@@ -74,7 +74,5 @@ def floating_inputs(arrays: list[Any]) -> list[Any]:
     """The inputs of an op whose result is floating (exp, division, mean, ...), with every
     boolean or integer array converted to the default dtype first, as PyTorch does: NumPy
     would compute sigmoid of uint8 in float16 after negating the unsigned values."""
-    if not any(type(a) is np.ndarray and a.dtype.kind in "biu" for a in arrays):
-        return arrays
     default = _default_dtype
     return [a.astype(default) if type(a) is np.ndarray and a.dtype.kind in "biu" else a for a in arrays]

@@ -297,10 +297,8 @@ class Tensor:
         owner = self._owner()
         node = owner._node
         if node is not None and type(node.saved) is tuple and node.saved[1] is owner._data:
-            if getattr(node, "stale_output", None) is None:
-                node.stale_output = (owner._version + 1, owner._version)
-            else:
-                node.stale_output = (owner._version + 1, node.stale_output[1])
+            stale = getattr(node, "stale_output", None)  # (now, at saving) of an earlier change
+            node.stale_output = (owner._version + 1, owner._version if stale is None else stale[1])
         seq = _next_seq()
         if getattr(owner, "_changes", None) is None:
             owner._changes = [seq]

@@ -53,24 +53,25 @@ binary(
 )
 
 
-def _share(wins, ties, out, xp):
+def _share(wins, ties, nan, out, xp):
     # Where both inputs are equal the subgradient is split evenly: 1/2 to each. Where
-    # either is NaN, so is out, and each side gets the whole gradient, as in PyTorch.
-    return xp.astype(wins, out.dtype) + 0.5 * xp.astype(ties, out.dtype) + xp.astype(out != out, out.dtype)
+    # ``nan`` holds, this side gets the whole gradient: for maximum where out is NaN (either
+    # input is, as in PyTorch), for fmax where the other side is NaN (NumPy returns this one).
+    return xp.astype(wins, out.dtype) + 0.5 * xp.astype(ties, out.dtype) + xp.astype(nan, out.dtype)
 
 
 binary(
     "maximum",
     np.maximum,
-    dx=lambda x, y, out, xp: _share(x > y, x == y, out, xp),
-    dy=lambda x, y, out, xp: _share(y > x, x == y, out, xp),
+    dx=lambda x, y, out, xp: _share(x > y, x == y, out != out, out, xp),
+    dy=lambda x, y, out, xp: _share(y > x, x == y, out != out, out, xp),
     saves=("x", "y", "out"),
 )
 binary(
     "minimum",
     np.minimum,
-    dx=lambda x, y, out, xp: _share(x < y, x == y, out, xp),
-    dy=lambda x, y, out, xp: _share(y < x, x == y, out, xp),
+    dx=lambda x, y, out, xp: _share(x < y, x == y, out != out, out, xp),
+    dy=lambda x, y, out, xp: _share(y < x, x == y, out != out, out, xp),
     saves=("x", "y", "out"),
 )
 
@@ -130,26 +131,20 @@ linear("deg2rad", np.deg2rad, transpose=lambda g, xp: g * (math.pi / 180), float
 linear("rad2deg", np.rad2deg, transpose=lambda g, xp: g * (180 / math.pi), floating=True)
 
 
-def _fshare(wins, ties, other, out, xp):
-    # As maximum, except that a NaN loses: where the other side is NaN, NumPy returns this
-    # side, so this side gets the whole gradient (where both are, out is NaN and both do).
-    return (
-        xp.astype(wins, out.dtype) + 0.5 * xp.astype(ties, out.dtype) + xp.astype(other != other, out.dtype)
-    )
-
-
+# As maximum and minimum, except that a NaN loses (see _share); where both are NaN, so
+# is out, and both sides get the gradient.
 binary(
     "fmax",
     np.fmax,
-    dx=lambda x, y, out, xp: _fshare(x > y, x == y, y, out, xp),
-    dy=lambda x, y, out, xp: _fshare(y > x, x == y, x, out, xp),
+    dx=lambda x, y, out, xp: _share(x > y, x == y, y != y, out, xp),
+    dy=lambda x, y, out, xp: _share(y > x, x == y, x != x, out, xp),
     saves=("x", "y", "out"),
 )
 binary(
     "fmin",
     np.fmin,
-    dx=lambda x, y, out, xp: _fshare(x < y, x == y, y, out, xp),
-    dy=lambda x, y, out, xp: _fshare(y < x, x == y, x, out, xp),
+    dx=lambda x, y, out, xp: _share(x < y, x == y, y != y, out, xp),
+    dy=lambda x, y, out, xp: _share(y < x, x == y, x != x, out, xp),
     saves=("x", "y", "out"),
 )
 # √(x² + y²) has no derivative at the origin; the samples keep away from it.

@@ -34,15 +34,20 @@ def _scan_prepare(name):
     return prepare
 
 
-def _lines(x, axis, in_shape):
-    """x (with leading batch axes) as it is scanned: flattened for axis None, and the axis."""
+def _flat(v, axis, in_shape, xp):
+    """v (with leading batch axes) as it is scanned: flattened for axis None, and the axis."""
     if axis is None:
-        return np.reshape(x, x.shape[: x.ndim - len(in_shape)] + (math.prod(in_shape),)), -1
-    return x, axis
+        return xp.reshape(v, v.shape[: v.ndim - len(in_shape)] + (math.prod(in_shape),)), -1
+    return v, axis
+
+
+def _unflat(v, axis, in_shape, xp):
+    """The inverse of :func:`_flat` for a result shaped like the scanned lines."""
+    return v if axis is not None else xp.reshape(v, v.shape[:-1] + in_shape)
 
 
 def _cumsum(x, axis, in_shape):
-    lines, ax = _lines(x, axis, in_shape)
+    lines, ax = _flat(x, axis, in_shape, np)
     return np.cumsum(lines, axis=ax)
 
 
@@ -55,9 +60,15 @@ def _reverse_cumsum(g, xp, axis):
 
 
 def _cumsum_transpose(g, xp, axis, in_shape):
-    if axis is not None:
-        return _reverse_cumsum(g, xp, axis)
-    return xp.reshape(_reverse_cumsum(g, xp, -1), g.shape[:-1] + in_shape)
+    return _unflat(_reverse_cumsum(g, xp, -1 if axis is None else axis), axis, in_shape, xp)
+
+
+SCAN_SAMPLES = [
+    Sample(((),)),
+    Sample(((2, 3),)),
+    Sample(((2, 3),), {"axis": 0}),
+    Sample(((2, 3, 4),), {"axis": -1}),
+]
 
 
 # out_i = Σ_{j ≤ i} x_j, so the transpose sums g over j ≥ i: the running sum, reversed.
@@ -67,12 +78,7 @@ linear(
     transpose=_cumsum_transpose,
     prepare=_scan_prepare("cumsum"),
     reference=np.cumsum,
-    samples=[
-        Sample(((),)),
-        Sample(((2, 3),)),
-        Sample(((2, 3),), {"axis": 0}),
-        Sample(((2, 3, 4),), {"axis": -1}),
-    ],
+    samples=SCAN_SAMPLES,
 )
 
 
@@ -87,14 +93,8 @@ def _cumprod_prepare(a, axis=None):
 
 
 def _cumprod(x, axis, in_shape):
-    lines, ax = _lines(x, axis, in_shape)
+    lines, ax = _flat(x, axis, in_shape, np)
     return np.cumprod(lines, axis=ax)
-
-
-def _flat(v, axis, in_shape, xp):
-    if axis is None:
-        return xp.reshape(v, v.shape[: v.ndim - len(in_shape)] + (math.prod(in_shape),)), -1
-    return v, axis
 
 
 # out_i = Π_{j ≤ i} x_j, so ∂out_i/∂x_j = out_i / x_j for j ≤ i (no zeros in x):
@@ -103,10 +103,6 @@ def _cumprod_vjp(g, xs, out, xp, needs, axis, in_shape):
     x, ax = _flat(xs[0], axis, in_shape, xp)
     r = _reverse_cumsum(g * out, xp, ax) / x
     return (_unflat(r, axis, in_shape, xp),)
-
-
-def _unflat(v, axis, in_shape, xp):
-    return v if axis is not None else xp.reshape(v, v.shape[:-1] + in_shape)
 
 
 def _cumprod_jvp(ts, xs, out, params, xp):
@@ -125,12 +121,7 @@ general(
     prepare=_cumprod_prepare,
     domain=(0.5, 1.5),
     reference=np.cumprod,
-    samples=[
-        Sample(((),)),
-        Sample(((2, 3),)),
-        Sample(((2, 3),), {"axis": 0}),
-        Sample(((2, 3, 4),), {"axis": -1}),
-    ],
+    samples=SCAN_SAMPLES,
 )
 
 
