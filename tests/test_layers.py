@@ -36,6 +36,8 @@ LAYERS = [
             "chainrule.linalg",
             "chainrule.creation",
             "chainrule.tables",
+            "chainrule.numpy",
+            "chainrule.indexed",
         },
     ),
     (

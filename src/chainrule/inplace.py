@@ -36,10 +36,11 @@ from typing import Literal, TypeAlias
 import numpy as np
 
 from . import mode
+from .indexed import set_at
 from .ops import OPS
 from .tensor import Tensor, apply, as_array
 
-_WHERE, _SCATTER, _BROADCAST, _ASTYPE = OPS["where"], OPS["scatter_add"], OPS["broadcast_to"], OPS["astype"]
+_WHERE, _ASTYPE = OPS["where"], OPS["astype"]
 
 
 def update(t: Tensor, name: str, op, *others, **params) -> Tensor:
@@ -69,12 +70,9 @@ def replace(t: Tensor, name: str, value) -> Tensor:
 
 
 def assign(t: Tensor, index, value) -> None:
-    """``t[index] = value``: NumPy's assignment, recorded as
-
-        where(mask, scatter(broadcast_to(value, t[index].shape), index), t)
-
-    with mask true at the assigned positions: the gradient of the positions written
-    goes to value (summed over broadcasting), that of the others to the old t.
+    """``t[index] = value``: NumPy's assignment, recorded as ``t.at[index].set(value)``
+    (see indexed.py): the gradient of the positions written goes to value (summed over
+    broadcasting), that of the others to the old t.
     """
     if not _recording(t, (value,)):
         data = _data(value, "setitem", t.dtype)
@@ -88,26 +86,7 @@ def assign(t: Tensor, index, value) -> None:
         t._count_change()
         return
     _check_recordable(t, "setitem")
-    params = OPS["getitem"].prepare(t._data, index)
-    mask = np.zeros(t.shape, dtype=bool)
-    mask[params["index"]] = True
-    region = mask[params["index"]].shape
-    if params["advanced"] and int(mask.sum()) != int(np.prod(region)):
-        raise RuntimeError(
-            f"setitem: the index {index!r} names some positions of the tensor of shape "
-            f"{t.shape} more than once; which value such a position keeps has no "
-            "gradient. Use indices without repeats"
-        )
-    value = _as_dtype(value, t.dtype)
-    try:
-        spread = apply(_BROADCAST, value, shape=region)
-    except ValueError:
-        raise ValueError(
-            f"setitem: cannot assign a value of shape {np.shape(value)} to index {index!r} "
-            f"of a tensor of shape {t.shape} (the indexed part has shape {region})"
-        ) from None
-    result = apply(_WHERE, mask, apply(_SCATTER, spread, **params), t)
-    _commit(t, "setitem", result, "unsafe")
+    _commit(t, "setitem", set_at(t, index, _as_dtype(value, t.dtype), "setitem"), "unsafe")
 
 
 Casting: TypeAlias = Literal["same_kind", "unsafe"]

@@ -9,7 +9,7 @@ import bisect
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from types import SimpleNamespace
-from typing import Any, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +22,9 @@ from .graph import next_seq as _next_seq
 from .ops import OPS
 from .ops.core import OpDef
 from .sparse import RowSparse
+
+if TYPE_CHECKING:
+    from .indexed import IndexUpdate
 
 TensorLike: TypeAlias = "Tensor | npt.ArrayLike"
 """What the public functions take: a Tensor, or an ndarray, a number or nested lists of numbers."""
@@ -113,6 +116,11 @@ def record(op: OpDef, args: tuple[Any, ...], arrays: list[Any], params: dict[str
             raise
         shapes = " and ".join(str(np.shape(a)) for a in arrays)
         raise ValueError(f"{op.name}: cannot combine shapes {shapes}: {e}") from None
+    except TypeError as e:  # e.g. NumPy's linalg has no float16 or longdouble loops
+        if str(e).startswith(f"{op.name}:"):
+            raise
+        dtypes_ = ", ".join(str(getattr(a, "dtype", type(a).__name__)) for a in arrays)
+        raise TypeError(f"{op.name}: NumPy cannot compute it on {dtypes_}: {e}") from None
     if type(out) is not _ndarray:
         out = np.asarray(out)
     t = _new(Tensor)
@@ -223,7 +231,6 @@ class Tensor:
         "_hooks",
         "__weakref__",
     )
-    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
 
     _data: np.ndarray
     _grad: Tensor | RowSparse | None
@@ -424,6 +431,24 @@ class Tensor:
         if dtype is not None and np.dtype(dtype) != self._data.dtype:
             return self._data.astype(dtype)
         return self._data.copy() if copy else self.numpy()
+
+    # NumPy's protocols: np.exp(t), ndarray + t, np.concatenate([t, a]) and np.linalg.norm(t)
+    # run chainrule.numpy's functions (see chainrule/numpy/dispatch.py), on the graph.
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        from .numpy.dispatch import array_ufunc
+
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        from .numpy.dispatch import array_function
+
+        return array_function(func, args, kwargs)
+
+    def __array_namespace__(self, api_version: str | None = None) -> Any:
+        """The namespace of NumPy's functions on Tensors: :mod:`chainrule.numpy`."""
+        from . import numpy as cnp
+
+        return cnp
 
     def __format__(self, spec: str) -> str:
         """``f"{t:.4f}"`` formats a one-element tensor as its number; ``f"{t}"`` is ``str(t)``."""
@@ -848,6 +873,14 @@ class Tensor:
 
     def __imatmul__(self, other: TensorLike) -> Tensor:
         return _inplace.update(self, "@=", _MATMUL, other)
+
+    @property
+    def at(self) -> IndexUpdate:
+        """JAX's updates at an index, each a new tensor on the graph: ``t.at[idx].set(v)``,
+        ``t.at[idx].add(v)``, ``t.at[idx].get()`` (see indexed.py)."""
+        from .indexed import IndexUpdate
+
+        return IndexUpdate(self)
 
     def __setitem__(self, index: Any, value: TensorLike) -> None:
         _inplace.assign(self, index, value)

@@ -1,0 +1,304 @@
+"""NumPy's functions, differentiable on Tensors: ``import chainrule.numpy as cnp``.
+
+Code written for NumPy differentiates under chainrule with one changed import, as HIPS
+autograd's ``autograd.numpy`` and ``jax.numpy`` promise::
+
+    import chainrule.numpy as np
+
+    def loss(w):
+        return np.sum(np.tanh(np.dot(X, w)) ** 2)
+
+    cr.grad(loss)(w0)
+
+Each function here has NumPy's name and signature. Given a Tensor anywhere among its
+arguments (also inside a list, as ``concatenate`` takes them) it runs chainrule's table
+ops, so its result is a Tensor on the graph with both derivative rules; given only plain
+data (ndarrays, numbers, lists) it is NumPy's own function and returns what NumPy returns.
+
+Functions whose results carry no gradient (comparisons, ``isnan``, ``argmax``, ``shape``,
+``allclose``) give NumPy's answer on the values: a boolean or integer Tensor for the
+elementwise ones, NumPy's own result for the queries.
+
+Every other name is NumPy's (``cnp.pi``, ``cnp.float32``, ``cnp.random``, ``cnp.newaxis``).
+A NumPy function this module lacks still works on plain data, and reaches a Tensor only
+through NumPy's protocols (``Tensor.__array_function__``), which raise ``TypeError`` naming
+the function: a Tensor is never converted to an ndarray behind the user's back.
+
+>>> import numpy as np
+>>> import chainrule as cr
+>>> import chainrule.numpy as cnp
+>>> x = cr.tensor([0.5, 2.0], requires_grad=True)
+>>> cnp.sum(cnp.square(x)).backward(); x.grad
+tensor([1., 4.])
+>>> type(cnp.square(np.array([1.0, 2.0]))).__name__      # plain in, plain out
+'ndarray'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as _np
+
+from .. import functions as _F
+from ..tensor import Tensor, TensorLike, data_of
+from . import linalg
+from .dispatch import dual, holds_tensor
+
+# Functions of chainrule.functions that NumPy has under the same name (and signature).
+_SAME_NAME = (
+    "abs",
+    "add",
+    "amax",
+    "amin",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
+    "broadcast_to",
+    "ceil",
+    "clip",
+    "concatenate",
+    "cos",
+    "cosh",
+    "cumprod",
+    "cumsum",
+    "deg2rad",
+    "degrees",
+    "diagonal",
+    "diff",
+    "dot",
+    "exp",
+    "exp2",
+    "expand_dims",
+    "expm1",
+    "fabs",
+    "flip",
+    "floor",
+    "fmax",
+    "fmin",
+    "fmod",
+    "hypot",
+    "log",
+    "log10",
+    "log1p",
+    "log2",
+    "logaddexp",
+    "logaddexp2",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "mod",
+    "moveaxis",
+    "outer",
+    "pow",
+    "prod",
+    "rad2deg",
+    "radians",
+    "ravel",
+    "reciprocal",
+    "remainder",
+    "reshape",
+    "roll",
+    "round",
+    "sign",
+    "sin",
+    "sinc",
+    "sinh",
+    "split",
+    "sqrt",
+    "square",
+    "squeeze",
+    "stack",
+    "std",
+    "sum",
+    "swapaxes",
+    "tan",
+    "tanh",
+    "tensordot",
+    "trace",
+    "transpose",
+    "tril",
+    "triu",
+    "var",
+)
+
+# NumPy's names for chainrule functions called otherwise.
+_RENAMED: dict[str, Callable[..., Any]] = {
+    "absolute": _F.abs,
+    "subtract": _F.sub,
+    "multiply": _F.mul,
+    "divide": _F.div,
+    "true_divide": _F.div,
+    "negative": _F.neg,
+    "power": _F.pow,
+    "rint": _F.round,
+    "around": _F.round,
+}
+
+# Elementwise functions whose results carry no gradient: a boolean Tensor of NumPy's answer.
+_PREDICATES = (
+    "equal",
+    "not_equal",
+    "less",
+    "less_equal",
+    "greater",
+    "greater_equal",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "logical_not",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "signbit",
+)
+
+# Queries about values or shapes: NumPy's own result, computed on the values.
+_QUERIES = (
+    "shape",
+    "ndim",
+    "size",
+    "allclose",
+    "isclose",
+    "array_equal",
+    "array_equiv",
+    "count_nonzero",
+    "nonzero",
+    "flatnonzero",
+    "argwhere",
+    "any",
+    "all",
+    "iscomplexobj",
+    "isrealobj",
+    "result_type",
+)
+
+
+def _predicate(name: str) -> Callable[..., Any]:
+    numpy_fn = getattr(_np, name)
+
+    def fn(*args: Any, **kwargs: Any) -> Any:
+        result = numpy_fn(*(data_of(a) for a in args), **kwargs)
+        return Tensor._make(_np.asarray(result), None) if holds_tensor(args) else result
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``numpy.{name}`` of the values: a boolean Tensor, which carries no gradient."
+    return fn
+
+
+def _query(name: str) -> Callable[..., Any]:
+    numpy_fn = getattr(_np, name)
+
+    def fn(*args: Any, **kwargs: Any) -> Any:
+        return numpy_fn(*(_values(a) for a in args), **{k: _values(v) for k, v in kwargs.items()})
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``numpy.{name}`` of the values (a query: its result carries no gradient)."
+    return fn
+
+
+def _values(value: Any) -> Any:
+    """The values of a Tensor, or of the Tensors in a list or tuple; anything else as it is."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_values(v) for v in value)
+    return data_of(value)
+
+
+# --------------------------------------------------------------------- functions written here
+def _stacked(obj: Any) -> Any:
+    """Nested lists holding Tensors as one Tensor (``stack`` level by level); others as they are."""
+    if isinstance(obj, (list, tuple)) and holds_tensor(obj, depth=64):
+        return _F.stack([_stacked(o) for o in obj])
+    return obj
+
+
+def _array(obj: Any, dtype: Any = None, copy: bool = True) -> Any:
+    """``numpy.array``: from nested lists that may hold Tensors, stacked differentiably."""
+    if isinstance(obj, Tensor) or (isinstance(obj, (list, tuple)) and holds_tensor(obj, depth=64)):
+        t = _stacked(obj)
+        if dtype is not None and _np.dtype(dtype) != t.dtype:
+            return _F.astype(t, dtype)
+        return _F.reshape(t, t.shape) if copy else t
+    return _np.array(obj, dtype=dtype, copy=copy)
+
+
+def array(object: Any, dtype: Any = None, *, copy: bool = True) -> Any:  # noqa: A002 - NumPy's name
+    """``numpy.array``; a list holding Tensors becomes one Tensor, stacked on the graph.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = array([x[0] * x[1], 3.0 * x[0]])     # as autograd code writes it
+    >>> y.sum().backward(); x.grad
+    tensor([5., 1.])
+    """
+    return _array(object, dtype, copy)
+
+
+def asarray(a: Any, dtype: Any = None) -> Any:
+    """``numpy.asarray``: a Tensor stays itself (converted if ``dtype`` differs); lists
+    holding Tensors are stacked as :func:`array` does; plain data is NumPy's array."""
+    if isinstance(a, Tensor) and (dtype is None or _np.dtype(dtype) == a.dtype):
+        return a
+    if isinstance(a, Tensor) or (isinstance(a, (list, tuple)) and holds_tensor(a, depth=64)):
+        return _array(a, dtype, copy=False)
+    return _np.asarray(a, dtype=dtype)
+
+
+def where(condition: TensorLike, x: TensorLike | None = None, y: TensorLike | None = None) -> Any:
+    """``numpy.where``: with x and y, elements of x where the condition holds and of y
+    elsewhere (differentiable in both); with the condition alone, the indices where it holds."""
+    if x is None and y is None:
+        return _np.where(data_of(condition))
+    if x is None or y is None:
+        raise ValueError("where: give both x and y, or neither")
+    if holds_tensor((condition, x, y)):
+        return _F.where(condition, x, y)
+    return _np.where(condition, x, y)
+
+
+def _like(name: str) -> Callable[..., Any]:
+    numpy_fn = getattr(_np, name)
+
+    def fn(a: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(a, Tensor):
+            return numpy_fn(a, *args, **kwargs)
+        return Tensor._make(numpy_fn(a._data, *args, **kwargs), None)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``numpy.{name}``: for a Tensor, a new constant Tensor of its shape (no gradient)."
+    return fn
+
+
+OWN: dict[str, Callable[..., Any]] = {"array": array, "asarray": asarray, "where": where}
+"""Every function of this module by its NumPy name."""
+DIFFERENTIABLE: dict[str, Callable[..., Any]] = {"where": _F.where}
+"""The chainrule function behind each name that is differentiable (what NumPy's protocols call)."""
+for _name in ("zeros_like", "ones_like", "full_like", "empty_like"):
+    OWN[_name] = _like(_name)
+DIFFERENTIABLE.update({name: getattr(_F, name) for name in _SAME_NAME}, **_RENAMED)
+for _name, _fn in DIFFERENTIABLE.items():
+    if _name not in OWN:
+        OWN[_name] = dual(_name, getattr(_np, _name), _fn)
+for _name in _PREDICATES:
+    OWN[_name] = _predicate(_name)
+for _name in _QUERIES:
+    OWN[_name] = _query(_name)
+globals().update(OWN)
+
+__all__ = sorted(OWN) + ["linalg"]
+
+
+def __getattr__(name: str) -> Any:
+    """Every other name is NumPy's: constants, dtypes, ``random``, and functions of plain data."""
+    try:
+        return getattr(_np, name)
+    except AttributeError:
+        raise AttributeError(f"module 'chainrule.numpy' has no attribute {name!r} (nor has numpy)") from None
