@@ -14,6 +14,7 @@ import importlib
 import numpy as np
 
 import chainrule as cr
+import chainrule.assembly as assembly
 import chainrule.functions as F
 from chainrule.ops import OPS, Sample
 from chainrule.tensor import apply
@@ -47,6 +48,8 @@ def public_function(op):
     fn = getattr(F, op.name, None)
     if fn is None and op.name in cr.linalg.__all__:
         fn = getattr(cr.linalg, op.name)
+    if fn is None and op.name in assembly.__all__:
+        fn = getattr(assembly, op.name)
     if fn is not None:
         return fn
     return lambda *xs, **params: apply(op, *xs, **params)

@@ -208,3 +208,10 @@ def test_a_number_added_shows_its_value_though_add_saves_nothing():
     add = next(step for step in trace.steps if step.op == "add")
     assert "1.5" in add.inputs
     assert "constant" not in str(trace)
+
+
+def test_a_boolean_where_condition_is_shown_as_it_is():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    trace = cr.explain(cr.sum(cr.where(np.array([True, False]), 0.0, x)))
+    assert "[ True, False]" in str(trace)
+    np.testing.assert_array_equal(trace.steps[-1].downstream[-1], [0.0, 1.0])

@@ -38,6 +38,7 @@ LAYERS = [
             "chainrule.tables",
             "chainrule.numpy",
             "chainrule.indexed",
+            "chainrule.assembly",
         },
     ),
     (

@@ -85,7 +85,7 @@ def test_non_square_input_is_refused_naming_the_op(name):
 
 
 VECTOR_ORDS = [None, 2, 1, math.inf, -math.inf, 0, 3, 0.5]
-MATRIX_ORDS = [None, "fro", 1, -1, math.inf, -math.inf]
+MATRIX_ORDS = [None, "fro", 1, -1, math.inf, -math.inf, 2, -2, "nuc"]
 
 
 @pytest.mark.parametrize("ord", VECTOR_ORDS)
@@ -115,7 +115,18 @@ def test_norm_of_everything_by_default():
 
 
 @pytest.mark.parametrize(
-    ("ord", "axis"), [(None, None), (2, 0), (1, 0), (3, 0), ("fro", (0, 1)), (math.inf, 0)]
+    ("ord", "axis"),
+    [
+        (None, None),
+        (2, 0),
+        (1, 0),
+        (3, 0),
+        ("fro", (0, 1)),
+        (math.inf, 0),
+        (2, (0, 1)),
+        (-2, (1, 0)),
+        ("nuc", None),
+    ],
 )
 def test_norm_gradients_match_central_differences(ord, axis):
     x = RNG.uniform(0.2, 1, (3, 3)) * np.where(RNG.uniform(size=(3, 3)) > 0.5, 1, -1)
@@ -138,7 +149,9 @@ def test_norm_refuses_what_numpy_refuses_or_chainrule_lacks():
     with pytest.raises(ValueError, match="norm"):
         linalg.norm(np.ones((2, 2, 2)), ord=1)
     with pytest.raises(ValueError, match="norm"):
-        linalg.norm(np.ones((2, 2)), ord="nuc")
+        linalg.norm(np.ones((2, 2)), ord="spectral")
+    with pytest.raises(ValueError, match="norm"):
+        linalg.norm(np.ones((2, 2)), ord=3)
 
 
 def test_cholesky_factors_and_its_gradient_matches_central_differences():

@@ -16,14 +16,53 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+import chainrule.assembly as assembly
 import chainrule.functions as F
 from chainrule.ops import OPS
 from chainrule.tensor import Tensor
 
 tensor_module = importlib.import_module("chainrule.tensor")
 
+# Table ops whose public function lives in chainrule.assembly (NumPy's shape and assembly
+# functions, ops/assembly.py), under the op's own name.
+ASSEMBLY_OPS = {
+    name: (f"chainrule.assembly:{name}", "a NumPy shape or assembly function, in chainrule.assembly")
+    for name in (
+        "append",
+        "array_split",
+        "atleast_1d",
+        "atleast_2d",
+        "atleast_3d",
+        "column_stack",
+        "cross",
+        "diag",
+        "diagflat",
+        "dsplit",
+        "dstack",
+        "fliplr",
+        "flipud",
+        "hsplit",
+        "hstack",
+        "inner",
+        "kron",
+        "linspace",
+        "pad",
+        "repeat",
+        "rollaxis",
+        "rot90",
+        "select",
+        "tile",
+        "vsplit",
+        "vstack",
+    )
+}
+# Public names of chainrule.assembly that are not table ops: an alias, functions returning
+# several arrays (assembled from rows), and the index-trick objects.
+ASSEMBLY_NOT_OPS = {"row_stack": "vstack", "meshgrid": None, "r_": None, "c_": None}
+
 # Table ops without a function in chainrule.functions: where users reach each, and why.
 INTERNAL_OPS = {
+    **ASSEMBLY_OPS,
     "getitem": ("chainrule.tensor:Tensor.__getitem__", "indexing is written t[index]"),
     "scatter_add": (None, "the transpose of getitem, applied by its rule"),
     "gather_rows": ("chainrule.nn.functional:embedding", "a sparse embedding's lookup"),
@@ -32,10 +71,13 @@ INTERNAL_OPS = {
     "log_softmax": ("chainrule.nn.functional:log_softmax", "a neural-network function"),
     "nll": ("chainrule.nn.functional:nll_loss", "a loss (cross_entropy uses it too)"),
     "nll_transpose": (None, "the transpose of nll, applied by its rule"),
+    "permute_along_axis": (None, "a permutation along an axis: the transpose of sort and partition"),
+    "svdvals": ("chainrule.linalg:svd", "svd(a, compute_uv=False) and norm's ord 2, -2 and 'nuc'"),
 }
 
 # Public functions of chainrule that are not table ops, by what they are.
 NOT_OPS = {
+    "shape and assembly made of rows, and row_stack (vstack's second name)": {"meshgrid", "row_stack"},
     "creation": {
         "tensor",
         "zeros",
@@ -62,6 +104,7 @@ NOT_OPS = {
     },
     "gradient checks": {"gradcheck", "numerical_grad", "numerical_jacobian"},
     "seeing the chain rule": {"explain", "to_dot", "draw"},
+    "integer results (no gradient)": {"argmax", "argmin", "argsort"},
 }
 
 # Public functions that are NumPy's second names for a table op's function: the same object.
@@ -160,7 +203,7 @@ def test_every_public_function_is_a_table_op_or_listed():
     listed = set().union(*NOT_OPS.values())
     assert sorted(functions - set(OPS) - listed - set(ALIASES)) == []
     assert sorted(listed - functions) == [], "NOT_OPS names something chainrule does not export"
-    assert sorted(set(F.__all__) - set(OPS) - set(ALIASES)) == []
+    assert sorted(set(F.__all__) - set(OPS) - set(ALIASES) - listed) == []
 
 
 def test_each_alias_is_the_function_it_names():
@@ -170,7 +213,7 @@ def test_each_alias_is_the_function_it_names():
 
 def test_chainrule_exports_the_functions_of_chainrule_functions():
     for name in set(cr.__all__) & set(OPS):
-        assert getattr(cr, name) is getattr(F, name), name
+        assert getattr(cr, name) is getattr(assembly if name in ASSEMBLY_OPS else F, name), name
 
 
 def test_functions_all_lists_exactly_the_functions_written_there():
@@ -182,7 +225,12 @@ def test_each_public_function_has_a_signature_and_a_docstring(name):
     fn = getattr(F, name)
     assert fn.__name__ == ALIASES.get(name, name)
     assert fn.__doc__ and fn.__doc__.strip(), f"{name} has no docstring"
-    assert inspect.signature(fn).return_annotation in ("Tensor", "list[Tensor]")
+    assert inspect.signature(fn).return_annotation in (
+        "Tensor",
+        "list[Tensor]",
+        "Tensor | tuple[Tensor, ...]",  # gradient: one per axis
+        "Tensor | tuple[Tensor, Tensor]",  # average(..., returned=True)
+    )
 
 
 @pytest.mark.parametrize("name", OP_METHODS)
@@ -240,7 +288,18 @@ ENGINE_MODULES = [
     "chainrule.graph",
     *(
         f"chainrule.ops.{name}"
-        for name in ("core", "elementwise", "arithmetic", "reduction", "shape", "linalg", "losses", "xp")
+        for name in (
+            "core",
+            "elementwise",
+            "arithmetic",
+            "reduction",
+            "shape",
+            "linalg",
+            "losses",
+            "sorting",
+            "statistics",
+            "xp",
+        )
     ),
 ]
 
@@ -266,3 +325,31 @@ def test_forward_mode_runs_on_the_namespace_the_tensor_module_defines():
     assert F.RECORDING is tensor_module.RECORDING
     _, tangent = cr.jvp(lambda x: cr.sin(x) * x, (cr.tensor([0.5, 1.0]),), (cr.tensor([1.0, 0.0]),))
     np.testing.assert_allclose(tangent.data, [np.cos(0.5) * 0.5 + np.sin(0.5), 0.0], rtol=1e-6)
+
+
+def test_assembly_ops_are_the_rows_of_ops_assembly_each_with_its_public_function():
+    declared = {
+        name
+        for name, op in OPS.items()
+        if op.category == "composite" and op.fn.__module__ == "chainrule.ops.assembly"
+    }
+    assert sorted(declared) == sorted(ASSEMBLY_OPS)
+    for name, (entry, _) in ASSEMBLY_OPS.items():
+        assert _resolve(entry) is getattr(assembly, name), name
+        assert name in assembly.__all__, name
+
+
+def test_assembly_all_lists_its_rows_and_the_rest():
+    assert sorted(assembly.__all__) == sorted(set(ASSEMBLY_OPS) | set(ASSEMBLY_NOT_OPS))
+    assert sorted(_defined_functions(assembly)) == sorted(
+        n for n in assembly.__all__ if n not in ("r_", "c_")
+    )
+    assert assembly.row_stack is assembly.vstack
+
+
+@pytest.mark.parametrize("name", sorted(set(ASSEMBLY_OPS) | {"meshgrid"}))
+def test_each_assembly_function_has_a_docstring_with_an_example_and_a_return_type(name):
+    fn = getattr(assembly, name)
+    assert fn.__name__ == name
+    assert fn.__doc__ and ">>>" in fn.__doc__, f"{name} has no runnable example"
+    assert inspect.signature(fn).return_annotation != inspect.Signature.empty

@@ -147,10 +147,10 @@ def _fmt(a: np.ndarray | tuple[np.ndarray | None, ...]) -> str:
 
 
 def _array_text(a: np.ndarray) -> str:
-    """``a`` to 4 decimals, one line per row of a matrix (+ 0.0 turns -0 into 0)."""
-    return np.array2string(
-        np.round(a, 4) + 0.0, precision=4, suppress_small=True, separator=", ", max_line_width=10**4
-    )
+    """``a`` to 4 decimals, one line per row of a matrix (+ 0.0 turns -0 into 0); a boolean
+    array (a ``where`` condition) as it is."""
+    shown = a if a.dtype == bool else np.round(a, 4) + 0.0
+    return np.array2string(shown, precision=4, suppress_small=True, separator=", ", max_line_width=10**4)
 
 
 def _jacobian_text(local: np.ndarray, output_shape: tuple[int, ...]) -> str:

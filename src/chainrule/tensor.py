@@ -21,6 +21,7 @@ from .graph import LAST_CHANGE, HookHandle, LeafHooks, Node, leaf_hooks
 from .graph import next_seq as _next_seq
 from .ops import OPS
 from .ops.core import OpDef
+from .ops.sorting import arg_extreme, sorting_positions
 from .sparse import RowSparse
 
 if TYPE_CHECKING:
@@ -199,6 +200,15 @@ _MATMUL, _NEG, _ABS, _GETITEM, _TRANSPOSE, _CLIP = (
     OPS["transpose"],
     OPS["clip"],
 )
+_ARITHMETIC_UFUNCS = {
+    np.add: _ADD,
+    np.subtract: _SUB,
+    np.multiply: _MUL,
+    np.divide: _DIV,
+    np.power: _POW,
+    np.matmul: _MATMUL,
+}
+"""The ufuncs of Tensor's operators: ``ndarray (op) Tensor`` applies the op as ``Tensor (op)`` does."""
 _ACCUMULATE = threading.Lock()  # concurrent backward passes add into one .grad one at a time
 
 
@@ -435,6 +445,9 @@ class Tensor:
     # NumPy's protocols: np.exp(t), ndarray + t, np.concatenate([t, a]) and np.linalg.norm(t)
     # run chainrule.numpy's functions (see chainrule/numpy/dispatch.py), on the graph.
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        op = _ARITHMETIC_UFUNCS.get(ufunc)  # ndarray + t: the operator's own op, directly
+        if op is not None and method == "__call__" and not kwargs:
+            return apply(op, *inputs)
         from .numpy.dispatch import array_ufunc
 
         return array_ufunc(ufunc, method, inputs, kwargs)
@@ -840,6 +853,19 @@ class Tensor:
     def broadcast_to(self, shape: Shape) -> Tensor:
         """x repeated to ``shape`` by broadcasting."""
         return apply(OPS["broadcast_to"], self, shape=shape)
+
+    # Positions, not values: integer tensors with no gradient, as cr.argmax / cr.argmin / cr.argsort.
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """The position of the largest element (first among ties), as ``np.argmax``."""
+        return Tensor._make(arg_extreme("argmax", self._data, axis, keepdims), None)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """The position of the smallest element (first among ties), as ``np.argmin``."""
+        return Tensor._make(arg_extreme("argmin", self._data, axis, keepdims), None)
+
+    def argsort(self, axis: int | None = -1) -> Tensor:
+        """The positions that sort x along ``axis`` (a stable sort), as ``np.argsort``."""
+        return Tensor._make(sorting_positions(self._data, axis), None)
 
     def astype(self, dtype: npt.DTypeLike) -> Tensor:
         """x converted to ``dtype``."""

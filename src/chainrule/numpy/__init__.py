@@ -41,12 +41,14 @@ from typing import Any
 
 import numpy as _np
 
+from .. import assembly as _assembly
 from .. import functions as _F
 from ..tensor import Tensor, TensorLike, data_of
 from . import linalg
 from .dispatch import dual, holds_tensor
 
-# Functions of chainrule.functions that NumPy has under the same name (and signature).
+# Functions of chainrule.functions that NumPy has under the same name (and signature); argmax,
+# argmin and argsort give integer Tensors, which carry no gradient.
 _SAME_NAME = (
     "abs",
     "add",
@@ -59,6 +61,10 @@ _SAME_NAME = (
     "arctan",
     "arctan2",
     "arctanh",
+    "argmax",
+    "argmin",
+    "argsort",
+    "average",
     "broadcast_to",
     "ceil",
     "clip",
@@ -72,6 +78,7 @@ _SAME_NAME = (
     "diagonal",
     "diff",
     "dot",
+    "einsum",
     "exp",
     "exp2",
     "expand_dims",
@@ -82,6 +89,7 @@ _SAME_NAME = (
     "fmax",
     "fmin",
     "fmod",
+    "gradient",
     "hypot",
     "log",
     "log10",
@@ -97,12 +105,18 @@ _SAME_NAME = (
     "minimum",
     "mod",
     "moveaxis",
+    "nan_to_num",
+    "nanmean",
+    "nansum",
     "outer",
+    "partition",
     "pow",
     "prod",
+    "ptp",
     "rad2deg",
     "radians",
     "ravel",
+    "real_if_close",
     "reciprocal",
     "remainder",
     "reshape",
@@ -112,6 +126,7 @@ _SAME_NAME = (
     "sin",
     "sinc",
     "sinh",
+    "sort",
     "split",
     "sqrt",
     "square",
@@ -141,7 +156,22 @@ _RENAMED: dict[str, Callable[..., Any]] = {
     "power": _F.pow,
     "rint": _F.round,
     "around": _F.round,
+    # the array API's names, which NumPy 2 has too
+    "acos": _F.arccos,
+    "acosh": _F.arccosh,
+    "asin": _F.arcsin,
+    "asinh": _F.arcsinh,
+    "atan": _F.arctan,
+    "atan2": _F.arctan2,
+    "atanh": _F.arctanh,
+    "concat": _F.concatenate,
+    "permute_dims": _F.transpose,
+    "astype": _F.astype,
 }
+
+# chainrule's functions NumPy has no name for (SciPy's expit and logsumexp, the activations):
+# on Tensors and plain data alike they give a Tensor.
+_CHAINRULE_ONLY = ("sigmoid", "relu", "softplus", "logsumexp")
 
 # Elementwise functions whose results carry no gradient: a boolean Tensor of NumPy's answer.
 _PREDICATES = (
@@ -264,6 +294,37 @@ def where(condition: TensorLike, x: TensorLike | None = None, y: TensorLike | No
     return _np.where(condition, x, y)
 
 
+def _real_valued(x: TensorLike) -> Any:
+    """NumPy's ``real``, ``conj`` and ``conjugate`` of real values: the values themselves
+    (chainrule's tensors are real)."""
+    return x
+
+
+def imag(val: TensorLike) -> Any:
+    """``numpy.imag`` of real values: zeros (a constant, as the imaginary part of a real
+    tensor does not change with it)."""
+    if isinstance(val, Tensor):
+        return Tensor._make(_np.zeros_like(val._data), None)
+    return _np.imag(val)
+
+
+def angle(z: Any, deg: bool = False) -> Any:
+    """``numpy.angle`` of real values: 0 for x ≥ 0 and π (180°) for x < 0, piecewise
+    constant, so its gradient is 0."""
+    if isinstance(z, Tensor):
+        return Tensor._make(_np.angle(z._data, deg=deg), None)
+    return _np.angle(z, deg=deg)
+
+
+def full(shape: Any, fill_value: TensorLike, dtype: Any = None) -> Any:
+    """``numpy.full``: differentiable in a Tensor ``fill_value`` (broadcast to ``shape``, so
+    its gradient is the sum of the upstream gradient's elements)."""
+    if not isinstance(fill_value, Tensor):
+        return _np.full(shape, fill_value, dtype=dtype)
+    value = fill_value if dtype is None else _F.astype(fill_value, dtype)
+    return _F.broadcast_to(value, (shape,) if isinstance(shape, int) else tuple(shape))
+
+
 def _like(name: str) -> Callable[..., Any]:
     numpy_fn = getattr(_np, name)
 
@@ -277,13 +338,42 @@ def _like(name: str) -> Callable[..., Any]:
     return fn
 
 
-OWN: dict[str, Callable[..., Any]] = {"array": array, "asarray": asarray, "where": where}
+class _IndexTrick:
+    """``r_`` and ``c_``: chainrule's (:mod:`chainrule.assembly`) when the key holds a Tensor,
+    NumPy's otherwise."""
+
+    def __init__(self, ours: Any, numpys: Any) -> None:
+        self._ours, self._numpys = ours, numpys
+
+    def __getitem__(self, key: Any) -> Any:
+        keys = key if isinstance(key, tuple) else (key,)
+        return self._ours[key] if holds_tensor(keys) else self._numpys[key]
+
+
+r_ = _IndexTrick(_assembly.r_, _np.r_)
+c_ = _IndexTrick(_assembly.c_, _np.c_)
+
+OWN: dict[str, Callable[..., Any]] = {
+    "array": array,
+    "asarray": asarray,
+    "where": where,
+    "imag": imag,
+    "angle": angle,
+    "full": full,
+}
 """Every function of this module by its NumPy name."""
 DIFFERENTIABLE: dict[str, Callable[..., Any]] = {"where": _F.where}
 """The chainrule function behind each name that is differentiable (what NumPy's protocols call)."""
+for _name in ("real", "conj", "conjugate"):
+    OWN[_name] = dual(_name, getattr(_np, _name), _real_valued)
+for _name in _CHAINRULE_ONLY:
+    OWN[_name] = getattr(_F, _name)
 for _name in ("zeros_like", "ones_like", "full_like", "empty_like"):
     OWN[_name] = _like(_name)
 DIFFERENTIABLE.update({name: getattr(_F, name) for name in _SAME_NAME}, **_RENAMED)
+DIFFERENTIABLE.update(
+    {name: getattr(_assembly, name) for name in _assembly.__all__ if name not in ("r_", "c_")}
+)
 for _name, _fn in DIFFERENTIABLE.items():
     if _name not in OWN:
         OWN[_name] = dual(_name, getattr(_np, _name), _fn)
@@ -293,7 +383,7 @@ for _name in _QUERIES:
     OWN[_name] = _query(_name)
 globals().update(OWN)
 
-__all__ = sorted(OWN) + ["linalg"]
+__all__ = sorted(OWN) + ["c_", "linalg", "r_"]
 
 
 def __getattr__(name: str) -> Any:
