@@ -14,14 +14,14 @@ from .core import OPS, Sample, align, binary, general, linear, ndim_of
 
 LN2 = math.log(2.0)
 
-binary("add", np.add, dx=1, dy=1, saves=())
-binary("sub", np.subtract, dx=1, dy=-1, saves=())
-binary("mul", np.multiply, dx=lambda x, y, out, xp: y, dy=lambda x, y, out, xp: x, saves=("x", "y"))
+binary("add", "add", dx=1, dy=1, saves=())
+binary("sub", "subtract", dx=1, dy=-1, saves=())
+binary("mul", "multiply", dx=lambda x, y, out, xp: y, dy=lambda x, y, out, xp: x, saves=("x", "y"))
 # ∂(x/y)/∂y = −x/y², from the inputs (as −out/y would be, but then the output would be
 # saved too, and an in-place change of the quotient would stop the backward pass).
 binary(
     "div",
-    np.divide,
+    "divide",
     dx=lambda x, y, out, xp: 1 / y,
     dy=lambda x, y, out, xp: -x / (y * y),
     saves=("x", "y"),
@@ -32,7 +32,7 @@ binary(
 # away from the origin, where the angle has no derivative.
 binary(
     "arctan2",
-    np.arctan2,
+    "atan2",
     dx=lambda x, y, out, xp: y / (x * x + y * y),
     dy=lambda x, y, out, xp: -x / (x * x + y * y),
     saves=("x", "y"),
@@ -45,7 +45,7 @@ binary(
 # 0 · -inf = nan.
 binary(
     "pow",
-    np.power,
+    "pow",
     dx=lambda x, y, out, xp: y * x ** (y - 1 + (y == 0)),
     dy=lambda x, y, out, xp: out * xp.log(x + (x == 0)),
     saves=("x", "y", "out"),
@@ -62,25 +62,25 @@ def _share(wins, ties, nan, out, xp):
 
 binary(
     "maximum",
-    np.maximum,
+    "maximum",
     dx=lambda x, y, out, xp: _share(x > y, x == y, out != out, out, xp),
     dy=lambda x, y, out, xp: _share(y > x, x == y, out != out, out, xp),
     saves=("x", "y", "out"),
 )
 binary(
     "minimum",
-    np.minimum,
+    "minimum",
     dx=lambda x, y, out, xp: _share(x < y, x == y, out != out, out, xp),
     dy=lambda x, y, out, xp: _share(y < x, x == y, out != out, out, xp),
     saves=("x", "y", "out"),
 )
 
-linear("neg", np.negative, transpose=lambda g, xp: -g)
+linear("neg", "negative", transpose=lambda g, xp: -g)
 
 
-def _cast(x, dtype):
-    y = x.astype(dtype, copy=False)
-    return y.view() if y is x else y  # a view, never x itself: the result shares x's version
+def _cast(xp, x, dtype):
+    y = xp.astype(x, dtype, copy=False)
+    return y[...] if y is x else y  # a view, never x itself: the result shares x's version
 
 
 linear(
@@ -124,25 +124,32 @@ def _where_call(fn, x, y):
 
 
 general(
-    "where", np.where, _where_vjp, _where_jvp, saves="xs", prepare=_where_prepare, samples=_where_samples()
+    "where", "where", _where_vjp, _where_jvp, saves="xs", prepare=_where_prepare, samples=_where_samples()
 )
 
-linear("deg2rad", np.deg2rad, transpose=lambda g, xp: g * (math.pi / 180), floating=True)
-linear("rad2deg", np.rad2deg, transpose=lambda g, xp: g * (180 / math.pi), floating=True)
+linear(
+    "deg2rad",
+    lambda xp, x: x * (math.pi / 180),
+    transpose=lambda g, xp: g * (math.pi / 180),
+    floating=True,
+    reference=np.deg2rad,
+)
+# NumPy rounds 180/π in x's dtype (float32's constant is an ulp off 180/π in double): an extra.
+linear("rad2deg", "rad2deg", transpose=lambda g, xp: g * (180 / math.pi), floating=True, reference=np.rad2deg)
 
 
 # As maximum and minimum, except that a NaN loses (see _share); where both are NaN, so
 # is out, and both sides get the gradient.
 binary(
     "fmax",
-    np.fmax,
+    "fmax",
     dx=lambda x, y, out, xp: _share(x > y, x == y, y != y, out, xp),
     dy=lambda x, y, out, xp: _share(y > x, x == y, x != x, out, xp),
     saves=("x", "y", "out"),
 )
 binary(
     "fmin",
-    np.fmin,
+    "fmin",
     dx=lambda x, y, out, xp: _share(x < y, x == y, y != y, out, xp),
     dy=lambda x, y, out, xp: _share(y < x, x == y, x != x, out, xp),
     saves=("x", "y", "out"),
@@ -150,7 +157,7 @@ binary(
 # √(x² + y²) has no derivative at the origin; the samples keep away from it.
 binary(
     "hypot",
-    np.hypot,
+    "hypot",
     dx=lambda x, y, out, xp: x / out,
     dy=lambda x, y, out, xp: y / out,
     saves=("x", "y", "out"),
@@ -160,7 +167,7 @@ binary(
 # ∂/∂x log(eˣ + eʸ) = eˣ/(eˣ + eʸ) = e^(x − out), which never overflows.
 binary(
     "logaddexp",
-    np.logaddexp,
+    "logaddexp",
     dx=lambda x, y, out, xp: xp.exp(x - out),
     dy=lambda x, y, out, xp: xp.exp(y - out),
     saves=("x", "y", "out"),
@@ -168,7 +175,7 @@ binary(
 )
 binary(
     "logaddexp2",
-    np.logaddexp2,
+    "logaddexp2",
     dx=lambda x, y, out, xp: xp.exp((x - out) * LN2),
     dy=lambda x, y, out, xp: xp.exp((y - out) * LN2),
     saves=("x", "y", "out"),
@@ -194,7 +201,7 @@ REMAINDER_SAMPLES = [
 # x mod y = x − floor(x/y) y, so ∂/∂x = 1 and ∂/∂y = −floor(x/y) between the jumps.
 binary(
     "mod",
-    np.mod,
+    "remainder",
     dx=1,
     dy=lambda x, y, out, xp: -_floor(x / y, xp),
     saves=("x", "y"),
@@ -204,7 +211,7 @@ binary(
 # fmod(x, y) = x − trunc(x/y) y (the C remainder, with x's sign): ∂/∂y = −trunc(x/y).
 binary(
     "fmod",
-    np.fmod,
+    "fmod",
     dx=1,
     dy=lambda x, y, out, xp: -_trunc(x / y, xp),
     saves=("x", "y"),

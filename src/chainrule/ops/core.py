@@ -27,13 +27,50 @@ rule is itself recorded and can be differentiated again.
 
 Broadcasting is undone in exactly one place, :func:`sum_to`, which the engine calls
 on every gradient a rule returns (see :func:`pullback`); no rule calls it.
+
+Forwards are written against an array namespace too
+----------------------------------------------------
+A row declares its forward in one of two ways, and never calls ``np.`` itself:
+
+- a string: the name of one array-namespace function applied to the arrays, for a row
+  that is exactly that function (``unary("exp", "exp", ...)``, ``binary("sub",
+  "subtract", ...)``, ``general("det", "linalg.det", ...)``; a dotted name reaches into
+  a sub-namespace);
+- a function ``forward(xp, *arrays, **params)`` whose first parameter is the namespace
+  and which computes only through it::
+
+      def _sigmoid(xp, x):
+          e = xp.exp(-xp.abs(x))
+          return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+      unary("sigmoid", _sigmoid, slope=lambda x, y, xp: y * (1 - y), saves="y")
+
+Names are those of the Python array API standard (``xp.concat``, ``xp.permute_dims``,
+``xp.pow``, ``xp.acos``, ``xp.linalg.inv``, ``xp.cumulative_sum``: ``STANDARD`` in
+``xp.py``), composed where the standard lacks a function but composing costs nothing
+(``deg2rad`` is ``x * (pi / 180)``). A NumPy function the standard lacks (``einsum``,
+``fmod``, ``nan_to_num``, ...) is used only once declared in ``FORWARD_EXTRAS`` with the
+NumPy function it means, so that a later backend knows what to supply. The only NumPy
+a forward may reach is listed, with its reason, in ``NUMPY_ONLY`` (a fast path that falls
+back to standard calls on any other namespace, an error class it restates). ``prepare``
+runs on shapes and parameters and may use NumPy, but computes no part of the output.
+
+:class:`OpDef` binds the declaration once, at registration: ``op.forward`` is the
+forward on NumPy (``numpy.exp`` itself for ``"exp"``, ``functools.partial(fn, numpy)``
+for a function), so the per-op hot path pays nothing for the namespace, and
+``op.forward_on(xp)`` binds the same rule to another namespace (what a backend calls).
+``tests/test_table.py`` walks every row and fails on a forward that calls ``np.``
+or a name that is neither standard nor a declared extra.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy
 
 OPS: dict[str, OpDef] = {}
 
@@ -56,10 +93,35 @@ class Sample:
         return fn(*arrays, **self.params)
 
 
+def bind_forward(rule: str | Callable[..., Any], xp: Any) -> Callable[..., Any]:
+    """A row's forward declaration bound to the array namespace ``xp``.
+
+    A string names one function of the namespace (dotted for a sub-namespace), which is
+    returned itself; a function ``rule(xp, *arrays, **params)`` gets ``xp`` fixed.
+
+    >>> import numpy as np
+    >>> bind_forward("exp", np) is np.exp, bind_forward("linalg.det", np) is np.linalg.det
+    (True, True)
+    """
+    if isinstance(rule, str):
+        return functools.reduce(getattr, rule.split("."), xp)
+    return functools.partial(rule, xp)
+
+
 class OpDef:
     """One row of the derivative table.
 
-    ``forward(*arrays, **params)`` computes the value on NumPy arrays;
+    ``forward_rule`` is the forward as the row declares it, against an array namespace:
+    a string naming one namespace function (``"exp"``, ``"linalg.inv"``), or a function
+    ``forward_rule(xp, *arrays, **params)`` that computes only through ``xp`` (see the
+    module docstring). ``forward(*arrays, **params)`` is that rule bound to NumPy once,
+    at registration (``np.exp`` itself for ``"exp"``): the engine calls it per op.
+    ``forward_on(xp)`` binds the same rule to another namespace, as a backend does::
+
+        unary("exp", "exp", slope=lambda x, y, xp: y, saves="y")
+        linear("deg2rad", lambda xp, x: x * (math.pi / 180), transpose=...)
+        OPS["exp"].forward is numpy.exp; OPS["deg2rad"].forward_on(cupy)(x)
+
     ``vjp(g, node, xp)`` returns one gradient per input (``None`` where the input
     needs none); ``jvp(tangents, xs, out, params, xp)`` returns the output tangent
     (``tangents[i]`` is ``None`` for an input with zero tangent). ``prepare`` checks
@@ -78,6 +140,7 @@ class OpDef:
     __slots__ = (
         "name",
         "category",
+        "forward_rule",
         "forward",
         "vjp",
         "jvp",
@@ -99,7 +162,9 @@ class OpDef:
     category: str
     # The functions an op has, the others None: a composite has only ``fn``, the other categories
     # the rules ``forward``, ``vjp`` and ``jvp``; ``prepare`` and ``sparse_transpose`` are per op.
-    # The engine calls each only where the op has it.
+    # The engine calls each only where the op has it. ``forward_rule`` is the declaration
+    # (a namespace function's name, or a function of the namespace), ``forward`` it on NumPy.
+    forward_rule: str | Callable[..., Any] | None
     forward: Any
     vjp: Any
     jvp: Any
@@ -121,7 +186,7 @@ class OpDef:
         name: str,
         category: str,
         *,
-        forward: Callable[..., Any] | None = None,
+        forward: str | Callable[..., Any] | None = None,
         vjp: Callable[..., Any] | None = None,
         jvp: Callable[..., Any] | None = None,
         prepare: Callable[..., dict[str, Any]] | None = None,
@@ -138,7 +203,8 @@ class OpDef:
     ) -> None:
         self.name = name
         self.category = category
-        self.forward = forward
+        self.forward_rule = forward
+        self.forward = None if forward is None else bind_forward(forward, numpy)
         self.vjp = vjp
         self.jvp = jvp
         self.prepare = prepare
@@ -146,13 +212,20 @@ class OpDef:
         self.saves_inputs = saves_inputs
         self.saves_out = saves_out
         self.sparse_transpose = sparse_transpose
-        self.reference = reference
+        self.reference = self.forward if reference is None else reference
         self.domain = domain
         self.kinks = tuple(kinks)
         self.samples = samples
         self.fn = fn
         self.floating = floating
         self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
+
+    def forward_on(self, xp: Any) -> Callable[..., Any]:
+        """The forward bound to the array namespace ``xp``: what a backend (CuPy, or
+        array-api-strict) calls instead of ``forward``, which is this for NumPy."""
+        if self.forward_rule is None:
+            raise TypeError(f"op {self.name!r} ({self.category}) declares no forward of its own")
+        return bind_forward(self.forward_rule, xp)
 
     def __repr__(self) -> str:
         return f"<op {self.name} ({self.category})>"
@@ -325,7 +398,7 @@ def unary(
             saves=saves,
             saves_inputs="x" in saves,
             saves_out="y" in saves,
-            reference=reference or forward,
+            reference=reference,
             domain=domain,
             kinks=kinks,
             samples=samples,
@@ -383,7 +456,7 @@ def binary(
             saves=saves,
             saves_inputs="x" in saves or "y" in saves,
             saves_out="out" in saves,
-            reference=reference or forward,
+            reference=reference,
             domain=domain,
             kinks=kinks,
             samples=samples,
@@ -407,9 +480,10 @@ def linear(
 ) -> OpDef:
     """An op linear in its inputs, declared by its transpose.
 
-    ``forward(*xs, **params)`` must accept inputs with extra leading batch axes (it
-    is applied to tangents too); ``transpose(g, xp, **params)`` is the VJP (a tuple
-    for a ``variadic`` op, one gradient per input). JVP: f(t). A transpose reads no
+    ``forward`` (a namespace function's name, or ``forward(xp, *xs, **params)``) must
+    accept inputs with extra leading batch axes (it is applied to tangents too);
+    ``transpose(g, xp, **params)`` is the VJP (a tuple for a ``variadic`` op, one
+    gradient per input). JVP: f(t). A transpose reads no
     saved value, so the node saves nothing. ``sparse_transpose``: see :class:`OpDef`.
     """
 
@@ -436,7 +510,7 @@ def linear(
             saves_inputs=False,
             saves_out=False,
             sparse_transpose=sparse_transpose,
-            reference=reference or forward,
+            reference=reference,
             domain=domain,
             samples=samples,
             floating=floating,
@@ -485,7 +559,7 @@ def multilinear(
             saves=("xs",),
             saves_inputs=True,
             saves_out=False,
-            reference=reference or forward,
+            reference=reference,
             domain=domain,
             samples=samples,
         )
@@ -528,7 +602,7 @@ def general(
             saves=saves,
             saves_inputs="xs" in saves,
             saves_out="out" in saves,
-            reference=reference or forward,
+            reference=reference,
             domain=domain,
             kinks=kinks,
             samples=samples,

@@ -233,9 +233,15 @@ def _eigh_prepare(name):
     return prepare
 
 
-def _eigh(a, UPLO, keep, strict):  # noqa: N803
-    w, v = np.linalg.eigh(a, UPLO=UPLO)
-    return np.concatenate([w[..., None, :], v], axis=-2)
+def _eigh_of(xp, a, UPLO):  # noqa: N803
+    """The standard's ``linalg.eigh``, which reads the lower triangle; NumPy's (and CuPy's)
+    ``UPLO="U"`` keyword reads the upper one, with NumPy's own eigenvector signs."""
+    return xp.linalg.eigh(a) if UPLO == "L" else xp.linalg.eigh(a, UPLO=UPLO)
+
+
+def _eigh(xp, a, UPLO, keep, strict):  # noqa: N803
+    w, v = _eigh_of(xp, a, UPLO)
+    return xp.concat([xp.expand_dims(w, axis=-2), v], axis=-2)
 
 
 def _eigh_vjp(g, xs, out, xp, needs, UPLO, keep, strict):  # noqa: N803
@@ -279,8 +285,8 @@ general(
 )
 
 
-def _eigvalsh(a, UPLO, keep, strict):  # noqa: N803
-    return np.linalg.eigvalsh(a, UPLO=UPLO)
+def _eigvalsh(xp, a, UPLO, keep, strict):  # noqa: N803
+    return xp.linalg.eigvalsh(a) if UPLO == "L" else xp.linalg.eigvalsh(a, UPLO=UPLO)
 
 
 def _eigenvectors(a, params, xp):
@@ -322,9 +328,10 @@ def _svd_prepare(a, hermitian=False):
     return {"rows": shape[-2], "hermitian": bool(hermitian), "keep": keep, "strict": strict}
 
 
-def _svd(a, rows, hermitian, keep, strict):
-    u, s, vh = np.linalg.svd(a, full_matrices=False, hermitian=hermitian)
-    return np.concatenate([u, s[..., None, :], np.swapaxes(vh, -1, -2)], axis=-2)
+def _svd(xp, a, rows, hermitian, keep, strict):
+    """The standard's ``linalg.svd``; ``hermitian=True`` is NumPy's (and CuPy's) keyword."""
+    u, s, vh = xp.linalg.svd(a, full_matrices=False, **({"hermitian": True} if hermitian else {}))
+    return xp.concat([u, xp.expand_dims(s, axis=-2), xp.matrix_transpose(vh)], axis=-2)
 
 
 def _svd_factors(out, rows):
@@ -388,8 +395,12 @@ general(
 )
 
 
-def _svdvals(a, rows, hermitian, keep, strict):
-    return np.linalg.svd(a, compute_uv=False, hermitian=hermitian)
+def _svdvals(xp, a, rows, hermitian, keep, strict):
+    """The standard's ``linalg.svdvals``; for a hermitian matrix, its eigenvalues' magnitudes
+    in descending order (NumPy's ``svd(..., hermitian=True)`` computes them so)."""
+    if hermitian:
+        return xp.flip(xp.sort(xp.abs(xp.linalg.eigvalsh(a)), axis=-1), axis=-1)
+    return xp.linalg.svdvals(a)
 
 
 def _singular_vectors(a, params, xp):
@@ -442,9 +453,9 @@ def _qr_prepare(a):
     return {"rows": m, "upper": upper, "above": above, "below": above.T.copy()}
 
 
-def _qr(a, rows, upper, above, below):
-    q, r = np.linalg.qr(a, mode="reduced")
-    return np.concatenate([q, r], axis=-2)
+def _qr(xp, a, rows, upper, above, below):
+    q, r = xp.linalg.qr(a)
+    return xp.concat([q, r], axis=-2)
 
 
 def _qr_factors(out, rows, xp):
@@ -495,8 +506,10 @@ def _pinv_prepare(a, rcond=None, hermitian=False):
     return {"rcond": rcond, "hermitian": bool(hermitian), "keep": keep, "strict": strict}
 
 
-def _pinv(a, rcond, hermitian, keep, strict):
-    return np.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
+def _pinv(xp, a, rcond, hermitian, keep, strict):
+    """The standard's ``linalg.pinv`` (its ``rtol`` is NumPy's ``rcond``); ``hermitian=True``
+    is NumPy's (and CuPy's) keyword."""
+    return xp.linalg.pinv(a, rtol=rcond, **({"hermitian": True} if hermitian else {}))
 
 
 def _pinv_terms(xs, out, params, xp):

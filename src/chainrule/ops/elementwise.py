@@ -17,43 +17,43 @@ from .core import Sample, unary
 LN2, LN10 = math.log(2.0), math.log(10.0)
 
 
-def _sigmoid(x):
+def _sigmoid(xp, x):
     # Both branches evaluate exp of a non-positive number, so nothing overflows.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def _softplus(x):
+def _softplus(xp, x):
     # log(1 + e^x) = max(x, 0) + log1p(e^-|x|), finite for any x.
-    return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+    return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
-def _relu(x):
-    return np.maximum(x, 0)
+def _relu(xp, x):
+    return xp.maximum(x, 0)
 
 
-unary("exp", np.exp, slope=lambda x, y, xp: y, saves="y", domain=(-3, 3))
-unary("expm1", np.expm1, slope=lambda x, y, xp: y + 1, saves="y", domain=(-3, 3))
-unary("log", np.log, slope=lambda x, y, xp: 1 / x, saves="x", domain=(0.2, 4))
-unary("log1p", np.log1p, slope=lambda x, y, xp: 1 / (1 + x), saves="x", domain=(-0.8, 4))
-unary("log2", np.log2, slope=lambda x, y, xp: 1 / (x * LN2), saves="x", domain=(0.2, 4))
-unary("log10", np.log10, slope=lambda x, y, xp: 1 / (x * LN10), saves="x", domain=(0.2, 4))
-unary("sqrt", np.sqrt, slope=lambda x, y, xp: 0.5 / y, saves="y", domain=(0.2, 4))
+unary("exp", "exp", slope=lambda x, y, xp: y, saves="y", domain=(-3, 3))
+unary("expm1", "expm1", slope=lambda x, y, xp: y + 1, saves="y", domain=(-3, 3))
+unary("log", "log", slope=lambda x, y, xp: 1 / x, saves="x", domain=(0.2, 4))
+unary("log1p", "log1p", slope=lambda x, y, xp: 1 / (1 + x), saves="x", domain=(-0.8, 4))
+unary("log2", "log2", slope=lambda x, y, xp: 1 / (x * LN2), saves="x", domain=(0.2, 4))
+unary("log10", "log10", slope=lambda x, y, xp: 1 / (x * LN10), saves="x", domain=(0.2, 4))
+unary("sqrt", "sqrt", slope=lambda x, y, xp: 0.5 / y, saves="y", domain=(0.2, 4))
 # |x| has a kink at 0; the subgradient 0 (sign(0)) is the one NumPy-style code expects.
-unary("abs", np.abs, slope=lambda x, y, xp: xp.sign(x), saves="x", kinks=(0.0,), floating=False)
-unary("sign", np.sign, slope=lambda x, y, xp: xp.zeros_like(x), saves="x", kinks=(0.0,), floating=False)
-unary("sin", np.sin, slope=lambda x, y, xp: xp.cos(x), saves="x")
-unary("cos", np.cos, slope=lambda x, y, xp: -xp.sin(x), saves="x")
-unary("tan", np.tan, slope=lambda x, y, xp: 1 + y * y, saves="y", domain=(-1.2, 1.2))
-unary("arcsin", np.arcsin, slope=lambda x, y, xp: 1 / xp.sqrt(1 - x * x), saves="x", domain=(-0.9, 0.9))
-unary("arccos", np.arccos, slope=lambda x, y, xp: -1 / xp.sqrt(1 - x * x), saves="x", domain=(-0.9, 0.9))
-unary("arctan", np.arctan, slope=lambda x, y, xp: 1 / (1 + x * x), saves="x")
-unary("sinh", np.sinh, slope=lambda x, y, xp: xp.cosh(x), saves="x")
-unary("cosh", np.cosh, slope=lambda x, y, xp: xp.sinh(x), saves="x")
-unary("tanh", np.tanh, slope=lambda x, y, xp: 1 - y * y, saves="y")
-unary("arcsinh", np.arcsinh, slope=lambda x, y, xp: 1 / xp.sqrt(x * x + 1), saves="x")
-unary("arccosh", np.arccosh, slope=lambda x, y, xp: 1 / xp.sqrt(x * x - 1), saves="x", domain=(1.2, 4))
-unary("arctanh", np.arctanh, slope=lambda x, y, xp: 1 / (1 - x * x), saves="x", domain=(-0.9, 0.9))
+unary("abs", "abs", slope=lambda x, y, xp: xp.sign(x), saves="x", kinks=(0.0,), floating=False)
+unary("sign", "sign", slope=lambda x, y, xp: xp.zeros_like(x), saves="x", kinks=(0.0,), floating=False)
+unary("sin", "sin", slope=lambda x, y, xp: xp.cos(x), saves="x")
+unary("cos", "cos", slope=lambda x, y, xp: -xp.sin(x), saves="x")
+unary("tan", "tan", slope=lambda x, y, xp: 1 + y * y, saves="y", domain=(-1.2, 1.2))
+unary("arcsin", "asin", slope=lambda x, y, xp: 1 / xp.sqrt(1 - x * x), saves="x", domain=(-0.9, 0.9))
+unary("arccos", "acos", slope=lambda x, y, xp: -1 / xp.sqrt(1 - x * x), saves="x", domain=(-0.9, 0.9))
+unary("arctan", "atan", slope=lambda x, y, xp: 1 / (1 + x * x), saves="x")
+unary("sinh", "sinh", slope=lambda x, y, xp: xp.cosh(x), saves="x")
+unary("cosh", "cosh", slope=lambda x, y, xp: xp.sinh(x), saves="x")
+unary("tanh", "tanh", slope=lambda x, y, xp: 1 - y * y, saves="y")
+unary("arcsinh", "asinh", slope=lambda x, y, xp: 1 / xp.sqrt(x * x + 1), saves="x")
+unary("arccosh", "acosh", slope=lambda x, y, xp: 1 / xp.sqrt(x * x - 1), saves="x", domain=(1.2, 4))
+unary("arctanh", "atanh", slope=lambda x, y, xp: 1 / (1 - x * x), saves="x", domain=(-0.9, 0.9))
 unary(
     "sigmoid",
     _sigmoid,
@@ -104,7 +104,7 @@ def _inside(x, a_min, a_max):
 # clip passes the gradient where a_min <= x <= a_max (both ends included, as PyTorch).
 unary(
     "clip",
-    lambda a, a_min, a_max: np.clip(a, a_min, a_max),
+    lambda xp, a, a_min, a_max: xp.clip(a, a_min, a_max),
     slope=lambda x, y, xp, a_min, a_max: _inside(x, a_min, a_max),
     saves="x",
     prepare=_clip_prepare,
@@ -118,19 +118,35 @@ unary(
 )
 
 
-unary("square", np.square, slope=lambda x, y, xp: 2 * x, saves="x", floating=False)
-unary("reciprocal", np.reciprocal, slope=lambda x, y, xp: -y * y, saves="y", domain=(0.5, 2.0))
-unary("exp2", np.exp2, slope=lambda x, y, xp: y * LN2, saves="y", domain=(-3, 3))
+unary("square", "square", slope=lambda x, y, xp: 2 * x, saves="x", floating=False)
+unary("reciprocal", "reciprocal", slope=lambda x, y, xp: -y * y, saves="y", domain=(0.5, 2.0))
+unary("exp2", "exp2", slope=lambda x, y, xp: y * LN2, saves="y", domain=(-3, 3))
 # |x| has a kink at 0; the subgradient there is 0, as for abs.
-unary("fabs", np.fabs, slope=lambda x, y, xp: xp.sign(x), saves="x", kinks=(0.0,))
+# On the floats it receives (it is floating), fabs is abs.
+unary("fabs", "abs", slope=lambda x, y, xp: xp.sign(x), saves="x", kinks=(0.0,), reference=np.fabs)
 # floor, ceil and round are steps: slope 0 between the integers (or half-integers) they jump at.
 STEPS = (-2.0, -1.0, 0.0, 1.0, 2.0)
 HALF_STEPS = (-1.5, -0.5, 0.5, 1.5)
-unary("floor", np.floor, slope=lambda x, y, xp: xp.zeros_like(y), saves="y", kinks=STEPS, floating=False)
-unary("ceil", np.ceil, slope=lambda x, y, xp: xp.zeros_like(y), saves="y", kinks=STEPS, floating=False)
+unary("floor", "floor", slope=lambda x, y, xp: xp.zeros_like(y), saves="y", kinks=STEPS, floating=False)
+unary("ceil", "ceil", slope=lambda x, y, xp: xp.zeros_like(y), saves="y", kinks=STEPS, floating=False)
+
+
+def _round(xp, a, decimals):
+    """np.round(a, decimals): the standard round (half to even) of a scaled by 10^decimals,
+    scaled back, as NumPy computes it; integers have no digits after the point."""
+    if decimals == 0:
+        return xp.round(a)
+    floating = xp.isdtype(a.dtype, "real floating")
+    if decimals > 0:
+        return xp.round(a * 10.0**decimals) / 10.0**decimals if floating else xp.round(a)
+    scale = 10.0**-decimals
+    r = xp.round(a / scale) * scale
+    return r if floating else xp.astype(r, a.dtype)
+
+
 unary(
     "round",
-    lambda a, decimals: np.round(a, decimals),
+    _round,
     slope=lambda x, y, xp, decimals: xp.zeros_like(y),
     saves="y",
     prepare=lambda a, decimals=0: {"decimals": int(decimals)},
@@ -150,4 +166,10 @@ def _sinc_slope(x, y, xp):
 
 # The origin is listed as a kink only so that samples keep away from the point where the
 # slope is patched (its value there is right; the derivatives of the patch are not).
-unary("sinc", np.sinc, slope=_sinc_slope, saves=("x", "y"), kinks=(0.0,))
+def _sinc(xp, x):
+    # sin(πx)/(πx), with x = 0 moved to 1e-20, where the quotient is 1 to double precision.
+    y = math.pi * xp.where(x == 0, 1.0e-20, x)
+    return xp.sin(y) / y
+
+
+unary("sinc", _sinc, slope=_sinc_slope, saves=("x", "y"), kinks=(0.0,), reference=np.sinc)

@@ -8,6 +8,7 @@ For out = x @ y with cotangent g: ∂L/∂x = g @ yᵀ and ∂L/∂y = xᵀ @ g,
 
 from __future__ import annotations
 
+import math
 import string
 from collections.abc import Sequence
 
@@ -39,19 +40,19 @@ def _matmul_prepare(x, y):
     return {"xnd": len(sx), "ynd": len(sy)}
 
 
-def _matmul(x, y, xnd, ynd):
+def _matmul(xp, x, y, xnd, ynd):
     if x.ndim == xnd and y.ndim == ynd:
-        return np.matmul(x, y)
+        return xp.matmul(x, y)
     if ynd == 1 and x.ndim == 2 and (xnd == 2 or y.ndim == 1):
         # Stacked vectors times a plain matrix, or a vector times stacked vectors: one
         # product, (..., k) @ (k, m).
-        return np.matmul(y, np.matrix_transpose(x))
+        return xp.matmul(y, xp.matrix_transpose(x))
     # Batched vectors: promote to a row / column explicitly, multiply, drop that axis again.
     if xnd == 1:
         x = x[..., None, :]
     if ynd == 1:
         y = y[..., None]
-    r = np.matmul(x, y)
+    r = xp.matmul(x, y)
     if ynd == 1:
         r = r[..., 0]
     if xnd == 1:
@@ -143,9 +144,9 @@ def _affine_prepare(x, w, b):
     return {}
 
 
-def _affine(x, w, b):
-    out = np.matmul(x, w.T)
-    if out.dtype == b.dtype or out.dtype == np.result_type(out, b):
+def _affine(xp, x, w, b):
+    out = xp.matmul(x, w.T)
+    if out.dtype == b.dtype or out.dtype == xp.result_type(out, b):
         out += b  # into the fresh product: one array for the layer's output, not two
         return out
     return out + b
@@ -273,8 +274,9 @@ def _einsum_sizes(ins, shapes, ellipsis, refuse):
             sizes[c] = n if m == 1 else m
 
 
-def _einsum(*operands, spec, ins, out):
-    return np.einsum(spec, *operands, optimize=len(operands) > 2 or max(np.size(x) for x in operands) > 4096)
+def _einsum(xp, *operands, spec, ins, out):
+    optimize = len(operands) > 2 or max(math.prod(x.shape) for x in operands) > 4096
+    return xp.einsum(spec, *operands, optimize=optimize)
 
 
 def _einsum_vjp(i):

@@ -89,27 +89,27 @@ def _nll_prepare(
     }
 
 
-def _nll(x, flat, coef, reduce, shape, mean_of_nothing):
+def _nll(xp, x, flat, coef, reduce, shape, mean_of_nothing):
     nb = x.ndim - len(shape)  # stacked tangents or cotangents in front
-    picked = x.reshape(x.shape[:nb] + (-1,)).take(flat, axis=-1)
+    picked = xp.take(xp.reshape(x, x.shape[:nb] + (-1,)), flat, axis=-1)
     if not reduce:
         return picked * -coef
     axes = tuple(range(nb, picked.ndim))
     if mean_of_nothing:  # 0/0 whatever x is; the transpose still scatters coef (0 where ignored)
-        return picked.sum(axis=axes) * math.nan
+        return xp.sum(picked, axis=axes) * math.nan
     if type(coef) is float:
-        return picked.sum(axis=axes) * -coef
-    return -(picked * coef).sum(axis=axes)
+        return xp.sum(picked, axis=axes) * -coef
+    return -xp.sum(picked * coef, axis=axes)
 
 
-def _nll_transpose(g, flat, coef, reduce, shape, mean_of_nothing):
+def _nll_transpose(xp, g, flat, coef, reduce, shape, mean_of_nothing):
     nb = g.ndim - (0 if reduce else flat.ndim)
     batch = g.shape[:nb]
     if reduce:
-        g = np.reshape(g, batch + (1,) * flat.ndim)
-    out = np.zeros(batch + (math.prod(shape),), dtype=g.dtype)
+        g = xp.reshape(g, batch + (1,) * flat.ndim)
+    out = xp.zeros(batch + (math.prod(shape),), dtype=g.dtype)
     out[..., flat] = g * -coef
-    return out.reshape(batch + tuple(shape))
+    return xp.reshape(out, batch + tuple(shape))
 
 
 def _nll_reference(x, target, weight=None, ignore_index=-100, reduction="mean"):

@@ -56,9 +56,9 @@ def _inverse(a, xp):
 # ------------------------------------------------------------------ inv
 
 
-def _inv(a):
+def _inv(xp, a):
     try:
-        return np.linalg.inv(a)
+        return xp.linalg.inv(a)
     except np.linalg.LinAlgError:
         raise np.linalg.LinAlgError(f"inv: singular matrix of shape {a.shape} has no inverse") from None
 
@@ -91,7 +91,7 @@ def _det_jvp(ts, xs, out, params, xp):
 
 general(
     "det",
-    np.linalg.det,
+    "linalg.det",
     _det_vjp,
     _det_jvp,
     saves=("xs", "out"),
@@ -119,7 +119,7 @@ def _logabsdet_call(fn, a):
 
 general(
     "slogdet",
-    lambda a: np.linalg.slogdet(a)[1],
+    lambda xp, a: xp.linalg.slogdet(a)[1],
     _logabsdet_vjp,
     _logabsdet_jvp,
     saves="xs",
@@ -148,11 +148,11 @@ def _solve_prepare(a, b):
     return {"vector": vector}
 
 
-def _solve(a, b, vector):
+def _solve(xp, a, b, vector):
     try:
         if vector:
-            return np.linalg.solve(a, b[..., None])[..., 0]
-        return np.linalg.solve(a, b)
+            return xp.linalg.solve(a, b[..., None])[..., 0]
+        return xp.linalg.solve(a, b)
     except np.linalg.LinAlgError:
         raise np.linalg.LinAlgError(f"solve: A of shape {a.shape} is singular") from None
 
@@ -223,9 +223,9 @@ def _cholesky_prepare(a):
     return {"lower": lower, "strict": lower - np.eye(n)}
 
 
-def _cholesky(a, lower, strict):
+def _cholesky(xp, a, lower, strict):
     try:
-        return np.linalg.cholesky(a)
+        return xp.linalg.cholesky(a)
     except np.linalg.LinAlgError:
         raise np.linalg.LinAlgError(
             f"cholesky: a matrix of shape {a.shape} is not positive definite"

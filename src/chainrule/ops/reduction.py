@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .core import Sample, composite, general, linear
-from .xp import reduce_along
+from .xp import max_along, sum_along
 
 SAMPLES = [
     Sample(((),)),
@@ -69,7 +69,7 @@ def _count(axis, shape):
 # sum is linear: its transpose copies g back over the reduced axes.
 linear(
     "sum",
-    lambda x, axis, keepdims, shape: np.sum(x, axis=axis, keepdims=keepdims),
+    lambda xp, x, axis, keepdims, shape: xp.sum(x, axis=axis, keepdims=keepdims),
     transpose=lambda g, xp, axis, keepdims, shape: _spread(g, axis, keepdims, shape, xp),
     prepare=reduce_prepare("sum"),
     samples=SAMPLES,
@@ -77,7 +77,7 @@ linear(
 )
 linear(
     "mean",
-    lambda x, axis, keepdims, shape: np.mean(x, axis=axis, keepdims=keepdims),
+    lambda xp, x, axis, keepdims, shape: xp.mean(x, axis=axis, keepdims=keepdims),
     transpose=lambda g, xp, axis, keepdims, shape: (
         _spread(g, axis, keepdims, shape, xp) / _count(axis, shape)
     ),
@@ -89,10 +89,11 @@ linear(
 
 
 def _extreme(name, np_fn):
-    def forward(x, axis, keepdims, shape):
+    def forward(xp, x, axis, keepdims, shape):
         if x.size == 0:
             raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
-        return np_fn(x, axis=axis, keepdims=keepdims)
+        reduce = xp.max if name == "max" else xp.min
+        return reduce(x, axis=axis, keepdims=keepdims)
 
     def share(x, out, axis, keepdims, shape, xp):
         # The gradient goes to the selected element; tied elements share it evenly. A NaN
@@ -144,7 +145,7 @@ def _prod_jvp(ts, xs, out, params, xp):
 
 general(
     "prod",
-    lambda x, axis, keepdims, shape: np.prod(x, axis=axis, keepdims=keepdims),
+    lambda xp, x, axis, keepdims, shape: xp.prod(x, axis=axis, keepdims=keepdims),
     _prod_vjp,
     _prod_jvp,
     saves="xs",
@@ -154,14 +155,16 @@ general(
 )
 
 
-def _logsumexp(x, axis, keepdims, shape):
+def _logsumexp(xp, x, axis, keepdims, shape):
     if x.size == 0:
         raise ValueError(f"logsumexp: cannot reduce an empty tensor of shape {x.shape}")
     # Subtracting the max keeps exp from overflowing; an infinite max is left out.
-    m = reduce_along(np.maximum, x, axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    s = np.log(reduce_along(np.add, np.exp(x - m), axis, keepdims=True)) + m
-    return s if keepdims else np.reshape(s, np.sum(s, axis=axis).shape)
+    m = max_along(xp, x, axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    s = xp.log(sum_along(xp, xp.exp(x - m), axis, keepdims=True)) + m
+    if keepdims:
+        return s
+    return xp.reshape(s, tuple(n for i, n in enumerate(s.shape) if i - s.ndim not in axis))
 
 
 def _softmax_weights(x, out, axis, keepdims, shape, xp):
@@ -191,12 +194,12 @@ def _log_softmax_prepare(x, axis=-1):
     return {"axis": _negative_axis("log_softmax", axis, np.ndim(x), np.shape(x))}
 
 
-def _log_softmax(x, axis):
+def _log_softmax(xp, x, axis):
     # log softmax(x) = (x − m) − log Σ exp(x − m) for m = max x: no exp overflows, and no
     # large x − logsumexp(x) cancels away the digits of a small result.
-    m = reduce_along(np.maximum, x, axis, keepdims=True)
-    shifted = x - np.where(np.isfinite(m), m, 0)
-    return shifted - np.log(reduce_along(np.add, np.exp(shifted), axis, keepdims=True))
+    m = max_along(xp, x, axis, keepdims=True)
+    shifted = x - xp.where(xp.isfinite(m), m, 0)
+    return shifted - xp.log(sum_along(xp, xp.exp(shifted), axis, keepdims=True))
 
 
 # With p = softmax(x) = exp(out): VJP g − p Σg, JVP t − Σ p t (sums along axis).
@@ -243,7 +246,7 @@ def _std_slope(x, out, axis, keepdims, shape, ddof, xp):
 # input is 0 rather than sqrt'(0) · 0 = inf · 0 = NaN.
 general(
     "std",
-    lambda x, axis, keepdims, shape, ddof: np.std(x, axis=axis, ddof=ddof, keepdims=keepdims),
+    lambda xp, x, axis, keepdims, shape, ddof: xp.std(x, axis=axis, correction=ddof, keepdims=keepdims),
     lambda g, xs, out, xp, needs, axis, keepdims, shape, ddof: (
         expand(g, axis, keepdims, shape, xp) * _std_slope(xs[0], out, axis, keepdims, shape, ddof, xp),
     ),

@@ -46,9 +46,9 @@ def _unflat(v, axis, in_shape, xp):
     return v if axis is not None else xp.reshape(v, v.shape[:-1] + in_shape)
 
 
-def _cumsum(x, axis, in_shape):
-    lines, ax = _flat(x, axis, in_shape, np)
-    return np.cumsum(lines, axis=ax)
+def _cumsum(xp, x, axis, in_shape):
+    lines, ax = _flat(x, axis, in_shape, xp)
+    return xp.cumulative_sum(lines, axis=ax)
 
 
 def _reverse_cumsum(g, xp, axis):
@@ -92,9 +92,9 @@ def _cumprod_prepare(a, axis=None):
     return _scan_prepare("cumprod")(a, axis)
 
 
-def _cumprod(x, axis, in_shape):
-    lines, ax = _flat(x, axis, in_shape, np)
-    return np.cumprod(lines, axis=ax)
+def _cumprod(xp, x, axis, in_shape):
+    lines, ax = _flat(x, axis, in_shape, xp)
+    return xp.cumulative_prod(lines, axis=ax)
 
 
 # out_i = Π_{j ≤ i} x_j, so ∂out_i/∂x_j = out_i / x_j for j ≤ i (no zeros in x):
@@ -134,7 +134,7 @@ def _flip_prepare(m, axis=None):
 # Reversing is a permutation that undoes itself: flip is its own transpose.
 linear(
     "flip",
-    lambda x, axes: np.flip(x, axis=axes),
+    lambda xp, x, axes: xp.flip(x, axis=axes),
     transpose=lambda g, xp, axes: xp.apply(OPS["flip"], g, axes=axes),
     prepare=_flip_prepare,
     reference=np.flip,
@@ -163,7 +163,7 @@ def _diff_transpose(g, xp, n, axis):
 
 linear(
     "diff",
-    lambda x, n, axis: np.diff(x, n=n, axis=axis),
+    lambda xp, x, n, axis: xp.diff(x, n=n, axis=axis),
     transpose=_diff_transpose,
     prepare=_diff_prepare,
     reference=np.diff,
@@ -185,11 +185,11 @@ def _roll_prepare(a, shift, axis=None):
     return {"shift": tuple(total.values()), "axes": tuple(total), "in_shape": shape}
 
 
-def _roll(x, shift, axes, in_shape):
+def _roll(xp, x, shift, axes, in_shape):
     if axes is not None:
-        return np.roll(x, shift, axis=axes)
-    lines = np.reshape(x, x.shape[: x.ndim - len(in_shape)] + (math.prod(in_shape),))
-    return np.reshape(np.roll(lines, shift, axis=-1), x.shape)
+        return xp.roll(x, shift, axis=axes)
+    lines = xp.reshape(x, x.shape[: x.ndim - len(in_shape)] + (math.prod(in_shape),))
+    return xp.reshape(xp.roll(lines, shift, axis=-1), x.shape)
 
 
 # Rolling by s is undone by rolling by −s: that is its transpose.
@@ -253,10 +253,29 @@ DIAGONAL_SAMPLES = [
     Sample(((2, 3, 4),), {"offset": -1, "axis1": 1, "axis2": 2}),
     Sample(((3, 2, 4),), {"axis1": 2, "axis2": 0}),
 ]
+
+
+def _matrices(xp, x, axis1, axis2):
+    """x with its (negative) axes axis1 and axis2 moved last, in that order, the others kept
+    in order: the matrices whose diagonals the standard's linalg functions read."""
+    if (axis1, axis2) == (-2, -1):
+        return x
+    others = [i for i in range(x.ndim) if i - x.ndim not in (axis1, axis2)]
+    return xp.permute_dims(x, (*others, x.ndim + axis1, x.ndim + axis2))
+
+
+def _diagonal(xp, x, offset, axis1, axis2, ndim, select):
+    return xp.linalg.diagonal(_matrices(xp, x, axis1, axis2), offset=offset)
+
+
+def _trace(xp, x, offset, axis1, axis2, ndim, select):
+    return xp.linalg.trace(_matrices(xp, x, axis1, axis2), offset=offset)
+
+
 # The diagonal is read off by ``select``; the transpose writes g back through it.
 linear(
     "diagonal",
-    lambda x, offset, axis1, axis2, ndim, select: np.diagonal(x, offset, axis1, axis2),
+    _diagonal,
     transpose=_diagonal_transpose,
     prepare=_diagonal_prepare("diagonal"),
     reference=np.diagonal,
@@ -265,7 +284,7 @@ linear(
 # trace is the diagonal summed: its transpose puts g at every place of the diagonal.
 linear(
     "trace",
-    lambda x, offset, axis1, axis2, ndim, select: np.trace(x, offset, axis1, axis2),
+    _trace,
     transpose=_trace_transpose,
     prepare=_diagonal_prepare("trace"),
     reference=np.trace,
@@ -285,7 +304,7 @@ def _triangle_prepare(name):
 # Keeping a triangle multiplies by a 0/1 mask, which is symmetric: each is its own transpose.
 linear(
     "tril",
-    lambda x, k: np.tril(x, k),
+    lambda xp, x, k: xp.tril(x, k=k),
     transpose=lambda g, xp, k: xp.apply(OPS["tril"], g, k=k),
     prepare=_triangle_prepare("tril"),
     reference=np.tril,
@@ -293,7 +312,7 @@ linear(
 )
 linear(
     "triu",
-    lambda x, k: np.triu(x, k),
+    lambda xp, x, k: xp.triu(x, k=k),
     transpose=lambda g, xp, k: xp.apply(OPS["triu"], g, k=k),
     prepare=_triangle_prepare("triu"),
     reference=np.triu,

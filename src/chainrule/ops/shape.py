@@ -45,7 +45,7 @@ def _trailing(x, core_ndim):
 
 linear(
     "reshape",
-    lambda x, shape, in_shape: np.reshape(x, _trailing(x, len(in_shape)) + shape),
+    lambda xp, x, shape, in_shape: xp.reshape(x, _trailing(x, len(in_shape)) + shape),
     transpose=lambda g, xp, shape, in_shape: xp.reshape(g, _trailing(g, len(shape)) + in_shape),
     prepare=_reshape_prepare,
     samples=SHAPE_SAMPLES,
@@ -70,9 +70,9 @@ def _inverse(axes):
     return tuple(sorted(range(len(axes)), key=axes.__getitem__))
 
 
-def _permute(x, axes):
+def _permute(xp, x, axes):
     nb = x.ndim - len(axes)
-    return np.transpose(x, tuple(range(nb)) + tuple(nb + a for a in axes))
+    return xp.permute_dims(x, tuple(range(nb)) + tuple(nb + a for a in axes))
 
 
 linear(
@@ -96,10 +96,10 @@ def _broadcast_prepare(x, shape):
     return {"shape": shape, "in_shape": tuple(np.shape(x))}
 
 
-def _broadcast(x, shape, in_shape):
+def _broadcast(xp, x, shape, in_shape):
     batch = _trailing(x, len(in_shape))
-    x = np.reshape(x, batch + (1,) * (len(shape) - len(in_shape)) + in_shape)
-    return np.broadcast_to(x, batch + shape)
+    x = xp.reshape(x, batch + (1,) * (len(shape) - len(in_shape)) + in_shape)
+    return xp.broadcast_to(x, batch + shape)
 
 
 # The transpose of broadcasting is summing back: sum_to over the core axes, keeping every
@@ -143,7 +143,7 @@ def _split_back(g, xp, axis, sizes):
 
 linear(
     "concatenate",
-    lambda *xs, axis, sizes: np.concatenate(xs, axis=axis),
+    lambda xp, *xs, axis, sizes: xp.concat(xs, axis=axis),
     transpose=_split_back,
     prepare=_concat_prepare,
     variadic=True,
@@ -187,32 +187,32 @@ def _index_part(i):
     return i
 
 
-def _batched(fn, x, core_ndim):
+def _batched(xp, fn, x, core_ndim):
     """Apply ``fn`` (which acts on leading axes) to x whose first axes are a batch."""
     batch = x.shape[: x.ndim - core_ndim]
-    moved = np.moveaxis(np.reshape(x, (math.prod(batch),) + x.shape[len(batch) :]), 0, -1)
-    r = np.moveaxis(fn(moved), -1, 0)
-    return np.reshape(r, batch + r.shape[1:])
+    moved = xp.moveaxis(xp.reshape(x, (math.prod(batch),) + x.shape[len(batch) :]), 0, -1)
+    r = xp.moveaxis(fn(moved), -1, 0)
+    return xp.reshape(r, batch + r.shape[1:])
 
 
-def _getitem(x, index, shape, out_ndim, advanced):
+def _getitem(xp, x, index, shape, out_ndim, advanced):
     if x.ndim == len(shape):
         return x[index]
-    return _batched(lambda a: a[index], x, len(shape))
+    return _batched(xp, lambda a: a[index], x, len(shape))
 
 
-def _scatter_add(g, index, shape, out_ndim, advanced):
+def _scatter_add(xp, g, index, shape, out_ndim, advanced):
     def scatter(moved):
-        z = np.zeros(shape + moved.shape[out_ndim:], dtype=moved.dtype)
+        z = xp.zeros(shape + moved.shape[out_ndim:], dtype=moved.dtype)
         if advanced:
-            np.add.at(z, index, moved)  # repeated indices accumulate
+            xp.add.at(z, index, moved)  # repeated indices accumulate
         else:
             z[index] = moved
         return z
 
     if g.ndim == out_ndim:
         return scatter(g)
-    return _batched(scatter, g, out_ndim)
+    return _batched(xp, scatter, g, out_ndim)
 
 
 linear(
@@ -269,8 +269,8 @@ def _rows_prepare(x, rows):
     return {"rows": np.where(rows < 0, rows + n, rows), "shape": tuple(np.shape(x))}
 
 
-def _scatter_rows(g, rows, shape):
-    return _scatter_add(g, (rows,), shape, rows.ndim + len(shape) - 1, True)
+def _scatter_rows(xp, g, rows, shape):
+    return _scatter_add(xp, g, (rows,), shape, rows.ndim + len(shape) - 1, True)
 
 
 def _looked_up_rows(g, rows, shape):
@@ -285,7 +285,7 @@ def _looked_up_rows(g, rows, shape):
 # its transpose also comes as the rows it touches, so that a leaf's gradient can stay row-sparse.
 linear(
     "gather_rows",
-    lambda x, rows, shape: np.take(x, rows, axis=x.ndim - len(shape)),
+    lambda xp, x, rows, shape: xp.take(x, rows, axis=x.ndim - len(shape)),
     transpose=lambda g, xp, rows, shape: xp.apply(OPS["scatter_rows"], g, rows=rows, shape=shape),
     sparse_transpose=_looked_up_rows,
     prepare=_rows_prepare,

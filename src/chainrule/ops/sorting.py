@@ -24,14 +24,14 @@ from .core import OPS, Sample, linear
 from .shape import check_axis
 
 
-def _along(order, x_ndim):
+def _along(xp, order, x_ndim):
     """``order`` (shaped like one input) with the singleton axes that let it broadcast over the
     leading batch axes of a tangent or cotangent of ``x_ndim`` axes."""
-    return np.reshape(order, (1,) * (x_ndim - order.ndim) + order.shape) if x_ndim > order.ndim else order
+    return xp.reshape(order, (1,) * (x_ndim - order.ndim) + order.shape) if x_ndim > order.ndim else order
 
 
-def _permute(x, order, inverse, axis):
-    return np.take_along_axis(x, _along(order, x.ndim), axis=axis)
+def _permute(xp, x, order, inverse, axis):
+    return xp.take_along_axis(x, _along(xp, order, x.ndim), axis=axis)
 
 
 # out[i] = x[order[i]] along ``axis``; its transpose reads g at the inverse permutation.
@@ -56,10 +56,10 @@ linear(
 )
 
 
-def _lines(x, axis, in_shape):
+def _lines(xp, x, axis, in_shape):
     """x (with leading batch axes) as it is permuted: flattened for axis None, and the axis."""
     if axis is None:
-        return np.reshape(x, x.shape[: x.ndim - len(in_shape)] + (-1,)), -1
+        return xp.reshape(x, x.shape[: x.ndim - len(in_shape)] + (-1,)), -1
     return x, axis
 
 
@@ -95,9 +95,9 @@ def _partition_order(values, axis, kth):
     return np.argpartition(values, kth, axis=axis)
 
 
-def _permuted(x, order, inverse, axis, in_shape):
-    lines, ax = _lines(x, axis, in_shape)
-    return _permute(lines, order, inverse, ax)
+def _permuted(xp, x, order, inverse, axis, in_shape):
+    lines, ax = _lines(xp, x, axis, in_shape)
+    return _permute(xp, lines, order, inverse, ax)
 
 
 def _unpermuted(g, xp, order, inverse, axis, in_shape):

@@ -82,7 +82,7 @@ def _gradient_transpose(g, xp, axis, spacing, edge_order, bands):
 
 linear(
     "gradient",
-    lambda x, axis, spacing, edge_order, bands: np.gradient(x, spacing, axis=axis, edge_order=edge_order),
+    lambda xp, x, axis, spacing, edge_order, bands: xp.gradient(x, spacing, axis=axis, edge_order=edge_order),
     transpose=_gradient_transpose,
     prepare=_gradient_prepare,
     reference=np.gradient,
@@ -252,7 +252,7 @@ def _nan_to_num_prepare(x, nan=0.0, posinf=None, neginf=None):
 # was replaced by a constant.
 unary(
     "nan_to_num",
-    lambda x, nan, posinf, neginf: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf),
+    lambda xp, x, nan, posinf, neginf: xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf),
     slope=lambda x, y, xp, **replacements: xp.astype(xp.abs(x) < math.inf, x.dtype),
     saves="x",
     prepare=_nan_to_num_prepare,
@@ -281,7 +281,7 @@ def real_part_if_close(a: Any, tol: float = 100) -> Any:
 # chainrule's tensors are real, where np.real_if_close returns its input: the identity.
 linear(
     "real_if_close",
-    lambda x: np.array(x, copy=True),
+    lambda xp, x: xp.asarray(x, copy=True),
     transpose=lambda g, xp: g,
     prepare=lambda a, tol=100: {},
     reference=np.real_if_close,
