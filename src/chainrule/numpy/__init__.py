@@ -47,103 +47,14 @@ from ..tensor import Tensor, TensorLike, data_of
 from . import linalg
 from .dispatch import dual, holds_tensor
 
-# Functions of chainrule.functions that NumPy has under the same name (and signature); argmax,
-# argmin and argsort give integer Tensors, which carry no gradient.
-_SAME_NAME = (
-    "abs",
-    "add",
-    "amax",
-    "amin",
-    "arccos",
-    "arccosh",
-    "arcsin",
-    "arcsinh",
-    "arctan",
-    "arctan2",
-    "arctanh",
-    "argmax",
-    "argmin",
-    "argsort",
-    "average",
-    "broadcast_to",
-    "ceil",
-    "clip",
-    "concatenate",
-    "cos",
-    "cosh",
-    "cumprod",
-    "cumsum",
-    "deg2rad",
-    "degrees",
-    "diagonal",
-    "diff",
-    "dot",
-    "einsum",
-    "exp",
-    "exp2",
-    "expand_dims",
-    "expm1",
-    "fabs",
-    "flip",
-    "floor",
-    "fmax",
-    "fmin",
-    "fmod",
-    "gradient",
-    "hypot",
-    "log",
-    "log10",
-    "log1p",
-    "log2",
-    "logaddexp",
-    "logaddexp2",
-    "matmul",
-    "max",
-    "maximum",
-    "mean",
-    "min",
-    "minimum",
-    "mod",
-    "moveaxis",
-    "nan_to_num",
-    "nanmean",
-    "nansum",
-    "outer",
-    "partition",
-    "pow",
-    "prod",
-    "ptp",
-    "rad2deg",
-    "radians",
-    "ravel",
-    "real_if_close",
-    "reciprocal",
-    "remainder",
-    "reshape",
-    "roll",
-    "round",
-    "sign",
-    "sin",
-    "sinc",
-    "sinh",
-    "sort",
-    "split",
-    "sqrt",
-    "square",
-    "squeeze",
-    "stack",
-    "std",
-    "sum",
-    "swapaxes",
-    "tan",
-    "tanh",
-    "tensordot",
-    "trace",
-    "transpose",
-    "tril",
-    "triu",
-    "var",
-)
+# Functions of chainrule.functions and chainrule.assembly that NumPy has under the same name
+# and signature (argmax, argmin and argsort give integer Tensors, which carry no gradient).
+_SAME_NAME = {
+    name: getattr(module, name)
+    for module in (_F, _assembly)
+    for name in module.__all__
+    if hasattr(_np, name) and name not in ("where", "r_", "c_")  # where and r_/c_: written here
+}
 
 # NumPy's names for chainrule functions called otherwise.
 _RENAMED: dict[str, Callable[..., Any]] = {
@@ -370,10 +281,7 @@ for _name in _CHAINRULE_ONLY:
     OWN[_name] = getattr(_F, _name)
 for _name in ("zeros_like", "ones_like", "full_like", "empty_like"):
     OWN[_name] = _like(_name)
-DIFFERENTIABLE.update({name: getattr(_F, name) for name in _SAME_NAME}, **_RENAMED)
-DIFFERENTIABLE.update(
-    {name: getattr(_assembly, name) for name in _assembly.__all__ if name not in ("r_", "c_")}
-)
+DIFFERENTIABLE.update(_SAME_NAME, **_RENAMED)
 for _name, _fn in DIFFERENTIABLE.items():
     if _name not in OWN:
         OWN[_name] = dual(_name, getattr(_np, _name), _fn)
