@@ -245,9 +245,38 @@ def test_autograds_differentiable_numpy_functions_are_all_here_but_the_complex_o
                 pass
         return found
 
-    internal = {"_original_where", "array_from_args", "concatenate_args", "make_diagonal", "_primitive_norm"}
-    missing = (primitives(anp) - set(cnp.__all__)) | (primitives(anp.linalg) - set(cla.__all__))
-    assert sorted(missing - internal) == ["eig"]  # complex eigenvalues: chainrule has no complex dtype
+    internal = {
+        "_original_where",
+        "array_from_args",
+        "concatenate_args",
+        "make_diagonal",
+        "_primitive_norm",
+        "truncate_pad",
+    }
+    missing = (
+        (primitives(anp) - set(cnp.__all__))
+        | (primitives(anp.linalg) - set(cla.__all__))
+        | (primitives(anp.fft) - set(cnp.fft.__all__))
+    )
+    # complex results or inputs, which chainrule's real tensors cannot hold: eig and the transforms
+    complex_valued = {"eig", "fft", "fft2", "fftn", "ifft", "ifft2", "ifftn"}
+    complex_valued |= {"rfft", "rfft2", "rfftn", "irfft", "irfft2", "irfftn"}
+    assert sorted(missing - internal) == sorted(complex_valued)
+
+
+@pytest.mark.parametrize("axes", [None, 0, (1,), (0, 1), -1])
+def test_fftshift_and_ifftshift_are_numpys_rolls_with_their_gradients(axes):
+    a = np.arange(12.0).reshape(3, 4) ** 2
+    x = cr.tensor(a, requires_grad=True)
+    y = np.fft.fftshift(x, axes=axes)
+    np.testing.assert_array_equal(y.data, np.fft.fftshift(a, axes=axes))
+    np.testing.assert_array_equal(np.fft.ifftshift(y, axes=axes).data, a)
+    w = np.random.default_rng(0).standard_normal(a.shape)
+    (y * w).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.fft.ifftshift(w, axes=axes))
+    assert isinstance(cnp.fft.fftshift(a), np.ndarray)
+    with pytest.raises(TypeError, match=r"numpy\.fft\.fft "):
+        np.fft.fft(x)
 
 
 def test_torch_agrees_on_a_gradient_through_numpy_calls():

@@ -44,7 +44,7 @@ import numpy as _np
 from .. import assembly as _assembly
 from .. import functions as _F
 from ..tensor import Tensor, TensorLike, data_of
-from . import linalg
+from . import fft, linalg
 from .dispatch import dual, holds_tensor
 
 # Functions of chainrule.functions and chainrule.assembly that NumPy has under the same name
@@ -291,7 +291,7 @@ for _name in _QUERIES:
     OWN[_name] = _query(_name)
 globals().update(OWN)
 
-__all__ = sorted(OWN) + ["c_", "linalg", "r_"]
+__all__ = sorted(OWN) + ["c_", "fft", "linalg", "r_"]
 
 
 def __getattr__(name: str) -> Any:

@@ -49,13 +49,14 @@ def dual(name: str, numpy_fn: Callable[..., Any], chainrule_fn: Callable[..., An
 def _tables() -> tuple[dict[str, Callable[..., Any]], dict[Any, Callable[..., Any]]]:
     """(ufunc name → function, NumPy function → chainrule function), made at first use."""
     from .. import numpy as cnp
-    from . import linalg
+    from . import fft, linalg
 
     ufuncs = {name: fn for name, fn in cnp.OWN.items() if isinstance(getattr(np, name, None), np.ufunc)}
     functions: dict[Any, Callable[..., Any]] = {}
     for namespace, own, differentiable in (
         (np, cnp.OWN, cnp.DIFFERENTIABLE),
         (np.linalg, linalg.OWN, linalg.DIFFERENTIABLE),
+        (np.fft, fft.OWN, fft.DIFFERENTIABLE),
     ):
         for name, fn in own.items():
             target = getattr(namespace, name, None)
@@ -97,6 +98,6 @@ def array_function(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict
     fn = _tables()[1].get(func)
     if fn is None:
         module = getattr(func, "__module__", "numpy") or "numpy"
-        public = "numpy.linalg" if module.startswith("numpy.linalg") else "numpy"
+        public = next((m for m in ("numpy.linalg", "numpy.fft") if module.startswith(m)), "numpy")
         raise _unsupported(f"{public}.{func.__name__}", "chainrule.numpy has no differentiable version of it")
     return fn(*args, **kwargs)
