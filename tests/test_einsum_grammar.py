@@ -100,6 +100,12 @@ def test_numpys_einsum_on_tensors_takes_the_same_arguments():
         (lambda: cr.einsum(A, [0, "a"]), TypeError, "sublist label"),
         (lambda: cr.einsum(A, 3), TypeError, "list of labels"),
         (lambda: cr.einsum("ij,jk,kl", A, B, C, optimize=[(0, 1)]), ValueError, "einsum_path"),
+        (lambda: cr.einsum("ij,jk,kl", A, B, C, optimize=["einsum_path", (0, 1)]), ValueError, "leaves 2"),
+        (
+            lambda: cr.einsum("ij,jk,kl", A, B, C, optimize=["einsum_path", (0, 5)]),
+            ValueError,
+            "invalid path",
+        ),
         (lambda: cr.einsum("ij,jk,kl", A, B, C, optimize="no-such"), ValueError, "opt_einsum knows"),
         (lambda: cr.einsum("ij,jk,kl", A, B, C, optimize=3), TypeError, "optimize"),
         (lambda: cr.einsum("ij,jk,kl", A, C, B, optimize=True), ValueError, "einsum"),

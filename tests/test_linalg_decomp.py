@@ -184,11 +184,24 @@ def test_svd_refuses_singular_vector_derivatives_that_do_not_exist(a, reason):
         cr.sum(linalg.svd(x).U).backward()
 
 
-def test_svd_refuses_a_zero_singular_value_of_a_non_square_matrix():
+def test_svd_refuses_a_zero_singular_value_of_a_non_square_matrix_where_u_or_v_is_used():
     a = np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]])
     x = cr.tensor(a, requires_grad=True)
     with pytest.raises(np.linalg.LinAlgError, match="zero singular value"):
-        cr.sum(linalg.svd(x, full_matrices=False).S).backward()
+        cr.sum(linalg.svd(x, full_matrices=False).U).backward()
+    # the singular values alone: the same gradient as svd(a, compute_uv=False) gives
+    cr.sum(linalg.svd(x, full_matrices=False).S).backward()
+    values_only = cr.tensor(a, requires_grad=True)
+    cr.sum(linalg.svd(values_only, compute_uv=False)).backward()
+    np.testing.assert_allclose(x.grad.data, values_only.grad.data, rtol=1e-12)
+
+
+def test_eigenvalues_of_eigh_alone_are_differentiable_at_repeated_eigenvalues():
+    a = np.diag([2.0, 2.0, 1.0])
+    x, y = cr.tensor(a, requires_grad=True), cr.tensor(a, requires_grad=True)
+    (linalg.eigh(x).eigenvalues * np.array([1.0, 2.0, 3.0])).sum().backward()
+    (linalg.eigvalsh(y) * np.array([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_allclose(x.grad.data, y.grad.data, rtol=1e-12)
 
 
 def test_svd_with_full_matrices_of_a_non_square_matrix_is_refused_only_when_differentiated():

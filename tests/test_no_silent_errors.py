@@ -191,3 +191,22 @@ def test_a_sparse_lookup_of_a_computed_table_sends_a_dense_gradient_upstream():
     expected = np.zeros((5, 3))
     expected[1], expected[2] = 4.0, 2.0  # row 1 looked up twice, each through ×2
     assert_array_equal(np.asarray(W.grad), expected)
+
+
+def test_central_differences_of_a_transposed_array_perturb_the_array_itself():
+    a = np.arange(6.0).reshape(2, 3).T  # Fortran-ordered: a copy keeps that order
+    np.testing.assert_allclose(cr.numerical_grad(lambda x: cr.sum(x * x), a), 2 * a, rtol=1e-6)
+    assert cr.gradcheck(lambda x: cr.sum(x * x), (cr.tensor(a, requires_grad=True),))
+
+
+def test_round_refuses_fractional_decimals_as_numpy_does():
+    with pytest.raises(TypeError, match="round: decimals must be an integer"):
+        cr.round(cr.tensor([1.25]), 1.5)
+
+
+def test_norm_keeps_float32_and_gives_float64_for_integers_as_numpy():
+    x = np.array([[1.0, 0.0, 2.0]], dtype=np.float32)
+    for ord_ in (0, 1, 2, None):
+        assert cr.linalg.norm(cr.tensor(x), ord_, axis=1).dtype == np.linalg.norm(x, ord_, axis=1).dtype
+    n = cr.linalg.norm(cr.tensor([3, 4]), 1)
+    assert n.dtype == np.float64 and n.item() == 7.0

@@ -293,3 +293,61 @@ def test_torch_agrees_on_a_gradient_through_numpy_calls():
     wt = torch.tensor(w, requires_grad=True)
     f(wt, torch).backward()
     np.testing.assert_allclose(ours, wt.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("sum", (0, np.float32)),
+        ("mean", (1, np.float64)),
+        ("prod", (0, float)),
+        ("nansum", (0, np.float64)),
+        ("nanmean", (0, float)),
+        ("var", (0, None)),
+        ("std", (1, np.float32, None, 1)),
+        ("max", (0, None, True)),
+        ("amin", (1, None, True)),
+        ("ptp", (0, None, True)),
+        ("argmax", (1, None)),
+    ],
+)
+def test_reductions_take_numpys_positional_arguments(name, args):
+    a = np.arange(1.0, 7.0).reshape(2, 3)
+    expected = getattr(np, name)(a, *args)
+    for got in (getattr(np, name)(cr.tensor(a), *args), getattr(cnp, name)(cr.tensor(a), *args)):
+        assert got.shape == np.shape(expected) and got.dtype == np.asarray(expected).dtype
+        np.testing.assert_allclose(got.data, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda t: np.sum(t, out=np.empty(())), "out="),
+        (lambda t: np.max(t, initial=0.0), "initial="),
+        (lambda t: np.mean(t, where=np.array([True, False])), "where="),
+        (lambda t: np.sort(t, kind="quicksort"), r"numpy\.sort: .*kind.*takes \(a"),
+        (lambda t: cnp.array([t, t], ndmin=3), "ndmin"),
+    ],
+)
+def test_numpy_arguments_chainrule_lacks_are_refused_naming_the_function(call, match):
+    with pytest.raises(TypeError, match=match):
+        call(cr.tensor([1.0, 2.0], requires_grad=True))
+
+
+def test_numpys_where_with_the_condition_alone_gives_indices():
+    t = cr.tensor([0.5, -1.0, 2.0])
+    np.testing.assert_array_equal(np.where(t > 0)[0], [0, 2])
+    np.testing.assert_array_equal(cnp.where(t > 0)[0], [0, 2])
+
+
+def test_lists_holding_tensors_stay_on_the_graph_in_chainrules_functions():
+    t = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = cr.sum([t, 2 * t]) + cnp.mean([t[0], t[1]]) + (t * [t[1], 1.0]).sum()
+    y.backward()
+    np.testing.assert_allclose(t.grad.data, [3 + 0.5 + 2.0, 3 + 0.5 + 1.0 + 1.0])
+    assert isinstance(cnp.array([1.0, 2.0], ndmin=2), np.ndarray)
+
+
+def test_numpy_reading_a_list_of_tensors_inside_a_transform_warns():
+    with pytest.warns(RuntimeWarning, match="derivative does not flow"):
+        cr.grad(lambda x: (x * np.sum([x, x])).sum())(np.ones(2))

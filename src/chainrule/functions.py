@@ -317,33 +317,91 @@ def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
 
 
 # ------------------------------------------------------------------ reductions
-def sum(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
+# NumPy's signatures, positions included: np.sum(a, 0, np.float32) passes a dtype, not keepdims.
+# ``dtype`` converts a first; ``out``, ``initial`` and ``where`` are refused by _reduced.
+def _reduced(
+    name: str,
+    a: TensorLike,
+    dtype: npt.DTypeLike | None,
+    out: object,
+    initial: object = None,
+    where: object = True,
+) -> TensorLike:
+    """a, converted to ``dtype``, once NumPy's arguments chainrule does not take are refused."""
+    if out is not None:
+        raise TypeError(f"{name}: out= writes into an existing array; chainrule returns a new tensor, use it")
+    if initial is not None:
+        raise TypeError(f"{name}: initial= is not supported; combine the result with it afterwards")
+    if where is not True:
+        raise TypeError(f"{name}: where= is not supported; mask the input first (where(mask, a, 0))")
+    return a if dtype is None else astype(a, dtype)
+
+
+def sum(  # noqa: A001 - NumPy's name
+    a: TensorLike,
+    axis: Axis = None,
+    dtype: npt.DTypeLike | None = None,
+    out: None = None,
+    keepdims: bool = False,
+    initial: None = None,
+    where: bool = True,
+) -> Tensor:
     """Σ over ``axis``; the gradient copies g back over the summed axes."""
-    return apply(OPS["sum"], a, axis=axis, keepdims=keepdims)
+    return apply(OPS["sum"], _reduced("sum", a, dtype, out, initial, where), axis=axis, keepdims=keepdims)
 
 
-def mean(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def mean(
+    a: TensorLike,
+    axis: Axis = None,
+    dtype: npt.DTypeLike | None = None,
+    out: None = None,
+    keepdims: bool = False,
+    *,
+    where: bool = True,
+) -> Tensor:
     """Σ/N over ``axis``; the gradient is g/N at every element."""
-    return apply(OPS["mean"], a, axis=axis, keepdims=keepdims)
+    return apply(OPS["mean"], _reduced("mean", a, dtype, out, None, where), axis=axis, keepdims=keepdims)
 
 
-def max(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def max(  # noqa: A001 - NumPy's name
+    a: TensorLike,
+    axis: Axis = None,
+    out: None = None,
+    keepdims: bool = False,
+    initial: None = None,
+    where: bool = True,
+) -> Tensor:
     """Largest element; the gradient goes to it (ties share it evenly)."""
-    return apply(OPS["max"], a, axis=axis, keepdims=keepdims)
+    return apply(OPS["max"], _reduced("max", a, None, out, initial, where), axis=axis, keepdims=keepdims)
 
 
-def min(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def min(  # noqa: A001 - NumPy's name
+    a: TensorLike,
+    axis: Axis = None,
+    out: None = None,
+    keepdims: bool = False,
+    initial: None = None,
+    where: bool = True,
+) -> Tensor:
     """Smallest element; the gradient goes to it (ties share it evenly)."""
-    return apply(OPS["min"], a, axis=axis, keepdims=keepdims)
+    return apply(OPS["min"], _reduced("min", a, None, out, initial, where), axis=axis, keepdims=keepdims)
 
 
 amax = max  # NumPy's other names for the same reductions
 amin = min
 
 
-def prod(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def prod(
+    a: TensorLike,
+    axis: Axis = None,
+    dtype: npt.DTypeLike | None = None,
+    out: None = None,
+    keepdims: bool = False,
+    initial: None = None,
+    where: bool = True,
+) -> Tensor:
     """Π over ``axis``; ∂/∂x_i is the product of the other elements (exact at zeros)."""
-    return apply(OPS["prod"], a, axis=axis, keepdims=keepdims)
+    return apply(OPS["prod"], _reduced("prod", a, dtype, out, initial, where), axis=axis, keepdims=keepdims)
 
 
 def logsumexp(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -351,15 +409,36 @@ def logsumexp(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tenso
     return apply(OPS["logsumexp"], a, axis=axis, keepdims=keepdims)
 
 
-def var(a: TensorLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+def var(
+    a: TensorLike,
+    axis: Axis = None,
+    dtype: npt.DTypeLike | None = None,
+    out: None = None,
+    ddof: int = 0,
+    keepdims: bool = False,
+    *,
+    where: bool = True,
+) -> Tensor:
     """Σ (a - mean)² / (N - ddof)."""
-    out: Tensor = OPS["var"].fn(RECORDING, tensor_or_array(a), axis=axis, ddof=ddof, keepdims=keepdims)
-    return out
+    x = tensor_or_array(_reduced("var", a, dtype, out, None, where))
+    result: Tensor = OPS["var"].fn(RECORDING, x, axis=axis, ddof=ddof, keepdims=keepdims)
+    return result
 
 
-def std(a: TensorLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+def std(
+    a: TensorLike,
+    axis: Axis = None,
+    dtype: npt.DTypeLike | None = None,
+    out: None = None,
+    ddof: int = 0,
+    keepdims: bool = False,
+    *,
+    where: bool = True,
+) -> Tensor:
     """√var(a); its gradient (a - mean) / ((N - ddof) std) is 0 where std is 0."""
-    return apply(OPS["std"], a, axis=axis, ddof=ddof, keepdims=keepdims)
+    return apply(
+        OPS["std"], _reduced("std", a, dtype, out, None, where), axis=axis, ddof=ddof, keepdims=keepdims
+    )
 
 
 # ------------------------------------------------------------------ shape
@@ -673,7 +752,7 @@ def average(
     return out
 
 
-def ptp(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def ptp(a: TensorLike, axis: Axis = None, out: None = None, keepdims: bool = False) -> Tensor:
     """Peak to peak, max − min over ``axis``; the gradient is +g at the largest element and −g at
     the smallest (tied elements share each evenly, as for max and min).
 
@@ -682,11 +761,20 @@ def ptp(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     >>> cr.ptp(x).backward(); x.grad
     tensor([ 1., -1.,  0.])
     """
-    out: Tensor = OPS["ptp"].fn(RECORDING, tensor_or_array(a, "ptp"), axis=axis, keepdims=keepdims)
-    return out
+    x = tensor_or_array(_reduced("ptp", a, None, out), "ptp")
+    result: Tensor = OPS["ptp"].fn(RECORDING, x, axis=axis, keepdims=keepdims)
+    return result
 
 
-def nansum(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def nansum(
+    a: TensorLike,
+    axis: Axis = None,
+    dtype: npt.DTypeLike | None = None,
+    out: None = None,
+    keepdims: bool = False,
+    initial: None = None,
+    where: bool = True,
+) -> Tensor:
     """Σ over ``axis`` of the elements that are not NaN (0 for a slice of NaNs only); the
     gradient is g at every number and 0 at every NaN.
 
@@ -697,11 +785,20 @@ def nansum(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     >>> y.backward(); x.grad
     tensor([1., 0., 1.])
     """
-    out: Tensor = OPS["nansum"].fn(RECORDING, tensor_or_array(a, "nansum"), axis=axis, keepdims=keepdims)
-    return out
+    x = tensor_or_array(_reduced("nansum", a, dtype, out, initial, where), "nansum")
+    result: Tensor = OPS["nansum"].fn(RECORDING, x, axis=axis, keepdims=keepdims)
+    return result
 
 
-def nanmean(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
+def nanmean(
+    a: TensorLike,
+    axis: Axis = None,
+    dtype: npt.DTypeLike | None = None,
+    out: None = None,
+    keepdims: bool = False,
+    *,
+    where: bool = True,
+) -> Tensor:
     """Σ / N over ``axis`` of the N elements that are not NaN; the gradient is g/N at every
     number and 0 at every NaN. A slice of NaNs only gives NaN, with NumPy's RuntimeWarning
     "Mean of empty slice".
@@ -713,8 +810,9 @@ def nanmean(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     >>> y.backward(); x.grad
     tensor([0.25, 0.  , 0.25, 0.25, 0.25])
     """
-    out: Tensor = OPS["nanmean"].fn(RECORDING, tensor_or_array(a, "nanmean"), axis=axis, keepdims=keepdims)
-    return out
+    x = tensor_or_array(_reduced("nanmean", a, dtype, out, None, where), "nanmean")
+    result: Tensor = OPS["nanmean"].fn(RECORDING, x, axis=axis, keepdims=keepdims)
+    return result
 
 
 def nan_to_num(
@@ -792,7 +890,7 @@ def argsort(a: TensorLike, axis: int | None = -1) -> Tensor:
     return Tensor(sorting_positions(data_of(tensor_or_array(a, "argsort")), axis))
 
 
-def argmax(a: TensorLike, axis: int | None = None, keepdims: bool = False) -> Tensor:
+def argmax(a: TensorLike, axis: int | None = None, out: None = None, *, keepdims: bool = False) -> Tensor:
     """The position of the largest element (of the flattened a for None), as ``np.argmax``: the
     first one among ties. An integer tensor, with no gradient.
 
@@ -800,10 +898,11 @@ def argmax(a: TensorLike, axis: int | None = None, keepdims: bool = False) -> Te
     >>> cr.argmax(cr.tensor([[1.0, 5.0], [7.0, 0.0]]), axis=1)
     tensor([1, 0])
     """
-    return Tensor(arg_extreme("argmax", data_of(tensor_or_array(a, "argmax")), axis, keepdims))
+    x = _reduced("argmax", a, None, out)
+    return Tensor(arg_extreme("argmax", data_of(tensor_or_array(x, "argmax")), axis, keepdims))
 
 
-def argmin(a: TensorLike, axis: int | None = None, keepdims: bool = False) -> Tensor:
+def argmin(a: TensorLike, axis: int | None = None, out: None = None, *, keepdims: bool = False) -> Tensor:
     """The position of the smallest element (of the flattened a for None), as ``np.argmin``: the
     first one among ties. An integer tensor, with no gradient.
 
@@ -811,4 +910,5 @@ def argmin(a: TensorLike, axis: int | None = None, keepdims: bool = False) -> Te
     >>> cr.argmin(cr.tensor([[1.0, 5.0], [7.0, 0.0]]))
     tensor(3)
     """
-    return Tensor(arg_extreme("argmin", data_of(tensor_or_array(a, "argmin")), axis, keepdims))
+    x = _reduced("argmin", a, None, out)
+    return Tensor(arg_extreme("argmin", data_of(tensor_or_array(x, "argmin")), axis, keepdims))

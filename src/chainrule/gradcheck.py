@@ -47,7 +47,7 @@ def _evaluate(f: Callable[..., Any], inputs: Sequence[Any], i: int, arr: np.ndar
 
 def _central_differences(f: Callable[..., Any], inputs: Sequence[Any], i: int, eps: float) -> np.ndarray:
     """d f(*inputs) / d inputs[i], shaped ``f.shape + inputs[i].shape``."""
-    x = np.array(as_array(inputs[i]), copy=True)
+    x = np.array(as_array(inputs[i]), copy=True, order="C")  # reshape(-1) must be a view of it
     if x.dtype.kind != "f":
         raise TypeError(
             f"numerical differentiation: input {i} has dtype {x.dtype}; "

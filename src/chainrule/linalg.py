@@ -164,8 +164,9 @@ def eigh(a: TensorLike, UPLO: str = "L") -> EighResult:  # noqa: N803 - NumPy's 
     With Ȧ = Vᵀ dA V: dλ = diag(Ȧ) and dV = V (F ∘ Ȧ), F_ij = 1/(λ_j − λ_i) (0 on the
     diagonal). NumPy reads only the ``UPLO`` triangle ('L' or 'U') of A, so the gradient
     lies in that triangle. The eigenvector derivative does not exist at repeated
-    eigenvalues: differentiating there raises ``numpy.linalg.LinAlgError`` (use
-    ``eigvalsh`` when only the eigenvalues are needed).
+    eigenvalues: differentiating V there raises ``numpy.linalg.LinAlgError``. A reverse pass
+    that reaches only λ is fine there (it is ``eigvalsh``'s); forward mode, which pushes
+    a tangent to V too, needs ``eigvalsh`` itself.
 
     >>> import chainrule as cr
     >>> a = cr.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
@@ -205,7 +206,8 @@ def svd(
     singular values are distinct and nonzero (K = min(M, N), F_ij = 1/(s_j² − s_i²),
     Ṗ = Uᵀ dA V): dU = U (F ∘ (Ṗ S + S Ṗᵀ)) + (I − U Uᵀ) dA V S⁻¹ and likewise for V;
     differentiating them at repeated or zero singular values raises
-    ``numpy.linalg.LinAlgError`` (the singular values alone are always fine). With
+    ``numpy.linalg.LinAlgError`` (a reverse pass that reaches only S is fine anywhere, as
+    ``compute_uv=False`` is in both modes). With
     ``full_matrices=True`` a non-square A's U or Vh has columns beyond K that any orthonormal
     completion could fill: they have no derivative, so that call is refused when a
     derivative could be asked for (pass ``full_matrices=False``). ``hermitian=True`` reads
@@ -327,7 +329,7 @@ def _vector_norm(x: Tensor, ord: float | None, axis: int) -> Tensor:  # noqa: A0
     if ord == -math.inf:
         return F.min(F.abs(x), axis=axis, keepdims=True)
     if ord == 0:
-        return F.sum(F.where(x != 0, 1.0, 0.0), axis=axis, keepdims=True)
+        return F.sum(F.astype(x != 0, x.dtype), axis=axis, keepdims=True)
     if ord == 1:
         return F.sum(F.abs(x), axis=axis, keepdims=True)
     return _root(F.sum(F.pow(F.abs(x), float(ord)), axis=axis, keepdims=True), float(ord))
@@ -381,7 +383,9 @@ def norm(
     tensor(5.)
     """
     t = tensor_or_array(x)
-    t = t if isinstance(t, Tensor) else Tensor(np.asarray(t, dtype=np.result_type(np.asarray(t), 1.0)))
+    t = t if isinstance(t, Tensor) else Tensor(t)
+    if t.dtype.kind != "f":  # NumPy's norm of integers or booleans is a float64
+        t = F.astype(t, np.result_type(t.dtype, 1.0))
     shape = t.shape
     if axis is None:
         if ord is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
@@ -77,11 +78,27 @@ def _operand(value: Any, op: OpDef) -> Any:
             dtypes.check_kind(np.dtype(complex), op.name, "operand")
         return value
     if isinstance(value, (list, tuple)):
-        return as_array(value, what=op.name)
+        return stacked(value, op.name)
     raise TypeError(
         f"{op.name}: unsupported operand type {type(value).__name__}; "
         "expected a Tensor, ndarray, number or list of numbers"
     )
+
+
+def _holds_tensor(value: Any) -> bool:
+    return isinstance(value, Tensor) or (
+        isinstance(value, (list, tuple)) and any(_holds_tensor(v) for v in value)
+    )
+
+
+def stacked(value: list[Any] | tuple[Any, ...], what: str) -> Tensor | np.ndarray:
+    """Nested lists as one array, as NumPy reads them; where they hold Tensors, as one Tensor
+    stacked on the graph (level by level), so the Tensors' gradients flow."""
+    if not _holds_tensor(value):
+        return as_array(value, what=what)
+    parts = [stacked(v, what) if isinstance(v, (list, tuple)) else v for v in value]
+    out: Tensor = OPS["stack"].fn(RECORDING, [tensor_or_array(p, what) for p in parts], axis=0)
+    return out
 
 
 def apply(op: OpDef, *args: Any, **params: Any) -> Tensor:
@@ -91,7 +108,13 @@ def apply(op: OpDef, *args: Any, **params: Any) -> Tensor:
     """
     arrays = []
     for a in args:  # a loop, not a comprehension: this is the per-op hot path
-        arrays.append(a._data if isinstance(a, Tensor) else _operand(a, op))
+        if isinstance(a, Tensor):
+            arrays.append(a._data)
+            continue
+        value = _operand(a, op)
+        if type(value) is Tensor:  # a list holding Tensors, stacked on the graph: run with it
+            return apply(op, *(value if b is a else b for b in args), **params)
+        arrays.append(value)
     if op.floating:
         for a in arrays:
             if type(a) is _ndarray and a.dtype.kind != "f":
@@ -438,6 +461,14 @@ class Tensor:
         return t
 
     def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
+        if (self._requires_grad or self._tangents) and _state().depth:
+            warnings.warn(
+                "a tensor being differentiated was converted to a NumPy array (np.asarray, or a "
+                "NumPy function given a list holding it); the derivative does not flow through "
+                "that array. Use chainrule.numpy's functions, which keep lists of tensors on the graph",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         if dtype is not None and np.dtype(dtype) != self._data.dtype:
             return self._data.astype(dtype)
         return self._data.copy() if copy else self.numpy()
@@ -990,8 +1021,11 @@ class Tensor:
 
 
 def tensor_or_array(value: Any, what: str = "tensor") -> Tensor | np.ndarray:
-    """A Tensor or ndarray as it is; anything else (numbers, nested lists) as an ndarray."""
-    return value if isinstance(value, (Tensor, np.ndarray)) else as_array(value, what=what)
+    """A Tensor or ndarray as it is; numbers and nested lists as an ndarray, or (lists holding
+    Tensors) as one Tensor stacked on the graph."""
+    if isinstance(value, (Tensor, np.ndarray)):
+        return value
+    return stacked(value, what) if isinstance(value, (list, tuple)) else as_array(value, what=what)
 
 
 # ------------------------------------------------------------------ the recording namespace

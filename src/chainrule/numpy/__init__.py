@@ -22,7 +22,10 @@ elementwise ones, NumPy's own result for the queries.
 Every other name is NumPy's (``cnp.pi``, ``cnp.float32``, ``cnp.random``, ``cnp.newaxis``).
 A NumPy function this module lacks still works on plain data, and reaches a Tensor only
 through NumPy's protocols (``Tensor.__array_function__``), which raise ``TypeError`` naming
-the function: a Tensor is never converted to an ndarray behind the user's back.
+the function. One case NumPy's protocols cannot see: NumPy's own functions read a *list*
+of Tensors (``np.sum([t, u])``) through ``np.asarray``, which gives the values only; inside a
+transform that says so with a ``RuntimeWarning``. This module's functions (``cnp.sum([t, u])``,
+``cnp.array([t, u])``) stack such lists on the graph.
 
 >>> import numpy as np
 >>> import chainrule as cr
@@ -43,7 +46,7 @@ import numpy as _np
 
 from .. import assembly as _assembly
 from .. import functions as _F
-from ..tensor import Tensor, TensorLike, data_of
+from ..tensor import Tensor, TensorLike, data_of, stacked
 from . import fft, linalg
 from .dispatch import dual, holds_tensor
 
@@ -154,24 +157,22 @@ def _values(value: Any) -> Any:
 
 
 # --------------------------------------------------------------------- functions written here
-def _stacked(obj: Any) -> Any:
-    """Nested lists holding Tensors as one Tensor (``stack`` level by level); others as they are."""
-    if isinstance(obj, (list, tuple)) and holds_tensor(obj, depth=64):
-        return _F.stack([_stacked(o) for o in obj])
-    return obj
+def _array(name: str, obj: Any, dtype: Any, copy: bool, options: dict[str, Any]) -> Any:
+    """``numpy.array`` / ``asarray``: from nested lists that may hold Tensors, stacked
+    differentiably; NumPy's other keywords (order, ndmin, ...) for plain data only."""
+    if not (isinstance(obj, Tensor) or (isinstance(obj, (list, tuple)) and holds_tensor(obj, depth=64))):
+        return (_np.array if copy else _np.asarray)(obj, dtype=dtype, **options)
+    if options:
+        raise TypeError(
+            f"{name}: {', '.join(options)}= apply to plain data; for tensors use reshape and astype"
+        )
+    t = obj if isinstance(obj, Tensor) else stacked(obj, name)
+    if dtype is not None and _np.dtype(dtype) != t.dtype:
+        return _F.astype(t, dtype)
+    return _F.reshape(t, t.shape) if copy and t is obj else t
 
 
-def _array(obj: Any, dtype: Any = None, copy: bool = True) -> Any:
-    """``numpy.array``: from nested lists that may hold Tensors, stacked differentiably."""
-    if isinstance(obj, Tensor) or (isinstance(obj, (list, tuple)) and holds_tensor(obj, depth=64)):
-        t = _stacked(obj)
-        if dtype is not None and _np.dtype(dtype) != t.dtype:
-            return _F.astype(t, dtype)
-        return _F.reshape(t, t.shape) if copy else t
-    return _np.array(obj, dtype=dtype, copy=copy)
-
-
-def array(object: Any, dtype: Any = None, *, copy: bool = True) -> Any:  # noqa: A002 - NumPy's name
+def array(object: Any, dtype: Any = None, *, copy: bool = True, **options: Any) -> Any:  # noqa: A002
     """``numpy.array``; a list holding Tensors becomes one Tensor, stacked on the graph.
 
     >>> import chainrule as cr
@@ -180,17 +181,13 @@ def array(object: Any, dtype: Any = None, *, copy: bool = True) -> Any:  # noqa:
     >>> y.sum().backward(); x.grad
     tensor([5., 1.])
     """
-    return _array(object, dtype, copy)
+    return _array("array", object, dtype, copy, options)
 
 
-def asarray(a: Any, dtype: Any = None) -> Any:
+def asarray(a: Any, dtype: Any = None, **options: Any) -> Any:
     """``numpy.asarray``: a Tensor stays itself (converted if ``dtype`` differs); lists
     holding Tensors are stacked as :func:`array` does; plain data is NumPy's array."""
-    if isinstance(a, Tensor) and (dtype is None or _np.dtype(dtype) == a.dtype):
-        return a
-    if isinstance(a, Tensor) or (isinstance(a, (list, tuple)) and holds_tensor(a, depth=64)):
-        return _array(a, dtype, copy=False)
-    return _np.asarray(a, dtype=dtype)
+    return _array("asarray", a, dtype, False, options)
 
 
 def where(condition: TensorLike, x: TensorLike | None = None, y: TensorLike | None = None) -> Any:
@@ -273,7 +270,7 @@ OWN: dict[str, Callable[..., Any]] = {
     "full": full,
 }
 """Every function of this module by its NumPy name."""
-DIFFERENTIABLE: dict[str, Callable[..., Any]] = {"where": _F.where}
+DIFFERENTIABLE: dict[str, Callable[..., Any]] = {"where": where}
 """The chainrule function behind each name that is differentiable (what NumPy's protocols call)."""
 for _name in ("real", "conj", "conjugate"):
     OWN[_name] = dual(_name, getattr(_np, _name), _real_valued)

@@ -10,6 +10,7 @@ argument raise ``TypeError`` naming it: a Tensor is never converted to an ndarra
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -34,7 +35,7 @@ def dual(name: str, numpy_fn: Callable[..., Any], chainrule_fn: Callable[..., An
     @functools.wraps(chainrule_fn, assigned=("__annotations__",), updated=())
     def fn(*args: Any, **kwargs: Any) -> Any:
         if holds_tensor(args) or holds_tensor(kwargs.values()):
-            return chainrule_fn(*args, **kwargs)
+            return call(name, chainrule_fn, args, kwargs)
         return numpy_fn(*args, **kwargs)
 
     fn.__name__ = fn.__qualname__ = name
@@ -43,6 +44,21 @@ def dual(name: str, numpy_fn: Callable[..., Any], chainrule_fn: Callable[..., An
         f"``{chainrule_fn.__module__}.{chainrule_fn.__name__}`` on Tensors, NumPy's own on plain data."
     )
     return fn
+
+
+def call(name: str, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``fn(*args, **kwargs)``; arguments its signature does not take (a NumPy keyword such as
+    ``kind=`` or ``order=`` that chainrule lacks) are refused naming the function and its
+    signature, not with Python's bare message."""
+    try:
+        return fn(*args, **kwargs)
+    except TypeError:
+        signature = inspect.signature(fn)
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError as e:  # the call itself did not fit: say so, with what it takes
+            raise TypeError(f"{name}: {e}; chainrule's {name} takes {signature}") from None
+        raise
 
 
 @functools.cache
@@ -100,4 +116,4 @@ def array_function(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict
         module = getattr(func, "__module__", "numpy") or "numpy"
         public = next((m for m in ("numpy.linalg", "numpy.fft") if module.startswith(m)), "numpy")
         raise _unsupported(f"{public}.{func.__name__}", "chainrule.numpy has no differentiable version of it")
-    return fn(*args, **kwargs)
+    return call(f"numpy.{func.__name__}", fn, args, kwargs)

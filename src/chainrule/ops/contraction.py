@@ -78,6 +78,15 @@ def steps(
     path = _path(ins, out, shapes, optimize)
     terms, result = list(ins), []
     for positions in path:
+        if (
+            not positions
+            or len(set(positions)) != len(positions)
+            or not all(0 <= p < len(terms) for p in positions)
+        ):
+            raise ValueError(
+                f"einsum: invalid path step {positions} for {len(terms)} operands; a step names "
+                "distinct positions of the operands left (the result goes last)"
+            )
         chosen = [terms[p] for p in positions]
         rest = [t for k, t in enumerate(terms) if k not in positions]
         needed = set(out).union(*rest)
@@ -87,6 +96,10 @@ def steps(
             kept = out
         result.append((tuple(positions), ",".join(chosen) + "->" + kept))
         terms = rest + [kept]
+    if len(terms) != 1:
+        raise ValueError(
+            f"einsum: the path {path} leaves {len(terms)} operands; it must contract them to one"
+        )
     return result
 
 

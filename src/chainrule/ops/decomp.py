@@ -244,8 +244,22 @@ def _eigh(xp, a, UPLO, keep, strict):  # noqa: N803
     return xp.concat([xp.expand_dims(w, axis=-2), v], axis=-2)
 
 
+def _values_vjp(left, gw, right, keep, strict, xp):
+    """The VJP of eigenvalues (left = right = V) or singular values (U, V) alone:
+    S*(L diag(ḡ) Rᵀ), S* the adjoint of reading one triangle (identity when keep is None)."""
+    return _symmetric_adjoint(_mm(left * xp.expand_dims(gw, axis=-2), _t(right, xp), xp), keep, strict, xp)
+
+
+def _zero(g) -> bool:
+    """Whether a cotangent is exactly zero (a factor the loss does not use): its values, read
+    from a Tensor's ``data`` under ``create_graph``."""
+    return not np.any(getattr(g, "data", g))
+
+
 def _eigh_vjp(g, xs, out, xp, needs, UPLO, keep, strict):  # noqa: N803
     w, v = out[..., 0, :], out[..., 1:, :]
+    if _zero(g[..., 1:, :]):  # only the eigenvalues are used: S*(V diag(ḡ) Vᵀ), fine at repeats
+        return (_values_vjp(v, g[..., 0, :], v, keep, strict, xp),)
     _refuse_repeated_eigenvalues(w)
     inner = _diagonal_matrix(g[..., 0, :], xp) + _reciprocal_gaps(w, xp) * _mm(_t(v, xp), g[..., 1:, :], xp)
     return (_symmetric_adjoint(_mm(_mm(v, inner, xp), _t(v, xp), xp), keep, strict, xp),)
@@ -295,7 +309,7 @@ def _eigenvectors(a, params, xp):
 
 def _eigvalsh_vjp(g, xs, out, xp, needs, UPLO, keep, strict):  # noqa: N803
     v = _eigenvectors(xs[0], {"UPLO": UPLO, "keep": keep, "strict": strict}, xp)
-    return (_symmetric_adjoint(_mm(v * xp.expand_dims(g, axis=-2), _t(v, xp), xp), keep, strict, xp),)
+    return (_values_vjp(v, g, v, keep, strict, xp),)
 
 
 def _eigvalsh_jvp(ts, xs, out, params, xp):
@@ -341,6 +355,8 @@ def _svd_factors(out, rows):
 def _svd_vjp(g, xs, out, xp, needs, rows, hermitian, keep, strict):
     u, s, v = _svd_factors(out, rows)
     gu, gs, gv = _svd_factors(g, rows)
+    if _zero(gu) and _zero(gv):  # only the singular values are used: U diag(s̄) Vᵀ, fine anywhere
+        return (_values_vjp(u, gs, v, keep, strict, xp),)
     _refuse_degenerate_singular_values(s)
     f = _reciprocal_gaps(s * s, xp)
     j = f * _mm(_t(u, xp), gu, xp)
@@ -410,8 +426,7 @@ def _singular_vectors(a, params, xp):
 
 def _svdvals_vjp(g, xs, out, xp, needs, **params):
     u, v = _singular_vectors(xs[0], params, xp)
-    ga = _mm(u * xp.expand_dims(g, axis=-2), _t(v, xp), xp)
-    return (_symmetric_adjoint(ga, params["keep"], params["strict"], xp),)
+    return (_values_vjp(u, g, v, params["keep"], params["strict"], xp),)
 
 
 def _svdvals_jvp(ts, xs, out, params, xp):

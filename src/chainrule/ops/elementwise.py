@@ -9,6 +9,7 @@ points they keep away from.
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -144,12 +145,20 @@ def _round(xp, a, decimals):
     return r if floating else xp.astype(r, a.dtype)
 
 
+def _decimals(decimals) -> int:
+    """round's ``decimals`` as an int; a float (1.5) is refused, as NumPy refuses it."""
+    try:
+        return operator.index(decimals)
+    except TypeError:
+        raise TypeError(f"round: decimals must be an integer, got {decimals!r}") from None
+
+
 unary(
     "round",
     _round,
     slope=lambda x, y, xp, decimals: xp.zeros_like(y),
     saves="y",
-    prepare=lambda a, decimals=0: {"decimals": int(decimals)},
+    prepare=lambda a, decimals=0: {"decimals": _decimals(decimals)},
     kinks=HALF_STEPS,
     floating=False,
     reference=np.round,
