@@ -161,9 +161,10 @@ def test_nan_to_num_matches_numpy_with_and_without_replacements():
     assert cr.nan_to_num(ints).dtype == np.int64
 
 
-def test_nan_to_num_never_writes_into_its_input():
+def test_nan_to_num_refuses_to_replace_in_place_and_leaves_its_input_alone():
     x = np.array([np.nan, 1.0])
-    cr.nan_to_num(x, copy=False)
+    with pytest.raises(TypeError, match="copy=False"):
+        cr.nan_to_num(x, copy=False)
     assert np.isnan(x[0])
 
 

@@ -824,7 +824,8 @@ def nan_to_num(
 ) -> Tensor:
     """x with NaN replaced by ``nan`` and ±inf by ``posinf``/``neginf`` (the largest finite
     values of the dtype by default); the derivative is 1 where x is finite and 0 where a value
-    was replaced. The result is always a new tensor: ``copy=False`` never writes into x.
+    was replaced. The result is a new tensor; NumPy's ``copy=False`` (replace in x itself) is
+    refused, since x would silently keep its NaNs here: write ``x = nan_to_num(x)``.
 
     >>> import chainrule as cr, numpy as np
     >>> x = cr.tensor([1.0, np.nan, np.inf], requires_grad=True)
@@ -833,6 +834,10 @@ def nan_to_num(
     >>> cr.sum(y).backward(); x.grad
     tensor([1., 0., 0.])
     """
+    if not copy:
+        raise TypeError(
+            "nan_to_num: copy=False replaces in x itself; chainrule returns a new tensor: x = nan_to_num(x)"
+        )
     return apply(OPS["nan_to_num"], x, nan=nan, posinf=posinf, neginf=neginf)
 
 
