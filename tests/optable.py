@@ -15,7 +15,9 @@ import numpy as np
 
 import chainrule as cr
 import chainrule.assembly as assembly
+import chainrule.construction as construction
 import chainrule.functions as F
+import chainrule.statistics as statistics
 from chainrule.ops import OPS, Sample
 from chainrule.tensor import apply
 
@@ -43,15 +45,15 @@ def samples_of(op) -> list[Sample]:
     return BINARY_GRID if op.category == "binary" else UNARY_GRID
 
 
+# chainrule's public modules of functions, each table op's function under the op's name.
+PUBLIC_MODULES = (F, statistics, cr.linalg, assembly, construction)
+
+
 def public_function(op):
     """The function users call for ``op`` (internal ops are applied directly)."""
-    fn = getattr(F, op.name, None)
-    if fn is None and op.name in cr.linalg.__all__:
-        fn = getattr(cr.linalg, op.name)
-    if fn is None and op.name in assembly.__all__:
-        fn = getattr(assembly, op.name)
-    if fn is not None:
-        return fn
+    for module in PUBLIC_MODULES:
+        if op.name in module.__all__:
+            return getattr(module, op.name)
     return lambda *xs, **params: apply(op, *xs, **params)
 
 

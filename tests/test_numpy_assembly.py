@@ -1,4 +1,5 @@
-"""chainrule.assembly: NumPy's shape and assembly functions, on Tensors.
+"""chainrule.assembly and chainrule.construction: NumPy's shape, assembly and construction
+functions, on Tensors.
 
 Each case is one call written once and run twice, on NumPy and on chainrule: the values
 must be NumPy's (shape, dtype and numbers), the reverse rule must pass gradcheck, forward
@@ -10,19 +11,26 @@ refusals (ValueError naming the function and the shapes), and PyTorch's namesake
 from __future__ import annotations
 
 import inspect
+import types
 import warnings
 
 import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import assembly as A
+from chainrule import assembly, construction
+
+# chainrule's side of each call: the functions of chainrule.assembly and chainrule.construction.
+NAMES = sorted(name for module in (assembly, construction) for name in module.__all__)
+A = types.SimpleNamespace(
+    **{name: getattr(module, name) for module in (assembly, construction) for name in module.__all__}
+)
 
 RNG = np.random.default_rng(7)
 C1 = [np.array([True, False, True, False]), np.array([True, True, False, False])]
 C2 = [np.array([[True, False, False], [False, True, False]]), np.array([False, True, True])]
 
-# (id, input shapes, call(lib, *xs)) with lib = numpy or chainrule.assembly.
+# (id, input shapes, call(lib, *xs)) with lib = numpy or A (chainrule's functions).
 CASES = [
     ("fliplr", [(2, 3)], lambda m, a: m.fliplr(a)),
     ("fliplr-3d", [(2, 3, 2)], lambda m, a: m.fliplr(a)),
@@ -600,7 +608,7 @@ def test_numpy_refuses_what_chainrule_refuses():
 
 
 # ------------------------------------------------------------------ signatures
-@pytest.mark.parametrize("name", sorted(set(A.__all__) - {"r_", "c_", "row_stack"}))
+@pytest.mark.parametrize("name", sorted(set(NAMES) - {"r_", "c_", "row_stack"}))
 def test_parameter_names_and_defaults_are_numpys(name):
     ours = inspect.signature(getattr(A, name)).parameters
     try:

@@ -1,9 +1,10 @@
 """The public surface is declared, and it is the derivative table's.
 
-Every table op has a public function in ``chainrule.functions`` (or is listed below as
-internal, with where users reach it); every public function is a table op (or is listed
-as something else: creation, transforms, checks). Functions and Tensor methods are
-written out in their modules, not attached from outside.
+Every table op has a public function, under its own name, in one of chainrule's public
+modules of functions (``functions``, ``statistics``, ``linalg``, ``assembly``,
+``construction``), or is listed below as internal, with where users reach it; every public
+function is a table op (or is listed as something else: creation, transforms, checks).
+Functions and Tensor methods are written out in their modules, not attached from outside.
 """
 
 from __future__ import annotations
@@ -17,52 +18,65 @@ import pytest
 
 import chainrule as cr
 import chainrule.assembly as assembly
+import chainrule.construction as construction
 import chainrule.functions as F
+import chainrule.statistics as statistics
 from chainrule.ops import OPS
 from chainrule.tensor import Tensor
 
 tensor_module = importlib.import_module("chainrule.tensor")
 
-# Table ops whose public function lives in chainrule.assembly (NumPy's shape and assembly
-# functions, ops/assembly.py), under the op's own name.
-ASSEMBLY_OPS = {
-    name: (f"chainrule.assembly:{name}", "a NumPy shape or assembly function, in chainrule.assembly")
-    for name in (
-        "append",
-        "array_split",
-        "atleast_1d",
-        "atleast_2d",
-        "atleast_3d",
-        "column_stack",
-        "cross",
-        "diag",
-        "diagflat",
-        "dsplit",
-        "dstack",
-        "fliplr",
-        "flipud",
-        "hsplit",
-        "hstack",
-        "inner",
-        "kron",
-        "linspace",
-        "pad",
-        "repeat",
-        "rollaxis",
-        "rot90",
-        "select",
-        "tile",
-        "vsplit",
-        "vstack",
-    )
+# Public modules of functions, one per table op under the op's own name (each name in one).
+FUNCTION_MODULES = (F, statistics)
+# Public modules of NumPy's shape, assembly and construction functions: for each, the ops
+# module whose composite rows its functions call (each under the row's own name), the names
+# of those rows, and its other public names (an alias, functions returning several arrays
+# assembled from rows, the index-trick objects) with the name each alias stands for.
+ROW_MODULES = {
+    assembly: (
+        "chainrule.ops.assembly",
+        (
+            "append",
+            "array_split",
+            "atleast_1d",
+            "atleast_2d",
+            "atleast_3d",
+            "column_stack",
+            "dsplit",
+            "dstack",
+            "fliplr",
+            "flipud",
+            "hsplit",
+            "hstack",
+            "repeat",
+            "rollaxis",
+            "rot90",
+            "tile",
+            "vsplit",
+            "vstack",
+        ),
+        {"row_stack": "vstack"},
+    ),
+    construction: (
+        "chainrule.ops.construction",
+        (
+            "cross",
+            "diag",
+            "diagflat",
+            "inner",
+            "kron",
+            "linspace",
+            "pad",
+            "select",
+        ),
+        {"meshgrid": None, "r_": None, "c_": None},
+    ),
 }
-# Public names of chainrule.assembly that are not table ops: an alias, functions returning
-# several arrays (assembled from rows), and the index-trick objects.
-ASSEMBLY_NOT_OPS = {"row_stack": "vstack", "meshgrid": None, "r_": None, "c_": None}
+ROW_OPS = {name: module for module, (_, names, _) in ROW_MODULES.items() for name in names}
+PUBLIC_MODULES = (*FUNCTION_MODULES, cr.linalg, *ROW_MODULES)
 
-# Table ops without a function in chainrule.functions: where users reach each, and why.
+# Table ops without a function in a public module: where users reach each, and why.
 INTERNAL_OPS = {
-    **ASSEMBLY_OPS,
     "getitem": ("chainrule.tensor:Tensor.__getitem__", "indexing is written t[index]"),
     "scatter_add": (None, "the transpose of getitem, applied by its rule"),
     "gather_rows": ("chainrule.nn.functional:embedding", "a sparse embedding's lookup"),
@@ -73,6 +87,14 @@ INTERNAL_OPS = {
     "nll_transpose": (None, "the transpose of nll, applied by its rule"),
     "permute_along_axis": (None, "a permutation along an axis: the transpose of sort and partition"),
     "svdvals": ("chainrule.linalg:svd", "svd(a, compute_uv=False) and norm's ord 2, -2 and 'nuc'"),
+    "normal_cdf": (
+        "chainrule.nn.functional:gelu",
+        "the normal distribution function Φ that gelu's slope reads",
+    ),
+    "gelu": ("chainrule.nn.functional:gelu", "a neural-network activation"),
+    "silu": ("chainrule.nn.functional:silu", "a neural-network activation"),
+    "leaky_relu": ("chainrule.nn.functional:leaky_relu", "a neural-network activation"),
+    "elu": ("chainrule.nn.functional:elu", "a neural-network activation"),
 }
 
 # Public functions of chainrule that are not table ops, by what they are.
@@ -101,8 +123,16 @@ NOT_OPS = {
         "hessian",
         "hvp",
         "directional_derivative",
+        "jacfwd",
+        "jacrev",
+        "elementwise_grad",
+        "linearize",
+        "stop_gradient",
+        "tree_map",
+        "tree_flatten",
+        "tree_unflatten",
     },
-    "gradient checks": {"gradcheck", "numerical_grad", "numerical_jacobian"},
+    "gradient checks": {"gradcheck", "check_grads", "numerical_grad", "numerical_jacobian"},
     "seeing the chain rule": {"explain", "to_dot", "draw"},
     "integer results (no gradient)": {"argmax", "argmin", "argsort"},
 }
@@ -182,18 +212,36 @@ def _resolve(entry: str):
     return found
 
 
+def _public_names(modules=PUBLIC_MODULES) -> set[str]:
+    return {name for module in modules for name in module.__all__}
+
+
+def _home(name: str):
+    """The one public module that defines ``name`` (none re-exports another's)."""
+    homes = [module for module in PUBLIC_MODULES if name in module.__all__]
+    assert len(homes) == 1, f"{name} is public in {[m.__name__ for m in homes]}"
+    return homes[0]
+
+
 def test_every_table_op_has_a_public_function_or_is_listed_internal():
-    public = set(F.__all__) | set(cr.linalg.__all__)
+    public = _public_names()
     missing = sorted(name for name in OPS if name not in public and name not in INTERNAL_OPS)
-    assert missing == [], f"table ops with no function in chainrule.functions or chainrule.linalg: {missing}"
+    modules = ", ".join(m.__name__ for m in PUBLIC_MODULES)
+    assert missing == [], f"table ops with no function in {modules}: {missing}"
 
 
 def test_the_internal_list_names_only_internal_ops_and_where_users_reach_them():
+    public = _public_names()
     for name, (entry, _) in INTERNAL_OPS.items():
         assert name in OPS, f"{name} is listed internal but is no table op"
-        assert name not in F.__all__, f"{name} is listed internal but has a public function"
+        assert name not in public, f"{name} is listed internal but has a public function"
         if entry is not None:
             assert callable(_resolve(entry)), entry
+
+
+def test_each_public_name_lives_in_one_public_module():
+    for name in _public_names():
+        _home(name)
 
 
 def test_every_public_function_is_a_table_op_or_listed():
@@ -203,7 +251,7 @@ def test_every_public_function_is_a_table_op_or_listed():
     listed = set().union(*NOT_OPS.values())
     assert sorted(functions - set(OPS) - listed - set(ALIASES)) == []
     assert sorted(listed - functions) == [], "NOT_OPS names something chainrule does not export"
-    assert sorted(set(F.__all__) - set(OPS) - set(ALIASES) - listed) == []
+    assert sorted(_public_names(FUNCTION_MODULES) - set(OPS) - set(ALIASES) - listed) == []
 
 
 def test_each_alias_is_the_function_it_names():
@@ -211,18 +259,23 @@ def test_each_alias_is_the_function_it_names():
         assert getattr(F, alias) is getattr(F, name) is getattr(cr, alias), alias
 
 
-def test_chainrule_exports_the_functions_of_chainrule_functions():
+def test_chainrule_exports_the_functions_of_its_public_modules():
     for name in set(cr.__all__) & set(OPS):
-        assert getattr(cr, name) is getattr(assembly if name in ASSEMBLY_OPS else F, name), name
+        assert getattr(cr, name) is getattr(_home(name), name), name
 
 
-def test_functions_all_lists_exactly_the_functions_written_there():
-    assert sorted(F.__all__) == sorted(_defined_functions(F))
+@pytest.mark.parametrize("module", FUNCTION_MODULES, ids=lambda m: m.__name__)
+def test_functions_all_lists_exactly_the_functions_written_there(module):
+    assert sorted(module.__all__) == sorted(_defined_functions(module))
 
 
-@pytest.mark.parametrize("name", F.__all__)
-def test_each_public_function_has_a_signature_and_a_docstring(name):
-    fn = getattr(F, name)
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [(module, name) for module in FUNCTION_MODULES for name in module.__all__],
+    ids=lambda v: v if isinstance(v, str) else v.__name__,
+)
+def test_each_public_function_has_a_signature_and_a_docstring(module, name):
+    fn = getattr(module, name)
     assert fn.__name__ == ALIASES.get(name, name)
     assert fn.__doc__ and fn.__doc__.strip(), f"{name} has no docstring"
     assert inspect.signature(fn).return_annotation in (
@@ -283,6 +336,7 @@ def test_methods_with_parameters_equal_their_functions():
 
 ENGINE_MODULES = [
     "chainrule.functions",
+    "chainrule.statistics",
     "chainrule.tensor",
     "chainrule.forward",
     "chainrule.graph",
@@ -327,29 +381,31 @@ def test_forward_mode_runs_on_the_namespace_the_tensor_module_defines():
     np.testing.assert_allclose(tangent.data, [np.cos(0.5) * 0.5 + np.sin(0.5), 0.0], rtol=1e-6)
 
 
-def test_assembly_ops_are_the_rows_of_ops_assembly_each_with_its_public_function():
+@pytest.mark.parametrize("module", ROW_MODULES, ids=lambda m: m.__name__)
+def test_the_rows_of_each_ops_module_are_the_functions_of_its_public_module(module):
+    ops_module, names, _ = ROW_MODULES[module]
     declared = {
-        name
-        for name, op in OPS.items()
-        if op.category == "composite" and op.fn.__module__ == "chainrule.ops.assembly"
+        name for name, op in OPS.items() if op.category == "composite" and op.fn.__module__ == ops_module
     }
-    assert sorted(declared) == sorted(ASSEMBLY_OPS)
-    for name, (entry, _) in ASSEMBLY_OPS.items():
-        assert _resolve(entry) is getattr(assembly, name), name
-        assert name in assembly.__all__, name
+    assert sorted(declared) == sorted(names)
+    for name in names:
+        assert callable(getattr(module, name)), name
+        assert name in module.__all__, name
 
 
-def test_assembly_all_lists_its_rows_and_the_rest():
-    assert sorted(assembly.__all__) == sorted(set(ASSEMBLY_OPS) | set(ASSEMBLY_NOT_OPS))
-    assert sorted(_defined_functions(assembly)) == sorted(
-        n for n in assembly.__all__ if n not in ("r_", "c_")
-    )
-    assert assembly.row_stack is assembly.vstack
+@pytest.mark.parametrize("module", ROW_MODULES, ids=lambda m: m.__name__)
+def test_each_row_module_all_lists_its_rows_and_the_rest(module):
+    _, names, others = ROW_MODULES[module]
+    assert sorted(module.__all__) == sorted(set(names) | set(others))
+    assert sorted(_defined_functions(module)) == sorted(n for n in module.__all__ if n not in ("r_", "c_"))
+    for alias, name in others.items():
+        if name is not None:
+            assert getattr(module, alias) is getattr(module, name), alias
 
 
-@pytest.mark.parametrize("name", sorted(set(ASSEMBLY_OPS) | {"meshgrid"}))
-def test_each_assembly_function_has_a_docstring_with_an_example_and_a_return_type(name):
-    fn = getattr(assembly, name)
+@pytest.mark.parametrize("name", sorted(set(ROW_OPS) | {"meshgrid"}))
+def test_each_row_function_has_a_docstring_with_an_example_and_a_return_type(name):
+    fn = getattr(_home(name), name)
     assert fn.__name__ == name
     assert fn.__doc__ and ">>>" in fn.__doc__, f"{name} has no runnable example"
     assert inspect.signature(fn).return_annotation != inspect.Signature.empty

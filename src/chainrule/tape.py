@@ -42,11 +42,12 @@ from .functions import reshape
 from .graph import Node, next_seq, topological_order
 from .mode import enable_grad, no_grad
 from .tensor import Tensor, TensorLike
+from .tree import PyTreeDef, tree_flatten
 
 # The tapes recording in this thread (or asyncio task) now, innermost last.
 _RECORDING: ContextVar[tuple[GradientTape, ...]] = ContextVar("chainrule_recording_tapes", default=())
 
-Nested = Any  # a Tensor, or dicts, lists and tuples nesting Tensors (TensorFlow's "nest")
+Nested = Any  # a Tensor, or a pytree of them: dicts, lists and tuples (see chainrule.tree)
 
 
 class Variable(Tensor):
@@ -107,7 +108,7 @@ class GradientTape:
 
     def watch(self, tensor: Nested) -> None:
         """Record operations on ``tensor`` (or on each tensor of a nested structure) from now on."""
-        for t in _flatten(tensor):
+        for t in tree_flatten(tensor)[0]:
             if not isinstance(t, Tensor):
                 raise TypeError(f"GradientTape.watch: expected a Tensor, got {type(t).__name__}")
             if not t.requires_grad:
@@ -158,10 +159,11 @@ class GradientTape:
     def gradient(self, target: Nested, sources: Nested, output_gradients: Nested = None) -> Nested:
         """Σₖ ∂⟨gₖ, targetₖ⟩/∂source for each source, through the operations this tape recorded.
 
-        ``target`` is a Tensor or a nested structure of them (dicts, lists, tuples), whose
-        gradients add up; ``output_gradients`` (nested like ``target``) holds the seeds gₖ,
-        ones by default, so a non-scalar target gives the gradient of its sum. ``sources``
-        is a Tensor or a nested structure of them; the result has its structure, with
+        ``target`` is a Tensor or a pytree of them (dicts, lists, tuples; see
+        :mod:`chainrule.tree`), whose gradients add up; ``output_gradients`` (nested like
+        ``target``, None at a leaf meaning ones) holds the seeds gₖ, ones by default, so a
+        non-scalar target gives the gradient of its sum. ``sources`` is a Tensor or a
+        pytree of them; the result has its structure (dicts in their key order), with
         None where no recorded operation leads from the target to the source.
 
         >>> import chainrule as cr
@@ -172,13 +174,13 @@ class GradientTape:
         >>> tape.gradient(y, [x, z])               # [2xz, None]: z is not watched
         [tensor(20.), None]
         """
-        targets = _flatten(target)
-        seeds = [None] * len(targets) if output_gradients is None else _flatten(output_gradients, target)
+        targets, target_def = tree_flatten(target)
+        seeds = [None] * len(targets) if output_gradients is None else _seeds(output_gradients, target_def)
         pairs = [(t, _seed(t, g)) for t, g in zip(targets, seeds) if isinstance(t, Tensor)]
-        flat_sources = _checked_sources(sources, "gradient")
+        flat_sources, source_def = _checked_sources(sources, "gradient")
         self._check_use("gradient")
         grads = self._pull_back([t for t, _ in pairs], [g for _, g in pairs], flat_sources)
-        return _unflatten(sources, iter(grads))
+        return source_def.unflatten(iter(grads))
 
     def jacobian(self, target: Tensor, sources: Nested) -> Nested:
         """J[i..., j...] = ∂target[i...]/∂source[j...], shaped ``target.shape + source.shape``,
@@ -193,17 +195,17 @@ class GradientTape:
         tensor([[2., 0.],
                 [0., 4.]])
         """
-        flat_sources = _checked_sources(sources, "jacobian")
+        flat_sources, source_def = _checked_sources(sources, "jacobian")
         self._check_use("jacobian")
         if not isinstance(target, Tensor):
-            return _unflatten(sources, iter([None] * len(flat_sources)))
+            return source_def.unflatten(iter([None] * len(flat_sources)))
         m = target.size
         basis = np.eye(m, dtype=target.dtype).reshape((m,) + target.shape)  # one cotangent per row
         rows = self._pull_back([target], [basis], flat_sources, batch_ndim=1)
         jacobians = [
             None if r is None else reshape(r, target.shape + s.shape) for r, s in zip(rows, flat_sources)
         ]
-        return _unflatten(sources, iter(jacobians))
+        return source_def.unflatten(iter(jacobians))
 
     def _recording(self) -> bool:
         return any(tape is self for tape in _RECORDING.get())
@@ -362,58 +364,22 @@ def _as_seed(seed: Tensor | np.ndarray, create_graph: bool) -> Tensor | np.ndarr
     return seed.data if isinstance(seed, Tensor) else seed
 
 
-def _checked_sources(sources: Nested, what: str) -> list[Tensor]:
-    flat = _flatten(sources)
+def _seeds(output_gradients: Nested, target_def: PyTreeDef) -> list[Any]:
+    """The output gradients, one per leaf of the target (whatever sits at a target's leaf)."""
+    try:
+        return target_def.flatten_up_to(output_gradients, "output_gradients")
+    except ValueError as error:
+        raise ValueError(
+            f"GradientTape.gradient: output_gradients must be nested as the target is: {error}"
+        ) from None
+
+
+def _checked_sources(sources: Nested, what: str) -> tuple[list[Tensor], PyTreeDef]:
+    flat, treedef = tree_flatten(sources)
     for s in flat:
         if not isinstance(s, Tensor):
             raise TypeError(
                 f"GradientTape.{what}: sources must be Tensors (alone or in nested dicts, "
                 f"lists and tuples), got {type(s).__name__}"
             )
-    return flat
-
-
-_OWN = object()  # _flatten's default: follow the tree's own nesting
-
-
-def _flatten(tree: Nested, like: Nested = _OWN) -> list[Any]:
-    """The leaves of nested dicts (in sorted key order, as TensorFlow's nest), lists and tuples.
-
-    With ``like`` (a target, for its output gradients), the nesting of ``like`` is followed:
-    whatever in ``tree`` sits where ``like`` has a leaf is one leaf, however it is written.
-
-    >>> _flatten({"b": [1, 2], "a": (3,)})
-    [3, 1, 2]
-    """
-    like = tree if like is _OWN else like
-    if isinstance(like, dict):
-        if not isinstance(tree, dict) or tree.keys() != like.keys():
-            raise ValueError(
-                f"GradientTape.gradient: output_gradients must be nested as the target "
-                f"is; expected a dict with keys {sorted(like)}, got {type(tree).__name__}"
-            )
-        return [leaf for key in sorted(like) for leaf in _flatten(tree[key], like[key])]
-    if isinstance(like, (list, tuple)):
-        if not isinstance(tree, (list, tuple)) or len(tree) != len(like):
-            raise ValueError(
-                f"GradientTape.gradient: output_gradients must be nested as the target "
-                f"is; expected a sequence of {len(like)}, got {type(tree).__name__}"
-            )
-        return [leaf for item, item_like in zip(tree, like) for leaf in _flatten(item, item_like)]
-    return [tree]
-
-
-def _unflatten(structure: Nested, leaves: Iterator[Any]) -> Nested:
-    """``structure`` rebuilt with its leaves taken in order from ``leaves`` (the inverse of
-    ``_flatten``); dicts keep their key order, namedtuples their type.
-
-    >>> _unflatten({"b": [0, 0], "a": (0,)}, iter([3, 1, 2]))
-    {'b': [1, 2], 'a': (3,)}
-    """
-    if isinstance(structure, dict):
-        rebuilt = {key: _unflatten(structure[key], leaves) for key in sorted(structure)}
-        return type(structure)((key, rebuilt[key]) for key in structure)
-    if isinstance(structure, (list, tuple)):
-        items = [_unflatten(item, leaves) for item in structure]
-        return type(structure)(*items) if hasattr(structure, "_fields") else type(structure)(items)
-    return next(leaves)
+    return flat, treedef

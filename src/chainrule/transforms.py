@@ -2,25 +2,29 @@
 directional_derivative.
 
 Each takes a function of Tensors and returns a function (or values). The arguments
-they differentiate (``argnums``) may be Tensors, NumPy arrays or Python floats; every
-other argument reaches f exactly as given (a loop counter, a function, a string). They
-return Tensors and compose —
-``grad(grad(f))``, ``jacobian(jacobian(f, mode="rev"), mode="fwd")`` — because
-every derivative they compute is itself recorded when anything outside can still
-differentiate it.
+they differentiate (``argnums``) may be Tensors, NumPy arrays or Python floats, or
+pytrees of them (nested dicts, lists and tuples, see :mod:`chainrule.tree`): the
+derivative then comes back in the argument's structure, as in JAX —
+``grad(loss)({"W": W, "b": b}, x)`` is ``{"W": dW, "b": db}``. Every other argument
+reaches f exactly as given (a loop counter, a function, a string). They return Tensors
+and compose — ``grad(grad(f))``, ``jacobian(jacobian(f, mode="rev"), mode="fwd")`` —
+because every derivative they compute is itself recorded when anything outside can
+still differentiate it.
 
 The Jacobian of f: ℝ^{x.shape} → ℝ^{out.shape} is laid out ``out.shape + x.shape``
 (numerator layout): ``J[i..., j...] = ∂out[i...]/∂x[j...]``. Reverse mode pushes
 all cotangent basis vectors back in one batched pass (cost ∝ output size); forward
 mode pushes all tangent basis vectors forward in one batched pass (cost ∝ input
-size).
+size). For pytrees the blocks nest as in JAX: the outer structure is f's output, the
+inner one the argument's (``J[out_leaf][x_leaf]``, with a tuple over ``argnums`` in
+between when ``argnums`` is a tuple).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import Any, ParamSpec, TypeAlias, TypeVar, cast, overload
+from typing import Any, ParamSpec, TypeAlias, TypeVar, cast
 
 import numpy as np
 
@@ -29,6 +33,7 @@ from .autograd import pull_back
 from .basis import StackedDiagonal
 from .mode import enable_grad
 from .tensor import Tensor, TensorLike, as_array
+from .tree import PyTreeDef, tree_flatten, tree_map
 
 __all__ = ["directional_derivative", "grad", "hessian", "hvp", "jacobian", "jvp", "value_and_grad", "vjp"]
 
@@ -36,9 +41,9 @@ MODES = ("auto", "rev", "fwd")
 
 Argnums: TypeAlias = "int | tuple[int, ...]"
 """Which arguments a transform differentiates: one position, or a tuple of them."""
-Derivatives: TypeAlias = "Tensor | tuple[Derivatives, ...]"
-"""A derivative, or a tuple of them: one per argument of a tuple ``argnums``, one per output
-of an f that returns a tuple (and both, nested, for both)."""
+Derivatives: TypeAlias = Any
+"""A derivative: a Tensor, or a pytree of them (one per argument of a tuple ``argnums``, one
+per leaf of a pytree argument or output, nested as JAX nests them)."""
 Progress: TypeAlias = "Callable[[int, int], None]"
 """``progress(done, total)``, called after each batch of a Jacobian."""
 
@@ -62,6 +67,42 @@ def _argnums(argnums: Argnums, n_args: int, what: str) -> tuple[int, ...]:
     return tuple(i % n_args for i in nums)
 
 
+class _Inputs:
+    """The differentiated arguments of one call (those at ``argnums``), flattened to their
+    leaves as Tensors: the transforms work on the leaves and give results back nested as
+    the arguments are (:meth:`regroup`)."""
+
+    def __init__(self, args: Sequence[Any], argnums: Argnums, what: str) -> None:
+        self.args = list(args)
+        self.nums = _argnums(argnums, len(self.args), what)
+        self.several = isinstance(argnums, tuple)
+        self.defs: list[PyTreeDef] = []
+        self.leaves: list[Tensor] = []
+        for i in self.nums:
+            leaves, treedef = tree_flatten(self.args[i])
+            self.defs.append(treedef)
+            self.leaves += [_as_tensor(x, what) for x in leaves]
+
+    def call(self, f: Callable[..., _R], leaves: Sequence[Any]) -> _R:
+        """f called with the leaves in place of the differentiated arguments' leaves."""
+        args = list(self.args)
+        for i, part in zip(self.nums, self._split(leaves)):
+            args[i] = part
+        return f(*args)
+
+    def regroup(self, per_leaf: Sequence[Any]) -> Any:
+        """One value per leaf, nested as the arguments (a tuple of them for tuple ``argnums``)."""
+        trees = self._split(per_leaf)
+        return tuple(trees) if self.several else trees[0]
+
+    def _split(self, per_leaf: Sequence[Any]) -> list[Any]:
+        trees, k = [], 0
+        for treedef in self.defs:
+            trees.append(treedef.unflatten(iter(per_leaf[k : k + treedef.num_leaves])))
+            k += treedef.num_leaves
+        return trees
+
+
 def _variable(x: Tensor, what: str) -> Tensor:
     """A differentiable stand-in for x that outer transforms still see as x.
 
@@ -83,28 +124,34 @@ def _variable(x: Tensor, what: str) -> Tensor:
     return v
 
 
-def _converted(args: Sequence[Any], argnums: Argnums, what: str) -> tuple[list[Any], tuple[int, ...]]:
-    """The arguments with those at ``argnums`` made Tensors; the others stay as given."""
-    nums = _argnums(argnums, len(args), what)
-    args = list(args)
-    for i in nums:
-        args[i] = _as_tensor(args[i], what)
-    return args, nums
+def _variables(inputs: _Inputs, what: str) -> list[Tensor]:
+    return [_variable(x, what) for x in inputs.leaves]
 
 
-def _prepare(args: Sequence[Any], argnums: Argnums, what: str) -> tuple[list[Any], tuple[int, ...]]:
-    """The arguments with those at ``argnums`` replaced by differentiable stand-ins."""
-    args, nums = _converted(args, argnums, what)
-    for i in nums:
-        args[i] = _variable(args[i], what)
-    return args, nums
-
-
-def _retire(args: Sequence[Any], nums: Sequence[int]) -> None:
+def _retire(variables: Sequence[Tensor]) -> None:
     """The transform is done: its fresh leaves stop counting as things to differentiate."""
-    for i in nums:
-        if args[i].grad_fn is None:
-            args[i]._requires_grad = False
+    for v in variables:
+        if v.grad_fn is None:
+            v._requires_grad = False
+
+
+def _outputs(value: Any, what: str) -> tuple[list[Tensor], PyTreeDef]:
+    """f's output (a pytree) as its leaves, made Tensors, and its structure."""
+    leaves, treedef = tree_flatten(value)
+    return [_as_tensor(o, what) for o in leaves], treedef
+
+
+def _split_aux(result: Any, has_aux: bool, what: str) -> tuple[Any, Any]:
+    """``(value, aux)`` of what f returned: with ``has_aux`` f returns that pair."""
+    if not has_aux:
+        return result, None
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise TypeError(
+            f"{what}: with has_aux=True f must return a pair (value, aux), "
+            f"it returned {type(result).__name__}"
+            + ("" if not isinstance(result, (tuple, list)) else f" of length {len(result)}")
+        )
+    return result[0], result[1]
 
 
 def _transform(fn: Callable[_P, _R]) -> Callable[_P, _R]:
@@ -118,7 +165,7 @@ def _transform(fn: Callable[_P, _R]) -> Callable[_P, _R]:
             result = fn(*args, **kwargs)
         finally:
             mode.restore(token)
-        return result if depth else _released(result)
+        return result if depth else cast(_R, tree_map(_released, result))
 
     return run
 
@@ -126,28 +173,19 @@ def _transform(fn: Callable[_P, _R]) -> Callable[_P, _R]:
 def _released(value: Any) -> Any:
     """A result, cut from the graph unless something outside the transform can still
     differentiate it (a leaf that requires grad, or a live forward-mode tangent)."""
-    if isinstance(value, (tuple, list)):
-        return type(value)(_released(v) for v in value)
     if not isinstance(value, Tensor) or value.grad_fn is None or forward.live_tangents(value):
         return value
     _, watched = graph.reaching([value.grad_fn], set())
     return value if watched else value.detach()
 
 
-@overload
-def value_and_grad(f: Callable[..., Any], argnums: int = 0) -> Callable[..., tuple[Tensor, Tensor]]: ...
-
-
-@overload
 def value_and_grad(
-    f: Callable[..., Any], argnums: tuple[int, ...]
-) -> Callable[..., tuple[Tensor, tuple[Tensor, ...]]]: ...
-
-
-def value_and_grad(
-    f: Callable[..., Any], argnums: Argnums = 0
-) -> Callable[..., tuple[Tensor, Tensor | tuple[Tensor, ...]]]:
-    """``(f(*args), ∂f/∂args[argnums])`` for a scalar f; the gradient has x's shape.
+    f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False
+) -> Callable[..., tuple[Any, Derivatives]]:
+    """``(f(*args), ∂f/∂args[argnums])`` for a scalar f; the gradient has x's shape (and
+    x's structure for a pytree x; a tuple of them for tuple ``argnums``). With
+    ``has_aux`` f returns ``(value, aux)`` and the result is ``((value, aux), gradient)``;
+    aux is not differentiated.
 
     >>> import chainrule as cr
     >>> value, slope = cr.value_and_grad(lambda x: x ** 3)(2.0)
@@ -156,105 +194,136 @@ def value_and_grad(
     """
 
     @_transform
-    def value_and_gradient(*args: Any) -> tuple[Tensor, Tensor | tuple[Tensor, ...]]:
-        variables, nums = _prepare(args, argnums, "grad")
+    def value_and_gradient(*args: Any) -> tuple[Any, Derivatives]:
+        inputs = _Inputs(args, argnums, "grad")
+        variables = _variables(inputs, "grad")
         try:
             with enable_grad():
-                out = _as_tensor(f(*variables), "grad")
+                value, aux = _split_aux(inputs.call(f, variables), has_aux, "grad")
+            if value is None or isinstance(value, (dict, list, tuple)):
+                raise TypeError(
+                    f"grad: f must return a scalar, it returned {type(value).__name__}"
+                    + ("" if has_aux else "; if it returns (value, aux), pass has_aux=True")
+                )
+            out = _as_tensor(value, "grad")
             if out.size != 1:
                 raise TypeError(
                     f"grad: f must return a scalar, it returned shape {out.shape}; "
                     "use cr.jacobian for the full derivative or cr.vjp for a "
                     "vector-Jacobian product"
                 )
-            grads = pull_back(out, [variables[i] for i in nums], np.ones(out.shape, dtype=out.dtype))
+            grads = pull_back(out, variables, np.ones(out.shape, dtype=out.dtype))
         finally:
-            _retire(variables, nums)
-        return out, (tuple(grads) if isinstance(argnums, tuple) else grads[0])
+            _retire(variables)
+        return ((out, aux) if has_aux else out), inputs.regroup(grads)
 
     return value_and_gradient
 
 
-@overload
-def grad(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Tensor]: ...
-
-
-@overload
-def grad(f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., tuple[Tensor, ...]]: ...
-
-
-def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Tensor | tuple[Tensor, ...]]:
-    """The function x ↦ ∇f(x) of a scalar f (a tuple of gradients for tuple ``argnums``).
+def grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False) -> Callable[..., Derivatives]:
+    """The function x ↦ ∇f(x) of a scalar f (nested as x is; a tuple of gradients for
+    tuple ``argnums``). With ``has_aux`` f returns ``(value, aux)`` and the function
+    returns ``(gradient, aux)``.
 
     >>> import chainrule as cr
     >>> float(cr.grad(cr.grad(cr.sin))(0.5))    # -sin(0.5)
     -0.4794255495071411
+    >>> cr.grad(lambda p: cr.sum(p["w"] * p["b"]))({"w": 2.0, "b": 3.0})
+    {'w': tensor(3.), 'b': tensor(2.)}
     """
+    value_and_gradient = value_and_grad(f, argnums, has_aux)
 
-    def gradient(*args: Any) -> Tensor | tuple[Tensor, ...]:
-        return value_and_grad(f, argnums)(*args)[1]
+    def gradient(*args: Any) -> Derivatives:
+        value, g = value_and_gradient(*args)
+        return (g, value[1]) if has_aux else g
 
     return gradient
 
 
 @_transform
-def vjp(
-    f: Callable[..., Any], *primals: TensorLike
-) -> tuple[Tensor, Callable[[TensorLike], tuple[Tensor, ...]]]:
-    """``(f(*primals), vjp_fn)`` with ``vjp_fn(u) = (uᵀ ∂f/∂primal for each primal)``.
+def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
+    """``(f(*primals), vjp_fn)`` with ``vjp_fn(u) = (uᵀ ∂f/∂primal for each primal)``;
+    ``(out, vjp_fn, aux)`` with ``has_aux`` (f returns ``(out, aux)``).
 
-    ``vjp_fn`` may be called many times (the graph is kept) and inside other
-    transforms.
+    Primals and f's output may be pytrees; the cotangent u has the output's structure
+    and each result the structure of its primal. ``vjp_fn`` may be called many times
+    (the graph is kept) and inside other transforms; it makes one reverse pass per
+    leaf of the output.
+
+    >>> import chainrule as cr
+    >>> out, vjp_fn = cr.vjp(lambda x, y: x * y, 2.0, 5.0)
+    >>> vjp_fn(cr.tensor(1.0))                  # (y, x)
+    (tensor(5.), tensor(2.))
     """
-    args, nums = _prepare(primals, tuple(range(len(primals))), "vjp")
+    inputs = _Inputs(primals, tuple(range(len(primals))), "vjp")
+    variables = _variables(inputs, "vjp")
     try:
         with enable_grad():
-            out = _as_tensor(f(*args), "vjp")
+            value, aux = _split_aux(inputs.call(f, variables), has_aux, "vjp")
     finally:
-        _retire(args, nums)
+        _retire(variables)
+    outs, out_def = _outputs(value, "vjp")
 
-    def vjp_fn(cotangent: TensorLike) -> tuple[Tensor, ...]:
-        u = cotangent if isinstance(cotangent, Tensor) else as_array(cotangent, out.dtype, what="vjp")
-        if tuple(np.shape(u)) != out.shape:
-            raise ValueError(
-                f"vjp: the cotangent has shape {tuple(np.shape(u))} but f's output has "
-                f"shape {out.shape}; they must be equal"
-            )
-        return tuple(pull_back(out, [args[i] for i in nums], u))
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+        total: list[Tensor] | None = None
+        for out, u in zip(outs, out_def.flatten_up_to(cotangent, "vjp: the cotangent")):
+            u = u if isinstance(u, Tensor) else as_array(u, out.dtype, what="vjp")
+            if tuple(np.shape(u)) != out.shape:
+                raise ValueError(
+                    f"vjp: the cotangent has shape {tuple(np.shape(u))} but f's output has "
+                    f"shape {out.shape}; they must be equal"
+                )
+            grads = pull_back(out, variables, u)
+            total = grads if total is None else [a + b for a, b in zip(total, grads)]
+        if total is None:  # f has no output leaves
+            total = [Tensor._make(np.zeros(v.shape, dtype=v.dtype), None) for v in variables]
+        return cast("tuple[Any, ...]", inputs.regroup(total))
 
-    return out, _transform(vjp_fn)
-
-
-@overload
-def jvp(
-    f: Callable[..., Tensor], primals: Sequence[TensorLike], tangents: Sequence[TensorLike]
-) -> tuple[Tensor, Tensor]: ...
-
-
-@overload
-def jvp(
-    f: Callable[..., Any], primals: Sequence[TensorLike], tangents: Sequence[TensorLike]
-) -> tuple[Derivatives, Derivatives]: ...
+    result = out_def.unflatten(iter(outs)), _transform(vjp_fn)
+    return (*result, aux) if has_aux else result
 
 
 @_transform
-def jvp(
-    f: Callable[..., Any], primals: Sequence[TensorLike], tangents: Sequence[TensorLike]
-) -> tuple[Derivatives, Derivatives]:
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """``(f(*primals), J·tangents)`` computed in forward mode (no backward graph).
 
-    Tangents have their primal's shape, or carry leading batch axes (many directions
-    at once): ``batch + primal.shape`` gives ``batch + out.shape``.
+    ``primals`` is a tuple (or list) of arguments, each a Tensor-like or a pytree of
+    them; ``tangents`` has the same structure. Each tangent has its primal's shape, or
+    carries leading batch axes (many directions at once): ``batch + primal.shape``
+    gives ``batch + out.shape``. The output and its tangent have f's output structure.
 
     >>> import chainrule as cr
     >>> out, t = cr.jvp(cr.sin, (0.0,), (1.0,))
     >>> float(t)                                # cos(0)
     1.0
     """
-    xs = [_as_tensor(p, "jvp") for p in primals]
-    ts = [_as_tensor(t, "jvp") for t in tangents]
-    if len(xs) != len(ts):
-        raise ValueError(f"jvp: {len(xs)} primals but {len(ts)} tangents")
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    inputs = _Inputs(primals, tuple(range(len(primals))), "jvp")
+    xs = inputs.leaves
+    try:
+        ts = [_as_tensor(t, "jvp") for t in tree_flatten(primals)[1].flatten_up_to(tangents, "jvp: tangents")]
+    except ValueError as error:
+        raise ValueError(f"{error}; the tangents must be nested as the primals") from None
+    batch = _tangent_batch(xs, ts)
+    level = forward.open_level()
+    try:
+        duals = [_dual(p, t.astype(p.dtype) if t.dtype != p.dtype else t, level) for p, t in zip(xs, ts)]
+        outs, out_def = _outputs(inputs.call(f, duals), "jvp")
+        found = [(o._tangents or {}).pop(level, None) for o in outs]
+    finally:
+        forward.close_level(level)
+    out_tangents = [
+        Tensor._make(np.zeros(batch + o.shape, dtype=o.dtype), None) if t is None else t
+        for o, t in zip(outs, found)
+    ]
+    return out_def.unflatten(iter(outs)), out_def.unflatten(iter(out_tangents))
+
+
+def _tangent_batch(xs: Sequence[Tensor], ts: Sequence[Tensor]) -> tuple[int, ...]:
+    """The leading batch axes the tangents share (checked against their primals)."""
+    batches = set()
     for p, t in zip(xs, ts):
         if p.dtype.kind != "f":
             raise TypeError(
@@ -266,22 +335,10 @@ def jvp(
                 f"jvp: a tangent of shape {t.shape} does not fit a primal of shape "
                 f"{p.shape} (it must be that shape, with optional leading batch axes)"
             )
-    batch = ts[0].shape[: ts[0].ndim - xs[0].ndim] if ts else ()
-    level = forward.open_level()
-    try:
-        duals = [_dual(p, t.astype(p.dtype) if t.dtype != p.dtype else t, level) for p, t in zip(xs, ts)]
-        result = f(*duals)
-        outs = [_as_tensor(o, "jvp") for o in (result if isinstance(result, (tuple, list)) else (result,))]
-        found = [(o._tangents or {}).pop(level, None) for o in outs]
-    finally:
-        forward.close_level(level)
-    out_tangents = [
-        Tensor._make(np.zeros(batch + o.shape, dtype=o.dtype), None) if t is None else t
-        for o, t in zip(outs, found)
-    ]
-    if isinstance(result, (tuple, list)):
-        return tuple(outs), tuple(out_tangents)
-    return outs[0], out_tangents[0]
+        batches.add(t.shape[: t.ndim - p.ndim])
+    if len(batches) > 1:
+        raise ValueError(f"jvp: the tangents carry different batch axes {sorted(batches)}; they must agree")
+    return batches.pop() if batches else ()
 
 
 def _dual(p: Tensor, t: Tensor, level: int) -> Tensor:
@@ -336,11 +393,13 @@ def jacobian(
     """The generalized Jacobian of f, shaped ``out.shape + x.shape``.
 
     ``mode="rev"`` seeds the stacked identity of cotangents and runs ONE backward
-    pass; ``"fwd"`` pushes the stacked identity of tangents through ONE forward pass;
-    ``"auto"`` uses forward mode when x has fewer elements than the output (and f has
-    no custom Function, which only has a reverse rule).
-    ``chunk_size`` splits the identity into batches of that many rows to bound memory;
-    ``progress(done, total)`` is called after each batch.
+    pass (per leaf of a pytree output); ``"fwd"`` pushes the stacked identity of
+    tangents through ONE forward pass (per leaf of a pytree argument); ``"auto"`` uses
+    forward mode when x has fewer elements than the output (and f has no custom
+    Function with only a reverse rule). ``chunk_size`` splits the identity into batches
+    of that many rows to bound memory; ``progress(done, total)`` is called after each
+    batch of each block. For pytrees the result nests as JAX's ``jacrev``/``jacfwd``:
+    ``J[out_leaf][x_leaf]`` in f's output structure, each holding x's structure.
 
     >>> import chainrule as cr
     >>> J = cr.jacobian(lambda v: cr.stack([3 * v[0] ** 2 * v[1], 2 * v[0] + v[1] ** 8]))
@@ -351,33 +410,20 @@ def jacobian(
 
     @_transform
     def jacobian_fn(*args: Any) -> Derivatives:
-        tuple_args = isinstance(argnums, tuple)
+        inputs = _Inputs(args, argnums, "jacobian")
         if mode == "fwd":
-            converted, nums = _converted(args, argnums, "jacobian")
-            return _by_output(
-                [_forward_jacobian(f, converted, i, chunk_size, progress) for i in nums], tuple_args
-            )
-        variables, nums = _prepare(args, argnums, "jacobian")
+            return _forward_jacobian(f, inputs, chunk_size, progress)
+        variables = _variables(inputs, "jacobian")
         try:
             with enable_grad():
-                out = f(*variables)
-            if isinstance(out, (tuple, list)):
-                raise TypeError(
-                    "jacobian: mode='rev' and 'auto' need f to return one tensor; "
-                    "use mode='fwd' for a function that returns several"
-                )
-            out = _as_tensor(out, "jacobian")
-            xs = [variables[i] for i in nums]
-            if mode == "auto" and sum(x.size for x in xs) < out.size and not _reverse_only(out, xs):
-                result = _by_output(
-                    [_forward_jacobian(f, variables, i, chunk_size, progress) for i in nums], tuple_args
-                )
-            else:
-                blocks = _reverse_jacobian(out, xs, chunk_size, progress)
-                result = blocks if tuple_args else blocks[0]
+                outs, out_def = _outputs(inputs.call(f, variables), "jacobian")
+            fewer_inputs = sum(x.size for x in variables) < sum(o.size for o in outs)
+            if mode == "auto" and fewer_inputs and not any(_reverse_only(o, variables) for o in outs):
+                return _forward_jacobian(f, inputs, chunk_size, progress)
+            blocks = [_reverse_jacobian(o, variables, chunk_size, progress) for o in outs]
         finally:
-            _retire(variables, nums)
-        return result
+            _retire(variables)
+        return out_def.unflatten(iter([inputs.regroup(row) for row in blocks]))
 
     return jacobian_fn
 
@@ -389,16 +435,6 @@ def _reverse_only(out: Tensor, xs: list[Tensor]) -> bool:
         return False
     on_paths, _ = graph.reaching([out.grad_fn], {x if x.grad_fn is None else x.grad_fn for x in xs})
     return any(node.op.category == "function" and node.op.jvp is None for node in on_paths)
-
-
-def _by_output(columns: list[Derivatives], tuple_args: bool) -> Derivatives:
-    """Forward-mode blocks (one per argument, each a tuple when f returns several
-    outputs) arranged as J[output][argument], as for nested derivatives."""
-    if not isinstance(columns[0], tuple):
-        return tuple(columns) if tuple_args else columns[0]
-    if not tuple_args:
-        return columns[0]
-    return tuple(tuple(column[k] for column in columns) for k in range(len(columns[0])))
 
 
 def _reverse_jacobian(
@@ -426,36 +462,52 @@ def _reverse_jacobian(
 
 
 def _forward_jacobian(
-    f: Callable[..., Any], args: Sequence[Any], i: int, chunk_size: int | None, progress: Progress | None
-) -> Tensor | tuple[Tensor, ...]:
-    """∂f/∂args[i] by forward mode: a Tensor, or a tuple of them when f returns a tuple."""
-    x = args[i]
-    n = x.size
-    rows: list[list[Tensor]] | None = None
-    for start, stop in _chunks(n, chunk_size):
-        # A stacked diagonal stands in for the dense identity rows (see basis.py).
-        tangent = Tensor._make(cast(np.ndarray, _basis(n, x.dtype, start, stop, x.shape)), None)
-        with enable_grad():
-            out, t = jvp(lambda xi: f(*args[:i], xi, *args[i + 1 :]), (x,), (tangent,))
-        outs, ts = (out, t) if isinstance(out, tuple) else ((out,), (t,))
-        rows = [[] for _ in outs] if rows is None else rows
-        for row, ti in zip(rows, ts):
-            row.append(ti)
-        if progress is not None:
-            progress(stop, n)
-    assert rows is not None, "_chunks gives at least one batch"
-    jacobians = tuple(  # each row block is (n,) + o.shape; J is o.shape + x.shape
-        _to_layout(functions.transpose(functions.reshape(_stack_rows(row), (n, o.size))), o.shape, x.shape)
-        for row, o in zip(rows, outs)
-    )
-    return jacobians if isinstance(out, tuple) else jacobians[0]
+    f: Callable[..., Any], inputs: _Inputs, chunk_size: int | None, progress: Progress | None
+) -> Derivatives:
+    """∂f/∂x by forward mode, one batched jvp per leaf x of the arguments (in chunks)."""
+    leaves = inputs.leaves
+    columns: list[list[Tensor]] = []  # columns[j][k] = ∂out_k/∂x_j
+    out_def = None
+    for j, x in enumerate(leaves):
+        n = x.size
+        rows: list[list[Tensor]] | None = None
+        for start, stop in _chunks(n, chunk_size):
+            # A stacked diagonal stands in for the dense identity rows (see basis.py).
+            tangent = Tensor._make(cast(np.ndarray, _basis(n, x.dtype, start, stop, x.shape)), None)
+            with enable_grad():
+                out, t = jvp(
+                    lambda xj, j=j: inputs.call(f, [*leaves[:j], xj, *leaves[j + 1 :]]), (x,), (tangent,)
+                )
+            ts, out_def = tree_flatten(t)
+            outs = tree_flatten(out)[0]
+            rows = [[] for _ in ts] if rows is None else rows
+            for row, tk in zip(rows, ts):
+                row.append(tk)
+            if progress is not None:
+                progress(stop, n)
+        assert rows is not None, "_chunks gives at least one batch"
+        columns.append(  # each row block is (n,) + o.shape; J is o.shape + x.shape
+            [
+                _to_layout(
+                    functions.transpose(functions.reshape(_stack_rows(row), (n, o.size))), o.shape, x.shape
+                )
+                for row, o in zip(rows, outs)
+            ]
+        )
+    if out_def is None:  # nothing to differentiate: f's structure with empty blocks
+        outs, out_def = _outputs(inputs.call(f, leaves), "jacobian")
+        columns_by_output: list[list[Tensor]] = [[] for _ in outs]
+    else:
+        columns_by_output = [[column[k] for column in columns] for k in range(out_def.num_leaves)]
+    return out_def.unflatten(iter([inputs.regroup(row) for row in columns_by_output]))
 
 
 def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Derivatives]:
     """The second derivatives of f, shaped ``out.shape + x.shape + x.shape``:
     ``H[i..., j..., k...] = ∂²out[i...]/∂x[j...]∂x[k...]`` (``x.shape + x.shape`` for a
     scalar f). For tuple ``argnums`` the blocks come as ``H[a][b] = ∂²f/∂x_a∂x_b``,
-    shaped ``out.shape + x_a.shape + x_b.shape``.
+    shaped ``out.shape + x_a.shape + x_b.shape``; for pytrees they nest as JAX's
+    ``jacfwd(jacrev(f))``: f's output structure, then x's, then x's again.
 
     Forward over reverse: the reverse-mode Jacobian of f, differentiated by one batched
     forward pass (``jacobian(jacobian(f, mode="rev"), mode="fwd")``). A custom Function
@@ -489,25 +541,26 @@ def _reverse_over_reverse(f: Callable[..., Any], args: Sequence[Any], argnums: A
     """``H[a][b] = ∂(∂out/∂x_a)/∂x_b`` with the first derivatives recorded, then one
     batched reverse Jacobian of each; None unless f's graph holds a custom Function
     without a forward-mode rule (the one case that needs it)."""
-    variables, nums = _prepare(args, argnums, "hessian")
-    xs = [variables[i] for i in nums]
+    inputs = _Inputs(args, argnums, "hessian")
+    xs = _variables(inputs, "hessian")
     try:
         with enable_grad():
-            out = f(*variables)
-            if isinstance(out, (tuple, list)) or not _reverse_only(out, xs):
+            outs, out_def = _outputs(inputs.call(f, xs), "hessian")
+            if not any(_reverse_only(o, xs) for o in outs):
                 return None
-            firsts = _reverse_jacobian(out, xs, None, None, create_graph=True)
-            blocks = tuple(_reverse_jacobian(first, xs, None, None) for first in firsts)
+            firsts = [_reverse_jacobian(o, xs, None, None, create_graph=True) for o in outs]
+            blocks = [[_reverse_jacobian(first, xs, None, None) for first in row] for row in firsts]
     finally:
-        _retire(variables, nums)
-    return blocks if isinstance(argnums, tuple) else blocks[0][0]
+        _retire(xs)
+    return out_def.unflatten(iter([inputs.regroup([inputs.regroup(b) for b in row]) for row in blocks]))
 
 
-def hvp(f: Callable[..., Any], primals: Sequence[TensorLike], tangents: Sequence[TensorLike]) -> Derivatives:
+def hvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Derivatives:
     """The Hessian-vector product H·v of a scalar f at ``primals``, without forming H:
     forward over reverse, ``jvp(grad(f), primals, tangents)``, at a few times the cost
     of one gradient. ``(H·v)_a = Σ_b ∂²f/∂x_a∂x_b · v_b`` has x_a's shape: one tensor for one
-    primal, a tuple of them (one per primal) for several. Tangents may carry leading
+    primal, a tuple of them (one per primal) for several; pytree primals and tangents
+    give it in the primals' structure. Tangents may carry leading
     batch axes (several directions at once), as in ``jvp``; a custom Function without a
     ``jvp`` on the way raises, as in ``jvp`` (``hessian`` goes around it).
 
@@ -530,4 +583,4 @@ def directional_derivative(f: Callable[[Tensor], Tensor], x: TensorLike, v: Tens
     if norm == 0:
         raise ValueError("directional_derivative: v must be non-zero (it is normalized to |v| = 1)")
     _, slope = jvp(f, (x,), (v / norm,))
-    return slope
+    return cast(Tensor, slope)

@@ -1,4 +1,5 @@
-"""Neural networks: modules, layers, losses (``cr.nn.functional``) and initializers.
+"""Neural networks: modules, layers, losses (``cr.nn.functional``) and initializers, with
+PyTorch's names, arguments and state-dict keys.
 
 >>> import chainrule as cr
 >>> model = cr.nn.Sequential(cr.nn.Linear(2, 4, seed=0), cr.nn.Tanh(), cr.nn.Linear(4, 1, seed=1))
@@ -9,19 +10,57 @@ True
 """
 
 from . import functional, init, utils
-from .layers import Dropout, Embedding, Linear, ReLU, Sequential, Sigmoid, Tanh
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, SiLU, Softmax, Softplus
+from .container import ModuleDict, ModuleList, ParameterList, Sequential
+from .hooks import RemovableHandle
+from .layers import Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, ReLU, Sigmoid, Tanh, Unflatten
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module, Parameter
 
 __all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
     "Dropout",
+    "ELU",
     "Embedding",
+    "Flatten",
+    "GELU",
+    "HuberLoss",
+    "Identity",
+    "KLDivLoss",
+    "L1Loss",
+    "LayerNorm",
+    "LeakyReLU",
     "Linear",
+    "LogSoftmax",
+    "MSELoss",
     "Module",
+    "ModuleDict",
+    "ModuleList",
+    "NLLLoss",
     "Parameter",
+    "ParameterList",
     "ReLU",
+    "RemovableHandle",
     "Sequential",
+    "SiLU",
     "Sigmoid",
+    "SmoothL1Loss",
+    "Softmax",
+    "Softplus",
     "Tanh",
+    "Unflatten",
     "functional",
     "init",
     "utils",

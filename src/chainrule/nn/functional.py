@@ -14,53 +14,103 @@ single example of shape ``(C,)``.
 
 from __future__ import annotations
 
-import warnings
+import math
+import operator
+from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from ..creation import Seed
-from ..functions import matmul, relu, sigmoid, softplus, tanh, transpose
+from ..functions import astype, matmul, relu, reshape, sigmoid, tanh, transpose, where
+from ..functions import softplus as _softplus
 from ..functions import sum as _sum
 from ..ops import OPS
-from ..ops.losses import REDUCTIONS
 from ..tensor import Tensor, TensorLike, apply, as_array, data_of
+from .functional_losses import (
+    binary_cross_entropy,
+    check_target_size,
+    difference,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    legacy_reduction,
+    reduce_losses,
+    smooth_l1_loss,
+    weighted,
+)
 
 __all__ = [
+    "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "dropout",
+    "elu",
     "embedding",
+    "flatten",
+    "gelu",
+    "huber_loss",
+    "kl_div",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
     "linear",
     "log_softmax",
     "mse_loss",
     "nll_loss",
     "relu",
     "sigmoid",
+    "silu",
+    "smooth_l1_loss",
     "softmax",
+    "softplus",
     "tanh",
 ]
 
 
-def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
+def _softmax_axis(name: str, axis: int | None, dim: int | None) -> int:
+    if dim is not None and axis is not None and axis != -1 and axis != dim:
+        raise TypeError(f"{name}: give axis= or dim= (the same thing), not both ({axis} and {dim})")
+    chosen = dim if dim is not None else axis
+    return -1 if chosen is None else chosen
+
+
+def log_softmax(
+    x: TensorLike,
+    axis: int | None = -1,
+    *,
+    dim: int | None = None,
+    dtype: npt.DTypeLike | None = None,
+) -> Tensor:
     """log softmax(x) = x − logsumexp(x), one stable table op: finite for any finite x.
 
-    Its gradient is g − softmax(x) · Σ g along ``axis``.
+    Its gradient is g − softmax(x) · Σ g along ``axis`` (PyTorch's ``dim=`` is the same;
+    ``dtype`` converts x first). Without an axis it is the last one (PyTorch guesses an
+    axis from the number of dimensions, with a warning; chainrule does not guess).
 
     >>> import chainrule as cr, chainrule.nn.functional as F
     >>> F.log_softmax(cr.tensor([1000.0, 1000.0])).tolist()        # log ½ each
     [-0.6931471824645996, -0.6931471824645996]
     """
-    return apply(OPS["log_softmax"], x, axis=axis)
+    if dtype is not None:
+        x = astype(x, dtype)
+    return apply(OPS["log_softmax"], x, axis=_softmax_axis("log_softmax", axis, dim))
 
 
-def softmax(x: TensorLike, axis: int = -1) -> Tensor:
-    """softmax(x)ᵢ = exp(xᵢ) / Σⱼ exp(xⱼ), as exp(log_softmax(x)).
+def softmax(
+    x: TensorLike,
+    axis: int | None = -1,
+    *,
+    dim: int | None = None,
+    dtype: npt.DTypeLike | None = None,
+) -> Tensor:
+    """softmax(x)ᵢ = exp(xᵢ) / Σⱼ exp(xⱼ), as exp(log_softmax(x)); ``dim=`` is ``axis``.
 
     >>> import chainrule as cr, chainrule.nn.functional as F
     >>> F.softmax(cr.tensor([0.0, 0.0, 0.0, 0.0])).tolist()
     [0.25, 0.25, 0.25, 0.25]
     """
-    return log_softmax(x, axis).exp()
+    return log_softmax(x, axis, dim=dim, dtype=dtype).exp()
 
 
 def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None) -> Tensor:
@@ -115,7 +165,9 @@ def _check_rows(indices: np.ndarray, shape: tuple[int, ...]) -> None:
         )
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True, *, seed: Seed = None) -> Tensor:
+def dropout(
+    x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, *, seed: Seed = None
+) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1 − p) (so the
     expectation is x); the identity when ``training`` is False. ``seed``: an int or a
     ``numpy.random.Generator``.
@@ -124,6 +176,9 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, *, seed: Seed = No
     >>> y = F.dropout(cr.ones(1000), p=0.25, seed=0)
     >>> sorted(set(y.tolist())), round(y.mean().item(), 1)
     ([0.0, 1.3333333730697632], 1.0)
+
+    ``inplace=True`` is accepted for PyTorch code and computes the same values out of
+    place: the result is returned, ``x`` is left as it was.
     """
     if not 0 <= p <= 1:
         raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
@@ -132,29 +187,6 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, *, seed: Seed = No
     keep: np.ndarray = np.random.default_rng(seed).random(np.shape(data_of(x))) >= p
     scale = 0.0 if p == 1 else 1 / (1 - p)
     return x * (keep * scale).astype(x.dtype)
-
-
-def _reduce(losses: Tensor, reduction: str, name: str) -> Tensor:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {REDUCTIONS}, got {reduction!r}")
-    if reduction == "none":
-        return losses
-    return losses.mean() if reduction == "mean" else losses.sum()
-
-
-def _check_target_size(name: str, input: TensorLike, target: TensorLike) -> None:
-    """Warn, as PyTorch does, when a regression loss's target has another shape than its
-    input: broadcasting (N, 1) outputs against (N,) targets compares every output with
-    every target, a plausible number that is not the loss meant."""
-    input_shape, target_shape = np.shape(data_of(input)), np.shape(data_of(target))
-    if input_shape != target_shape:
-        warnings.warn(
-            f"{name}: Using a target size {target_shape} that is different to the input size "
-            f"{input_shape}. This will likely lead to incorrect results due to broadcasting. "
-            "Please ensure they have the same size.",
-            UserWarning,
-            stacklevel=3,
-        )
 
 
 def _class_axis(x: TensorLike) -> int:
@@ -188,8 +220,9 @@ def nll_loss(
     input: TensorLike,
     target: TensorLike,
     weight: TensorLike | None = None,
-    *,
+    size_average: bool | None = None,
     ignore_index: int = -100,
+    reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
     """Negative log-likelihood of the target classes: ℓᵢ = −w[yᵢ] · input[i, yᵢ].
@@ -209,7 +242,7 @@ def nll_loss(
         target=data_of(target),
         weight=data_of(weight),
         ignore_index=ignore_index,
-        reduction=reduction,
+        reduction=legacy_reduction(size_average, reduce, reduction, "nll_loss"),
     )
 
 
@@ -217,9 +250,11 @@ def cross_entropy(
     input: TensorLike,
     target: TensorLike,
     weight: TensorLike | None = None,
-    *,
+    size_average: bool | None = None,
     ignore_index: int = -100,
+    reduce: bool | None = None,
     reduction: str = "mean",
+    label_smoothing: float = 0.0,
 ) -> Tensor:
     """Softmax cross-entropy: ℓ = −Σ_c c_c log softmax(input)_c per example.
 
@@ -230,62 +265,111 @@ def cross_entropy(
     plain labels ∂ℓ/∂input = (ŷ − y)/N. With class indices it is
     ``nll_loss(log_softmax(input))``: two table ops.
 
+    ``label_smoothing`` ε mixes the target with the uniform distribution over the C
+    classes, as PyTorch does: (1 − ε) times the loss above plus ε/C times the loss
+    against every class (weighted, ignored examples left out, the same "mean").
+
     >>> import numpy as np, chainrule as cr, chainrule.nn.functional as F
     >>> round(F.cross_entropy(cr.tensor([[0.0, 0.0]]), np.array([1])).item(), 4)     # log 2
     0.6931
     """
+    reduction = legacy_reduction(size_average, reduce, reduction, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     axis = _class_axis(input)
+    log_p = log_softmax(input, axis)
     if np.asarray(data_of(target)).dtype.kind != "f":
-        return apply(
+        loss = apply(
             OPS["nll"],
-            log_softmax(input, axis),
+            log_p,
             target=data_of(target),
             weight=data_of(weight),
             ignore_index=ignore_index,
             reduction=reduction,
             name="cross_entropy",
         )
-    losses = -_sum(_probability_coefficients(input, target, weight) * log_softmax(input, axis), axis=axis)
+        if label_smoothing == 0:
+            return loss
+        smooth = _uniform_target_loss(log_p, axis, target, weight, ignore_index, reduction)
+        return (1 - label_smoothing) * loss + (label_smoothing / log_p.shape[axis]) * smooth
+    if reduction not in ("mean", "sum", "none"):
+        reduce_losses(log_p, reduction, "cross_entropy")  # the error naming the choices
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / log_p.shape[axis]  # type: ignore[operator]
+    losses = -_sum(_probability_coefficients(input, target, weight) * log_p, axis=axis)
     if reduction == "mean":
         examples: int = np.size(data_of(input)) // np.shape(data_of(input))[axis]
         return losses.sum() / examples
-    return _reduce(losses, reduction, "cross_entropy")
+    return reduce_losses(losses, reduction, "cross_entropy")
+
+
+def _uniform_target_loss(
+    log_p: Tensor, axis: int, target: TensorLike, weight: TensorLike | None, ignore_index: int, reduction: str
+) -> Tensor:
+    """−Σ_c w_c log p_c per example (0 for an ignored one), reduced as nll reduces: the
+    loss against the uniform target that label smoothing mixes in."""
+    classes = log_p.shape[axis]
+    labels = np.asarray(data_of(target))
+    counted = labels != ignore_index
+    if weight is None:
+        per_example = -_sum(log_p, axis=axis)
+        total_weight = float(np.sum(counted))
+    else:
+        w = np.asarray(data_of(weight), dtype=log_p.dtype)
+        per_example = -_sum(log_p * w.reshape((classes,) + (1,) * (log_p.ndim - axis - 1)), axis=axis)
+        total_weight = float(np.sum(w[labels[counted]]))
+    kept: Tensor = per_example * counted.astype(log_p.dtype)
+    if reduction == "none":
+        return kept
+    total: Tensor = kept.sum()
+    return total / total_weight if reduction == "mean" else total
 
 
 def binary_cross_entropy_with_logits(
     input: Tensor,
     target: Tensor | np.ndarray,
     weight: TensorLike | None = None,
-    *,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     pos_weight: TensorLike | None = None,
 ) -> Tensor:
     """ℓ = −w [p · y log σ(x) + (1 − y) log(1 − σ(x))] with σ the sigmoid, computed as
     w [p · y · softplus(−x) + (1 − y) · softplus(x)] (finite for any x); p is
-    ``pos_weight`` (1 by default). Its gradient is w (σ(x) − y) when p = 1. ``target``
-    must have the shape of ``input`` (``ValueError`` otherwise, as in PyTorch).
+    ``pos_weight`` (1 by default, broadcast along the last axis, one per class). Its
+    gradient is w (σ(x) − y) when p = 1. ``target`` must have the shape of ``input``
+    (``ValueError`` otherwise, as in PyTorch).
 
     >>> import chainrule as cr, chainrule.nn.functional as F
     >>> round(F.binary_cross_entropy_with_logits(cr.tensor([0.0]), cr.tensor([1.0])).item(), 4)
     0.6931
     """
+    reduction = legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
     input_shape, target_shape = np.shape(data_of(input)), np.shape(data_of(target))
     if input_shape != target_shape:
         raise ValueError(
             f"binary_cross_entropy_with_logits: Target size {target_shape} must be the same "
             f"as input size {input_shape}"
         )
-    positive = softplus(-input) * target
+    positive = _softplus(-input) * target
     if pos_weight is not None:
         positive = positive * pos_weight
-    losses = positive + softplus(input) * (1 - target)
+    losses = positive + _softplus(input) * (1 - target)
     if weight is not None:
         losses = losses * weight
-    return _reduce(losses, reduction, "binary_cross_entropy_with_logits")
+    return reduce_losses(losses, reduction, "binary_cross_entropy_with_logits")
 
 
-def mse_loss(input: Tensor, target: TensorLike, *, reduction: str = "mean") -> Tensor:
-    """(input − target)², averaged over all elements by default.
+def mse_loss(
+    input: TensorLike,
+    target: TensorLike,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: TensorLike | None = None,
+) -> Tensor:
+    """(input − target)², averaged over all elements by default; with ``weight`` (the
+    input's shape) the "mean" is Σ w·ℓ / Σ w, as in PyTorch.
 
     A ``target`` of another shape than ``input`` is broadcast against it, with PyTorch's
     ``UserWarning``: (N, 1) outputs against (N,) targets make an (N, N) loss.
@@ -294,6 +378,145 @@ def mse_loss(input: Tensor, target: TensorLike, *, reduction: str = "mean") -> T
     >>> F.mse_loss(cr.tensor([1.0, 3.0]), cr.tensor([0.0, 0.0])).item()
     5.0
     """
-    _check_target_size("mse_loss", input, target)
-    d = input - target
-    return _reduce(d * d, reduction, "mse_loss")
+    reduction = legacy_reduction(size_average, reduce, reduction, "mse_loss")
+    check_target_size("mse_loss", input, target)
+    d = difference(input, target)
+    return weighted(d * d, weight, reduction, "mse_loss")
+
+
+# ------------------------------------------------------------------ activations
+def _out_of_place(name: str, inplace: bool) -> None:
+    """``inplace`` is accepted for PyTorch code; the result is computed out of place."""
+    if not isinstance(inplace, bool):
+        raise TypeError(f"{name}: inplace must be True or False, got {inplace!r}")
+
+
+def leaky_relu(input: TensorLike, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, else negative_slope · x (slope negative_slope at 0, as in PyTorch).
+    One table row. ``inplace=True`` computes the same values out of place.
+
+    >>> import chainrule as cr, chainrule.nn.functional as F
+    >>> F.leaky_relu(cr.tensor([-2.0, 3.0]), 0.25).tolist()
+    [-0.5, 3.0]
+    """
+    _out_of_place("leaky_relu", inplace)
+    return apply(OPS["leaky_relu"], input, negative_slope=negative_slope)
+
+
+def elu(input: TensorLike, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else α(eˣ − 1). One table row.
+
+    >>> import chainrule as cr, chainrule.nn.functional as F
+    >>> [round(v, 4) for v in F.elu(cr.tensor([-1.0, 2.0])).tolist()]
+    [-0.6321, 2.0]
+    """
+    _out_of_place("elu", inplace)
+    return apply(OPS["elu"], input, alpha=alpha)
+
+
+def gelu(input: TensorLike, approximate: str = "none") -> Tensor:
+    """x Φ(x), Φ the standard normal distribution function; ``approximate="tanh"`` gives
+    ½x(1 + tanh(√(2/π)(x + 0.044715x³))). One table row.
+
+    >>> import chainrule as cr, chainrule.nn.functional as F
+    >>> [round(v, 4) for v in F.gelu(cr.tensor([-1.0, 0.0, 1.0])).tolist()]
+    [-0.1587, 0.0, 0.8413]
+    """
+    return apply(OPS["gelu"], input, approximate=approximate)
+
+
+def silu(input: TensorLike, inplace: bool = False) -> Tensor:
+    """x σ(x) (also called swish). One table row.
+
+    >>> import chainrule as cr, chainrule.nn.functional as F
+    >>> round(F.silu(cr.tensor(1.0)).item(), 4)
+    0.7311
+    """
+    _out_of_place("silu", inplace)
+    return apply(OPS["silu"], input)
+
+
+def softplus(input: TensorLike, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(βx)) / β, and x itself where βx > threshold, as PyTorch computes it
+    (the gradient there is 1).
+
+    >>> import chainrule as cr, chainrule.nn.functional as F
+    >>> round(F.softplus(cr.tensor(0.0), beta=2.0).item(), 4)       # log 2 / 2
+    0.3466
+    """
+    smooth = _softplus(input) if beta == 1 else _softplus(input * beta) / beta  # type: ignore[operator]
+    return where(input * beta > threshold, input, smooth)  # type: ignore[operator]
+
+
+# ------------------------------------------------------------------ normalization and shape
+def layer_norm(
+    input: TensorLike,
+    normalized_shape: int | Sequence[int],
+    weight: TensorLike | None = None,
+    bias: TensorLike | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """(x − mean) / √(var + eps) · weight + bias over the last ``len(normalized_shape)``
+    axes, whose sizes must be ``normalized_shape`` (the variance is the biased one, as in
+    PyTorch). Made of table ops (mean, subtraction, product, sqrt).
+
+    >>> import chainrule as cr, chainrule.nn.functional as F
+    >>> [round(v, 4) for v in F.layer_norm(cr.tensor([[1.0, 3.0]]), (2,)).tolist()[0]]
+    [-1.0, 1.0]
+    """
+    shape = _normalized_shape(normalized_shape)
+    x_shape = tuple(np.shape(data_of(input)))
+    if not shape or x_shape[len(x_shape) - len(shape) :] != shape or len(shape) > len(x_shape):
+        raise ValueError(
+            f"layer_norm: normalized_shape {list(shape)} must be the last axes of the input, "
+            f"got input of shape {x_shape}"
+        )
+    for what, value in (("weight", weight), ("bias", bias)):
+        if value is not None and tuple(np.shape(data_of(value))) != shape:
+            raise ValueError(
+                f"layer_norm: {what} has shape {tuple(np.shape(data_of(value)))}, expected "
+                f"normalized_shape {shape}"
+            )
+    x = input if isinstance(input, Tensor) else Tensor(as_array(input, what="layer_norm"))
+    axes = tuple(range(-len(shape), 0))
+    centred = x - x.mean(axis=axes, keepdims=True)
+    variance = (centred * centred).mean(axis=axes, keepdims=True)
+    out = centred / (variance + eps) ** 0.5
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def _normalized_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+    if isinstance(normalized_shape, (int, np.integer)):
+        return (int(normalized_shape),)
+    return tuple(operator.index(n) for n in normalized_shape)
+
+
+def flatten(input: TensorLike, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """The axes start_dim … end_dim (inclusive, negative from the end) merged into one,
+    as ``torch.flatten``; a reshape.
+
+    >>> import chainrule as cr, chainrule.nn.functional as F
+    >>> F.flatten(cr.zeros(2, 3, 4), 1).shape
+    (2, 12)
+    """
+    shape = tuple(np.shape(data_of(input)))
+    if not shape:
+        return reshape(input, (1,))
+    start, end = _dim("flatten", start_dim, len(shape)), _dim("flatten", end_dim, len(shape))
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {shape}")
+    return reshape(input, shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
+
+
+def _dim(name: str, dim: int, ndim: int) -> int:
+    """``dim`` as an axis in [0, ndim), or the IndexError naming the range."""
+    if not -ndim <= dim < ndim:
+        raise IndexError(
+            f"{name}: Dimension out of range (expected to be in range of "
+            f"[{-ndim}, {ndim - 1}], but got {dim})"
+        )
+    return dim % ndim

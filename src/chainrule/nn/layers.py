@@ -1,4 +1,6 @@
-"""Layers: Linear, Embedding, Dropout, the activations, and Sequential to chain them.
+"""Layers: Linear, Embedding, Dropout, LayerNorm, Identity, Flatten, Unflatten and the
+activations relu, sigmoid and tanh (the others are in ``activation.py``, the containers in
+``container.py``).
 
 Random initial values come from ``seed=`` (an int or a ``numpy.random.Generator``),
 never from hidden global state, so a model built from one seed is the same every time.
@@ -14,7 +16,7 @@ never from hidden global state, so a model built from one seed is the same every
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from typing import Any, TypedDict
 
 import numpy as np
@@ -22,13 +24,26 @@ import numpy.typing as npt
 
 from .. import dtypes
 from ..creation import Seed
-from ..functions import relu, sigmoid, tanh
+from ..functions import relu, reshape, sigmoid, tanh
 from ..tensor import Tensor, TensorLike
 from . import functional as F
 from . import init
+from .container import Sequential
 from .module import Module, Parameter
 
-__all__ = ["Dropout", "Embedding", "Linear", "ReLU", "Sequential", "Sigmoid", "Tanh"]
+__all__ = [
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "Identity",
+    "LayerNorm",
+    "Linear",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "Unflatten",
+]
 
 
 def _empty(*shape: int, dtype: npt.DTypeLike | None = None) -> Parameter:
@@ -119,18 +134,18 @@ class Dropout(Module):
     """Zero elements with probability p (and scale the rest by 1/(1 − p)) in training mode;
     pass the input through unchanged in evaluation mode."""
 
-    def __init__(self, p: float = 0.5, *, seed: Seed = None) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False, *, seed: Seed = None) -> None:
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be between 0 and 1, got {p}")
-        self.p = p
+        self.p, self.inplace = p, inplace
         self.rng = np.random.default_rng(seed)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training, seed=self.rng)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 # |tanh| or |2σ − 1| above this: the slope is below 1 − 0.99² ≈ 2% of its peak.
@@ -158,6 +173,10 @@ class _Activation(Module):
     function = staticmethod(relu)
     summarize: Callable[[np.ndarray], Any]  # what health() reads of the last output
     _summary: Any  # what summarize made of it
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace  # accepted for PyTorch code: the result is computed out of place
 
     def forward(self, x: TensorLike) -> Tensor:
         out = self.function(x)
@@ -208,34 +227,86 @@ class Tanh(_Squashing):
     function = staticmethod(tanh)
 
 
-class Sequential(Module):
-    """Modules applied in order: Sequential(a, b, c)(x) = c(b(a(x))). They are named "0", "1", …
+class Identity(Module):
+    """Returns its input unchanged; any arguments are accepted and ignored (as in PyTorch)."""
 
-    Anything that is not a Module raises ``TypeError`` (as in PyTorch): a function or a
-    class passed by mistake would otherwise be dropped from the chain without a word.
-    """
-
-    def __init__(self, *modules: Module) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
-        for i, module in enumerate(modules):
-            if not isinstance(module, Module):
-                what = f"the class {module.__name__}" if isinstance(module, type) else type(module).__name__
-                raise TypeError(
-                    f"Sequential: argument {i} is {what}, not a Module instance; pass "
-                    "layers such as nn.ReLU(), not functions or classes"
-                )
-            setattr(self, str(i), module)
 
-    def __getitem__(self, i: int) -> Module:
-        return list(self._modules.values())[i]
+    def forward(self, input: Any) -> Any:
+        return input
 
-    def __len__(self) -> int:
-        return len(self._modules)
 
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+class Flatten(Module):
+    """Merges the axes start_dim … end_dim into one (default: all but the batch axis)."""
 
-    def forward(self, x: Any) -> Any:
-        for module in self._modules.values():
-            x = module(x)
-        return x
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input: TensorLike) -> Tensor:
+        return F.flatten(input, self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Splits axis ``dim`` into the axes ``unflattened_size`` (whose product must be its
+    size; one entry may be -1)."""
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
+        super().__init__()
+        if isinstance(unflattened_size, (int, np.integer)) or not all(
+            isinstance(n, (int, np.integer)) for n in unflattened_size
+        ):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, got {unflattened_size!r}")
+        self.dim, self.unflattened_size = dim, tuple(int(n) for n in unflattened_size)
+
+    def forward(self, input: TensorLike) -> Tensor:
+        shape = tuple(np.shape(input.data if isinstance(input, Tensor) else input))
+        dim = F._dim("Unflatten", self.dim, len(shape))
+        sizes = self.unflattened_size
+        known = math.prod(n for n in sizes if n != -1)
+        fits = shape[dim] == known if -1 not in sizes else known and shape[dim] % known == 0
+        if not fits or sizes.count(-1) > 1:
+            raise ValueError(
+                f"Unflatten: cannot split axis {self.dim} of size {shape[dim]} (input shape {shape}) "
+                f"into {sizes}; their product must be {shape[dim]}"
+            )
+        return reshape(input, shape[:dim] + sizes + shape[dim + 1 :])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class LayerNorm(Module):
+    """Normalizes over the last axes ``normalized_shape``: (x − mean)/√(var + eps), then
+    ``weight`` (ones) and ``bias`` (zeros) of that shape when ``elementwise_affine``, as in
+    PyTorch (``bias=False`` leaves the bias out)."""
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        *,
+        dtype: npt.DTypeLike | None = None,
+    ) -> None:
+        super().__init__()
+        self.normalized_shape = F._normalized_shape(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self.weight: Parameter | None = None
+        self.bias: Parameter | None = None
+        dtype = dtype or dtypes.get_default_dtype()
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
+
+    def forward(self, input: TensorLike) -> Tensor:
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"

@@ -27,13 +27,16 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from ..tensor import Tensor, TensorLike
+from .hooks import Hooks, RemovableHandle, add_hook, call_with_hooks
+
+_ModuleT = TypeVar("_ModuleT", bound="Module")
 
 
 class Parameter(Tensor):
@@ -76,12 +79,20 @@ class Module:
     """
 
     _parameters: OrderedDict[str, Parameter | None]
+    _buffers: OrderedDict[str, Tensor | None]
     _modules: OrderedDict[str, Module]
+    _forward_pre_hooks: Hooks
+    _forward_hooks: Hooks
+    _backward_hooks: Hooks
     training: bool
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -99,6 +110,13 @@ class Module:
                 )
             self._modules.pop(name, None)
             self._parameters[name] = value  # None keeps the name registered, out of parameters()
+        elif name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"{type(self).__name__}: cannot assign {type(value).__name__} as buffer {name!r} "
+                    "(a Tensor or None expected)"
+                )
+            self._buffers[name] = value
         elif isinstance(value, Module):
             self._modules[name] = value
         else:
@@ -107,6 +125,7 @@ class Module:
 
     def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
+        self._buffers.pop(name, None)
         self._modules.pop(name, None)
         object.__delattr__(self, name)
 
@@ -114,17 +133,149 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
+            return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
+    # ------------------------------------------------------------- hooks
+    def register_forward_pre_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each forward (``hook(module, args, kwargs)``
+        with ``with_kwargs``); a value it returns replaces the arguments. Returns a handle
+        whose ``remove()`` takes the hook out."""
+        return add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs, "register_forward_pre_hook")
+
+    def register_forward_hook(
+        self, hook: Callable[..., Any], *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each forward (``hook(module, args,
+        kwargs, output)`` with ``with_kwargs``); a value it returns replaces the output."""
+        return add_hook(self._forward_hooks, hook, prepend, with_kwargs, "register_forward_hook")
+
+    def register_full_backward_hook(self, hook: Callable[..., Any], prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` during backward, once the gradients
+        with respect to the module's positional inputs are computed (see ``nn.hooks``)."""
+        return add_hook(self._backward_hooks, hook, prepend, False, "register_full_backward_hook")
+
     # ------------------------------------------------------------- the tree
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every submodule, depth first, with dotted names ("" for self)."""
+    def named_modules(
+        self, memo: set[Module] | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """This module and every submodule, depth first, with dotted names ("" for self);
+        a module reached twice is listed once unless ``remove_duplicate=False``."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if self in memo:
+                return
+            memo.add(self)
         yield prefix, self
         for name, module in self._modules.items():
-            yield from module.named_modules(f"{prefix}.{name}" if prefix else name)
+            yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         return (module for _, module in self.named_modules())
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct submodules with their names, each listed once."""
+        seen: set[Module] = set()
+        for name, module in self._modules.items():
+            if module not in seen:
+                seen.add(module)
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        return (module for _, module in self.named_children())
+
+    def apply(self: _ModuleT, fn: Callable[[Module], Any]) -> _ModuleT:
+        """Call ``fn`` on every submodule (children first) and then on this module; returns
+        self. The usual use is initialization: ``model.apply(init_weights)``."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    def requires_grad_(self: _ModuleT, requires_grad: bool = True) -> _ModuleT:
+        """Set ``requires_grad`` of every parameter (False freezes them); returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` under ``name``, as assigning the attribute does."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(
+                f"{type(self).__name__}: a module name is a non-empty string without '.', got {name!r}"
+            )
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(
+                f"{type(self).__name__}: {type(module).__name__} is not a Module (add_module {name!r})"
+            )
+        if module is None:
+            self._modules.pop(name, None)
+            object.__setattr__(self, name, None)
+            return
+        setattr(self, name, module)
+
+    register_module = add_module
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` (a Parameter, or None) under ``name``."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(
+                f"{type(self).__name__}: a parameter name is a non-empty string without '.', got {name!r}"
+            )
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"{type(self).__name__}: cannot register {type(param).__name__} as parameter {name!r} "
+                "(cr.nn.Parameter or None expected)"
+            )
+        self._parameters[name] = param
+        self._modules.pop(name, None)
+        object.__setattr__(self, name, param)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register ``tensor``, a state that is not trained (a loss's class weights), under
+        ``name``: it is saved in ``state_dict()`` after the parameters, as in PyTorch.
+        Only persistent buffers are supported; ``persistent=False`` raises ValueError."""
+        if not persistent:
+            raise ValueError(f"{type(self).__name__}: register_buffer(persistent=False) is not supported")
+        if not isinstance(name, str) or not name or "." in name or name in self._parameters:
+            raise KeyError(
+                f"{type(self).__name__}: a buffer name is a new non-empty string without '.', got {name!r}"
+            )
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"{type(self).__name__}: cannot register {type(tensor).__name__} as buffer {name!r} "
+                "(a Tensor or None expected)"
+            )
+        self._buffers[name] = tensor
+        self._modules.pop(name, None)
+        object.__setattr__(self, name, tensor)
+
+    def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
+        """Every buffer with its dotted name, each listed once."""
+        seen: set[Tensor] = set()
+        for prefix, module in self.named_modules():
+            for name, b in module._buffers.items():
+                if b is not None and b not in seen:
+                    seen.add(b)
+                    yield (f"{prefix}.{name}" if prefix else name), b
+
+    def buffers(self) -> Iterator[Tensor]:
+        return (b for _, b in self.named_buffers())
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at the dotted path ``target`` ("" is this module)."""
+        module: Module = self
+        for part in target.split(".") if target else ():
+            if part not in module._modules:
+                raise AttributeError(
+                    f"{type(module).__name__} has no submodule {part!r} (looking up {target!r})"
+                )
+            module = module._modules[part]
+        return module
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
         """Every parameter with its dotted name; one shared by two modules is listed once."""
@@ -154,9 +305,27 @@ class Module:
         return self.train(False)
 
     # ------------------------------------------------------------- saving
-    def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Name → a copy of each parameter's values, in registration order."""
-        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+    def _state_entries(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """Every (dotted name, parameter or buffer) a state dict holds, as PyTorch's: each
+        module's parameters, then its buffers, then its submodules'; a parameter or a
+        module registered under two names is saved under both."""
+        for name, p in self._parameters.items():
+            if p is not None:
+                yield prefix + name, p
+        for name, b in self._buffers.items():
+            if b is not None:
+                yield prefix + name, b
+        for name, module in self._modules.items():
+            yield from module._state_entries(f"{prefix}{name}.")
+
+    def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Any]:
+        """Name → a copy of each parameter's values, in registration order, under the
+        names PyTorch gives the same architecture ("0.weight" in a Sequential), so it
+        loads into the torch model: ``load_state_dict({k: torch.tensor(v) for k, v in
+        sd.items()})``. ``keep_vars=True`` gives the Parameters themselves."""
+        return OrderedDict(
+            (name, p if keep_vars else p.data.copy()) for name, p in self._state_entries(prefix)
+        )
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy values into the parameters of the same names, all or none.
@@ -184,7 +353,7 @@ class Module:
                 f"load_state_dict: expected a mapping of names to arrays, got "
                 f"{type(state_dict).__name__}{hint}"
             )
-        params = OrderedDict(self.named_parameters())
+        params = OrderedDict(self._state_entries())
         missing = [name for name in params if name not in state_dict]
         unexpected = [name for name in state_dict if name not in params]
         if strict and (missing or unexpected):
@@ -208,7 +377,7 @@ class Module:
         return lines[0] + ")" if len(lines) == 1 else "\n".join(lines) + "\n)"
 
 
-def _checked_value(name: str, value: npt.ArrayLike, p: Parameter) -> np.ndarray:
+def _checked_value(name: str, value: npt.ArrayLike, p: Tensor) -> np.ndarray:
     """``value`` as a new array of ``p``'s shape and dtype, or the error that names why not."""
     arr = np.asarray(value)
     if arr.dtype.kind not in "biuf" or not np.can_cast(arr.dtype, p.dtype, casting="same_kind"):

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..dtypes import get_default_dtype
+from ..functions import concatenate, reshape
 from ..sparse import RowSparse
 from ..tables import text_table
 from ..tensor import Tensor
@@ -147,3 +148,57 @@ def clip_grad_norm_(parameters: Iterable[Tensor], max_norm: float, norm_type: fl
             else:
                 g.data = g.data * coefficient
     return Tensor._make(np.asarray(total, dtype=arrays[0].dtype), None)
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and joined into one vector, in order, as in PyTorch; the
+    vector is differentiable with respect to them (a concatenation of reshapes).
+
+    >>> import chainrule as cr
+    >>> layer = cr.nn.Linear(2, 3, seed=0)
+    >>> cr.nn.utils.parameters_to_vector(layer.parameters()).shape
+    (9,)
+    """
+    params = _parameter_list("parameters_to_vector", parameters)
+    if not params:
+        raise ValueError(
+            "parameters_to_vector: no parameters given (an empty iterable, or a used-up generator)"
+        )
+    return concatenate([reshape(p, (-1,)) for p in params])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copy consecutive slices of the 1-D ``vec`` into the parameters, each reshaped to its
+    parameter's shape (the inverse of :func:`parameters_to_vector`); not differentiable.
+    ``vec`` must hold exactly as many elements as the parameters (``ValueError`` naming
+    both counts otherwise).
+
+    >>> import chainrule as cr
+    >>> layer = cr.nn.Linear(2, 1, seed=0)
+    >>> cr.nn.utils.vector_to_parameters(cr.tensor([1.0, 2.0, 3.0]), layer.parameters())
+    >>> layer.weight.tolist(), layer.bias.tolist()
+    ([[1.0, 2.0]], [3.0])
+    """
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"vector_to_parameters: expected vec to be a Tensor, but got {type(vec).__name__}")
+    if vec.ndim != 1:
+        raise ValueError(f"vector_to_parameters: vec must be 1-D, got shape {vec.shape}")
+    params = _parameter_list("vector_to_parameters", parameters)
+    needed = sum(p.size for p in params)
+    if vec.size != needed:
+        raise ValueError(
+            f"vector_to_parameters: vec has {vec.size} elements but the parameters hold {needed} "
+            f"(shapes {[p.shape for p in params]})"
+        )
+    start = 0
+    for p in params:
+        p.data = vec.data[start : start + p.size].reshape(p.shape).astype(p.dtype, copy=True)
+        start += p.size
+
+
+def _parameter_list(name: str, parameters: Iterable[Tensor]) -> list[Tensor]:
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{name}: expected Tensors, got {type(p).__name__} at position {i}")
+    return params

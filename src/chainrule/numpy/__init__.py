@@ -45,16 +45,18 @@ from typing import Any
 import numpy as _np
 
 from .. import assembly as _assembly
+from .. import construction as _construction
 from .. import functions as _F
+from .. import statistics as _statistics
 from ..tensor import Tensor, TensorLike, data_of, stacked
 from . import fft, linalg
 from .dispatch import dual, holds_tensor
 
-# Functions of chainrule.functions and chainrule.assembly that NumPy has under the same name
-# and signature (argmax, argmin and argsort give integer Tensors, which carry no gradient).
+# Functions of chainrule's public modules that NumPy has under the same name and signature
+# (argmax, argmin and argsort give integer Tensors, which carry no gradient).
 _SAME_NAME = {
     name: getattr(module, name)
-    for module in (_F, _assembly)
+    for module in (_F, _statistics, _assembly, _construction)
     for name in module.__all__
     if hasattr(_np, name) and name not in ("where", "r_", "c_")  # where and r_/c_: written here
 }
@@ -247,7 +249,7 @@ def _like(name: str) -> Callable[..., Any]:
 
 
 class _IndexTrick:
-    """``r_`` and ``c_``: chainrule's (:mod:`chainrule.assembly`) when the key holds a Tensor,
+    """``r_`` and ``c_``: chainrule's (:mod:`chainrule.construction`) when the key holds a Tensor,
     NumPy's otherwise."""
 
     def __init__(self, ours: Any, numpys: Any) -> None:
@@ -258,8 +260,8 @@ class _IndexTrick:
         return self._ours[key] if holds_tensor(keys) else self._numpys[key]
 
 
-r_ = _IndexTrick(_assembly.r_, _np.r_)
-c_ = _IndexTrick(_assembly.c_, _np.c_)
+r_ = _IndexTrick(_construction.r_, _np.r_)
+c_ = _IndexTrick(_construction.c_, _np.c_)
 
 OWN: dict[str, Callable[..., Any]] = {
     "array": array,

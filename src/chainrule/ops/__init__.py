@@ -1,8 +1,10 @@
 """The derivative table: importing this package declares every op into ``OPS``."""
 
 from . import (  # noqa: F401 - they register ops
+    activations,
     arithmetic,
     assembly,
+    construction,
     decomp,
     elementwise,
     linalg,

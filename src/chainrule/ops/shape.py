@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 
 import numpy as np
 
@@ -322,6 +323,19 @@ def distinct_axes(name: str, axes, ndim: int, shape) -> list[int]:
     if len(set(found)) != len(found):
         raise ValueError(f"{name}: repeated axis in {axes!r} for a tensor of shape {tuple(shape)}")
     return found
+
+
+def check_integer(name: str, what: str, value) -> int:
+    """An integer argument (a count, an offset), never a float silently truncated."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name}: {what} must be an integer, got {type(value).__name__} {value!r}") from None
+
+
+def copy_node(lib, a):
+    """A new node holding a's values (NumPy returns a new array or view where nothing moves)."""
+    return lib.reshape(a, tuple(a.shape))
 
 
 def _swapaxes(lib, a, axis1, axis2):

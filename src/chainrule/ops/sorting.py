@@ -159,7 +159,7 @@ def arg_extreme(name: str, values: np.ndarray, axis=None, keepdims: bool = False
 
 def sorting_positions(values: np.ndarray, axis=-1) -> np.ndarray:
     """``np.argsort(values, axis, kind="stable")`` (flattened for axis None): the order
-    :func:`~chainrule.functions.sort` reads its input in, so ties route as sort's gradient does."""
+    :func:`~chainrule.statistics.sort` reads its input in, so ties route as sort's gradient does."""
     if axis is None:
         return _sorted_order(values.reshape(-1), -1)
     return _sorted_order(values, check_axis("argsort", axis, values.ndim, values.shape))

@@ -1,4 +1,5 @@
-"""Optimizers: SGD (momentum, Nesterov, weight decay), Adam and AdamW, as PyTorch defines them.
+"""Optimizers: SGD (momentum, Nesterov, weight decay), Adam, AdamW, RMSprop and Adagrad,
+and learning-rate schedules (``optim.lr_scheduler``), as PyTorch defines them.
 
 >>> import chainrule as cr
 >>> w = cr.tensor([4.0], requires_grad=True)
@@ -8,8 +9,11 @@
 [2.0]
 """
 
+from . import lr_scheduler
+from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .optimizer import Optimizer
+from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]

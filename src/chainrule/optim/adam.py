@@ -26,8 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
-from .optimizer import Optimizer, Rows, check_nonnegative
+from .optimizer import Group, Optimizer, Rows, check_nonnegative
 
 
 class Adam(Optimizer):
@@ -38,38 +37,46 @@ class Adam(Optimizer):
     """
 
     decoupled = False
+    pytorch_only = {"amsgrad": False, "decoupled_weight_decay": False}
 
     def __init__(
         self,
-        params: Iterable[Tensor],
+        params: Iterable[Any],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay}
+        super().__init__(params, defaults)
+
+    def check_settings(self, group: Group) -> None:
         name = type(self).__name__
-        check_nonnegative(name, lr=lr, eps=eps, weight_decay=weight_decay)
-        if not all(0 <= b < 1 for b in betas) or len(betas) != 2:
+        check_nonnegative(name, lr=group["lr"], eps=group["eps"], weight_decay=group["weight_decay"])
+        betas = group["betas"]
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2 and all(0 <= b < 1 for b in betas)):
             raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas}")
-        super().__init__(params)
-        self.lr, self.betas, self.eps, self.weight_decay = lr, tuple(betas), eps, weight_decay
 
-    def initial_state(self, data: np.ndarray) -> dict[str, Any]:
-        return {"step": 0, "exp_avg": np.zeros_like(data), "exp_avg_sq": np.zeros_like(data)}
+    def prepare_state(self, state: dict[str, Any], data: np.ndarray, group: Group) -> None:
+        if not state:
+            state.update(step=0, exp_avg=np.zeros_like(data), exp_avg_sq=np.zeros_like(data))
 
-    def update(self, x: np.ndarray, g: np.ndarray, rows: Rows, state: dict[str, Any]) -> np.ndarray:
-        if self.weight_decay and self.decoupled:
-            x *= 1 - self.lr * self.weight_decay
-        elif self.weight_decay:
-            g = g + self.weight_decay * x
-        beta1, beta2 = self.betas
+    def update(
+        self, x: np.ndarray, g: np.ndarray, rows: Rows, state: dict[str, Any], group: Group
+    ) -> np.ndarray:
+        lr, weight_decay = group["lr"], group["weight_decay"]
+        if weight_decay and self.decoupled:
+            x *= 1 - lr * weight_decay
+        elif weight_decay:
+            g = g + weight_decay * x
+        beta1, beta2 = group["betas"]
         state["step"] += 1
         t = state["step"]
         m = beta1 * state["exp_avg"][rows] + (1 - beta1) * g
         v = beta2 * state["exp_avg_sq"][rows] + (1 - beta2) * (g * g)
         state["exp_avg"][rows], state["exp_avg_sq"][rows] = m, v
-        denominator = np.sqrt(v) / np.sqrt(1 - beta2**t) + self.eps
-        x -= self.lr / (1 - beta1**t) * m / denominator
+        denominator = np.sqrt(v) / np.sqrt(1 - beta2**t) + group["eps"]
+        x -= lr / (1 - beta1**t) * m / denominator
         return x
 
 
@@ -78,10 +85,11 @@ class AdamW(Adam):
     the weight decay applied to x directly (x ← x(1 − ηλ)), not added to the gradient."""
 
     decoupled = True
+    pytorch_only = {"amsgrad": False, "decoupled_weight_decay": True}
 
     def __init__(
         self,
-        params: Iterable[Tensor],
+        params: Iterable[Any],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,

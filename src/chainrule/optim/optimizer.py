@@ -1,28 +1,49 @@
-"""The base of every optimizer: which parameters it owns, their state, ``step`` and
-``zero_grad``.
+"""The base of every optimizer: its parameter groups, their state, ``step``,
+``zero_grad`` and ``state_dict``, as PyTorch lays them out.
+
+Parameters come in *groups*: ``param_groups`` is a list of dicts, each holding its
+``"params"`` (a list of Tensors) and its own copy of every setting (``"lr"``,
+``"weight_decay"``, ...), so a learning-rate scheduler, or a user, changes
+``param_groups[i]["lr"]`` and the next step uses it. An optimizer takes either an
+iterable of Tensors (one group with the constructor's settings) or a list of dicts,
+each a group whose missing settings are the constructor's (``defaults``)::
+
+    SGD([{"params": body.parameters()}, {"params": head.parameters(), "lr": 1e-3}], lr=1e-2)
 
 An update rule is written once, on the rows it changes: for a dense gradient those
 are all of the parameter (``...``); for a row-sparse gradient (a sparse embedding's)
 only the rows looked up, so every other row — its value and its optimizer state —
 stays bit-identical.
+
+>>> import chainrule as cr
+>>> a, b = cr.tensor([1.0], requires_grad=True), cr.tensor([1.0], requires_grad=True)
+>>> opt = cr.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.25)
+>>> [g["lr"] for g in opt.param_groups]
+[0.25, 0.5]
+>>> (a + b).sum().backward(); opt.step()
+>>> a.tolist(), b.tolist()
+([0.75], [0.5])
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import EllipsisType
 from typing import Any, TypeAlias
 
 import numpy as np
 
 from .. import dtypes
-from ..mode import no_grad
+from ..mode import enable_grad, no_grad
 from ..sparse import RowSparse
 from ..tensor import Tensor
 
 Rows: TypeAlias = "np.ndarray | EllipsisType"
 """The rows of a parameter an update changes: the indices a row-sparse gradient holds, or
 ``...`` for all of them."""
+
+Group: TypeAlias = "dict[str, Any]"
+"""One parameter group: ``"params"`` (a list of Tensors) and the settings they share."""
 
 
 def check_nonnegative(name: str, **values: float) -> None:
@@ -32,9 +53,21 @@ def check_nonnegative(name: str, **values: float) -> None:
             raise ValueError(f"{name}: invalid {setting} {value}; it must be >= 0")
 
 
-def check_parameters(name: str, params: Iterable[Tensor]) -> list[Tensor]:
+def check_fraction(name: str, setting: str, value: float, *, one: bool = False) -> None:
+    """A ValueError naming the optimizer unless 0 <= value < 1 (value <= 1 when ``one``)."""
+    if not (0 <= value <= 1 if one else 0 <= value < 1):
+        interval = "[0, 1]" if one else "[0, 1)"
+        raise ValueError(f"{name}: invalid {setting} {value}; it must be in {interval}")
+
+
+def check_parameters(
+    name: str, params: Iterable[Tensor], seen: dict[Tensor, int] | None = None
+) -> list[Tensor]:
     """``params`` as a list, each a distinct floating-point leaf Tensor, or the error that
     names the optimizer, the parameter's position and its shape.
+
+    ``seen`` maps the parameters of groups already taken to their positions (counted
+    across all groups, as ``state_dict`` numbers them), and is extended.
 
     A tensor computed from others (a non-leaf) is rebuilt by every forward pass, so
     updating it trains nothing; a tensor listed twice would be stepped twice per step.
@@ -46,11 +79,14 @@ def check_parameters(name: str, params: Iterable[Tensor]) -> list[Tensor]:
             f"{name}: params must be an iterable of Tensors, got one Tensor of shape "
             f"{params.shape}; pass [tensor]"
         )
+    if isinstance(params, (set, frozenset)):
+        raise TypeError(
+            f"{name}: params must be an ordered collection (a list), not a set: the order of a "
+            "set changes from run to run, and state_dict numbers parameters by position"
+        )
     params = list(params)
-    if not params:
-        raise ValueError(f"{name}: got an empty parameter list")
-    position: dict[Tensor, int] = {}
-    for i, p in enumerate(params):
+    position = {} if seen is None else seen
+    for i, p in enumerate(params, start=len(position)):
         if not isinstance(p, Tensor):
             raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor")
         if not dtypes.is_differentiable(p.dtype):
@@ -73,45 +109,205 @@ def check_parameters(name: str, params: Iterable[Tensor]) -> list[Tensor]:
     return params
 
 
+def _is_named(item: object) -> bool:
+    return (
+        isinstance(item, tuple)
+        and len(item) == 2
+        and isinstance(item[0], str)
+        and isinstance(item[1], Tensor)
+    )
+
+
+def split_groups(name: str, params: Iterable[Any]) -> list[Group]:
+    """What an optimizer was given, as a list of group dicts: Tensors (or PyTorch's
+    ``(name, tensor)`` pairs, as ``named_parameters()`` gives them) make one group; a
+    list of dicts is a list of groups."""
+    if isinstance(params, Tensor):
+        check_parameters(name, params)  # the error that says "pass [tensor]"
+    if isinstance(params, dict):
+        raise TypeError(
+            f"{name}: params must be an iterable of Tensors or of dicts, got one dict; pass [dict]"
+        )
+    if isinstance(params, (set, frozenset)):
+        check_parameters(name, params)  # the error that says "not a set"
+    items = list(params)
+    if not items:
+        raise ValueError(f"{name}: got an empty parameter list")
+    if all(isinstance(item, dict) for item in items):
+        return [dict(item) for item in items]
+    if any(isinstance(item, dict) for item in items):
+        raise TypeError(
+            f"{name}: params mixes dicts (parameter groups) with other items; give one or the other"
+        )
+    if all(_is_named(item) for item in items):
+        return [{"params": [t for _, t in items], "param_names": [n for n, _ in items]}]
+    return [{"params": items}]
+
+
+PYTORCH_ONLY: dict[str, Any] = {"maximize": False, "differentiable": False}
+"""Settings of PyTorch's optimizers that chainrule lacks, with the value that changes nothing:
+a group (or a loaded PyTorch state dict) may carry them at that value, never at another. Its
+``foreach``, ``fused`` and ``capturable`` choose a kernel, not the numbers, and pass."""
+
+
 class Optimizer:
-    """Holds ``params`` (an iterable of Tensors, checked by :func:`check_parameters`) and
-    a state dict per parameter."""
+    """Holds ``param_groups`` (see the module's docstring), ``defaults`` (the constructor's
+    settings) and ``state``, a dict of per-parameter state dicts.
 
-    def __init__(self, params: Iterable[Tensor]) -> None:
-        self.params = check_parameters(type(self).__name__, params)
+    A subclass passes its settings as ``defaults``, checks a group's settings in
+    :meth:`check_settings`, makes a parameter's state in :meth:`prepare_state` and writes
+    its rule in :meth:`update`.
+    """
+
+    pytorch_only: dict[str, Any] = {}
+    """A subclass's settings of :data:`PYTORCH_ONLY` kind (SGD's dampening ...)."""
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        name = type(self).__name__
+        self.check_settings(defaults)
+        self.defaults = dict(defaults)
         self.state: dict[Tensor, dict[str, Any]] = {}
+        self.param_groups: list[Group] = []
+        seen: dict[Tensor, int] = {}
+        for group in split_groups(name, params):
+            self._add_group(group, seen)
+        if not seen:
+            raise ValueError(f"{name}: got an empty parameter list")
 
-    def zero_grad(self) -> None:
-        """Set ``.grad`` of every parameter to None (the next backward starts afresh)."""
+    # ------------------------------------------------------------------ groups
+    def add_param_group(self, param_group: Group) -> None:
+        """Add a group (a dict with ``"params"`` and any settings to override), as PyTorch's
+        ``add_param_group``: fine-tuning unfreezes a layer this way."""
+        if not isinstance(param_group, dict):
+            raise TypeError(
+                f"{type(self).__name__}: a parameter group is a dict, got {type(param_group).__name__}"
+            )
+        seen = {p: i for i, p in enumerate(self.params)}
+        self._add_group(dict(param_group), seen)
+
+    def _add_group(self, group: Group, seen: dict[Tensor, int]) -> None:
+        name = type(self).__name__
+        if "params" not in group:
+            raise ValueError(f"{name}: parameter group {len(self.param_groups)} has no 'params'")
+        params = group["params"]
+        group["params"] = check_parameters(name, [params] if isinstance(params, Tensor) else params, seen)
+        for setting, value in self.defaults.items():
+            group.setdefault(setting, value)
+        self._check_group(group)
+        self.param_groups.append(group)
+
+    def _check_group(self, group: Group) -> None:
+        for setting, neutral in {**PYTORCH_ONLY, **self.pytorch_only}.items():
+            if setting in group and group[setting] != neutral:
+                raise ValueError(
+                    f"{type(self).__name__}: {setting}={group[setting]!r} is not supported "
+                    f"(only {setting}={neutral!r}, PyTorch's default)"
+                )
+        self.check_settings(group)
+
+    @property
+    def params(self) -> list[Tensor]:
+        """Every parameter, group after group (the positions ``state_dict`` uses)."""
+        return [p for group in self.param_groups for p in group["params"]]
+
+    def _shared(self, setting: str) -> Any:
+        values = {repr(group[setting]) for group in self.param_groups}
+        if len(values) > 1:
+            raise AttributeError(
+                f"{type(self).__name__}: the parameter groups have different {setting}s; "
+                f"read param_groups[i][{setting!r}]"
+            )
+        return self.param_groups[0][setting]
+
+    def _set_everywhere(self, setting: str, value: Any) -> None:
+        for group in self.param_groups:
+            self.check_settings({**group, setting: value})
+        for group in self.param_groups:
+            group[setting] = value
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of every group (an AttributeError when the groups differ);
+        setting it sets every group's."""
+        return float(self._shared("lr"))
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._set_everywhere("lr", value)
+
+    @property
+    def weight_decay(self) -> float:
+        """The weight decay of every group, read and set as :attr:`lr` is."""
+        return float(self._shared("weight_decay"))
+
+    @weight_decay.setter
+    def weight_decay(self, value: float) -> None:
+        self._set_everywhere("weight_decay", value)
+
+    # ------------------------------------------------------------------ stepping
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Set ``.grad`` of every parameter to None (the next backward starts afresh), or
+        to zeros with ``set_to_none=False``."""
         for p in self.params:
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = np.zeros(p.shape, dtype=p.dtype)
 
     @no_grad()
-    def step(self) -> None:
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, in place on ``.data`` (each update
-        counts in the parameter's version, as any in-place change does)."""
-        for p in self.params:
+        counts in the parameter's version, as any in-place change does).
+
+        ``closure``, as in PyTorch, recomputes the loss (with gradients recorded) before
+        the step; its value is returned.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        work = []
+        for position, (p, group) in enumerate((p, g) for g in self.param_groups for p in g["params"]):
             grad = p.grad
             if grad is None:
                 continue
             if isinstance(grad, RowSparse):
+                refusal = self.sparse_refusal(group)
+                if refusal is not None:  # before any parameter moves
+                    raise RuntimeError(
+                        f"{type(self).__name__}: parameter {position} (shape {p.shape}) has a "
+                        f"row-sparse gradient (a sparse embedding's), and {refusal}"
+                    )
+            work.append((p, grad, group))
+        for p, grad, group in work:
+            if isinstance(grad, RowSparse):
                 rows, g = grad.indices, grad.values
             else:
                 rows, g = Ellipsis, np.asarray(grad.data)
-            state = self.state.get(p)
-            if state is None:
-                state = self.state[p] = self.initial_state(p.data)
+            state = self.state.setdefault(p, {})
+            self.prepare_state(state, p.data, group)
             x = p.data if rows is Ellipsis else p.data[rows]  # the whole parameter, or a copy of rows
-            new = self.update(x, g, rows, state)
+            new = self.update(x, g, rows, state, group)
             if new is not x or rows is not Ellipsis:
                 p.data[rows] = new
             p._count_change()  # a graph that saved the old value now refuses it
+        return loss
 
-    def initial_state(self, data: np.ndarray) -> dict[str, Any]:
-        """The state of a parameter before its first step (arrays shaped like ``data``)."""
-        return {}
+    # ------------------------------------------------------------------ what a subclass writes
+    def check_settings(self, group: Group) -> None:
+        """Raise a ValueError naming the optimizer when a setting of ``group`` is invalid."""
 
-    def update(self, x: np.ndarray, g: np.ndarray, rows: Rows, state: dict[str, Any]) -> np.ndarray:
+    def sparse_refusal(self, group: Group) -> str | None:
+        """Why this group's settings cannot take a row-sparse gradient, or None if they can."""
+        return None
+
+    def prepare_state(self, state: dict[str, Any], data: np.ndarray, group: Group) -> None:
+        """Add to ``state`` what the group's settings need and it lacks yet (arrays shaped
+        like ``data``, the whole parameter): called before every update."""
+
+    def update(
+        self, x: np.ndarray, g: np.ndarray, rows: Rows, state: dict[str, Any], group: Group
+    ) -> np.ndarray:
         """The new values of the rows ``x = p.data[rows]`` whose gradient is ``g`` (a rule may
         update ``x`` in place and return it: for dense gradients x is the parameter itself).
 
@@ -119,3 +315,67 @@ class Optimizer:
         writes them at ``rows`` only.
         """
         raise NotImplementedError
+
+    # ------------------------------------------------------------------ saving and loading
+    def state_dict(self) -> dict[str, Any]:
+        """``{"state": {position: {name: value}}, "param_groups": [settings + "params":
+        positions]}``, PyTorch's layout, with copies of the arrays (positions count the
+        parameters across groups)."""
+        position = {p: i for i, p in enumerate(self.params)}
+        state = {
+            position[p]: {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in s.items()}
+            for p, s in self.state.items()
+            if p in position
+        }
+        groups = [
+            {**{k: v for k, v in g.items() if k != "params"}, "params": [position[p] for p in g["params"]]}
+            for g in self.param_groups
+        ]
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Take the settings and state of :meth:`state_dict` (this optimizer's or one of the
+        same layout): the groups must match in number and size, each state array the shape
+        of its parameter (it is cast to the parameter's dtype)."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            raise TypeError(f"{name}: load_state_dict takes a dict with 'state' and 'param_groups'")
+        saved = state_dict["param_groups"]
+        if len(saved) != len(self.param_groups):
+            raise ValueError(
+                f"{name}: the state dict has {len(saved)} parameter groups, "
+                f"this optimizer {len(self.param_groups)}"
+            )
+        for i, (old, new) in enumerate(zip(saved, self.param_groups)):
+            if len(old["params"]) != len(new["params"]):
+                raise ValueError(
+                    f"{name}: parameter group {i} of the state dict has {len(old['params'])} "
+                    f"parameters, this optimizer's {len(new['params'])}"
+                )
+        params = self.params
+        groups = [
+            {**{k: v for k, v in old.items() if k != "params"}, "params": new["params"]}
+            for old, new in zip(saved, self.param_groups)
+        ]
+        for group in groups:
+            self._check_group(group)
+        state: dict[Tensor, dict[str, Any]] = {}
+        for key, values in state_dict["state"].items():
+            if not (isinstance(key, int) and 0 <= key < len(params)):
+                raise ValueError(
+                    f"{name}: the state dict has state for parameter {key!r}; there are {len(params)}"
+                )
+            p = params[key]
+            state[p] = {k: self._loaded(k, v, p) for k, v in values.items()}
+        self.param_groups[:] = groups
+        self.state = state
+
+    def _loaded(self, key: str, value: Any, p: Tensor) -> Any:
+        array = np.asarray(value)
+        if array.ndim == 0:
+            return int(array) if key == "step" else array.item()
+        if array.shape != p.shape:
+            raise ValueError(
+                f"{type(self).__name__}: state {key!r} has shape {array.shape}; its parameter's is {p.shape}"
+            )
+        return array.astype(p.dtype, copy=True)

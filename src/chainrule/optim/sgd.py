@@ -23,40 +23,49 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
 from .axpy import axpy
-from .optimizer import Optimizer, Rows, check_nonnegative
+from .optimizer import Group, Optimizer, Rows, check_nonnegative
 
 
 class SGD(Optimizer):
-    """``SGD(params, lr, momentum=0.0, weight_decay=0.0, nesterov=False)``.
+    """``SGD(params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False)``.
 
     With a row-sparse gradient only the rows looked up move, and only their momentum
     decays (the other rows' momentum waits for their next gradient).
     """
 
+    pytorch_only = {"dampening": 0}
+
     def __init__(
         self,
-        params: Iterable[Tensor],
-        lr: float,
+        params: Iterable[Any],
+        lr: float = 1e-3,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
     ) -> None:
-        check_nonnegative("SGD", lr=lr, momentum=momentum, weight_decay=weight_decay)
-        if nesterov and momentum == 0:
+        defaults = {"lr": lr, "momentum": momentum, "weight_decay": weight_decay, "nesterov": nesterov}
+        super().__init__(params, defaults)
+
+    def check_settings(self, group: Group) -> None:
+        check_nonnegative(
+            "SGD", lr=group["lr"], momentum=group["momentum"], weight_decay=group["weight_decay"]
+        )
+        if group["nesterov"] and group["momentum"] == 0:
             raise ValueError("SGD: nesterov=True needs a momentum > 0")
-        super().__init__(params)
-        self.lr, self.momentum, self.weight_decay, self.nesterov = lr, momentum, weight_decay, nesterov
 
-    def initial_state(self, data: np.ndarray) -> dict[str, Any]:
-        return {"momentum_buffer": np.zeros_like(data)} if self.momentum else {}
+    def prepare_state(self, state: dict[str, Any], data: np.ndarray, group: Group) -> None:
+        if group["momentum"] and "momentum_buffer" not in state:
+            state["momentum_buffer"] = np.zeros_like(data)
 
-    def update(self, x: np.ndarray, g: np.ndarray, rows: Rows, state: dict[str, Any]) -> np.ndarray:
-        if self.weight_decay:
-            g = g + self.weight_decay * x
-        if self.momentum:
-            b = self.momentum * state["momentum_buffer"][rows] + g
+    def update(
+        self, x: np.ndarray, g: np.ndarray, rows: Rows, state: dict[str, Any], group: Group
+    ) -> np.ndarray:
+        momentum, weight_decay = group["momentum"], group["weight_decay"]
+        if weight_decay:
+            g = g + weight_decay * x
+        if momentum:
+            b = momentum * state["momentum_buffer"][rows] + g
             state["momentum_buffer"][rows] = b
-            g = g + self.momentum * b if self.nesterov else b
-        return axpy(-self.lr, g, x)
+            g = g + momentum * b if group["nesterov"] else b
+        return axpy(-group["lr"], g, x)
