@@ -79,13 +79,19 @@ class StackedDiagonal:
             return None
         return StackedDiagonal(self.d * f.reshape(-1), self.core)
 
+    # With an operand that is not plain data (a Tensor) the operators give way
+    # (NotImplemented), so the operand's own operator records the product on its graph.
     def __mul__(self, other):
+        if not _plain(other):
+            return NotImplemented
         scaled = self._scaled(other)
         return np.asarray(self) * other if scaled is None else scaled
 
     __rmul__ = __mul__
 
     def __truediv__(self, other):
+        if not _plain(other):
+            return NotImplemented
         scaled = self._scaled(1 / np.asarray(other))
         return np.asarray(self) / other if scaled is None else scaled
 
@@ -93,15 +99,15 @@ class StackedDiagonal:
         return StackedDiagonal(-self.d, self.core)
 
     def __add__(self, other):
-        return np.asarray(self) + other
+        return np.asarray(self) + other if _plain(other) else NotImplemented
 
     __radd__ = __add__
 
     def __sub__(self, other):
-        return np.asarray(self) - other
+        return np.asarray(self) - other if _plain(other) else NotImplemented
 
     def __rsub__(self, other):
-        return other - np.asarray(self)
+        return other - np.asarray(self) if _plain(other) else NotImplemented
 
     def __getitem__(self, index):
         return np.asarray(self)[index]
@@ -146,6 +152,11 @@ class StackedDiagonal:
         if func is np.matrix_transpose and len(self.core) == 1:
             return self  # a diagonal matrix is its own transpose
         return func(*_dense(args), **_dense(kwargs))
+
+
+def _plain(value) -> bool:
+    """Whether an operand is plain data (an array, a number, a stacked diagonal)."""
+    return isinstance(value, (np.ndarray, np.generic, int, float, StackedDiagonal))
 
 
 def _dense(value):

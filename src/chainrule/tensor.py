@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import debug, dtypes
+from .basis import StackedDiagonal
 from . import mode as _mode
 from .forward import attach_tangents
 from .graph import LAST_CHANGE, HookHandle, LeafHooks, Node, leaf_hooks
@@ -79,6 +80,8 @@ def _operand(value: Any, op: OpDef) -> Any:
         return value
     if isinstance(value, (list, tuple)):
         return stacked(value, op.name)
+    if type(value) is StackedDiagonal:  # a one-pass Jacobian's basis, saved by a recorded rule
+        return value
     raise TypeError(
         f"{op.name}: unsupported operand type {type(value).__name__}; "
         "expected a Tensor, ndarray, number or list of numbers"
