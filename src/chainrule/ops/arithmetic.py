@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .core import OPS, Sample, align, binary, general, linear, ndim_of
+from .core import OPS, Sample, align, binary, general, linear, ndim_of, values_of
 
 LN2 = math.log(2.0)
 
@@ -120,7 +120,7 @@ def _where_samples():
 
 
 def _where_call(fn, x, y):
-    return fn(np.asarray(x) > 0.3, x, y)
+    return fn(values_of(x) > 0.3, x, y)
 
 
 general(

@@ -251,6 +251,12 @@ def ndim_of(value) -> int:
     return getattr(value, "ndim", 0)
 
 
+def values_of(value) -> numpy.ndarray:
+    """The values of an array, or of a Tensor (its ``data``), for a rule or composite that
+    reads them (a NaN mask, a check for a degenerate input); no gradient flows through them."""
+    return value if isinstance(value, numpy.ndarray) else numpy.asarray(getattr(value, "data", value))
+
+
 # --------------------------------------------------------------------------- helpers
 def saved_values(node, xp) -> tuple[tuple, Any]:
     """The inputs and output a node saved, as the namespace ``xp`` wants them.

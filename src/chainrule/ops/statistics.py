@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import OPS, Sample, composite, linear, unary
+from .core import OPS, Sample, composite, linear, unary, values_of
 from .reduction import SAMPLES, reduce_prepare
 
 # ------------------------------------------------------------------ gradient (central differences)
@@ -173,7 +173,7 @@ def _average(lib, a, axis=None, weights=None, returned=False, keepdims=False):
     else:
         w = _weights_along(lib, a, weights, axis)
         scale = lib.sum(w, axis=axes, keepdims=keepdims)
-        if np.any(np.asarray(scale) == 0):
+        if np.any(values_of(scale) == 0):
             raise ZeroDivisionError("average: the weights sum to zero along the axis; cannot normalize")
         avg = lib.sum(lib.multiply(a, w), axis=axes, keepdims=keepdims) / scale
     if not returned:
@@ -218,13 +218,13 @@ def _without_nans(lib, a, nan):
 def _nansum(lib, a, axis=None, keepdims=False):
     """Σ over the elements that are not NaN (0 for a slice of NaNs only)."""
     axes = reduce_prepare("nansum")(a, axis)["axis"]
-    return lib.sum(_without_nans(lib, a, np.isnan(np.asarray(a))), axis=axes, keepdims=keepdims)
+    return lib.sum(_without_nans(lib, a, np.isnan(values_of(a))), axis=axes, keepdims=keepdims)
 
 
 def _nanmean(lib, a, axis=None, keepdims=False):
     """Σ / N over the elements that are not NaN; NaN, with NumPy's warning, for a slice of NaNs only."""
     axes = reduce_prepare("nanmean")(a, axis)["axis"]
-    values = np.asarray(a)
+    values = values_of(a)
     if values.dtype.kind != "f":  # no NaNs: the mean, in mean's dtype
         return lib.mean(a, axis=axes, keepdims=keepdims)
     nan = np.isnan(values)
