@@ -43,6 +43,8 @@ LAYERS = [
             "chainrule.assembly",
             "chainrule.tree",
             "chainrule.construction",
+            "chainrule.spellings",
+            "chainrule.torch_methods",
         },
     ),
     (

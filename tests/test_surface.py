@@ -23,6 +23,7 @@ import chainrule.functions as F
 import chainrule.statistics as statistics
 from chainrule.ops import OPS
 from chainrule.tensor import Tensor
+from chainrule.torch_methods import TorchMethods
 
 tensor_module = importlib.import_module("chainrule.tensor")
 
@@ -69,7 +70,7 @@ ROW_MODULES = {
             "pad",
             "select",
         ),
-        {"meshgrid": None, "r_": None, "c_": None},
+        {"meshgrid": None, "logspace": None, "r_": None, "c_": None},
     ),
 }
 ROW_OPS = {name: module for module, (_, names, _) in ROW_MODULES.items() for name in names}
@@ -99,7 +100,11 @@ INTERNAL_OPS = {
 
 # Public functions of chainrule that are not table ops, by what they are.
 NOT_OPS = {
-    "shape and assembly made of rows, and row_stack (vstack's second name)": {"meshgrid", "row_stack"},
+    "shape, assembly and grids made of rows, and row_stack (vstack's second name)": {
+        "meshgrid",
+        "logspace",
+        "row_stack",
+    },
     "creation": {
         "tensor",
         "zeros",
@@ -111,6 +116,12 @@ NOT_OPS = {
         "ones_like",
         "randn",
         "rand",
+        "empty",
+        "empty_like",
+        "full_like",
+        "randint",
+        "normal",
+        "manual_seed",
     },
     "default dtype": {"get_default_dtype", "set_default_dtype"},
     "grad mode": {"is_grad_enabled"},
@@ -194,6 +205,41 @@ OP_METHODS = (
     "matmul",
 )
 UNARY_METHODS = [name for name in OP_METHODS if OPS[name].category == "unary" and name != "clip"]
+
+# Tensor methods under PyTorch's names, inherited from TorchMethods (torch_methods.py): each a
+# thin call of a method above or of a public function.
+TORCH_METHODS = (
+    "view",
+    "unsqueeze",
+    "permute",
+    "expand",
+    "expand_as",
+    "repeat",
+    "t",
+    "clone",
+    "contiguous",
+    "to",
+    "type_as",
+    "float",
+    "double",
+    "half",
+    "numel",
+    "dim",
+    "new_zeros",
+    "new_ones",
+    "pow",
+    "clamp",
+    "clamp_min",
+    "clamp_max",
+    "masked_fill",
+    "where",
+    "exp_",
+    "norm",
+    "mm",
+    "bmm",
+    "mv",
+    "outer",
+)
 
 
 def _defined_functions(module) -> set[str]:
@@ -294,6 +340,15 @@ def test_each_op_method_is_declared_in_the_tensor_class(name):
     assert method.__doc__ and method.__doc__.strip()
 
 
+@pytest.mark.parametrize("name", TORCH_METHODS)
+def test_each_torch_method_is_declared_in_the_mixin_and_inherited(name):
+    method = vars(TorchMethods).get(name)
+    assert method is not None, f"TorchMethods.{name} is not written in the class body"
+    assert method.__qualname__ == f"TorchMethods.{name}"
+    assert method.__doc__ and method.__doc__.strip()
+    assert getattr(Tensor, name) is method and name not in vars(Tensor), f"Tensor.{name} is written twice"
+
+
 @pytest.mark.parametrize("name", UNARY_METHODS)
 def test_elementwise_methods_equal_their_functions(name):
     x = cr.tensor(np.linspace(0.3, 0.7, 5))  # inside every domain, arccosh's shifted below
@@ -328,6 +383,17 @@ def test_methods_with_parameters_equal_their_functions():
         (t.astype(np.float32), F.astype(t, np.float32)),
         (t[0].dot([1.0, 2.0, 3.0, 4.0]), F.dot(t[0], [1.0, 2.0, 3.0, 4.0])),
         (t.matmul(np.ones((4, 2))), F.matmul(t, np.ones((4, 2)))),
+        (t.sum(dim=1, keepdim=True), F.sum(t, axis=1, keepdims=True)),
+        (t.mean(dim=(0, 2)), F.mean(t, dim=(0, 2))),
+        (t.var(dim=1), F.var(t, axis=1, ddof=1)),
+        (t.std(dim=0, unbiased=False), F.std(t, axis=0)),
+        (t.max(dim=2).values, F.max(t, axis=2)),
+        (t.squeeze(dim=0) if t.shape[0] == 1 else t[:1].squeeze(dim=0), F.squeeze(t[:1], axis=0)),
+        (t.view(4, 6), t.reshape(4, 6)),
+        (t.permute(2, 0, 1), F.transpose(t, (2, 0, 1))),
+        (t.transpose(0, 2), F.swapaxes(t, 0, 2)),
+        (t.unsqueeze(1), F.expand_dims(t, 1)),
+        (t.flatten(1), F.reshape(t, (2, 12))),
     ]
     for method, function in pairs:
         assert method.dtype == function.dtype
@@ -338,6 +404,8 @@ ENGINE_MODULES = [
     "chainrule.functions",
     "chainrule.statistics",
     "chainrule.tensor",
+    "chainrule.torch_methods",
+    "chainrule.spellings",
     "chainrule.forward",
     "chainrule.graph",
     *(
@@ -403,7 +471,7 @@ def test_each_row_module_all_lists_its_rows_and_the_rest(module):
             assert getattr(module, alias) is getattr(module, name), alias
 
 
-@pytest.mark.parametrize("name", sorted(set(ROW_OPS) | {"meshgrid"}))
+@pytest.mark.parametrize("name", sorted(set(ROW_OPS) | {"meshgrid", "logspace"}))
 def test_each_row_function_has_a_docstring_with_an_example_and_a_return_type(name):
     fn = getattr(_home(name), name)
     assert fn.__name__ == name

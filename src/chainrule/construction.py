@@ -1,7 +1,7 @@
 """NumPy's functions that build arrays on Tensors, with NumPy's names and signatures.
 
 Pad, select, diagonals (``diag``, ``diagflat``), the products ``kron``, ``inner`` and
-``cross``, the grids ``linspace`` and ``meshgrid``, and the index tricks ``r_`` and ``c_``.
+``cross``, the grids ``linspace``, ``logspace`` and ``meshgrid``, and the index tricks ``r_`` and ``c_``.
 Each is a row of the derivative table made of other rows (``ops/construction.py``), or
 assembles rows where NumPy returns several arrays (``meshgrid``) or joins its entries
 (``r_``, ``c_``), so gradients flow in both modes and to every order. Arguments may mix
@@ -20,7 +20,7 @@ tensor([3., 3.])
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -28,9 +28,10 @@ import numpy.typing as npt
 from . import dtypes
 from .arguments import run_row as _row
 from .arguments import tensor_argument as _tensor
+from .functions import pow as pow_
 from .ops.assembly import check_join
 from .ops.construction import meshgrid_parts
-from .tensor import RECORDING, Tensor, TensorLike, as_array
+from .tensor import RECORDING, Tensor, TensorLike, as_array, data_of
 
 __all__ = [
     "c_",
@@ -40,6 +41,7 @@ __all__ = [
     "inner",
     "kron",
     "linspace",
+    "logspace",
     "meshgrid",
     "pad",
     "r_",
@@ -231,6 +233,41 @@ def linspace(
         axis=axis,
     )
     return out
+
+
+def logspace(
+    start: TensorLike,
+    stop: TensorLike,
+    num: int = 50,
+    endpoint: bool = True,
+    base: TensorLike = 10.0,
+    dtype: npt.DTypeLike | None = None,
+    axis: int = 0,
+) -> Tensor:
+    """``num`` samples spaced evenly on a log scale, as ``np.logspace``: out = base ** y with
+    y = :func:`linspace` (start, stop, num, endpoint) along ``axis``, from base**start to
+    base**stop. Made of linspace and pow, so differentiable in start, stop and base:
+    ∂out[i]/∂start = out[i] ln(base) (1 − i/d). ``dtype`` converts the result. Python numbers
+    give the default dtype.
+
+    >>> import chainrule as cr
+    >>> from chainrule.construction import logspace
+    >>> a = cr.tensor(0.0, requires_grad=True)
+    >>> y = logspace(a, 2.0, num=3)
+    >>> y.tolist()
+    [1.0, 10.0, 100.0]
+    >>> cr.sum(y).backward(); a.grad     # ln 10 · (1·1 + 10·½ + 100·0)
+    tensor(13.815511)
+    """
+    y = cast(Tensor, linspace(start, stop, num=num, endpoint=endpoint, axis=axis))  # no retstep: one Tensor
+    b: TensorLike = base
+    if np.ndim(data_of(base)) > 0:
+        # As NumPy: base gets the axes of start and stop, and one of length 1 where the samples go.
+        b = _tensor(base, "logspace")
+        ndim = max(np.ndim(data_of(start)), np.ndim(data_of(stop)), b.ndim)
+        b = b.reshape((1,) * (ndim - b.ndim) + b.shape).expand_dims(axis)
+    out = pow_(b, y)
+    return out if dtype is None else out.astype(dtype)
 
 
 # ------------------------------------------------------------------ index tricks

@@ -3,12 +3,22 @@
 Every function takes ``dtype=`` and ``requires_grad=``. Shapes may be given as
 ``zeros(2, 3)`` or ``zeros((2, 3))``, with integer sizes (``zeros(2.5)`` is a TypeError,
 not two elements), and ``requires_grad`` is True or False. Random functions take an explicit ``seed``
-(an int or a ``numpy.random.Generator``); there is no hidden global state.
+(an int or a ``numpy.random.Generator``). Without one they draw from the generator that
+:func:`manual_seed` made in this thread (PyTorch's ``torch.manual_seed``), or from fresh entropy
+when there is none: the seed is per thread (a ``contextvars`` variable, as grad mode), where
+PyTorch's is one for the process.
+
+>>> import chainrule as cr
+>>> _ = cr.manual_seed(0); a = cr.randn(3)
+>>> _ = cr.manual_seed(0); b = cr.randn(3)
+>>> a.tolist() == b.tolist()
+True
 """
 
 from __future__ import annotations
 
 import operator
+from contextvars import ContextVar
 from typing import Any, SupportsIndex, TypeAlias
 
 import numpy as np
@@ -105,19 +115,32 @@ def eye(
 
 
 def arange(
-    start: float,
+    start: float = 0,
     stop: float | None = None,
     step: float = 1,
     dtype: npt.DTypeLike | None = None,
     requires_grad: bool = False,
+    *,
+    end: float | None = None,
 ) -> Tensor:
-    """Evenly spaced values in [start, stop); integers unless an argument is a float."""
+    """Evenly spaced values in [start, stop); integers unless an argument is a float.
+    ``arange(stop)``, ``arange(start, stop, step)``; ``end=`` is PyTorch's name for ``stop``."""
     requires_grad = _requires_grad("arange", requires_grad)
+    if end is not None:
+        if stop is not None:
+            raise TypeError("arange: got both stop and end= (end is PyTorch's name for stop); give one")
+        stop = end
     if stop is None:
         start, stop = 0, start
     if dtype is None and any(isinstance(v, float) for v in (start, stop, step)):
         dtype = dtypes.get_default_dtype()
     return _leaf(np.arange(start, stop, step, dtype=dtype), requires_grad)
+
+
+def empty(*shape: Shape, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``shape`` whose values are whatever the memory held (``np.empty``): fill it before use."""
+    requires_grad = _requires_grad("empty", requires_grad)
+    return _leaf(np.empty(_shape("empty", shape), dtype=_float(dtype)), requires_grad)
 
 
 def zeros_like(t: TensorLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
@@ -132,8 +155,45 @@ def ones_like(t: TensorLike, dtype: npt.DTypeLike | None = None, requires_grad: 
     return _leaf(np.ones_like(as_array(t), dtype=dtype), requires_grad)
 
 
+def full_like(
+    t: TensorLike, fill_value: npt.ArrayLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False
+) -> Tensor:
+    """``fill_value`` in ``t``'s shape and dtype (or ``dtype``)."""
+    requires_grad = _requires_grad("full_like", requires_grad)
+    return _leaf(np.full_like(as_array(t), fill_value, dtype=dtype), requires_grad)
+
+
+def empty_like(t: TensorLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``t``'s shape and dtype (or ``dtype``) whose values are arbitrary (``np.empty_like``)."""
+    requires_grad = _requires_grad("empty_like", requires_grad)
+    return _leaf(np.empty_like(as_array(t), dtype=dtype), requires_grad)
+
+
+_SEEDED: ContextVar[np.random.Generator | None] = ContextVar("chainrule_seeded_generator", default=None)
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Seed the generator that randn, rand, randint and normal draw from when given no ``seed``
+    (in this thread), as ``torch.manual_seed``; returns it. The same seed gives the same draws.
+
+    >>> import chainrule as cr
+    >>> _ = cr.manual_seed(7); first = cr.rand(2)
+    >>> _ = cr.manual_seed(7); cr.rand(2).tolist() == first.tolist()
+    True
+    """
+    generator = np.random.default_rng(_size("manual_seed", seed))
+    _SEEDED.set(generator)
+    return generator
+
+
 def _generator(seed: Seed) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None:
+        seeded = _SEEDED.get()
+        if seeded is not None:
+            return seeded
+    return np.random.default_rng(seed)
 
 
 def randn(
@@ -151,4 +211,59 @@ def rand(
     """Uniform draws from [0, 1); the same ``seed`` gives the same numbers."""
     requires_grad = _requires_grad("rand", requires_grad)
     arr = _generator(seed).random(_shape("rand", shape)).astype(_float(dtype))
+    return _leaf(arr, requires_grad)
+
+
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Shape | None = None,
+    *,
+    seed: Seed = None,
+    dtype: npt.DTypeLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Integers drawn uniformly from [low, high) (from [0, low) without ``high``), as NumPy's
+    ``randint(low, high, size)``; PyTorch's ``randint(high, size)`` is read as [0, high) too.
+    ``int64`` unless ``dtype``; the same ``seed`` gives the same numbers.
+
+    >>> import chainrule as cr
+    >>> cr.randint(0, 10, (2, 3), seed=0).shape
+    (2, 3)
+    """
+    requires_grad = _requires_grad("randint", requires_grad)
+    if size is None and isinstance(high, (tuple, list)):  # PyTorch's randint(high, size)
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    shape = None if size is None else _shape("randint", (size,))
+    arr = _generator(seed).integers(low, high, shape, dtype=np.int64 if dtype is None else dtype)
+    return _leaf(np.asarray(arr), requires_grad)
+
+
+def normal(
+    mean: TensorLike = 0.0,
+    std: TensorLike = 1.0,
+    size: Shape | None = None,
+    *,
+    seed: Seed = None,
+    dtype: npt.DTypeLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Normal draws with ``mean`` and standard deviation ``std`` (numbers, or arrays that broadcast
+    to ``size``; their broadcast shape without it), as ``torch.normal`` and NumPy's
+    ``normal(loc, scale, size)``. The draws carry no gradient to mean or std (write
+    ``mean + std * cr.randn(...)`` for one). The default dtype unless ``dtype`` or floating arrays.
+
+    >>> import chainrule as cr
+    >>> round(cr.normal(2.0, 0.5, (10000,), seed=0).mean().item(), 1)
+    2.0
+    """
+    requires_grad = _requires_grad("normal", requires_grad)
+    loc, scale = as_array(mean, what="normal"), as_array(std, what="normal")
+    if dtype is None:
+        found = np.result_type(loc, scale)
+        dtype = found if found.kind == "f" else dtypes.get_default_dtype()
+    shape = None if size is None else _shape("normal", (size,))
+    arr = np.asarray(_generator(seed).normal(loc, scale, shape)).astype(dtype)
     return _leaf(arr, requires_grad)

@@ -16,8 +16,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-_FLOATING = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
-_default_dtype: np.dtype[Any] = np.dtype(np.float32)
+# The dtypes by name, as NumPy dtype objects (``cr.tensor(x, dtype=cr.float64)``,
+# ``t.dtype == cr.float32``); ``chainrule`` exports ``bool_`` as ``cr.bool``, PyTorch's name.
+float16 = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int8 = np.dtype(np.int8)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
+bool_ = np.dtype(np.bool_)
+
+_FLOATING = (float16, float32, float64)
+_default_dtype: np.dtype[Any] = float32
 
 
 def get_default_dtype() -> np.dtype:

@@ -2,7 +2,8 @@
 
 Each function takes Tensors, NumPy arrays, Python numbers or nested lists and
 returns a Tensor. Elementwise functions, reductions and shape ops are also
-Tensor methods (``t.exp()``, ``t.sum(axis=0)``, ``t.reshape(2, 3)``). Adding an op
+Tensor methods (``t.exp()``, ``t.sum(axis=0)``, ``t.reshape(2, 3)``). Functions with
+``axis=``/``keepdims=`` take PyTorch's ``dim=``/``keepdim=`` too (see ``spellings.py``). Adding an op
 to the table adds one function here; ``tests/test_surface.py`` checks that every
 op has one.
 
@@ -23,6 +24,7 @@ import numpy.typing as npt
 from .arguments import reduction_input as _reduced
 from .ops import OPS
 from .ops.contraction import split_operands, steps
+from .spellings import torch_keywords
 from .tensor import RECORDING, Axis, Shape, Tensor, TensorLike, apply, data_of, tensor_or_array
 
 __all__ = [
@@ -306,6 +308,7 @@ def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
 # ------------------------------------------------------------------ reductions
 # NumPy's signatures, positions included: np.sum(a, 0, np.float32) passes a dtype, not keepdims.
 # ``dtype`` converts a first; ``out``, ``initial`` and ``where`` are refused by _reduced.
+@torch_keywords
 def sum(  # noqa: A001 - NumPy's name
     a: TensorLike,
     axis: Axis = None,
@@ -319,6 +322,7 @@ def sum(  # noqa: A001 - NumPy's name
     return apply(OPS["sum"], _reduced("sum", a, dtype, out, initial, where), axis=axis, keepdims=keepdims)
 
 
+@torch_keywords
 def mean(
     a: TensorLike,
     axis: Axis = None,
@@ -332,6 +336,7 @@ def mean(
     return apply(OPS["mean"], _reduced("mean", a, dtype, out, None, where), axis=axis, keepdims=keepdims)
 
 
+@torch_keywords
 def max(  # noqa: A001 - NumPy's name
     a: TensorLike,
     axis: Axis = None,
@@ -344,6 +349,7 @@ def max(  # noqa: A001 - NumPy's name
     return apply(OPS["max"], _reduced("max", a, None, out, initial, where), axis=axis, keepdims=keepdims)
 
 
+@torch_keywords
 def min(  # noqa: A001 - NumPy's name
     a: TensorLike,
     axis: Axis = None,
@@ -360,6 +366,7 @@ amax = max  # NumPy's other names for the same reductions
 amin = min
 
 
+@torch_keywords
 def prod(
     a: TensorLike,
     axis: Axis = None,
@@ -373,11 +380,13 @@ def prod(
     return apply(OPS["prod"], _reduced("prod", a, dtype, out, initial, where), axis=axis, keepdims=keepdims)
 
 
+@torch_keywords
 def logsumexp(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log Σ exp(a), computed stably; its gradient is softmax(a)."""
     return apply(OPS["logsumexp"], a, axis=axis, keepdims=keepdims)
 
 
+@torch_keywords
 def var(
     a: TensorLike,
     axis: Axis = None,
@@ -394,6 +403,7 @@ def var(
     return result
 
 
+@torch_keywords
 def std(
     a: TensorLike,
     axis: Axis = None,
@@ -426,6 +436,7 @@ def broadcast_to(array: TensorLike, shape: Shape) -> Tensor:
     return apply(OPS["broadcast_to"], array, shape=shape)
 
 
+@torch_keywords
 def concatenate(arrays: Sequence[TensorLike], axis: int = 0) -> Tensor:
     """Join a sequence of tensors (or arrays) along an existing axis."""
     return apply(OPS["concatenate"], *arrays, axis=axis)
@@ -453,18 +464,21 @@ def flatten(a: TensorLike) -> Tensor:
 ravel = flatten  # NumPy's name for the same
 
 
+@torch_keywords
 def squeeze(a: TensorLike, axis: Axis = None) -> Tensor:
     """Drop axes of size 1 (all of them, or the ones named)."""
     out: Tensor = OPS["squeeze"].fn(RECORDING, tensor_or_array(a), axis=axis)
     return out
 
 
+@torch_keywords
 def expand_dims(a: TensorLike, axis: int | Sequence[int]) -> Tensor:
     """Insert axes of size 1 at ``axis`` (an int or a tuple)."""
     out: Tensor = OPS["expand_dims"].fn(RECORDING, tensor_or_array(a), axis)
     return out
 
 
+@torch_keywords
 def stack(arrays: Sequence[TensorLike], axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis."""
     out: Tensor = OPS["stack"].fn(RECORDING, [tensor_or_array(a) for a in arrays], axis=axis)
@@ -624,26 +638,31 @@ def fmod(x1: TensorLike, x2: TensorLike) -> Tensor:
 
 
 # ------------------------------------------------------------------ scans, diagonals, triangles
+@torch_keywords
 def cumsum(a: TensorLike, axis: int | None = None) -> Tensor:
     """Running sum along ``axis`` (flattened for None); the gradient is g's running sum from the end."""
     return apply(OPS["cumsum"], a, axis=axis)
 
 
+@torch_keywords
 def cumprod(a: TensorLike, axis: int | None = None) -> Tensor:
     """Running product along ``axis`` (a without zeros); ∂out_i/∂a_j = out_i/a_j for j ≤ i."""
     return apply(OPS["cumprod"], a, axis=axis)
 
 
+@torch_keywords
 def diff(a: TensorLike, n: int = 1, axis: int = -1) -> Tensor:
     """The n-th difference a[i+1] − a[i] along ``axis``; linear, its gradient is −diff of g padded by 0s."""
     return apply(OPS["diff"], a, n=n, axis=axis)
 
 
+@torch_keywords
 def flip(m: TensorLike, axis: int | Sequence[int] | None = None) -> Tensor:
     """m reversed along ``axis`` (all axes for None); linear, its gradient is g flipped back."""
     return apply(OPS["flip"], m, axis=axis)
 
 
+@torch_keywords
 def roll(a: TensorLike, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Tensor:
     """a shifted cyclically by ``shift`` along ``axis``; linear, its gradient is g rolled back by −shift."""
     return apply(OPS["roll"], a, shift=shift, axis=axis)

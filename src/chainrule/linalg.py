@@ -27,6 +27,7 @@ from . import functions as F
 from .forward import live_tangents
 from .mode import is_grad_enabled
 from .ops import OPS
+from .spellings import torch_keywords
 from .tensor import RECORDING, Tensor, TensorLike, apply, tensor_or_array
 
 __all__ = [
@@ -364,6 +365,7 @@ def _matrix_norm(x: Tensor, ord: float | str | None, axes: tuple[int, int]) -> T
     return pick(sums, axis=over, keepdims=True)
 
 
+@torch_keywords
 def norm(
     x: TensorLike,
     ord: float | str | None = None,  # noqa: A002 - NumPy's name

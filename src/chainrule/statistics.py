@@ -21,6 +21,7 @@ from .arguments import reduction_input as _reduced
 from .ops import OPS
 from .ops.sorting import arg_extreme, sorting_positions
 from .ops.statistics import check_edge_order, gradient_spacings, real_part_if_close
+from .spellings import torch_keywords
 from .tensor import RECORDING, Axis, Tensor, TensorLike, apply, data_of, tensor_or_array
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ statistics (NumPy's names)
+@torch_keywords
 def gradient(
     f: TensorLike, *varargs: TensorLike, axis: Axis = None, edge_order: int = 1
 ) -> Tensor | tuple[Tensor, ...]:
@@ -66,6 +68,7 @@ def gradient(
     return parts[0] if len(parts) == 1 else parts
 
 
+@torch_keywords
 def average(
     a: TensorLike,
     axis: Axis = None,
@@ -91,6 +94,7 @@ def average(
     return out
 
 
+@torch_keywords
 def ptp(a: TensorLike, axis: Axis = None, out: None = None, keepdims: bool = False) -> Tensor:
     """Peak to peak, max − min over ``axis``; the gradient is +g at the largest element and −g at
     the smallest (tied elements share each evenly, as for max and min).
@@ -105,6 +109,7 @@ def ptp(a: TensorLike, axis: Axis = None, out: None = None, keepdims: bool = Fal
     return result
 
 
+@torch_keywords
 def nansum(
     a: TensorLike,
     axis: Axis = None,
@@ -129,6 +134,7 @@ def nansum(
     return result
 
 
+@torch_keywords
 def nanmean(
     a: TensorLike,
     axis: Axis = None,
@@ -193,6 +199,7 @@ def real_if_close(a: TensorLike, tol: float = 100) -> Tensor:
 
 
 # ------------------------------------------------------------------ sorting
+@torch_keywords
 def sort(a: TensorLike, axis: int | None = -1) -> Tensor:
     """a sorted along ``axis`` (flattened for None), as ``np.sort``; the gradient puts each g[i]
     back where out[i] came from: gₐ = g at the inverse of the sorting permutation. Ties keep their
@@ -208,6 +215,7 @@ def sort(a: TensorLike, axis: int | None = -1) -> Tensor:
     return apply(OPS["sort"], a, axis=axis)
 
 
+@torch_keywords
 def partition(a: TensorLike, kth: int | Sequence[int], axis: int | None = -1) -> Tensor:
     """a rearranged along ``axis`` as ``np.partition``: the element at position ``kth`` is the one
     a sorted copy has there, smaller ones before it, larger ones after. The gradient puts each
@@ -223,6 +231,7 @@ def partition(a: TensorLike, kth: int | Sequence[int], axis: int | None = -1) ->
     return apply(OPS["partition"], a, kth=kth, axis=axis)
 
 
+@torch_keywords
 def argsort(a: TensorLike, axis: int | None = -1) -> Tensor:
     """The positions that sort a along ``axis`` (flattened for None), as a stable ``np.argsort``:
     the order :func:`sort` reads a in. An integer tensor, with no gradient.
@@ -234,6 +243,7 @@ def argsort(a: TensorLike, axis: int | None = -1) -> Tensor:
     return Tensor(sorting_positions(data_of(tensor_or_array(a, "argsort")), axis))
 
 
+@torch_keywords
 def argmax(a: TensorLike, axis: int | None = None, out: None = None, *, keepdims: bool = False) -> Tensor:
     """The position of the largest element (of the flattened a for None), as ``np.argmax``: the
     first one among ties. An integer tensor, with no gradient.
@@ -246,6 +256,7 @@ def argmax(a: TensorLike, axis: int | None = None, out: None = None, *, keepdims
     return Tensor(arg_extreme("argmax", data_of(tensor_or_array(x, "argmax")), axis, keepdims))
 
 
+@torch_keywords
 def argmin(a: TensorLike, axis: int | None = None, out: None = None, *, keepdims: bool = False) -> Tensor:
     """The position of the smallest element (of the flattened a for None), as ``np.argmin``: the
     first one among ties. An integer tensor, with no gradient.

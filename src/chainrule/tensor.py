@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from . import debug, dtypes
-from .basis import StackedDiagonal
 from . import mode as _mode
+from .basis import StackedDiagonal
 from .forward import attach_tangents
 from .graph import LAST_CHANGE, HookHandle, LeafHooks, Node, leaf_hooks
 from .graph import next_seq as _next_seq
@@ -25,6 +25,8 @@ from .ops import OPS
 from .ops.core import OpDef
 from .ops.sorting import arg_extreme, sorting_positions
 from .sparse import RowSparse
+from .spellings import joined_axes, torch_extremum, torch_keywords
+from .torch_methods import ElementCount, TorchMethods
 
 if TYPE_CHECKING:
     from .indexed import IndexUpdate
@@ -242,7 +244,7 @@ def data_of(value: Any) -> Any:
     return value._data if isinstance(value, Tensor) else value
 
 
-class Tensor:
+class Tensor(TorchMethods):
     """An n-dimensional array that records the operations applied to it.
 
     >>> import chainrule as cr
@@ -251,6 +253,10 @@ class Tensor:
     >>> y.backward()
     >>> x.grad
     tensor([2., 4., 6.])
+
+    NumPy's attributes and methods (``t.T``, ``t.sum(axis=0)``, ``t.astype``) are written here;
+    PyTorch's (``t.view``, ``t.unsqueeze``, ``t.clone``, ``t.numel()``, ...) are inherited from
+    :class:`~chainrule.torch_methods.TorchMethods`.
     """
 
     # _base (the tensor whose storage this one views) and _changes (the sequence numbers of
@@ -417,8 +423,12 @@ class Tensor:
         return self._data.ndim
 
     @property
-    def size(self) -> int:
-        return self._data.size
+    def size(self) -> ElementCount:
+        """The number of elements (NumPy's ``t.size``); called, the shape (PyTorch's ``t.size()``,
+        ``t.size(d)``): see :class:`ElementCount`."""
+        count = ElementCount(self._data.size)
+        count.shape = self._data.shape
+        return count
 
     @property
     def dtype(self) -> np.dtype:
@@ -717,6 +727,22 @@ class Tensor:
         return apply(_ABS, self)
 
     def __getitem__(self, index: Any) -> Tensor:
+        """``t[index]``: NumPy's indexing (basic, integer arrays, boolean masks), on the graph;
+        repeated integer indices add their gradients.
+
+        Where PyTorch's indexing differs, chainrule follows NumPy's. An int beside an integer
+        array, with a slice between them, is an advanced index in NumPy, so the broadcast axes
+        of the indices go first; PyTorch reads the int as basic indexing and keeps the axes in
+        place. A list of lists is one integer array in NumPy; PyTorch reads it as a tuple of
+        indices (with a deprecation warning). Write ``t[0][:, idx]`` or ``t[tuple(seq)]`` for PyTorch's.
+
+        >>> import chainrule as cr
+        >>> t = cr.zeros(2, 3, 4)
+        >>> t[0, :, [0, 1]].shape      # PyTorch: (3, 2)
+        (2, 3)
+        >>> t[0][:, [0, 1]].shape
+        (3, 2)
+        """
         return apply(_GETITEM, self, index=index)
 
     # ------------------------------------------------------------- the table's ops as methods
@@ -821,37 +847,48 @@ class Tensor:
         """x limited to [a_min, a_max] (either may be None)."""
         return apply(_CLIP, self, a_min=a_min, a_max=a_max)
 
+    @torch_keywords
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Σ over ``axis`` (all axes by default)."""
         return apply(OPS["sum"], self, axis=axis, keepdims=keepdims)
 
+    @torch_keywords
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Σ/N over ``axis``."""
         return apply(OPS["mean"], self, axis=axis, keepdims=keepdims)
 
+    @torch_extremum("argmax")
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """The largest element over ``axis``."""
+        """The largest element over ``axis``; PyTorch's ``t.max(dim=d)`` (an int d) gives the pair
+        ``(values, indices)`` (ties share the gradient evenly, where PyTorch gives it to one)."""
         return apply(OPS["max"], self, axis=axis, keepdims=keepdims)
 
+    @torch_extremum("argmin")
     def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """The smallest element over ``axis``."""
+        """The smallest element over ``axis``; ``t.min(dim=d)`` gives ``(values, indices)``, as max."""
         return apply(OPS["min"], self, axis=axis, keepdims=keepdims)
 
+    @torch_keywords
     def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Π over ``axis``."""
         return apply(OPS["prod"], self, axis=axis, keepdims=keepdims)
 
+    @torch_keywords
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """log Σ exp(x) over ``axis``, computed stably."""
         return apply(OPS["logsumexp"], self, axis=axis, keepdims=keepdims)
 
+    @torch_keywords
     def var(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        """Σ (x − mean)² / (N − ddof) over ``axis``."""
+        """Σ (x − mean)² / (N − ddof) over ``axis``; ``ddof`` is NumPy's 0 unless the call is spelled
+        PyTorch's way: ``t.var(dim=0)`` divides by N − 1, as torch (``unbiased=``, ``correction=``
+        too; see spellings.py)."""
         out: Tensor = OPS["var"].fn(RECORDING, self, axis=axis, ddof=ddof, keepdims=keepdims)
         return out
 
+    @torch_keywords
     def std(self, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        """√var over ``axis``."""
+        """√var over ``axis`` (``ddof`` as :meth:`var`: PyTorch's 1 for ``t.std(dim=0)``)."""
         return apply(OPS["std"], self, axis=axis, ddof=ddof, keepdims=keepdims)
 
     def reshape(self, *shape: Shape) -> Tensor:
@@ -860,7 +897,12 @@ class Tensor:
         return apply(OPS["reshape"], self, shape=given)
 
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:
-        """``t.transpose()`` reverses the axes; ``t.transpose(1, 0, 2)`` permutes them."""
+        """``t.transpose()`` reverses the axes; ``t.transpose((1, 0, 2))`` or ``t.transpose(1, 0, 2)``
+        permutes them (NumPy's); two ints, ``t.transpose(d0, d1)``, exchange those two axes
+        (PyTorch's, ``swapaxes``). The forms agree but for a 2-D ``t.transpose(0, 1)``, which
+        NumPy reads as the identity permutation and chainrule, as PyTorch, as the transpose."""
+        if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
+            return self.swapaxes(*cast("tuple[int, int]", axes))
         given = axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes
         return apply(_TRANSPOSE, self, axes=given or None)
 
@@ -869,16 +911,21 @@ class Tensor:
         out: Tensor = OPS["swapaxes"].fn(RECORDING, self, axis1, axis2)
         return out
 
-    def flatten(self) -> Tensor:
-        """The elements as a 1-D tensor."""
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """The elements as a 1-D tensor; PyTorch's ``t.flatten(start_dim, end_dim)`` joins only the
+        axes from start_dim to end_dim (both included) into one."""
+        if self.ndim > 1 and (start_dim, end_dim) not in ((0, -1), (0, self.ndim - 1)):
+            return self.reshape(joined_axes(self.shape, start_dim, end_dim))
         out: Tensor = OPS["flatten"].fn(RECORDING, self)
         return out
 
+    @torch_keywords
     def squeeze(self, axis: Axis = None) -> Tensor:
         """Axes of size 1 dropped (all of them, or the ones named)."""
         out: Tensor = OPS["squeeze"].fn(RECORDING, self, axis=axis)
         return out
 
+    @torch_keywords
     def expand_dims(self, axis: int | Sequence[int]) -> Tensor:
         """Axes of size 1 inserted at ``axis`` (an int or a tuple)."""
         out: Tensor = OPS["expand_dims"].fn(RECORDING, self, axis)
@@ -889,14 +936,17 @@ class Tensor:
         return apply(OPS["broadcast_to"], self, shape=shape)
 
     # Positions, not values: integer tensors with no gradient, as cr.argmax / cr.argmin / cr.argsort.
+    @torch_keywords
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """The position of the largest element (first among ties), as ``np.argmax``."""
         return Tensor._make(arg_extreme("argmax", self._data, axis, keepdims), None)
 
+    @torch_keywords
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """The position of the smallest element (first among ties), as ``np.argmin``."""
         return Tensor._make(arg_extreme("argmin", self._data, axis, keepdims), None)
 
+    @torch_keywords
     def argsort(self, axis: int | None = -1) -> Tensor:
         """The positions that sort x along ``axis`` (a stable sort), as ``np.argsort``."""
         return Tensor._make(sorting_positions(self._data, axis), None)
