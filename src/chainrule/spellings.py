@@ -83,11 +83,9 @@ def _respelled(fn: Callable[_P, _R], positions: str | None) -> Callable[_P, _R]:
 
     @functools.wraps(fn)
     def respelled(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        if kwargs:  # the hot path, t.sum(), has no keywords: one test and the call
-            if not _TORCH_NAMES.isdisjoint(kwargs):
-                result: _R = spelling.call(args, kwargs)
-                return result
-            return fn(*args, **kwargs)
+        if kwargs and not _TORCH_NAMES.isdisjoint(kwargs):  # t.sum() has no keywords: one test
+            result: _R = spelling.call(args, kwargs)
+            return result
         return fn(*args, **kwargs)
 
     respelled.__signature__ = spelling.public_signature  # type: ignore[attr-defined]
