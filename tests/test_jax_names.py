@@ -307,3 +307,17 @@ def test_check_grads_rejects_bad_modes_and_order():
         cr.check_grads(cr.sin, (X,), order=1, modes=("forward",))
     with pytest.raises(ValueError, match="order"):
         cr.check_grads(cr.sin, (X,), order=0)
+
+
+def test_linearize_keeps_the_point_it_was_called_at():
+    x = cr.tensor([1.0, 2.0])
+    _, jvp_fn = cr.linearize(lambda v: v**2, x)
+    with cr.no_grad():
+        x += 1.0
+    np.testing.assert_allclose(jvp_fn(cr.ones(2)).data, [2.0, 4.0])
+
+
+def test_check_grads_refuses_to_check_nothing_and_takes_a_mode_name():
+    with pytest.raises(ValueError, match="no floating-point argument"):
+        cr.check_grads(lambda n: n * 2.0, (cr.tensor([1, 2]),))
+    cr.check_grads(lambda x: cr.sin(x), (cr.tensor([0.5], dtype=np.float64),), order=1, modes="rev")

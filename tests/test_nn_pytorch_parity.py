@@ -665,3 +665,50 @@ def test_legacy_size_average_and_reduce_read_as_pytorch_reads_them():
     assert loss.reduction == "sum"
     with pytest.warns(UserWarning):
         assert F.l1_loss(x, y, reduce=False).shape == X.shape
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss"])
+def test_weighted_mean_losses_differentiate_the_weights_sum(name):
+    x, y, w = np.array([1.0, 2.0, -0.5]), np.array([0.0, 0.5, 0.5]), np.array([1.0, 3.0, 0.5])
+    cw = cr.tensor(w, requires_grad=True)
+    getattr(F, name)(cr.tensor(x), cr.tensor(y), weight=cw).backward()
+    losses = (x - y) ** 2 if name == "mse_loss" else np.abs(x - y)
+    # d/dw (Σ w ℓ / Σ w) = ℓ / Σ w − Σ w ℓ / (Σ w)²
+    assert_allclose(cw.grad.data, losses / w.sum() - (w * losses).sum() / w.sum() ** 2, rtol=1e-12)
+
+
+def test_cross_entropy_class_weights_get_a_gradient_with_probabilities_and_are_refused_with_indices():
+    w = cr.tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
+    F.cross_entropy(
+        cr.tensor([[1.0, 0.0]], dtype=np.float64), cr.tensor([[0.3, 0.7]], dtype=np.float64), weight=w
+    ).backward()
+    tw = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.cross_entropy(
+        torch.tensor([[1.0, 0.0]], dtype=torch.float64),
+        torch.tensor([[0.3, 0.7]], dtype=torch.float64),
+        weight=tw,
+    ).backward()
+    assert_allclose(w.grad.data, tw.grad.numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="not differentiable with class-index targets"):
+        F.cross_entropy(
+            cr.tensor([[1.0, 0.0]]), np.array([1]), weight=cr.tensor([1.0, 2.0], requires_grad=True)
+        )
+
+
+def test_manual_seed_makes_initializers_and_dropout_reproducible():
+    draws = []
+    for _ in range(2):
+        cr.manual_seed(3)
+        layer = nn.Linear(3, 3)
+        kept = F.dropout(cr.ones(8), p=0.5, training=True)
+        draws.append((layer.weight.data.copy(), kept.data.copy()))
+    assert_allclose(draws[0][0], draws[1][0])
+    assert_allclose(draws[0][1], draws[1][1])
+
+
+def test_tanh_gelu_slope_keeps_float32_precision_far_left():
+    x = np.array([-3.909, -5.0], dtype=np.float32)
+    ours = cr.grad(lambda v: cr.sum(F.gelu(v, approximate="tanh")))(cr.tensor(x)).data
+    t = torch.tensor(x.astype(np.float64), requires_grad=True)
+    torch.nn.functional.gelu(t, approximate="tanh").sum().backward()
+    assert_allclose(ours, t.grad.numpy(), rtol=1e-5)

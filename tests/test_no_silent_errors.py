@@ -210,3 +210,10 @@ def test_norm_keeps_float32_and_gives_float64_for_integers_as_numpy():
         assert cr.linalg.norm(cr.tensor(x), ord_, axis=1).dtype == np.linalg.norm(x, ord_, axis=1).dtype
     n = cr.linalg.norm(cr.tensor([3, 4]), 1)
     assert n.dtype == np.float64 and n.item() == 7.0
+
+
+def test_division_by_a_python_zero_differentiates_to_infinity_as_numpy():
+    x = cr.tensor([1.0, -2.0], requires_grad=True)
+    with np.errstate(divide="ignore"):
+        cr.sum(x / 0.0).backward()
+    assert_array_equal(x.grad.data, [np.inf, np.inf])

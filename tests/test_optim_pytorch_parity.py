@@ -794,3 +794,20 @@ def test_schedule_load_state_dict_refuses_another_optimizers_layout():
         other.load_state_dict(schedule.state_dict())
     with pytest.raises(KeyError, match="lacks"):
         other.load_state_dict({"last_epoch": 3})
+
+
+def test_step_lr_resumed_at_a_multiple_of_the_step_decays_at_once_as_pytorch():
+    torch = pytest.importorskip("torch")
+    p = cr.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([{"params": [p], "lr": 0.1, "initial_lr": 0.1}])
+    sched = optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5, last_epoch=5)
+    tp = torch.zeros(1, requires_grad=True)
+    topt = torch.optim.SGD([{"params": [tp], "lr": 0.1, "initial_lr": 0.1}])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tsched = torch.optim.lr_scheduler.StepLR(topt, step_size=3, gamma=0.5, last_epoch=5)
+        for _ in range(7):
+            assert opt.param_groups[0]["lr"] == pytest.approx(topt.param_groups[0]["lr"], rel=1e-15)
+            topt.step()
+            sched.step()
+            tsched.step()

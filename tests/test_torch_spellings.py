@@ -496,3 +496,9 @@ def test_indexing_follows_numpy_where_torch_differs():
     assert tuple(torch.zeros(2, 3, 4)[0, :, [0, 1]].shape) == (3, 2)
     assert x[0][:, [0, 1]].shape == (3, 2)  # PyTorch's result, spelled for NumPy's rules
     assert x[[[0, 1], [1, 0]]].shape == (2, 2, 3, 4)  # one integer array, not a tuple
+
+
+def test_repeat_needs_a_size_per_axis_as_pytorch():
+    with pytest.raises(ValueError, match="one per axis"):
+        cr.zeros(2, 3).repeat(2)
+    assert cr.zeros(2, 3).repeat(1, 2, 2).shape == (1, 4, 6)

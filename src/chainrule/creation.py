@@ -186,7 +186,10 @@ def manual_seed(seed: int) -> np.random.Generator:
     return generator
 
 
-def _generator(seed: Seed) -> np.random.Generator:
+def generator(seed: Seed) -> np.random.Generator:
+    """The generator a draw uses: the one given, a new one from an int seed, or (None) the one
+    :func:`manual_seed` set in this thread, else one from fresh entropy. Initializers and
+    dropout in ``cr.nn`` draw from it too."""
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None:
@@ -201,7 +204,7 @@ def randn(
 ) -> Tensor:
     """Standard normal draws; the same ``seed`` gives the same numbers."""
     requires_grad = _requires_grad("randn", requires_grad)
-    arr = _generator(seed).standard_normal(_shape("randn", shape)).astype(_float(dtype))
+    arr = generator(seed).standard_normal(_shape("randn", shape)).astype(_float(dtype))
     return _leaf(arr, requires_grad)
 
 
@@ -210,7 +213,7 @@ def rand(
 ) -> Tensor:
     """Uniform draws from [0, 1); the same ``seed`` gives the same numbers."""
     requires_grad = _requires_grad("rand", requires_grad)
-    arr = _generator(seed).random(_shape("rand", shape)).astype(_float(dtype))
+    arr = generator(seed).random(_shape("rand", shape)).astype(_float(dtype))
     return _leaf(arr, requires_grad)
 
 
@@ -237,7 +240,7 @@ def randint(
     if high is None:
         low, high = 0, low
     shape = None if size is None else _shape("randint", (size,))
-    arr = _generator(seed).integers(low, high, shape, dtype=np.int64 if dtype is None else dtype)
+    arr = generator(seed).integers(low, high, shape, dtype=np.int64 if dtype is None else dtype)
     return _leaf(np.asarray(arr), requires_grad)
 
 
@@ -265,5 +268,5 @@ def normal(
         found = np.result_type(loc, scale)
         dtype = found if found.kind == "f" else dtypes.get_default_dtype()
     shape = None if size is None else _shape("normal", (size,))
-    arr = np.asarray(_generator(seed).normal(loc, scale, shape)).astype(dtype)
+    arr = np.asarray(generator(seed).normal(loc, scale, shape)).astype(dtype)
     return _leaf(arr, requires_grad)

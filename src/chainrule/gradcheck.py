@@ -285,6 +285,7 @@ def check_grads(
     >>> import chainrule as cr
     >>> cr.check_grads(lambda x: cr.sin(x) * x, (cr.tensor([0.5, 1.5], dtype="float64"),), order=2)
     """
+    modes = (modes,) if isinstance(modes, str) else tuple(modes)  # "rev" alone, as JAX takes it
     for m in modes:
         if m not in MODES:
             raise ValueError(f"check_grads: modes must be among {MODES}, got {m!r}")
@@ -293,6 +294,11 @@ def check_grads(
     leaves, in_def = tree_flatten(tuple(args))
     xs = [x if isinstance(x, Tensor) else Tensor._make(as_array(x, what="check_grads"), None) for x in leaves]
     checked = [i for i, x in enumerate(xs) if x.dtype.kind == "f"]
+    if not checked:
+        raise ValueError(
+            "check_grads: no floating-point argument to check (integer and boolean arguments are not "
+            "differentiated); pass the arguments as floats"
+        )
     single = any(xs[i].dtype == np.float32 for i in checked)
     eps = (1e-3 if single else 1e-6) if eps is None else eps
     atol = (1e-2 if single else 1e-5) if atol is None else atol

@@ -91,10 +91,17 @@ class TorchMethods:
         return self.broadcast_to(other.shape)
 
     def repeat(self: Tensor, *sizes: int | Sequence[int]) -> Tensor:
-        """x repeated ``sizes[i]`` times along axis i: PyTorch's ``repeat`` is ``np.tile``."""
+        """x repeated ``sizes[i]`` times along axis i: PyTorch's ``repeat`` is ``np.tile``, given
+        at least one size per axis (fewer is refused, as PyTorch refuses it; ``np.tile`` pads)."""
         from .assembly import tile
 
-        return tile(self, _sizes(sizes))
+        reps = _sizes(sizes)
+        if len(reps) < self.ndim:
+            raise ValueError(
+                f"repeat: {len(reps)} sizes {tuple(reps)} for a tensor of shape {self.shape}; give one "
+                "per axis (extra ones add leading axes)"
+            )
+        return tile(self, reps)
 
     def t(self: Tensor) -> Tensor:
         """The transpose of a matrix (a vector or a number as it is): ``.T`` for at most 2 axes."""

@@ -94,6 +94,11 @@ def _ones_like(t: Tensor) -> Tensor:
     return Tensor._make(np.ones_like(t.data), None)
 
 
+def _frozen(p: Any) -> Any:
+    """A copy of a primal kept for ``jvp_fn`` (a Tensor's is recorded: it stays on the graph)."""
+    return p.clone() if isinstance(p, Tensor) else np.array(p, copy=True)
+
+
 def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
     """``(f(*primals), jvp_fn)`` where ``jvp_fn(*tangents)`` is ``J·tangents`` at the primals
     (one tangent per primal, nested as it), by forward mode.
@@ -107,6 +112,7 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
     >>> float(out), float(jvp_fn(2.0))         # sin 0, cos 0 · 2
     (0.0, 2.0)
     """
+    primals = tree_map(_frozen, primals)  # the point of linearization, whatever happens to the inputs later
     out, _ = jvp(f, primals, tree_map(lambda p: np.zeros(np.shape(p)), primals))
 
     def jvp_fn(*tangents: Any) -> Any:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from ..creation import Seed
+from ..creation import Seed, generator
 from ..functions import astype, matmul, relu, reshape, sigmoid, tanh, transpose, where
 from ..functions import softplus as _softplus
 from ..functions import sum as _sum
@@ -184,13 +184,23 @@ def dropout(
         raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
     if not training or p == 0:
         return x
-    keep: np.ndarray = np.random.default_rng(seed).random(np.shape(data_of(x))) >= p
+    keep: np.ndarray = generator(seed).random(np.shape(data_of(x))) >= p
     scale = 0.0 if p == 1 else 1 / (1 - p)
     return x * (keep * scale).astype(x.dtype)
 
 
 def _class_axis(x: TensorLike) -> int:
     return 1 if np.ndim(data_of(x)) >= 2 else 0
+
+
+def _constant_weight(weight: TensorLike | None, name: str) -> None:
+    """Class weights with class-index targets are constants (as in PyTorch): one that requires
+    grad is refused rather than silently given no gradient."""
+    if isinstance(weight, Tensor) and weight.requires_grad:
+        raise RuntimeError(
+            f"{name}: the class weights are not differentiable with class-index targets (as in "
+            "PyTorch); pass weight.detach(), or give the targets as class probabilities"
+        )
 
 
 def _probability_coefficients(
@@ -208,10 +218,11 @@ def _probability_coefficients(
     target = target if isinstance(target, Tensor) else np.asarray(target, dtype=xd.dtype)
     if weight is None:
         return target
-    w: np.ndarray = np.asarray(data_of(weight), dtype=xd.dtype)
-    if w.shape != (classes,):
+    w = weight if isinstance(weight, Tensor) else np.asarray(weight, dtype=xd.dtype)  # a Tensor: on the graph
+    if tuple(w.shape) != (classes,):
         raise ValueError(
-            f"cross_entropy: weight has shape {w.shape}, expected ({classes},) for logits of shape {xd.shape}"
+            f"cross_entropy: weight has shape {tuple(w.shape)}, expected ({classes},) "
+            f"for logits of shape {xd.shape}"
         )
     return target * w.reshape((classes,) + (1,) * (xd.ndim - axis - 1))
 
@@ -236,6 +247,7 @@ def nll_loss(
     >>> F.nll_loss(cr.tensor([[-1.0, -2.0], [-3.0, -0.5]]), np.array([1, 1])).item()    # (2 + 0.5) / 2
     1.25
     """
+    _constant_weight(weight, "nll_loss")
     return apply(
         OPS["nll"],
         input,
@@ -279,6 +291,7 @@ def cross_entropy(
     axis = _class_axis(input)
     log_p = log_softmax(input, axis)
     if np.asarray(data_of(target)).dtype.kind != "f":
+        _constant_weight(weight, "cross_entropy")
         loss = apply(
             OPS["nll"],
             log_p,

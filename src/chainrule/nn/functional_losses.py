@@ -90,7 +90,7 @@ def weighted(
     losses = losses * weight
     if reduction == "mean" and normalized:
         total: Tensor = losses.sum()
-        return total / float(np.sum(data_of(weight)))
+        return total / (weight.sum() if isinstance(weight, Tensor) else float(np.sum(weight)))
     return reduce_losses(losses, reduction, name)
 
 

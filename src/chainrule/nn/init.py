@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-import numpy as np
-
-from ..creation import Seed
+from ..creation import Seed, generator
 from ..tensor import Tensor
 
 __all__ = ["normal_", "uniform_"]
@@ -27,11 +25,11 @@ _TensorT = TypeVar("_TensorT", bound=Tensor)
 
 def uniform_(tensor: _TensorT, a: float = 0.0, b: float = 1.0, *, seed: Seed = None) -> _TensorT:
     """Fill ``tensor`` with draws from U(a, b); returns it."""
-    tensor.data = np.random.default_rng(seed).uniform(a, b, tensor.shape)
+    tensor.data = generator(seed).uniform(a, b, tensor.shape)
     return tensor
 
 
 def normal_(tensor: _TensorT, mean: float = 0.0, std: float = 1.0, *, seed: Seed = None) -> _TensorT:
     """Fill ``tensor`` with draws from N(mean, std²); returns it."""
-    tensor.data = np.random.default_rng(seed).normal(mean, std, tensor.shape)
+    tensor.data = generator(seed).normal(mean, std, tensor.shape)
     return tensor

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import dtypes
-from ..creation import Seed
+from ..creation import Seed, generator
 from ..functions import relu, reshape, sigmoid, tanh
 from ..tensor import Tensor, TensorLike
 from . import functional as F
@@ -67,7 +67,7 @@ class Linear(Module):
         dtype: npt.DTypeLike | None = None,
     ) -> None:
         super().__init__()
-        rng = np.random.default_rng(seed)
+        rng = generator(seed)
         bound = 1 / math.sqrt(in_features) if in_features else 0.0
         self.in_features, self.out_features = in_features, out_features
         self.weight = init.uniform_(_empty(out_features, in_features, dtype=dtype), -bound, bound, seed=rng)
@@ -139,7 +139,7 @@ class Dropout(Module):
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout: p must be between 0 and 1, got {p}")
         self.p, self.inplace = p, inplace
-        self.rng = np.random.default_rng(seed)
+        self.rng = generator(seed)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training, seed=self.rng)

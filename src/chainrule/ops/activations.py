@@ -126,9 +126,11 @@ def _gelu(xp, x, approximate):
 
 def _gelu_slope(x, y, xp, approximate):
     if approximate == "tanh":
-        t = xp.tanh(SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x))
+        # 1 + tanh u = 2σ(2u) and 1 − tanh² u = 4σ(2u)σ(−2u): no cancellation for u ≪ 0
+        u2 = 2 * SQRT_2_OVER_PI * (x + GELU_CUBIC * x * x * x)
+        s, s_neg = xp.apply(OPS["sigmoid"], u2), xp.apply(OPS["sigmoid"], -u2)
         du = SQRT_2_OVER_PI * (1 + 3 * GELU_CUBIC * x * x)
-        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du
+        return s + 2 * x * s * s_neg * du
     return xp.apply(OPS["normal_cdf"], x) + x * _density(x, xp)
 
 

@@ -17,12 +17,22 @@ LN2 = math.log(2.0)
 binary("add", "add", dx=1, dy=1, saves=())
 binary("sub", "subtract", dx=1, dy=-1, saves=())
 binary("mul", "multiply", dx=lambda x, y, out, xp: y, dy=lambda x, y, out, xp: x, saves=("x", "y"))
+
+
 # ∂(x/y)/∂y = −x/y², from the inputs (as −out/y would be, but then the output would be
 # saved too, and an in-place change of the quotient would stop the backward pass).
+def _reciprocal(y):
+    """1/y; a Python zero divisor (Python numbers stay Python scalars) gives ±inf, as NumPy's
+    zero does, not Python's ZeroDivisionError."""
+    if type(y) in (int, float) and y == 0:
+        return math.copysign(math.inf, y) if type(y) is float else math.inf
+    return 1 / y
+
+
 binary(
     "div",
     "divide",
-    dx=lambda x, y, out, xp: 1 / y,
+    dx=lambda x, y, out, xp: _reciprocal(y),
     dy=lambda x, y, out, xp: -x / (y * y),
     saves=("x", "y"),
     domain=(0.5, 2.0),

@@ -42,6 +42,9 @@ class LRScheduler:
     ``step(epoch)``).
     """
 
+    rate_on_resume = False
+    """Whether a schedule resumed at ``last_epoch`` > -1 sets its rate for the next epoch at once."""
+
     hyperparameters: tuple[str, ...] = ()
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
@@ -63,10 +66,13 @@ class LRScheduler:
                         f"last_epoch={last_epoch}; load the optimizer's state_dict first, or start at -1"
                     )
         self.base_lrs: list[float] = [group["initial_lr"] for group in groups]
-        # Epoch 0, or the epoch resumed, keeps the groups' rates: a fresh optimizer's, or
-        # those its loaded state dict holds (PyTorch's first step does the same).
+        # Epoch 0 keeps the groups' rates. A resumed epoch keeps them too, except where
+        # PyTorch's first step computes the rate there (StepLR: ``rate_on_resume``).
         self.last_epoch = last_epoch + 1
         self._step_count = 1
+        if self.last_epoch > 0 and self.rate_on_resume:
+            for group, base in zip(groups, self.base_lrs):
+                group["lr"] = self.next_lr(group["lr"], base)
         self._last_lr: list[float] = [group["lr"] for group in groups]
 
     def step(self, epoch: int | None = None) -> None:
@@ -150,6 +156,8 @@ def _check_rate_factor(name: str, gamma: float) -> None:
 class StepLR(LRScheduler):
     """``StepLR(optimizer, step_size, gamma=0.1, last_epoch=-1)``: the rate times γ every
     ``step_size`` epochs."""
+
+    rate_on_resume = True  # PyTorch's StepLR decays at a resumed epoch that is a multiple of step_size
 
     hyperparameters = ("step_size", "gamma")
 
