@@ -321,3 +321,53 @@ def test_check_grads_refuses_to_check_nothing_and_takes_a_mode_name():
     with pytest.raises(ValueError, match="no floating-point argument"):
         cr.check_grads(lambda n: n * 2.0, (cr.tensor([1, 2]),))
     cr.check_grads(lambda x: cr.sin(x), (cr.tensor([0.5], dtype=np.float64),), order=1, modes="rev")
+
+
+# ------------------------------------------------------------------ has_aux
+@pytest.mark.parametrize("name", ["jacfwd", "jacrev"])
+def test_jacfwd_and_jacrev_has_aux_give_the_jacobian_and_aux(name):
+    J, aux = getattr(cr, name)(lambda x, y: (cr.sin(x) * y, {"y2": y**2}), 1, True)(X, f64(2.0))
+    np.testing.assert_allclose(values(J), np.sin(X.data), **EXACT)
+    assert float(aux["y2"]) == 4.0 and aux["y2"].grad_fn is None
+
+
+@pytest.mark.parametrize("name", ["jacfwd", "jacrev"])
+def test_jacfwd_and_jacrev_has_aux_agree_with_torch_func(name):
+    torch = pytest.importorskip("torch")
+    from torch import func as tfunc
+
+    tx = torch.tensor(X.data)
+    expected, aux_t = getattr(tfunc, name)(lambda x: (torch.exp(x) * x, torch.cos(x)), has_aux=True)(tx)
+    J, aux = getattr(cr, name)(lambda x: (cr.exp(x) * x, cr.cos(x)), has_aux=True, chunk_size=2)(X)
+    np.testing.assert_allclose(values(J), expected.numpy(), **EXACT)
+    np.testing.assert_allclose(values(aux), aux_t.numpy(), **EXACT)
+
+
+def test_linearize_has_aux_returns_out_jvp_fn_and_aux():
+    out, jvp_fn, aux = cr.linearize(lambda x: (cr.exp(x) * x, {"c": cr.cos(x)}), X, has_aux=True)
+    np.testing.assert_allclose(values(out), np.exp(X.data) * X.data, **EXACT)
+    np.testing.assert_allclose(values(aux["c"]), np.cos(X.data), **EXACT)
+    assert not aux["c"]._tangents and aux["c"].grad_fn is None
+    v = np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(values(jvp_fn(v)), np.exp(X.data) * (1 + X.data) * v, **EXACT)
+
+
+def test_linearize_has_aux_agrees_with_torch_func_jvp():
+    torch = pytest.importorskip("torch")
+    from torch.func import jvp as tjvp
+
+    v = np.array([0.3, -1.0, 2.0])
+    _, expected, aux_t = tjvp(
+        lambda x: (torch.tanh(x) * x, x.sum()), (torch.tensor(X.data),), (torch.tensor(v),), has_aux=True
+    )
+    _, jvp_fn, aux = cr.linearize(lambda x: (cr.tanh(x) * x, cr.sum(x)), X, has_aux=True)
+    np.testing.assert_allclose(values(jvp_fn(v)), expected.numpy(), **EXACT)
+    assert float(aux) == pytest.approx(float(aux_t), rel=1e-12)
+
+
+def test_has_aux_without_a_pair_raises_type_error_in_jacfwd_jacrev_and_linearize():
+    for name in ("jacfwd", "jacrev"):
+        with pytest.raises(TypeError, match="has_aux=True f must return a pair"):
+            getattr(cr, name)(cr.sin, has_aux=True)(X)
+    with pytest.raises(TypeError, match="linearize: with has_aux=True f must return a pair.*Tensor"):
+        cr.linearize(cr.sin, X, has_aux=True)

@@ -712,3 +712,171 @@ def test_tanh_gelu_slope_keeps_float32_precision_far_left():
     t = torch.tensor(x.astype(np.float64), requires_grad=True)
     torch.nn.functional.gelu(t, approximate="tanh").sum().backward()
     assert_allclose(ours, t.grad.numpy(), rtol=1e-5)
+
+
+# ------------------------------------------------------------- embedding options, buffers, pre-hooks
+EMB_WEIGHT = RNG.normal(size=(6, 3)) * 2
+EMB_INDICES = np.array([[0, 2, 5], [2, 4, 2]])
+
+
+@pytest.mark.parametrize("padding_idx", [None, 2, -1])
+@pytest.mark.parametrize("scale_grad_by_freq", [False, True])
+@pytest.mark.parametrize("max_norm", [None, 1.5])
+def test_embedding_options_match_pytorch_values_gradients_and_renormed_weight(
+    padding_idx, scale_grad_by_freq, max_norm
+):
+    g = RNG.normal(size=EMB_INDICES.shape + (3,))
+    kwargs = dict(padding_idx=padding_idx, max_norm=max_norm, scale_grad_by_freq=scale_grad_by_freq)
+    ours = nn.Embedding.from_pretrained(EMB_WEIGHT, freeze=False, **kwargs)
+    theirs = torch.nn.Embedding.from_pretrained(torch.tensor(EMB_WEIGHT), freeze=False, **kwargs)
+    assert ours.padding_idx == theirs.padding_idx and repr(ours) == repr(theirs)
+    out, ref = ours(EMB_INDICES), theirs(torch.tensor(EMB_INDICES))
+    out.backward(cr.tensor(g))
+    ref.backward(torch.tensor(g))
+    assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+    assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), rtol=1e-12, atol=1e-12)
+    assert ours.weight._version == theirs.weight._version
+
+
+@pytest.mark.parametrize("max_norm", [None, 1.0])
+def test_sparse_embedding_padding_row_is_left_out_of_the_gradient_as_pytorch(max_norm):
+    g = RNG.normal(size=EMB_INDICES.shape + (3,))
+    ours = nn.Embedding.from_pretrained(
+        EMB_WEIGHT, freeze=False, padding_idx=2, max_norm=max_norm, sparse=True
+    )
+    theirs = torch.nn.Embedding.from_pretrained(
+        torch.tensor(EMB_WEIGHT), freeze=False, padding_idx=2, max_norm=max_norm, sparse=True
+    )
+    out, ref = ours(EMB_INDICES), theirs(torch.tensor(EMB_INDICES))
+    out.backward(cr.tensor(g))
+    ref.backward(torch.tensor(g))
+    assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-12)
+    grad = theirs.weight.grad.coalesce()
+    assert ours.weight.grad.indices.tolist() == grad.indices()[0].tolist() == [0, 4, 5]
+    assert_allclose(ours.weight.grad.values, grad.values().numpy(), rtol=1e-12)
+    assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), rtol=1e-12)
+    # all-padding input: an empty row-sparse gradient, as PyTorch's
+    ours.weight.grad = None
+    ours(np.array([2, 2])).sum().backward()
+    assert ours.weight.grad.indices.tolist() == []
+
+
+@pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.0, math.inf])
+def test_functional_embedding_max_norm_renormalizes_looked_up_rows_in_place(norm_type):
+    w32 = EMB_WEIGHT.astype(np.float32)
+    ours, theirs = cr.tensor(w32, requires_grad=True), torch.tensor(w32, requires_grad=True)
+    out = F.embedding(EMB_INDICES, ours, max_norm=1.2, norm_type=norm_type)
+    ref = TF.embedding(torch.tensor(EMB_INDICES), theirs, max_norm=1.2, norm_type=norm_type)
+    assert out.dtype == np.float32
+    assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-6)
+    assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-6)
+    assert ours._version == theirs._version == 1
+    untouched = [1, 3]
+    assert_allclose(ours.numpy()[untouched], w32[untouched], rtol=0)
+
+
+def test_embedding_padding_row_starts_at_zero_and_checks_its_range():
+    E = nn.Embedding(5, 3, padding_idx=-2, seed=0)
+    T = torch.nn.Embedding(5, 3, padding_idx=-2)
+    assert E.padding_idx == T.padding_idx == 3
+    assert np.all(E.weight.numpy()[3] == 0) and np.any(E.weight.numpy()[:3] != 0)
+    assert repr(E) == repr(T)
+    for bad in (5, -6):
+        with pytest.raises(ValueError, match="padding_idx"):
+            nn.Embedding(5, 3, padding_idx=bad)
+        with pytest.raises(AssertionError):
+            torch.nn.Embedding(5, 3, padding_idx=bad)
+        with pytest.raises(ValueError, match="padding_idx"):
+            F.embedding([0], cr.ones(5, 3), padding_idx=bad)
+    with pytest.raises(RuntimeError, match="scale_grad_by_freq"):
+        nn.Embedding(5, 3, scale_grad_by_freq=True, sparse=True, seed=0)(np.array([1]))
+
+
+def test_embedding_padding_and_frequency_scaling_survive_a_second_order_pass():
+    w = cr.tensor(EMB_WEIGHT, requires_grad=True)
+    tw = torch.tensor(EMB_WEIGHT, requires_grad=True)
+    idx = np.array([1, 1, 3, 0])
+    (gw,) = cr.autograd.grad(
+        (F.embedding(idx, w, padding_idx=0, scale_grad_by_freq=True) ** 3).sum(), (w,), create_graph=True
+    )
+    (tgw,) = torch.autograd.grad(
+        (TF.embedding(torch.tensor(idx), tw, padding_idx=0, scale_grad_by_freq=True) ** 3).sum(),
+        tw,
+        create_graph=True,
+    )
+    assert_allclose(gw.numpy(), tgw.detach().numpy(), rtol=1e-12)
+    (gw * gw).sum().backward()
+    (tgw * tgw).sum().backward()
+    assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-12)
+
+
+class _WithBuffers(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(2, 2, seed=0, dtype=np.float64)
+        self.register_buffer("kept", cr.tensor([1.0, 2.0]))
+        self.register_buffer("scratch", cr.tensor([3.0]), persistent=False)
+
+
+class _TorchWithBuffers(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(2, 2).double()
+        self.register_buffer("kept", torch.tensor([1.0, 2.0]))
+        self.register_buffer("scratch", torch.tensor([3.0]), persistent=False)
+
+
+def test_non_persistent_buffer_is_an_attribute_and_a_buffer_but_not_in_the_state_dict():
+    ours = nn.Sequential(_WithBuffers())
+    theirs = torch.nn.Sequential(_TorchWithBuffers())
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["0.kept", "0.lin.weight", "0.lin.bias"]
+    assert ours[0].scratch.tolist() == [3.0] and len(list(ours.buffers())) == 2
+    state = {k: torch.tensor(v) for k, v in ours.state_dict().items()}
+    theirs.load_state_dict(state)  # loads into torch, which expects no 'scratch' either
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    ours[0].scratch = cr.tensor([4.0])  # reassigning keeps it a non-persistent buffer
+    assert "0.scratch" not in ours.state_dict() and ours[0].scratch.tolist() == [4.0]
+    ours[0].register_buffer("scratch", cr.tensor([5.0]))  # re-registered persistent: saved again
+    assert list(ours.state_dict())[:2] == ["0.kept", "0.scratch"]
+    del ours[0].scratch
+    assert [n for n, _ in ours.named_buffers()] == ["0.kept"]
+
+
+def _run_pre_hooked(layer, x):
+    calls: list = []
+    layer.register_full_backward_hook(lambda m, gin, gout: calls.append(("full", np.array(gout[0].tolist()))))
+    layer.register_full_backward_pre_hook(lambda m, gout: calls.append(("pre", len(gout))))
+    layer.register_full_backward_pre_hook(lambda m, gout: (gout[0] * 2,))
+    layer.register_full_backward_pre_hook(lambda m, gout: (gout[0] * 100,)).remove()
+    layer(x).sum().backward()
+    return calls
+
+
+def test_full_backward_pre_hook_sees_and_replaces_grad_output_as_pytorch():
+    x = RNG.normal(size=(3, 2))
+    ours = nn.Linear(2, 2, seed=0, dtype=np.float64)
+    theirs = torch.nn.Linear(2, 2).double()
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(ours.weight.numpy()))
+        theirs.bias.copy_(torch.tensor(ours.bias.numpy()))
+    xo, xt = cr.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    calls, ref = _run_pre_hooked(ours, xo), _run_pre_hooked(theirs, xt)
+    assert [c[0] for c in calls] == [c[0] for c in ref] == ["pre", "full"]
+    assert calls[0][1] == ref[0][1] == 1
+    assert_allclose(calls[1][1], np.full((3, 2), 2.0))
+    assert_allclose(ref[1][1], np.full((3, 2), 2.0))
+    assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
+    assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-12)
+    bad = nn.Linear(2, 2, seed=0)
+    bad.register_full_backward_pre_hook(lambda m, gout: (gout[0], gout[0]))
+    with pytest.raises(RuntimeError, match="pre-hook returned 2"):
+        bad(cr.ones(1, 2)).sum().backward()
+
+
+def test_embedding_refuses_a_bool_where_the_padding_row_goes():
+    with pytest.raises(TypeError, match="sparse is a keyword"):
+        nn.Embedding(10, 3, True)
+    with pytest.raises(ValueError, match="within num_embeddings"):
+        nn.Embedding(10, 3, padding_idx=10)

@@ -228,6 +228,10 @@ def test_an_iterable_of_tensors_makes_one_group_with_the_constructors_settings()
         "weight_decay": 0.0,
         "momentum": 0.0,
         "centered": True,
+        "capturable": False,
+        "foreach": None,
+        "maximize": False,
+        "differentiable": False,
     }
 
 
@@ -517,8 +521,8 @@ def leaf():
         ),
         (lambda p: optim.Adam([{"params": p, "amsgrad": True}]), "Adam: amsgrad=True is not supported"),
         (
-            lambda p: optim.Adagrad([{"params": p, "maximize": True}]),
-            "Adagrad: maximize=True is not supported",
+            lambda p: optim.Adagrad([{"params": p, "differentiable": True}]),
+            "Adagrad: differentiable=True is not supported",
         ),
         (
             lambda p: optim.SGD([{"params": p}, {"params": p[1:]}]),
@@ -811,3 +815,520 @@ def test_step_lr_resumed_at_a_multiple_of_the_step_decays_at_once_as_pytorch():
             topt.step()
             sched.step()
             tsched.step()
+
+
+# ------------------------------------------------------------------ maximize and PyTorch's strategy switches
+SWITCHES = ("maximize", "foreach", "fused", "capturable", "differentiable")
+
+
+def path_of(lib, make, data, objective, steps=STEPS):
+    """The trajectory of W and c under ``make(W, c)`` on ``objective`` (either library)."""
+    wrap = cr.tensor if lib is cr else lib.tensor
+    W, c = wrap(data["W"].copy(), requires_grad=True), wrap(data["c"].copy(), requires_grad=True)
+    X, Y = wrap(data["X"]), wrap(data["Y"])
+    opt = make(W, c)
+    path = []
+    for _ in range(steps):
+        opt.zero_grad()
+        objective(W, c, X, Y).backward()
+        opt.step()
+        path.append(np.concatenate([np.array(W.tolist()).ravel(), np.array(c.tolist())]))
+    return np.array(path)
+
+
+def negated(W, c, X, Y):
+    return -loss(W, c, X, Y)
+
+
+MAXIMIZE_CASES = [(name, settings[i]) for name, settings in SETTINGS.items() for i in (0, -1)]
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(("name", "kwargs"), MAXIMIZE_CASES, ids=[case_id(c) for c in MAXIMIZE_CASES])
+def test_maximize_ascends_as_pytorch_does(torch, name, kwargs):
+    data = problem(6)
+    ours = path_of(cr, lambda W, c: getattr(optim, name)([W, c], maximize=True, **kwargs), data, negated)
+    theirs = path_of(
+        torch, lambda W, c: getattr(torch.optim, name)([W, c], maximize=True, **kwargs), data, negated
+    )
+    assert_close(ours, theirs)
+    # ascending −loss is descending loss: the same steps, bit for bit
+    descent = path_of(cr, lambda W, c: getattr(optim, name)([W, c], **kwargs), data, loss)
+    assert_array_equal(ours, descent)
+    assert (
+        loss(*(cr.tensor(v) for v in (data["W"], data["c"], data["X"], data["Y"]))).item()
+        > loss(
+            cr.tensor(ours[-1][:12].reshape(3, 4)),
+            cr.tensor(ours[-1][12:]),
+            cr.tensor(data["X"]),
+            cr.tensor(data["Y"]),
+        ).item()
+    )
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_maximize_set_in_one_group_only_matches_pytorch(torch, name):
+    data = problem(7)
+
+    def make(lib):
+        return lambda W, c: getattr(lib.optim, name)(
+            [{"params": [W], "maximize": True}, {"params": [c], "lr": 0.001}], **SETTINGS[name][-1]
+        )
+
+    ours = path_of(cr, make(cr), data, loss, steps=10)
+    assert_close(ours, path_of(torch, make(torch), data, loss, steps=10))
+    assert not np.allclose(ours[-1][:12], data["W"].ravel())
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [("Adagrad", {"lr": 0.1, "lr_decay": 0.1}), ("RMSprop", {"lr": 0.01, "centered": True})],
+    ids=["Adagrad", "RMSprop"],
+)
+def test_maximize_with_a_sparse_gradient_moves_the_rows_used_as_the_dense_update_does(name, kwargs):
+    weights, sparse, dense = embeddings(2)
+    opts = [getattr(optim, name)(m.parameters(), maximize=True, **kwargs) for m in (sparse, dense)]
+    rows = np.array([4, 9, 4])
+    for _ in range(15):
+        for module, opt in zip((sparse, dense), opts):
+            opt.zero_grad()
+            (-((module(rows) - 1.0) ** 2)).sum().backward()
+            opt.step()
+    used, untouched = [4, 9], np.setdiff1d(np.arange(40), [4, 9])
+    assert_array_equal(sparse.weight.numpy()[untouched], weights[untouched])
+    assert_allclose(sparse.weight.numpy()[used], dense.weight.numpy()[used], rtol=RTOL)
+    assert np.abs(sparse.weight.numpy()[used] - 1).sum() < np.abs(weights[used] - 1).sum()
+
+
+STRATEGIES = {
+    "SGD": [{"foreach": True}, {"foreach": False}, {"fused": True}],
+    "Adam": [{"foreach": True}, {"fused": True}, {"fused": False, "foreach": False}],
+    "AdamW": [{"foreach": True}, {"fused": True}],
+    "RMSprop": [{"foreach": True}, {"foreach": False}],
+    "Adagrad": [{"foreach": True}, {"fused": True}],
+}
+STRATEGY_CASES = [(name, s) for name, strategies in STRATEGIES.items() for s in strategies]
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(("name", "strategy"), STRATEGY_CASES, ids=[case_id(c) for c in STRATEGY_CASES])
+def test_foreach_and_fused_change_no_number_and_match_pytorchs_kernels(torch, name, strategy):
+    data = problem(8)
+    kwargs = SETTINGS[name][-1]
+    plain = path_of(cr, lambda W, c: getattr(optim, name)([W, c], **kwargs), data, loss)
+    ours = path_of(cr, lambda W, c: getattr(optim, name)([W, c], **kwargs, **strategy), data, loss)
+    assert_array_equal(ours, plain)
+    theirs = path_of(torch, lambda W, c: getattr(torch.optim, name)([W, c], **kwargs, **strategy), data, loss)
+    assert_close(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "RMSprop"])
+def test_capturable_is_accepted_and_changes_no_number(name):
+    data = problem(9)
+    plain = path_of(cr, lambda W, c: getattr(optim, name)([W, c], lr=0.01), data, loss)
+    ours = path_of(cr, lambda W, c: getattr(optim, name)([W, c], lr=0.01, capturable=True), data, loss)
+    assert_array_equal(ours, plain)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_the_switches_are_pytorchs_keywords_with_its_defaults_and_group_entries(torch, name):
+    import inspect
+
+    ours = inspect.signature(getattr(optim, name)).parameters
+    theirs = inspect.signature(getattr(torch.optim, name)).parameters
+    assert {k for k in SWITCHES if k in ours} == {k for k in SWITCHES if k in theirs}
+    for k in SWITCHES:
+        if k in ours:
+            assert (ours[k].kind, ours[k].default) == (theirs[k].kind, theirs[k].default), k
+    opt = getattr(optim, name)([leaf()])
+    topt = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)])
+    assert {k: v for k, v in opt.defaults.items() if k in SWITCHES} == {
+        k: v for k, v in topt.defaults.items() if k in SWITCHES
+    }
+    assert set(opt.param_groups[0]) <= set(topt.param_groups[0])
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_differentiable_true_is_refused_in_the_constructor_a_group_and_a_state_dict(name):
+    with pytest.raises(ValueError, match=f"{name}: differentiable=True is not supported: a step updates"):
+        getattr(optim, name)([leaf()], differentiable=True)
+    with pytest.raises(ValueError, match=f"{name}: differentiable=True is not supported"):
+        getattr(optim, name)([{"params": [leaf()], "differentiable": True}])
+    opt = getattr(optim, name)([leaf()])
+    state = opt.state_dict()
+    state["param_groups"][0]["differentiable"] = True
+    with pytest.raises(ValueError, match="differentiable=True is not supported"):
+        opt.load_state_dict(state)
+    assert opt.param_groups[0]["differentiable"] is False
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad"])
+def test_fused_with_foreach_is_refused_as_in_pytorch(name):
+    with pytest.raises(RuntimeError, match=f"{name}: `fused` and `foreach` cannot be `True` together"):
+        getattr(optim, name)([leaf()], foreach=True, fused=True)
+    with pytest.raises(RuntimeError, match="cannot be `True` together"):
+        getattr(optim, name)([{"params": [leaf()], "fused": True}], foreach=True)
+
+
+def test_maximize_is_a_group_setting_set_by_the_constructor_or_the_group():
+    a, b = cr.tensor([1.0], requires_grad=True), cr.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "maximize": False}], lr=0.5, maximize=True)
+    assert [g["maximize"] for g in opt.param_groups] == [True, False]
+    (a + b).sum().backward()
+    opt.step()
+    assert (a.item(), b.item()) == (1.5, 0.5)
+    opt.param_groups[1]["maximize"] = True  # as any setting, changed between steps
+    opt.step()
+    assert (a.item(), b.item()) == (2.0, 1.0)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_a_pytorch_state_dict_with_maximize_loads_and_continues_its_trajectory(torch, name):
+    data = problem(10)
+    kwargs = {**SETTINGS[name][-1], "maximize": True}
+    saved = []
+
+    def keep(W, c):
+        opt = getattr(torch.optim, name)([W, c], **kwargs)
+        saved.append(opt)
+        return opt
+
+    theirs = path_of(torch, keep, data, negated, steps=20)
+    first = path_of(torch, keep, data, negated, steps=10)
+    checkpoint = copy.deepcopy(saved[-1].state_dict())
+    resumed = dict(data, W=first[-1][:12].reshape(3, 4), c=first[-1][12:])
+
+    def restored(W, c):
+        opt = getattr(optim, name)([W, c])
+        opt.load_state_dict(checkpoint)
+        assert opt.param_groups[0]["maximize"] is True
+        return opt
+
+    assert_allclose(path_of(cr, restored, resumed, negated, steps=10), theirs[10:], rtol=RTOL, atol=0)
+
+
+# ------------------------------------------------------------------ MultiStepLR, LambdaLR, LinearLR ...
+def decay_095(epoch):
+    return 0.95**epoch
+
+
+def inverse_epoch(epoch):
+    return 1.0 / (epoch + 1)
+
+
+def wave(epoch):
+    return 1.0 + 0.5 * math.sin(epoch)
+
+
+def constant_09(epoch):
+    return 0.9
+
+
+def halve_every_third(epoch):
+    return 0.5 if epoch % 3 == 0 else 1.02
+
+
+NEW_SCHEDULES = [
+    ("MultiStepLR", {"milestones": [3, 10, 10, 25]}),
+    ("MultiStepLR", {"milestones": [0, 7, 30], "gamma": 0.5}),
+    ("MultiStepLR", {"milestones": (10, 20), "gamma": 2.0}),
+    ("LambdaLR", {"lr_lambda": decay_095}),
+    ("LambdaLR", {"lr_lambda": [inverse_epoch, wave]}),
+    ("MultiplicativeLR", {"lr_lambda": constant_09}),
+    ("MultiplicativeLR", {"lr_lambda": [halve_every_third, wave]}),
+    ("LinearLR", {}),
+    ("LinearLR", {"start_factor": 0.25, "end_factor": 0.75, "total_iters": 10}),
+    ("LinearLR", {"start_factor": 1.0, "end_factor": 0.0, "total_iters": 30}),
+    ("LinearLR", {"start_factor": 0.1, "total_iters": 1}),
+]
+
+
+def new_id(case):
+    name, kwargs = case
+
+    def shown(v):
+        return [shown(f) for f in v] if isinstance(v, list) else getattr(v, "__name__", v)
+
+    return name + "-" + ",".join(f"{k}={shown(v)}" for k, v in kwargs.items())
+
+
+NEW_IDS = [new_id(c) for c in NEW_SCHEDULES]
+
+
+def torch_two_groups(torch):
+    return two_groups(torch, lambda: torch.zeros(2, requires_grad=True))
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(("name", "kwargs"), NEW_SCHEDULES, ids=NEW_IDS)
+def test_new_schedule_rates_match_pytorch_epoch_by_epoch(torch, name, kwargs):
+    opt, topt = two_groups(cr, leaf), torch_two_groups(torch)
+    ours = rates(getattr(lr_scheduler, name)(opt, **kwargs), opt)
+    theirs = rates(getattr(torch.optim.lr_scheduler, name)(topt, **kwargs), topt)
+    assert ours[0][0] == 0 and ours[-1][0] == EPOCHS
+    assert_same_rates(ours, theirs)
+    assert len({tuple(r) for _, r, _ in ours}) > 1  # the rates moved
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(("name", "kwargs"), NEW_SCHEDULES, ids=NEW_IDS)
+def test_new_schedules_carry_a_rate_set_by_hand_and_compose_as_in_pytorch(torch, name, kwargs):
+    opt, topt = two_groups(cr, leaf), torch_two_groups(torch)
+    ours = [getattr(lr_scheduler, name)(opt, **kwargs), lr_scheduler.ExponentialLR(opt, 0.97)]
+    theirs = [
+        getattr(torch.optim.lr_scheduler, name)(topt, **kwargs),
+        torch.optim.lr_scheduler.ExponentialLR(topt, 0.97),
+    ]
+    for epoch in range(EPOCHS):
+        if epoch == 12:
+            for o in (opt, topt):
+                o.param_groups[0]["lr"] = 0.05
+        for schedules, o in ((ours, opt), (theirs, topt)):
+            o.step()
+            for s in schedules:
+                s.step()
+        for s, t in zip(ours, theirs):
+            assert_allclose(s.get_last_lr(), t.get_last_lr(), rtol=RTOL, atol=0)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(("name", "kwargs"), NEW_SCHEDULES, ids=NEW_IDS)
+def test_new_schedules_resume_at_last_epoch_as_pytorch(torch, name, kwargs):
+    opt, topt = two_groups(cr, leaf), torch_two_groups(torch)
+    for o in (opt, topt):
+        for group in o.param_groups:
+            group["initial_lr"] = group["lr"]
+    ours = getattr(lr_scheduler, name)(opt, last_epoch=9, **kwargs)
+    theirs = getattr(torch.optim.lr_scheduler, name)(topt, last_epoch=9, **kwargs)
+    assert_same_rates(rates(ours, opt), rates(theirs, topt))
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(("name", "kwargs"), NEW_SCHEDULES, ids=NEW_IDS)
+@pytest.mark.parametrize("epoch", [0, 3, 10, 13, 33])
+def test_new_schedules_step_with_an_epoch_as_pytorch(torch, name, kwargs, epoch):
+    opt, topt = two_groups(cr, leaf), torch_two_groups(torch)
+    ours = getattr(lr_scheduler, name)(opt, **kwargs)
+    theirs = getattr(torch.optim.lr_scheduler, name)(topt, **kwargs)
+    for _ in range(4):
+        opt.step()
+        topt.step()
+        ours.step()
+        theirs.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs.step(epoch)
+    with pytest.warns(UserWarning, match="deprecated"):
+        ours.step(epoch)
+    assert ours.last_epoch == theirs.last_epoch == epoch
+    assert_allclose(ours.get_last_lr(), theirs.get_last_lr(), rtol=RTOL, atol=0)
+
+
+@pytest.mark.parametrize(("name", "kwargs"), NEW_SCHEDULES, ids=NEW_IDS)
+def test_new_schedule_state_dict_resumes_the_rates_exactly(name, kwargs):
+    opt = two_groups(cr, leaf)
+    whole = rates(getattr(lr_scheduler, name)(opt, **kwargs), opt)
+    opt = two_groups(cr, leaf)
+    schedule = getattr(lr_scheduler, name)(opt, **kwargs)
+    first = rates(schedule, opt, epochs=15)
+    resumed_opt = two_groups(cr, leaf)
+    resumed = getattr(lr_scheduler, name)(resumed_opt, **kwargs)
+    resumed_opt.load_state_dict(opt.state_dict())
+    resumed.load_state_dict(schedule.state_dict())
+    second = rates(resumed, resumed_opt, epochs=EPOCHS - 15)
+    assert first[:-1] + second == whole
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(("name", "kwargs"), NEW_SCHEDULES, ids=NEW_IDS)
+def test_a_pytorch_state_dict_of_a_new_schedule_loads(torch, name, kwargs):
+    topt = torch_two_groups(torch)
+    theirs = getattr(torch.optim.lr_scheduler, name)(topt, **kwargs)
+    rates(theirs, topt, epochs=11)
+    opt = two_groups(cr, leaf)
+    ours = getattr(lr_scheduler, name)(opt, **kwargs)
+    for group, tgroup in zip(opt.param_groups, topt.param_groups):
+        group["lr"], group["initial_lr"] = tgroup["lr"], tgroup["initial_lr"]
+    ours.load_state_dict(theirs.state_dict())
+    assert_same_rates(rates(ours, opt), rates(theirs, topt))
+    assert set(ours.state_dict()) <= set(theirs.state_dict())
+
+
+class Warmup:
+    """A callable object: its attributes are saved in a state dict, as in PyTorch."""
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def __call__(self, epoch):
+        return min(1.0, (epoch + 1) / self.epochs)
+
+
+@pytest.mark.reference
+def test_lambda_lr_saves_a_callable_objects_attributes_not_functions_as_pytorch(torch):
+    opt, topt = two_groups(cr, leaf), torch_two_groups(torch)
+    ours = lr_scheduler.LambdaLR(opt, [decay_095, Warmup(8)])
+    theirs = torch.optim.lr_scheduler.LambdaLR(topt, [decay_095, Warmup(8)])
+    assert ours.state_dict()["lr_lambdas"] == theirs.state_dict()["lr_lambdas"] == [None, {"epochs": 8}]
+    other = lr_scheduler.LambdaLR(two_groups(cr, leaf), [decay_095, Warmup(3)])
+    other.load_state_dict(theirs.state_dict())
+    assert other.lr_lambdas[1].epochs == 8 and other.lr_lambdas[0] is decay_095
+    plain = lr_scheduler.LambdaLR(two_groups(cr, leaf), lambda e: 0.5)
+    assert plain.state_dict()["lr_lambdas"] == [None, None]
+    assert plain.get_last_lr() == [0.05, 0.015]
+
+
+def test_multistep_keeps_its_milestones_as_a_counter():
+    from collections import Counter
+
+    schedule = lr_scheduler.MultiStepLR(two_groups(cr, leaf), milestones=[5, 2, 5], gamma=0.5)
+    assert schedule.milestones == Counter({5: 2, 2: 1})
+    assert schedule.state_dict()["milestones"] == Counter({5: 2, 2: 1})
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda o: lr_scheduler.MultiStepLR(o, [2, 2.5]), ValueError, "MultiStepLR: invalid milestone 2.5"),
+        (lambda o: lr_scheduler.MultiStepLR(o, 5), TypeError, "MultiStepLR: milestones must be a list"),
+        (lambda o: lr_scheduler.MultiStepLR(o, [3], gamma=0), ValueError, "MultiStepLR: invalid gamma 0"),
+        (lambda o: lr_scheduler.LambdaLR(o, [decay_095]), ValueError, "LambdaLR: expected 2 lr_lambdas"),
+        (lambda o: lr_scheduler.LambdaLR(o, 0.5), TypeError, "LambdaLR: lr_lambda should be a function"),
+        (
+            lambda o: lr_scheduler.MultiplicativeLR(o, [decay_095, 2]),
+            TypeError,
+            "MultiplicativeLR: lr_lambda should be a function, got a int",
+        ),
+        (lambda o: lr_scheduler.LambdaLR([], decay_095), TypeError, "LambdaLR: list is not an Optimizer"),
+        (lambda o: lr_scheduler.LinearLR(o, start_factor=0), ValueError, r"LinearLR: invalid start_factor 0"),
+        (lambda o: lr_scheduler.LinearLR(o, start_factor=1.5), ValueError, "LinearLR: invalid start_factor"),
+        (lambda o: lr_scheduler.LinearLR(o, end_factor=-0.1), ValueError, "LinearLR: invalid end_factor"),
+        (lambda o: lr_scheduler.LinearLR(o, total_iters=0), ValueError, "LinearLR: invalid total_iters 0"),
+        (lambda o: lr_scheduler.ReduceLROnPlateau(o, mode="avg"), ValueError, "mode 'avg' is unknown"),
+        (lambda o: lr_scheduler.ReduceLROnPlateau(o, threshold_mode="x"), ValueError, "threshold_mode 'x'"),
+        (lambda o: lr_scheduler.ReduceLROnPlateau(o, factor=1.0), ValueError, "invalid factor 1.0"),
+        (lambda o: lr_scheduler.ReduceLROnPlateau(o, patience=-1), ValueError, "invalid patience -1"),
+        (lambda o: lr_scheduler.ReduceLROnPlateau(o, cooldown=1.5), ValueError, "invalid cooldown 1.5"),
+        (lambda o: lr_scheduler.ReduceLROnPlateau(o, min_lr=[0.1]), ValueError, "expected 2 min_lrs"),
+        (lambda o: lr_scheduler.ReduceLROnPlateau(o, min_lr=-1), ValueError, "invalid min_lr -1"),
+        (lambda o: lr_scheduler.ReduceLROnPlateau(o.param_groups), TypeError, "list is not an Optimizer"),
+    ],
+)
+def test_bad_new_schedules_are_refused_naming_the_schedule(make, error, message):
+    with pytest.raises(error, match=message):
+        make(two_groups(cr, leaf))
+
+
+# ------------------------------------------------------------------ ReduceLROnPlateau
+def metrics(seed=0, epochs=60):
+    """A loss that falls, then wanders on a plateau with a few small improvements."""
+    rng = np.random.default_rng(seed)
+    fall = np.r_[np.linspace(5.0, 1.0, 12), np.ones(epochs - 12)]
+    return fall + np.abs(rng.normal(scale=0.02, size=epochs)) * (np.arange(epochs) >= 12)
+
+
+PLATEAUS = [
+    {},
+    {"patience": 0},
+    {"patience": 3, "cooldown": 2},
+    {"patience": 2, "factor": 0.5, "min_lr": 0.004},
+    {"patience": 1, "factor": 0.5, "min_lr": [0.01, 0.0], "threshold_mode": "abs", "threshold": 0.01},
+    {"mode": "max", "patience": 2, "cooldown": 1, "threshold": 0.001},
+    {"mode": "max", "threshold_mode": "abs", "threshold": 0.0, "patience": 4, "factor": 0.3},
+    {"patience": 0, "factor": 0.9, "eps": 0.004},
+]
+
+
+def plateau_id(kwargs):
+    return ",".join(f"{k}={v}" for k, v in kwargs.items()) or "defaults"
+
+
+def plateau_run(scheduler, optimizer, values, wrap=float):
+    seen = []
+    for value in values:
+        optimizer.step()
+        scheduler.step(wrap(value))
+        seen.append(
+            (
+                scheduler.last_epoch,
+                scheduler.get_last_lr(),
+                [g["lr"] for g in optimizer.param_groups],
+                scheduler.num_bad_epochs,
+                scheduler.cooldown_counter,
+                scheduler.best,
+            )
+        )
+    return seen
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("kwargs", PLATEAUS, ids=[plateau_id(k) for k in PLATEAUS])
+def test_reduce_lr_on_plateau_matches_pytorch_epoch_by_epoch(torch, kwargs):
+    values = metrics(1) * (-1 if kwargs.get("mode") == "max" else 1)
+    opt, topt = two_groups(cr, leaf), torch_two_groups(torch)
+    ours = lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+    theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, **kwargs)
+    assert ours.get_last_lr() == theirs.get_last_lr()
+    got = plateau_run(ours, opt, values, wrap=cr.tensor)
+    expected = plateau_run(theirs, topt, values, wrap=torch.tensor)
+    assert got == expected
+    assert len({tuple(r) for _, r, *_ in got}) > 2  # it reduced, more than once
+    assert ours.state_dict() == theirs.state_dict()
+    assert "initial_lr" not in opt.param_groups[0]
+
+
+@pytest.mark.parametrize("kwargs", PLATEAUS, ids=[plateau_id(k) for k in PLATEAUS])
+def test_reduce_lr_on_plateau_state_dict_resumes_exactly(kwargs):
+    values = metrics(2) * (-1 if kwargs.get("mode") == "max" else 1)
+    opt = two_groups(cr, leaf)
+    whole = plateau_run(lr_scheduler.ReduceLROnPlateau(opt, **kwargs), opt, values)
+    opt = two_groups(cr, leaf)
+    schedule = lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+    first = plateau_run(schedule, opt, values[:25])
+    resumed_opt = two_groups(cr, leaf)
+    resumed = lr_scheduler.ReduceLROnPlateau(resumed_opt)  # the loaded settings replace these
+    resumed_opt.load_state_dict(opt.state_dict())
+    resumed.load_state_dict(schedule.state_dict())
+    assert first + plateau_run(resumed, resumed_opt, values[25:]) == whole
+
+
+@pytest.mark.reference
+def test_a_pytorch_reduce_lr_on_plateau_state_dict_loads(torch):
+    kwargs = {"mode": "max", "patience": 1, "cooldown": 2, "factor": 0.5, "min_lr": [0.001, 0.002]}
+    values = -metrics(3)
+    topt = torch_two_groups(torch)
+    theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, **kwargs)
+    plateau_run(theirs, topt, values[:20])
+    opt = two_groups(cr, leaf)
+    ours = lr_scheduler.ReduceLROnPlateau(opt)
+    for group, tgroup in zip(opt.param_groups, topt.param_groups):
+        group["lr"] = tgroup["lr"]
+    ours.load_state_dict(theirs.state_dict())
+    assert plateau_run(ours, opt, values[20:]) == plateau_run(theirs, topt, values[20:])
+
+
+@pytest.mark.reference
+def test_reduce_lr_on_plateau_with_a_group_added_follows_pytorch(torch):
+    opt, topt = two_groups(cr, leaf), torch_two_groups(torch)
+    ours, theirs = (
+        lr_scheduler.ReduceLROnPlateau(opt, patience=0, min_lr=0.001),
+        torch.optim.lr_scheduler.ReduceLROnPlateau(topt, patience=0, min_lr=0.001),
+    )
+    opt.add_param_group({"params": [leaf()], "lr": 0.2})
+    topt.add_param_group({"params": [torch.zeros(2, requires_grad=True)], "lr": 0.2})
+    assert plateau_run(ours, opt, [1.0, 2.0, 3.0]) == plateau_run(theirs, topt, [1.0, 2.0, 3.0])
+    listed = lr_scheduler.ReduceLROnPlateau(opt, patience=0, min_lr=[0.0, 0.0, 0.0])
+    opt.add_param_group({"params": [leaf()]})
+    with pytest.raises(RuntimeError, match="ReduceLROnPlateau: the optimizer has 4 parameter groups"):
+        plateau_run(listed, opt, [1.0, 2.0])
+
+
+def test_reduce_lr_on_plateau_step_with_an_epoch_warns():
+    opt = two_groups(cr, leaf)
+    schedule = lr_scheduler.ReduceLROnPlateau(opt)
+    with pytest.warns(UserWarning, match="deprecated"):
+        schedule.step(1.0, epoch=7)
+    assert schedule.last_epoch == 7

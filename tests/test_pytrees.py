@@ -287,3 +287,116 @@ def test_tape_gradient_takes_pytree_targets_and_sources():
     expected = loss_closed_form_grads(p, X)
     np.testing.assert_allclose(values(g["W"]), expected["W"], **EXACT)
     np.testing.assert_allclose(values(g["b"]), expected["b"] + 1, **EXACT)
+
+
+def test_tape_jacobian_takes_pytree_targets_and_sources_nesting_targets_outside():
+    """y = sin x, z = exp y; targets {"v": 2z, "s": [Σz]}: ∂z/∂x = diag(cos x · e^{sin x})."""
+    x, c = f64([0.5, -1.0]), f64(3.0)
+    with cr.GradientTape() as tape:  # not persistent: every pass but the last keeps the graph
+        tape.watch([x, c])
+        z = cr.exp(cr.sin(x))
+        target = {"v": 2 * z * c, "s": [cr.sum(z)], "const": 1.0}
+    J = tape.jacobian(target, {"x": x, "c": c})
+    dz = np.cos(x.data) * np.exp(np.sin(x.data))
+    assert set(J) == {"v", "s", "const"} and isinstance(J["s"], list) and set(J["s"][0]) == {"x", "c"}
+    np.testing.assert_allclose(values(J["v"]["x"]), np.diag(2 * 3.0 * dz), **EXACT)
+    np.testing.assert_allclose(values(J["v"]["c"]), 2 * np.exp(np.sin(x.data)), **EXACT)
+    np.testing.assert_allclose(values(J["s"][0]["x"]), dz, **EXACT)
+    assert J["s"][0]["c"] is None and J["const"] == {"x": None, "c": None}
+
+
+def test_tape_jacobian_of_pytrees_agrees_with_torch_func_jacrev():
+    torch = pytest.importorskip("torch")
+    from torch.func import jacrev as tjacrev
+
+    p = params()
+    tx = torch.tensor(X)
+    expected = tjacrev(lambda q: {"h": torch.tanh(q["W"] @ tx + q["b"]), "n": (q["W"] ** 2).sum()})(
+        {k: torch.tensor(v.data) for k, v in p.items()}
+    )
+    with cr.GradientTape() as tape:
+        tape.watch(p)
+        target = {"h": cr.tanh(p["W"] @ X + p["b"]), "n": cr.sum(p["W"] ** 2)}
+    got = tape.jacobian(target, p)
+    assert got["n"]["b"] is None and not expected["n"]["b"].any()  # unconnected: None, as TensorFlow
+    for out, k in (("h", "W"), ("h", "b"), ("n", "W")):
+        np.testing.assert_allclose(values(got[out][k]), expected[out][k].numpy(), rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------------------------------ has_aux beyond grad
+def aux_f(p):
+    """({"v": a·b, "s": Σa²}, aux) — aux a pytree holding a tensor computed from the inputs."""
+    return {"v": p["a"] * p["b"], "s": cr.sum(p["a"] ** 2)}, {"b3": p["b"] ** 3, "tag": "aux"}
+
+
+AUX_P = {"a": f64([1.0, 2.0]), "b": f64(3.0)}
+
+
+def test_jvp_has_aux_returns_out_tangent_and_aux_as_jax():
+    t = {"a": f64([1.0, -1.0]), "b": f64(0.5)}
+    out, tangent, aux = cr.jvp(aux_f, (AUX_P,), (t,), has_aux=True)
+    np.testing.assert_allclose(values(out["v"]), [3.0, 6.0], **EXACT)
+    np.testing.assert_allclose(values(tangent["v"]), [1.0 * 3 + 1.0 * 0.5, -1.0 * 3 + 2.0 * 0.5], **EXACT)
+    assert float(tangent["s"]) == pytest.approx(2 * (1.0 * 1 + 2.0 * -1))
+    assert float(aux["b3"]) == 27.0 and aux["tag"] == "aux"
+    assert not aux["b3"]._tangents and aux["b3"].grad_fn is None  # not differentiated
+
+
+def test_jvp_has_aux_agrees_with_torch_func_jvp():
+    torch = pytest.importorskip("torch")
+    from torch.func import jvp as tjvp
+
+    p, t = params(), {"W": f64(np.ones((2, 3))), "b": f64([1.0, -1.0])}
+    h = lambda q: q["W"] @ torch.tensor(X) + q["b"]  # noqa: E731
+    out_t, tan_t, aux_t = tjvp(
+        lambda q: (torch.tanh(h(q)), torch.sin(h(q))),
+        ({k: torch.tensor(v.data) for k, v in p.items()},),
+        ({k: torch.tensor(v.data) for k, v in t.items()},),
+        has_aux=True,
+    )
+    z = lambda q: q["W"] @ X + q["b"]  # noqa: E731
+    out, tan, aux = cr.jvp(lambda q: (cr.tanh(z(q)), cr.sin(z(q))), (p,), (t,), has_aux=True)
+    for got, expected in ((out, out_t), (tan, tan_t), (aux, aux_t)):
+        np.testing.assert_allclose(values(got), expected.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["rev", "fwd", "auto"])
+@pytest.mark.parametrize("chunk_size", [None, 1])
+def test_jacobian_has_aux_returns_the_jacobian_and_aux_in_every_mode(mode, chunk_size):
+    J, aux = cr.jacobian(aux_f, mode=mode, chunk_size=chunk_size, has_aux=True)(AUX_P)
+    np.testing.assert_allclose(values(J["v"]["a"]), 3.0 * np.eye(2), **EXACT)
+    np.testing.assert_allclose(values(J["v"]["b"]), [1.0, 2.0], **EXACT)
+    np.testing.assert_allclose(values(J["s"]["a"]), [2.0, 4.0], **EXACT)
+    assert float(J["s"]["b"]) == 0.0
+    assert float(aux["b3"]) == 27.0 and aux["tag"] == "aux"
+    assert aux["b3"].grad_fn is None and not aux["b3"].requires_grad and not aux["b3"]._tangents
+
+
+def test_jacobian_has_aux_agrees_with_torch_func_jacrev_and_jacfwd():
+    torch = pytest.importorskip("torch")
+    from torch.func import jacfwd as tjacfwd
+    from torch.func import jacrev as tjacrev
+
+    p = params()
+    tp = {k: torch.tensor(v.data) for k, v in p.items()}
+    tx = torch.tensor(X)
+    for mode, theirs in (("rev", tjacrev), ("fwd", tjacfwd)):
+        expected, aux_t = theirs(
+            lambda q: (torch.tanh(q["W"] @ tx + q["b"]), (q["b"] ** 2).sum()), has_aux=True
+        )(tp)
+        got, aux = cr.jacobian(
+            lambda q: (cr.tanh(q["W"] @ X + q["b"]), cr.sum(q["b"] ** 2)), mode=mode, has_aux=True
+        )(p)
+        for k in p:
+            np.testing.assert_allclose(values(got[k]), expected[k].numpy(), rtol=1e-12, atol=1e-12)
+        assert float(aux) == pytest.approx(float(aux_t), rel=1e-12)
+
+
+def test_has_aux_without_a_pair_raises_type_error_in_jvp_and_jacobian():
+    with pytest.raises(TypeError, match=r"jvp: with has_aux=True f must return a pair \(value, aux\)"):
+        cr.jvp(lambda x: x**2, (1.0,), (1.0,), has_aux=True)
+    for mode in ("rev", "fwd", "auto"):
+        with pytest.raises(TypeError, match="jacobian: with has_aux=True.*pair"):
+            cr.jacobian(lambda x: x**2, mode=mode, has_aux=True)(f64([1.0, 2.0]))
+        with pytest.raises(TypeError, match="length 3"):
+            cr.jacobian(lambda x: (x, x, x), mode=mode, has_aux=True)(f64([1.0, 2.0]))

@@ -182,9 +182,12 @@ class GradientTape:
         grads = self._pull_back([t for t, _ in pairs], [g for _, g in pairs], flat_sources)
         return source_def.unflatten(iter(grads))
 
-    def jacobian(self, target: Tensor, sources: Nested) -> Nested:
+    def jacobian(self, target: Nested, sources: Nested) -> Nested:
         """J[i..., j...] = ∂target[i...]/∂source[j...], shaped ``target.shape + source.shape``,
-        for each source (nested as ``sources``; None where unconnected), in one batched pass.
+        for each source (nested as ``sources``; None where unconnected), in one batched pass
+        per target. A pytree target gives its structure outside, each leaf holding the
+        sources' structure: ``J[target_leaf][source_leaf]`` (None for a leaf that is not a
+        Tensor).
 
         >>> import chainrule as cr
         >>> x = cr.tensor([1.0, 2.0])
@@ -195,17 +198,25 @@ class GradientTape:
         tensor([[2., 0.],
                 [0., 4.]])
         """
+        targets, target_def = tree_flatten(target)
         flat_sources, source_def = _checked_sources(sources, "jacobian")
         self._check_use("jacobian")
-        if not isinstance(target, Tensor):
-            return source_def.unflatten(iter([None] * len(flat_sources)))
-        m = target.size
-        basis = np.eye(m, dtype=target.dtype).reshape((m,) + target.shape)  # one cotangent per row
-        rows = self._pull_back([target], [basis], flat_sources, batch_ndim=1)
-        jacobians = [
-            None if r is None else reshape(r, target.shape + s.shape) for r, s in zip(rows, flat_sources)
-        ]
-        return source_def.unflatten(iter(jacobians))
+        left = sum(isinstance(t, Tensor) for t in targets)  # passes still to run
+        blocks = []
+        for t in targets:
+            if not isinstance(t, Tensor):
+                blocks.append(source_def.unflatten(iter([None] * len(flat_sources))))
+                continue
+            left -= 1
+            m = t.size
+            basis = np.eye(m, dtype=t.dtype).reshape((m,) + t.shape)  # one cotangent per row
+            # every pass but the last keeps the saved values: the next one runs through them too
+            rows = self._pull_back([t], [basis], flat_sources, batch_ndim=1, retain_graph=left > 0)
+            jacobians = [
+                None if r is None else reshape(r, t.shape + s.shape) for r, s in zip(rows, flat_sources)
+            ]
+            blocks.append(source_def.unflatten(iter(jacobians)))
+        return target_def.unflatten(iter(blocks))
 
     def _recording(self) -> bool:
         return any(tape is self for tape in _RECORDING.get())
@@ -254,6 +265,7 @@ class GradientTape:
         seeds: list[Tensor | np.ndarray],
         sources: list[Tensor],
         batch_ndim: int = 0,
+        retain_graph: bool = False,
     ) -> list[Tensor | None]:
         """Σₖ seedₖᵀ · ∂targetₖ/∂source through recorded operations, per source (None if none)."""
         keys = [s if s.grad_fn is None else s.grad_fn for s in sources]
@@ -273,7 +285,9 @@ class GradientTape:
         # the nodes it visits. So it frees them only when no tape that recorded alongside this
         # one can still ask (a persistent tape, or a non-persistent one not asked yet); what is
         # retained goes when Python drops the tensors.
-        retain = self.persistent or any(peer.persistent or not peer._used for peer in self._peers)
+        retain = (
+            retain_graph or self.persistent or any(peer.persistent or not peer._used for peer in self._peers)
+        )
         leaf_grads, captured = _run(
             tuple(t for t, _ in live),
             tuple(_as_seed(s, create_graph) for _, s in live),

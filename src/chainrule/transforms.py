@@ -141,7 +141,7 @@ def _outputs(value: Any, what: str) -> tuple[list[Tensor], PyTreeDef]:
     return [_as_tensor(o, what) for o in leaves], treedef
 
 
-def _split_aux(result: Any, has_aux: bool, what: str) -> tuple[Any, Any]:
+def split_aux(result: Any, has_aux: bool, what: str) -> tuple[Any, Any]:
     """``(value, aux)`` of what f returned: with ``has_aux`` f returns that pair."""
     if not has_aux:
         return result, None
@@ -199,7 +199,7 @@ def value_and_grad(
         variables = _variables(inputs, "grad")
         try:
             with enable_grad():
-                value, aux = _split_aux(inputs.call(f, variables), has_aux, "grad")
+                value, aux = split_aux(inputs.call(f, variables), has_aux, "grad")
             if value is None or isinstance(value, (dict, list, tuple)):
                 raise TypeError(
                     f"grad: f must return a scalar, it returned {type(value).__name__}"
@@ -259,7 +259,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     variables = _variables(inputs, "vjp")
     try:
         with enable_grad():
-            value, aux = _split_aux(inputs.call(f, variables), has_aux, "vjp")
+            value, aux = split_aux(inputs.call(f, variables), has_aux, "vjp")
     finally:
         _retire(variables)
     outs, out_def = _outputs(value, "vjp")
@@ -284,8 +284,12 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
 
 
 @_transform
-def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
-    """``(f(*primals), J·tangents)`` computed in forward mode (no backward graph).
+def jvp(
+    f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False
+) -> tuple[Any, ...]:
+    """``(f(*primals), J·tangents)`` computed in forward mode (no backward graph);
+    ``(out, tangent_out, aux)`` with ``has_aux`` (f returns ``(out, aux)``; aux is not
+    differentiated).
 
     ``primals`` is a tuple (or list) of arguments, each a Tensor-like or a pytree of
     them; ``tangents`` has the same structure. Each tangent has its primal's shape, or
@@ -310,15 +314,20 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     level = forward.open_level()
     try:
         duals = [_dual(p, t.astype(p.dtype) if t.dtype != p.dtype else t, level) for p, t in zip(xs, ts)]
-        outs, out_def = _outputs(inputs.call(f, duals), "jvp")
+        value, aux = split_aux(inputs.call(f, duals), has_aux, "jvp")
+        outs, out_def = _outputs(value, "jvp")
         found = [(o._tangents or {}).pop(level, None) for o in outs]
+        for leaf in tree_flatten(aux)[0]:  # aux keeps no tangent of this (closed) level
+            if isinstance(leaf, Tensor) and leaf._tangents:
+                leaf._tangents.pop(level, None)
     finally:
         forward.close_level(level)
     out_tangents = [
         Tensor._make(np.zeros(batch + o.shape, dtype=o.dtype), None) if t is None else t
         for o, t in zip(outs, found)
     ]
-    return out_def.unflatten(iter(outs)), out_def.unflatten(iter(out_tangents))
+    result = out_def.unflatten(iter(outs)), out_def.unflatten(iter(out_tangents))
+    return (*result, aux) if has_aux else result
 
 
 def _tangent_batch(xs: Sequence[Tensor], ts: Sequence[Tensor]) -> tuple[int, ...]:
@@ -389,6 +398,7 @@ def jacobian(
     mode: str = "auto",
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    has_aux: bool = False,
 ) -> Callable[..., Derivatives]:
     """The generalized Jacobian of f, shaped ``out.shape + x.shape``.
 
@@ -399,7 +409,9 @@ def jacobian(
     Function with only a reverse rule). ``chunk_size`` splits the identity into batches
     of that many rows to bound memory; ``progress(done, total)`` is called after each
     batch of each block. For pytrees the result nests as JAX's ``jacrev``/``jacfwd``:
-    ``J[out_leaf][x_leaf]`` in f's output structure, each holding x's structure.
+    ``J[out_leaf][x_leaf]`` in f's output structure, each holding x's structure. With
+    ``has_aux`` f returns ``(out, aux)`` and the function returns ``(J, aux)``; aux is
+    not differentiated.
 
     >>> import chainrule as cr
     >>> J = cr.jacobian(lambda v: cr.stack([3 * v[0] ** 2 * v[1], 2 * v[0] + v[1] ** 8]))
@@ -412,20 +424,25 @@ def jacobian(
     def jacobian_fn(*args: Any) -> Derivatives:
         inputs = _Inputs(args, argnums, "jacobian")
         if mode == "fwd":
-            return _forward_jacobian(f, inputs, chunk_size, progress)
+            return _with_aux(*_forward_jacobian(f, inputs, chunk_size, progress, has_aux), has_aux)
         variables = _variables(inputs, "jacobian")
         try:
             with enable_grad():
-                outs, out_def = _outputs(inputs.call(f, variables), "jacobian")
+                value, aux = split_aux(inputs.call(f, variables), has_aux, "jacobian")
+                outs, out_def = _outputs(value, "jacobian")
             fewer_inputs = sum(x.size for x in variables) < sum(o.size for o in outs)
             if mode == "auto" and fewer_inputs and not any(_reverse_only(o, variables) for o in outs):
-                return _forward_jacobian(f, inputs, chunk_size, progress)
+                return _with_aux(*_forward_jacobian(f, inputs, chunk_size, progress, has_aux), has_aux)
             blocks = [_reverse_jacobian(o, variables, chunk_size, progress) for o in outs]
         finally:
             _retire(variables)
-        return out_def.unflatten(iter([inputs.regroup(row) for row in blocks]))
+        return _with_aux(out_def.unflatten(iter([inputs.regroup(row) for row in blocks])), aux, has_aux)
 
     return jacobian_fn
+
+
+def _with_aux(jacobians: Derivatives, aux: Any, has_aux: bool) -> Derivatives:
+    return (jacobians, aux) if has_aux else jacobians
 
 
 def _reverse_only(out: Tensor, xs: list[Tensor]) -> bool:
@@ -462,22 +479,35 @@ def _reverse_jacobian(
 
 
 def _forward_jacobian(
-    f: Callable[..., Any], inputs: _Inputs, chunk_size: int | None, progress: Progress | None
-) -> Derivatives:
-    """∂f/∂x by forward mode, one batched jvp per leaf x of the arguments (in chunks)."""
+    f: Callable[..., Any],
+    inputs: _Inputs,
+    chunk_size: int | None,
+    progress: Progress | None,
+    has_aux: bool = False,
+) -> tuple[Derivatives, Any]:
+    """``(∂f/∂x, aux)`` by forward mode, one batched jvp per leaf x of the arguments (in
+    chunks); aux (None without ``has_aux``) is that of f's first call."""
     leaves = inputs.leaves
     columns: list[list[Tensor]] = []  # columns[j][k] = ∂out_k/∂x_j
     out_def = None
+    aux: Any = None
     for j, x in enumerate(leaves):
         n = x.size
         rows: list[list[Tensor]] | None = None
         for start, stop in _chunks(n, chunk_size):
             # A stacked diagonal stands in for the dense identity rows (see basis.py).
             tangent = Tensor._make(cast(np.ndarray, _basis(n, x.dtype, start, stop, x.shape)), None)
-            with enable_grad():
-                out, t = jvp(
-                    lambda xj, j=j: inputs.call(f, [*leaves[:j], xj, *leaves[j + 1 :]]), (x,), (tangent,)
+            with enable_grad():  # f's (value, aux), aux None without has_aux
+                out, t, found = jvp(
+                    lambda xj, j=j: split_aux(
+                        inputs.call(f, [*leaves[:j], xj, *leaves[j + 1 :]]), has_aux, "jacobian"
+                    ),
+                    (x,),
+                    (tangent,),
+                    has_aux=True,
                 )
+            if out_def is None:
+                aux = found
             ts, out_def = tree_flatten(t)
             outs = tree_flatten(out)[0]
             rows = [[] for _ in ts] if rows is None else rows
@@ -495,11 +525,12 @@ def _forward_jacobian(
             ]
         )
     if out_def is None:  # nothing to differentiate: f's structure with empty blocks
-        outs, out_def = _outputs(inputs.call(f, leaves), "jacobian")
+        value, aux = split_aux(inputs.call(f, leaves), has_aux, "jacobian")
+        outs, out_def = _outputs(value, "jacobian")
         columns_by_output: list[list[Tensor]] = [[] for _ in outs]
     else:
         columns_by_output = [[column[k] for column in columns] for k in range(out_def.num_leaves)]
-    return out_def.unflatten(iter([inputs.regroup(row) for row in columns_by_output]))
+    return out_def.unflatten(iter([inputs.regroup(row) for row in columns_by_output])), aux
 
 
 def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Derivatives]:

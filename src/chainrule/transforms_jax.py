@@ -4,11 +4,12 @@ Code brought from JAX or HIPS autograd runs with these thin wrappers; each is on
 chainrule's transforms with an argument fixed, so they take and return pytrees as those
 do and compose with them:
 
-- ``jacfwd(f, argnums)`` / ``jacrev(f, argnums)``: ``jacobian`` in forward / reverse mode;
+- ``jacfwd(f, argnums, has_aux)`` / ``jacrev(f, argnums, has_aux)``: ``jacobian`` in forward /
+  reverse mode (``(J, aux)`` with ``has_aux``);
 - ``elementwise_grad(f, argnum)`` (autograd): ``vjp`` of f seeded with ones, the gradient
   of ``sum(f(x))`` — for an elementwise f, the derivative of each element;
-- ``linearize(f, *primals)``: ``(f(*primals), jvp_fn)`` with ``jvp_fn(*tangents)`` the JVP
-  at the primals, by forward mode;
+- ``linearize(f, *primals, has_aux=False)``: ``(f(*primals), jvp_fn)`` with ``jvp_fn(*tangents)``
+  the JVP at the primals, by forward mode (``(out, jvp_fn, aux)`` with ``has_aux``);
 - ``stop_gradient(x)``: x's value, a constant to every transform (reverse and forward).
 
 >>> import chainrule as cr
@@ -24,36 +25,38 @@ from typing import Any
 import numpy as np
 
 from .tensor import Tensor
-from .transforms import Argnums, Derivatives, jacobian, jvp, vjp
+from .transforms import Argnums, Derivatives, jacobian, jvp, split_aux, vjp
 from .tree import tree_map
 
 __all__ = ["elementwise_grad", "jacfwd", "jacrev", "linearize", "stop_gradient"]
 
 
 def jacfwd(
-    f: Callable[..., Any], argnums: Argnums = 0, chunk_size: int | None = None
+    f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False, *, chunk_size: int | None = None
 ) -> Callable[..., Derivatives]:
     """JAX's ``jacfwd``: ``jacobian(f, argnums, mode="fwd")``, one batched forward pass
-    per leaf of the arguments, J shaped ``out.shape + x.shape``.
+    per leaf of the arguments, J shaped ``out.shape + x.shape``;
+    with ``has_aux`` f returns ``(out, aux)`` and the function ``(J, aux)``.
 
     >>> import chainrule as cr
     >>> jacfwd(lambda x: x ** 2)(cr.tensor([1.0, 2.0])).tolist()   # diag(2x)
     [[2.0, 0.0], [0.0, 4.0]]
     """
-    return jacobian(f, argnums, mode="fwd", chunk_size=chunk_size)
+    return jacobian(f, argnums, mode="fwd", chunk_size=chunk_size, has_aux=has_aux)
 
 
 def jacrev(
-    f: Callable[..., Any], argnums: Argnums = 0, chunk_size: int | None = None
+    f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False, *, chunk_size: int | None = None
 ) -> Callable[..., Derivatives]:
     """JAX's ``jacrev``: ``jacobian(f, argnums, mode="rev")``, one batched reverse pass
-    per leaf of the output, J shaped ``out.shape + x.shape``.
+    per leaf of the output, J shaped ``out.shape + x.shape``;
+    with ``has_aux`` f returns ``(out, aux)`` and the function ``(J, aux)``.
 
     >>> import chainrule as cr
     >>> jacrev(lambda x: cr.sum(x ** 2))(cr.tensor([1.0, 2.0])).tolist()   # 2x
     [2.0, 4.0]
     """
-    return jacobian(f, argnums, mode="rev", chunk_size=chunk_size)
+    return jacobian(f, argnums, mode="rev", chunk_size=chunk_size, has_aux=has_aux)
 
 
 def elementwise_grad(f: Callable[..., Any], argnum: Argnums = 0) -> Callable[..., Derivatives]:
@@ -99,9 +102,10 @@ def _frozen(p: Any) -> Any:
     return p.clone() if isinstance(p, Tensor) else np.array(p, copy=True)
 
 
-def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+def linearize(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """``(f(*primals), jvp_fn)`` where ``jvp_fn(*tangents)`` is ``J·tangents`` at the primals
-    (one tangent per primal, nested as it), by forward mode.
+    (one tangent per primal, nested as it), by forward mode. With ``has_aux`` f returns
+    ``(out, aux)`` and the result is ``(out, jvp_fn, aux)``, aux from the first call.
 
     Unlike JAX, which keeps the linear map it traced, ``jvp_fn`` runs f again in forward
     mode at the same primals on every call (chainrule records no program to replay); the
@@ -113,16 +117,20 @@ def linearize(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., 
     (0.0, 2.0)
     """
     primals = tree_map(_frozen, primals)  # the point of linearization, whatever happens to the inputs later
-    out, _ = jvp(f, primals, tree_map(lambda p: np.zeros(np.shape(p)), primals))
+
+    def split(*args: Any) -> tuple[Any, Any]:  # f's (value, aux), aux None without has_aux
+        return split_aux(f(*args), has_aux, "linearize")
+
+    out, _, aux = jvp(split, primals, tree_map(lambda p: np.zeros(np.shape(p)), primals), has_aux=True)
 
     def jvp_fn(*tangents: Any) -> Any:
         if len(tangents) != len(primals):
             raise TypeError(
                 f"linearize: jvp_fn takes {len(primals)} tangent(s), one per primal, got {len(tangents)}"
             )
-        return jvp(f, primals, tangents)[1]
+        return jvp(split, primals, tangents, has_aux=True)[1]
 
-    return out, jvp_fn
+    return (out, jvp_fn, aux) if has_aux else (out, jvp_fn)
 
 
 def stop_gradient(x: Any) -> Any:

@@ -17,14 +17,17 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from ..creation import Seed, generator
-from ..functions import astype, matmul, relu, reshape, sigmoid, tanh, transpose, where
+from ..function import Function, FunctionCtx
+from ..functions import astype, concatenate, matmul, relu, reshape, sigmoid, tanh, transpose, where
 from ..functions import softplus as _softplus
 from ..functions import sum as _sum
+from ..mode import is_grad_enabled, no_grad
 from ..ops import OPS
 from ..tensor import Tensor, TensorLike, apply, as_array, data_of
 from .functional_losses import (
@@ -126,15 +129,29 @@ def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None) ->
     return out if bias is None else out + bias
 
 
-def embedding(indices: TensorLike, weight: TensorLike, sparse: bool = False) -> Tensor:
-    """Rows of ``weight`` at integer ``indices``: out[k…] = weight[indices[k…]].
+def embedding(
+    input: TensorLike,  # noqa: A002 - PyTorch's name
+    weight: TensorLike,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows of ``weight`` at integer indices ``input``: out[k…] = weight[input[k…]].
 
-    The output has shape ``indices.shape + weight.shape[1:]``. The gradient adds each
+    The output has shape ``input.shape + weight.shape[1:]``. The gradient adds each
     output row's gradient into its row of ``weight`` (rows used twice get both), and
     is zero on every other row; with ``sparse=True`` it is a row-sparse gradient that
     stores only the rows used (:class:`chainrule.sparse.RowSparse`). Every index must be
     in [0, rows): a negative one raises ``IndexError`` as one past the end does, instead
     of picking a row from the end the way NumPy would.
+
+    As in PyTorch: the row ``padding_idx`` (negative counts from the end) gets no
+    gradient (a sparse gradient leaves it out); ``max_norm`` first rescales, in place
+    and without recording, each looked-up row of ``weight`` whose ``norm_type``-norm
+    exceeds it to norm ``max_norm`` (a 2-D ``weight``); ``scale_grad_by_freq`` divides
+    each row's gradient by how often its index occurs in ``input`` (dense only).
 
     >>> import chainrule as cr, chainrule.nn.functional as F
     >>> E = cr.tensor([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]], requires_grad=True)
@@ -142,13 +159,119 @@ def embedding(indices: TensorLike, weight: TensorLike, sparse: bool = False) -> 
     >>> E.grad.indices.tolist(), E.grad.values.tolist()
     ([0, 2], [[1.0, 1.0], [2.0, 2.0]])
     """
-    indices = np.asarray(data_of(indices))
+    indices = np.asarray(data_of(input))
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
-    _check_rows(indices, np.shape(data_of(weight)))
-    if sparse:
-        return apply(OPS["gather_rows"], weight, rows=indices)
-    return apply(OPS["getitem"], weight, index=indices)
+    shape = np.shape(data_of(weight))
+    _check_rows(indices, shape)
+    pad = padding_row(padding_idx, shape[0])
+    if max_norm is not None:
+        if not isinstance(weight, Tensor):
+            weight = np.asarray(weight)
+        _renorm_rows(weight, indices, max_norm, norm_type)
+    wants_grad = isinstance(weight, Tensor) and weight.requires_grad and is_grad_enabled()
+    if sparse and scale_grad_by_freq and wants_grad:
+        raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
+    if not wants_grad or (pad is None and not scale_grad_by_freq):
+        if sparse:
+            return apply(OPS["gather_rows"], weight, rows=indices)
+        return apply(OPS["getitem"], weight, index=indices)
+    if sparse and pad is not None:  # gather the other rows only: the row-sparse gradient leaves it out
+        keep = indices != pad
+        if keep.all():
+            return apply(OPS["gather_rows"], weight, rows=indices)
+        kept = indices[keep]
+        part = apply(OPS["gather_rows"], weight, rows=kept)
+        padding = np.asarray(data_of(weight))[pad : pad + 1]
+        both = concatenate([part, padding])
+        at = np.full(indices.shape, kept.size, dtype=np.intp)
+        at[keep] = np.arange(kept.size)
+        return apply(OPS["getitem"], both, index=at)
+    row_shape = indices.shape + (1,) * (len(shape) - 1)
+    mask = np.ones(indices.shape, dtype=np.asarray(data_of(weight)).dtype)
+    if pad is not None:
+        mask[indices == pad] = 0
+    factor = mask
+    if scale_grad_by_freq:
+        _, inverse, counts = np.unique(indices, return_inverse=True, return_counts=True)
+        factor = mask * (1.0 / counts)[inverse.reshape(indices.shape)].astype(mask.dtype)
+    out = apply(OPS["getitem"], weight, index=indices)
+    scaled = _ScaleGradient.apply(out, factor.reshape(row_shape), mask.reshape(row_shape))
+    assert isinstance(scaled, Tensor)
+    return scaled
+
+
+class _ScaleGradient(Function):
+    """The identity, whose backward multiplies the gradient by ``factor`` (an array). As
+    PyTorch's double backward of an embedding, a second-order pass through that product
+    applies only the padding mask ``mask``, not the frequency scaling."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Tensor, factor: np.ndarray, mask: np.ndarray) -> Tensor:
+        ctx.factor, ctx.mask = factor, mask  # type: ignore[attr-defined]
+        return x
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, g: Any) -> Any:
+        factor, mask = ctx.factor, ctx.mask  # type: ignore[attr-defined]
+        return (_Scaled.apply(g, factor, mask) if isinstance(g, Tensor) else g * factor), None, None
+
+    @staticmethod
+    def jvp(ctx: FunctionCtx, t: Any, _factor: Any, _mask: Any) -> Any:
+        return t
+
+
+class _Scaled(Function):
+    """g · factor, whose backward multiplies by ``mask`` (see :class:`_ScaleGradient`)."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, g: Tensor, factor: np.ndarray, mask: np.ndarray) -> Tensor:
+        ctx.factor, ctx.mask = factor, mask  # type: ignore[attr-defined]
+        return g * factor
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, gg: Any) -> Any:
+        return gg * ctx.mask, None, None  # type: ignore[attr-defined]
+
+    @staticmethod
+    def jvp(ctx: FunctionCtx, t: Any, _factor: Any, _mask: Any) -> Any:
+        return t * ctx.factor  # type: ignore[attr-defined]
+
+
+def padding_row(padding_idx: int | None, rows: int) -> int | None:
+    """``padding_idx`` as a row number in [0, rows), checked as PyTorch checks it."""
+    if padding_idx is None:
+        return None
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):
+        raise TypeError(
+            f"embedding: padding_idx must be an int row number, got {padding_idx!r} "
+            "(sparse is a keyword argument: Embedding(n, d, sparse=True))"
+        )
+    if not -rows <= padding_idx < rows:
+        raise ValueError(
+            f"embedding: padding_idx {padding_idx} must be within num_embeddings "
+            f"(in [{-rows}, {rows}) for {rows} rows)"
+        )
+    return int(padding_idx) % rows
+
+
+def _renorm_rows(weight: Tensor | np.ndarray, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """Scale each row of ``weight`` at ``indices`` whose ``norm_type``-norm exceeds
+    ``max_norm`` by max_norm / (norm + 1e-7), in place and unrecorded (PyTorch's
+    ``embedding_renorm_``: one in-place change, so the weight's version goes up by one)."""
+    data = np.asarray(data_of(weight))
+    if data.ndim != 2:
+        raise ValueError(f"embedding: max_norm needs a 2-D weight, got shape {data.shape}")
+    rows = np.unique(indices)
+    picked = data[rows]
+    norms = np.linalg.norm(picked, ord=norm_type, axis=1).astype(np.float64)
+    scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(data.dtype)
+    renormed = picked * scale[:, None]
+    if isinstance(weight, Tensor):
+        with no_grad():
+            weight[rows] = renormed
+    else:
+        weight[rows] = renormed
 
 
 def _check_rows(indices: np.ndarray, shape: tuple[int, ...]) -> None:

@@ -8,7 +8,10 @@ during the backward pass with the gradients at the module's boundary.
 - a full backward hook ``hook(module, grad_input, grad_output)`` runs when the gradients
   with respect to the module's positional inputs are known: ``grad_output`` holds one
   gradient per output, ``grad_input`` one per positional argument (None for one that is
-  not a tensor or needs no gradient); returning a tuple replaces ``grad_input``.
+  not a tensor or needs no gradient); returning a tuple replaces ``grad_input``;
+- a full backward pre-hook ``hook(module, grad_output)`` runs when the gradients with
+  respect to the module's outputs are known, before those of its inputs are computed;
+  returning a tuple (one gradient per output) replaces ``grad_output``.
 
 The backward hook watches the reverse pass from its edges, as PyTorch's does: the
 inputs and the outputs each pass through an identity ``Function`` whose backward sees
@@ -87,8 +90,8 @@ def call_with_hooks(module: Module, args: tuple[Any, ...], kwargs: dict[str, Any
             result = hook(module, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
-    boundary = _Boundary(module, args) if module._backward_hooks else None
-    if boundary is not None:
+    boundary = _Boundary(module, args) if module._backward_hooks or module._backward_pre_hooks else None
+    if boundary is not None and module._backward_hooks:
         args = boundary.watch_inputs(args)
     output = module.forward(*args, **kwargs)
     for hook, with_kwargs in list(module._forward_hooks.values()):
@@ -131,6 +134,23 @@ class _Boundary:
         passed = _OutputGate.apply(self, *outs)
         return passed if single or isinstance(passed, tuple) else (passed,)
 
+    def fire_pre(self, grad_output: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Call each pre-hook with (module, grad_output); a returned tuple of the same
+        length replaces grad_output for the hooks after it and for the rest of the pass."""
+        for hook, _ in list(self.module._backward_pre_hooks.values()):
+            result = hook(self.module, grad_output)
+            if result is None:
+                continue
+            result = result if isinstance(result, tuple) else (result,)
+            if len(result) != len(grad_output):
+                raise RuntimeError(
+                    f"{type(self.module).__name__}: a full backward pre-hook returned {len(result)} "
+                    f"gradients, but the module has {len(grad_output)} outputs; return one per "
+                    "output, or None to keep them"
+                )
+            grad_output = result
+        return grad_output
+
     def fire(self, grad_input: tuple[Any, ...]) -> tuple[Any, ...]:
         """Call each hook with (module, grad_input, grad_output); a returned tuple of the
         same length replaces grad_input for the hooks after it and for the inputs."""
@@ -161,8 +181,11 @@ class _OutputGate(Function):
     @staticmethod
     def backward(ctx: FunctionCtx, *grads: Any) -> Any:
         boundary: _Boundary = ctx.boundary  # type: ignore[attr-defined]
+        if boundary.module._backward_pre_hooks:
+            grads = boundary.fire_pre(grads)
         boundary.grad_outputs = grads
-        if not boundary.input_positions:  # no input needs a gradient: fire now, with None for each
+        # no input needs a gradient: fire the full hooks now, with None for each
+        if boundary.module._backward_hooks and not boundary.input_positions:
             result = boundary.fire((None,) * boundary.n_inputs)
             if any(g is not None for g in result):
                 raise RuntimeError(

@@ -25,6 +25,7 @@ import numpy.typing as npt
 from .. import dtypes
 from ..creation import Seed, generator
 from ..functions import relu, reshape, sigmoid, tanh
+from ..mode import no_grad
 from ..tensor import Tensor, TensorLike
 from . import functional as F
 from . import init
@@ -89,7 +90,9 @@ class Embedding(Module):
 
     ``weight`` has shape (num_embeddings, embedding_dim) and starts N(0, 1). With
     ``sparse=True`` its gradient is row-sparse (only the rows looked up), and the
-    optimizers update only those rows.
+    optimizers update only those rows. ``padding_idx``, ``max_norm``, ``norm_type`` and
+    ``scale_grad_by_freq`` are PyTorch's (see ``F.embedding``); the row ``padding_idx``
+    starts at zero unless ``_weight`` is given.
 
     >>> import chainrule as cr
     >>> E = cr.nn.Embedding(10, 3, sparse=True, seed=0)
@@ -102,32 +105,78 @@ class Embedding(Module):
         self,
         num_embeddings: int,
         embedding_dim: int,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
         sparse: bool = False,
+        _weight: TensorLike | None = None,
+        _freeze: bool = False,
         *,
         seed: Seed = None,
         dtype: npt.DTypeLike | None = None,
-        _weight: Parameter | None = None,
     ) -> None:
         super().__init__()
-        self.num_embeddings, self.embedding_dim, self.sparse = num_embeddings, embedding_dim, sparse
+        padding_idx = F.padding_row(padding_idx, num_embeddings)
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
-            _weight = init.normal_(_empty(num_embeddings, embedding_dim, dtype=dtype), seed=seed)
-        self.weight = _weight
+            weight = init.normal_(_empty(num_embeddings, embedding_dim, dtype=dtype), seed=seed)
+            if padding_idx is not None:
+                with no_grad():
+                    weight[padding_idx] = 0
+        else:
+            weight = (
+                _weight if isinstance(_weight, Parameter) else Parameter(_weight, requires_grad=not _freeze)
+            )
+            if weight.shape != (num_embeddings, embedding_dim):
+                raise ValueError(
+                    f"Embedding: _weight has shape {weight.shape}, expected {(num_embeddings, embedding_dim)}"
+                )
+        self.weight = weight
 
     @classmethod
-    def from_pretrained(cls, embeddings: TensorLike, freeze: bool = True, sparse: bool = False) -> Embedding:
-        """An Embedding holding a copy of the matrix ``embeddings`` (a frozen one by default)."""
+    def from_pretrained(
+        cls,
+        embeddings: TensorLike,
+        freeze: bool = True,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+    ) -> Embedding:
+        """An Embedding holding a copy of the matrix ``embeddings`` (a frozen one by default);
+        its row ``padding_idx`` keeps the given values, as in PyTorch."""
         weight = Parameter(embeddings, requires_grad=not freeze)
         if weight.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {weight.shape}")
         rows, dim = weight.shape
-        return cls(rows, dim, sparse=sparse, _weight=weight)
+        return cls(rows, dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=weight)
 
     def forward(self, indices: TensorLike) -> Tensor:
-        return F.embedding(indices, self.weight, sparse=self.sparse)
+        return F.embedding(
+            indices,
+            self.weight,
+            self.padding_idx,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+            self.sparse,
+        )
 
     def extra_repr(self) -> str:
-        return f"{self.num_embeddings}, {self.embedding_dim}" + (", sparse=True" if self.sparse else "")
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        return s + (", sparse=True" if self.sparse else "")
 
 
 class Dropout(Module):

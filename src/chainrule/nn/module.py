@@ -84,6 +84,8 @@ class Module:
     _forward_pre_hooks: Hooks
     _forward_hooks: Hooks
     _backward_hooks: Hooks
+    _backward_pre_hooks: Hooks
+    _non_persistent_buffers_set: set[str]
     training: bool
 
     def __init__(self) -> None:
@@ -93,6 +95,8 @@ class Module:
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -126,6 +130,7 @@ class Module:
     def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
         self._buffers.pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
         self._modules.pop(name, None)
         object.__delattr__(self, name)
 
@@ -133,7 +138,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
             return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -157,6 +162,15 @@ class Module:
         """Call ``hook(module, grad_input, grad_output)`` during backward, once the gradients
         with respect to the module's positional inputs are computed (see ``nn.hooks``)."""
         return add_hook(self._backward_hooks, hook, prepend, False, "register_full_backward_hook")
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` during backward, once the gradients with
+        respect to the module's outputs are known and before those with respect to its
+        inputs are computed; a tuple it returns (one gradient per output) replaces
+        ``grad_output`` for the hooks after it and for the rest of the pass (see ``nn.hooks``)."""
+        return add_hook(self._backward_pre_hooks, hook, prepend, False, "register_full_backward_pre_hook")
 
     # ------------------------------------------------------------- the tree
     def named_modules(
@@ -238,9 +252,8 @@ class Module:
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register ``tensor``, a state that is not trained (a loss's class weights), under
         ``name``: it is saved in ``state_dict()`` after the parameters, as in PyTorch.
-        Only persistent buffers are supported; ``persistent=False`` raises ValueError."""
-        if not persistent:
-            raise ValueError(f"{type(self).__name__}: register_buffer(persistent=False) is not supported")
+        With ``persistent=False`` it is still an attribute and in ``buffers()``, but
+        ``state_dict()`` leaves it out and ``load_state_dict`` does not expect it."""
         if not isinstance(name, str) or not name or "." in name or name in self._parameters:
             raise KeyError(
                 f"{type(self).__name__}: a buffer name is a new non-empty string without '.', got {name!r}"
@@ -251,6 +264,10 @@ class Module:
                 "(a Tensor or None expected)"
             )
         self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
         self._modules.pop(name, None)
         object.__setattr__(self, name, tensor)
 
@@ -308,12 +325,13 @@ class Module:
     def _state_entries(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
         """Every (dotted name, parameter or buffer) a state dict holds, as PyTorch's: each
         module's parameters, then its buffers, then its submodules'; a parameter or a
-        module registered under two names is saved under both."""
+        module registered under two names is saved under both. Non-persistent buffers
+        are left out."""
         for name, p in self._parameters.items():
             if p is not None:
                 yield prefix + name, p
         for name, b in self._buffers.items():
-            if b is not None:
+            if b is not None and name not in self._non_persistent_buffers_set:
                 yield prefix + name, b
         for name, module in self._modules.items():
             yield from module._state_entries(f"{prefix}{name}.")

@@ -28,7 +28,9 @@ from .optimizer import Group, Optimizer, Rows, check_nonnegative
 
 
 class Adagrad(Optimizer):
-    """``Adagrad(params, lr=0.01, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10)``.
+    """``Adagrad(params, lr=0.01, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+    foreach=None, *, maximize=False, differentiable=False, fused=None)`` (PyTorch's order; see
+    :mod:`~chainrule.optim.optimizer` for the last four).
 
     A row-sparse gradient (a sparse embedding's) moves the rows looked up and adds to
     their sums only; the dense rule leaves the other rows as they are too (their g is
@@ -45,6 +47,11 @@ class Adagrad(Optimizer):
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
         eps: float = 1e-10,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -52,6 +59,10 @@ class Adagrad(Optimizer):
             "weight_decay": weight_decay,
             "initial_accumulator_value": initial_accumulator_value,
             "eps": eps,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+            "fused": fused,
         }
         super().__init__(params, defaults)
 

@@ -15,6 +15,14 @@ are all of the parameter (``...``); for a row-sparse gradient (a sparse embeddin
 only the rows looked up, so every other row — its value and its optimizer state —
 stays bit-identical.
 
+PyTorch's switches take the same keywords, and may be set per group as well:
+``maximize=True`` ascends (each rule sees −g in place of g, as in PyTorch, before its
+weight decay); ``foreach``, ``fused`` and (where PyTorch has it) ``capturable`` choose
+PyTorch's kernels, a for-loop, multi-tensor or fused implementation of one formula, so
+they are accepted and stored with no effect on the numbers (``foreach=True`` with
+``fused=True`` is refused, as PyTorch refuses it); ``differentiable=True`` is refused, as a
+step updates the parameters in place, outside any graph.
+
 >>> import chainrule as cr
 >>> a, b = cr.tensor([1.0], requires_grad=True), cr.tensor([1.0], requires_grad=True)
 >>> opt = cr.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.25)
@@ -144,10 +152,16 @@ def split_groups(name: str, params: Iterable[Any]) -> list[Group]:
     return [{"params": items}]
 
 
-PYTORCH_ONLY: dict[str, Any] = {"maximize": False, "differentiable": False}
+PYTORCH_ONLY: dict[str, Any] = {"differentiable": False}
 """Settings of PyTorch's optimizers that chainrule lacks, with the value that changes nothing:
 a group (or a loaded PyTorch state dict) may carry them at that value, never at another. Its
 ``foreach``, ``fused`` and ``capturable`` choose a kernel, not the numbers, and pass."""
+
+WHY_NOT: dict[str, str] = {
+    "differentiable": "a step updates the parameters in place, outside any graph, so it "
+    "cannot be differentiated"
+}
+"""Why a setting of :data:`PYTORCH_ONLY` cannot take another value, where one sentence says it."""
 
 
 class Optimizer:
@@ -197,12 +211,16 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _check_group(self, group: Group) -> None:
+        name = type(self).__name__
         for setting, neutral in {**PYTORCH_ONLY, **self.pytorch_only}.items():
             if setting in group and group[setting] != neutral:
+                why = f": {WHY_NOT[setting]}" if setting in WHY_NOT else ""
                 raise ValueError(
-                    f"{type(self).__name__}: {setting}={group[setting]!r} is not supported "
+                    f"{name}: {setting}={group[setting]!r} is not supported{why} "
                     f"(only {setting}={neutral!r}, PyTorch's default)"
                 )
+        if group.get("foreach") and group.get("fused"):
+            raise RuntimeError(f"{name}: `fused` and `foreach` cannot be `True` together (as in PyTorch)")
         self.check_settings(group)
 
     @property
@@ -284,6 +302,8 @@ class Optimizer:
                 rows, g = grad.indices, grad.values
             else:
                 rows, g = Ellipsis, np.asarray(grad.data)
+            if group.get("maximize"):
+                g = -g  # ascend: PyTorch's rules negate the gradient before anything else
             state = self.state.setdefault(p, {})
             self.prepare_state(state, p.data, group)
             x = p.data if rows is Ellipsis else p.data[rows]  # the whole parameter, or a copy of rows

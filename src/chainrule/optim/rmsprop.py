@@ -31,7 +31,9 @@ from .optimizer import Group, Optimizer, Rows, check_fraction, check_nonnegative
 
 
 class RMSprop(Optimizer):
-    """``RMSprop(params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)``.
+    """``RMSprop(params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+    capturable=False, foreach=None, maximize=False, differentiable=False)`` (PyTorch's order;
+    see :mod:`~chainrule.optim.optimizer` for the last four).
 
     A row-sparse gradient (a sparse embedding's) moves only the rows looked up and
     updates only their running averages: a row without gradient keeps its averages
@@ -50,6 +52,10 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         momentum: float = 0.0,
         centered: bool = False,
+        capturable: bool = False,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -58,6 +64,10 @@ class RMSprop(Optimizer):
             "weight_decay": weight_decay,
             "momentum": momentum,
             "centered": centered,
+            "capturable": capturable,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
         }
         super().__init__(params, defaults)
 

@@ -28,7 +28,9 @@ from .optimizer import Group, Optimizer, Rows, check_nonnegative
 
 
 class SGD(Optimizer):
-    """``SGD(params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False)``.
+    """``SGD(params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False, *,
+    maximize=False, foreach=None, differentiable=False, fused=None)`` (see
+    :mod:`~chainrule.optim.optimizer` for the last four).
 
     With a row-sparse gradient only the rows looked up move, and only their momentum
     decays (the other rows' momentum waits for their next gradient).
@@ -43,8 +45,22 @@ class SGD(Optimizer):
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
-        defaults = {"lr": lr, "momentum": momentum, "weight_decay": weight_decay, "nesterov": nesterov}
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+            "foreach": foreach,
+            "differentiable": differentiable,
+            "fused": fused,
+        }
         super().__init__(params, defaults)
 
     def check_settings(self, group: Group) -> None:
