@@ -17,6 +17,7 @@ import chainrule as cr
 import chainrule.assembly as assembly
 import chainrule.construction as construction
 import chainrule.functions as F
+import chainrule.reductions as reductions
 import chainrule.statistics as statistics
 from chainrule.ops import OPS, Sample
 from chainrule.tensor import apply
@@ -46,7 +47,7 @@ def samples_of(op) -> list[Sample]:
 
 
 # chainrule's public modules of functions, each table op's function under the op's name.
-PUBLIC_MODULES = (F, statistics, cr.linalg, assembly, construction)
+PUBLIC_MODULES = (F, reductions, statistics, cr.linalg, assembly, construction)
 
 
 def public_function(op):

@@ -33,6 +33,7 @@ LAYERS = [
             "chainrule.basis",
             "chainrule.debug",
             "chainrule.functions",
+            "chainrule.reductions",
             "chainrule.statistics",
             "chainrule.arguments",
             "chainrule.linalg",

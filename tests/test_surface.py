@@ -1,7 +1,7 @@
 """The public surface is declared, and it is the derivative table's.
 
 Every table op has a public function, under its own name, in one of chainrule's public
-modules of functions (``functions``, ``statistics``, ``linalg``, ``assembly``,
+modules of functions (``functions``, ``reductions``, ``statistics``, ``linalg``, ``assembly``,
 ``construction``), or is listed below as internal, with where users reach it; every public
 function is a table op (or is listed as something else: creation, transforms, checks).
 Functions and Tensor methods are written out in their modules, not attached from outside.
@@ -20,6 +20,7 @@ import chainrule as cr
 import chainrule.assembly as assembly
 import chainrule.construction as construction
 import chainrule.functions as F
+import chainrule.reductions as reductions
 import chainrule.statistics as statistics
 from chainrule.ops import OPS
 from chainrule.tensor import Tensor
@@ -28,7 +29,7 @@ from chainrule.torch_methods import TorchMethods
 tensor_module = importlib.import_module("chainrule.tensor")
 
 # Public modules of functions, one per table op under the op's own name (each name in one).
-FUNCTION_MODULES = (F, statistics)
+FUNCTION_MODULES = (F, reductions, statistics)
 # Public modules of NumPy's shape, assembly and construction functions: for each, the ops
 # module whose composite rows its functions call (each under the row's own name), the names
 # of those rows, and its other public names (an alias, functions returning several arrays
@@ -302,7 +303,8 @@ def test_every_public_function_is_a_table_op_or_listed():
 
 def test_each_alias_is_the_function_it_names():
     for alias, name in ALIASES.items():
-        assert getattr(F, alias) is getattr(F, name) is getattr(cr, alias), alias
+        home = next(m for m in FUNCTION_MODULES if alias in m.__all__)
+        assert getattr(home, alias) is getattr(home, name) is getattr(cr, alias), alias
 
 
 def test_chainrule_exports_the_functions_of_its_public_modules():
@@ -366,14 +368,14 @@ def test_methods_with_parameters_equal_their_functions():
         (t.transpose(), F.transpose(t)),
         (t.transpose(1, 0, 2), F.transpose(t, (1, 0, 2))),
         (t.transpose((2, 0, 1)), F.transpose(t, (2, 0, 1))),
-        (t.var(axis=1, ddof=1), F.var(t, axis=1, ddof=1)),
-        (t.std(ddof=1), F.std(t, ddof=1)),
-        (t.max(axis=0, keepdims=True), F.max(t, axis=0, keepdims=True)),
-        (t.min(axis=(0, 2)), F.min(t, axis=(0, 2))),
-        (t.sum(axis=-1), F.sum(t, axis=-1)),
-        (t.mean(keepdims=True), F.mean(t, keepdims=True)),
-        (t.prod(axis=2), F.prod(t, axis=2)),
-        (t.logsumexp(axis=1), F.logsumexp(t, axis=1)),
+        (t.var(axis=1, ddof=1), reductions.var(t, axis=1, ddof=1)),
+        (t.std(ddof=1), reductions.std(t, ddof=1)),
+        (t.max(axis=0, keepdims=True), reductions.max(t, axis=0, keepdims=True)),
+        (t.min(axis=(0, 2)), reductions.min(t, axis=(0, 2))),
+        (t.sum(axis=-1), reductions.sum(t, axis=-1)),
+        (t.mean(keepdims=True), reductions.mean(t, keepdims=True)),
+        (t.prod(axis=2), reductions.prod(t, axis=2)),
+        (t.logsumexp(axis=1), reductions.logsumexp(t, axis=1)),
         (t.clip(0.5, None), F.clip(t, 0.5, None)),
         (t.swapaxes(0, 2), F.swapaxes(t, 0, 2)),
         (t.flatten(), F.flatten(t)),
@@ -383,11 +385,11 @@ def test_methods_with_parameters_equal_their_functions():
         (t.astype(np.float32), F.astype(t, np.float32)),
         (t[0].dot([1.0, 2.0, 3.0, 4.0]), F.dot(t[0], [1.0, 2.0, 3.0, 4.0])),
         (t.matmul(np.ones((4, 2))), F.matmul(t, np.ones((4, 2)))),
-        (t.sum(dim=1, keepdim=True), F.sum(t, axis=1, keepdims=True)),
-        (t.mean(dim=(0, 2)), F.mean(t, dim=(0, 2))),
-        (t.var(dim=1), F.var(t, axis=1, ddof=1)),
-        (t.std(dim=0, unbiased=False), F.std(t, axis=0)),
-        (t.max(dim=2).values, F.max(t, axis=2)),
+        (t.sum(dim=1, keepdim=True), reductions.sum(t, axis=1, keepdims=True)),
+        (t.mean(dim=(0, 2)), reductions.mean(t, dim=(0, 2))),
+        (t.var(dim=1), reductions.var(t, axis=1, ddof=1)),
+        (t.std(dim=0, unbiased=False), reductions.std(t, axis=0)),
+        (t.max(dim=2).values, reductions.max(t, axis=2)),
         (t.squeeze(dim=0) if t.shape[0] == 1 else t[:1].squeeze(dim=0), F.squeeze(t[:1], axis=0)),
         (t.view(4, 6), t.reshape(4, 6)),
         (t.permute(2, 0, 1), F.transpose(t, (2, 0, 1))),
@@ -402,6 +404,7 @@ def test_methods_with_parameters_equal_their_functions():
 
 ENGINE_MODULES = [
     "chainrule.functions",
+    "chainrule.reductions",
     "chainrule.statistics",
     "chainrule.tensor",
     "chainrule.torch_methods",

@@ -71,8 +71,6 @@ from .function import Function, FunctionCtx
 from .functions import (
     abs,
     add,
-    amax,
-    amin,
     arccos,
     arccosh,
     arcsin,
@@ -111,12 +109,8 @@ from .functions import (
     log10,
     logaddexp,
     logaddexp2,
-    logsumexp,
     matmul,
-    max,
     maximum,
-    mean,
-    min,
     minimum,
     mod,
     moveaxis,
@@ -124,7 +118,6 @@ from .functions import (
     neg,
     outer,
     pow,
-    prod,
     rad2deg,
     radians,
     ravel,
@@ -144,9 +137,7 @@ from .functions import (
     square,
     squeeze,
     stack,
-    std,
     sub,
-    sum,
     swapaxes,
     tan,
     tanh,
@@ -155,11 +146,11 @@ from .functions import (
     transpose,
     tril,
     triu,
-    var,
     where,
 )
 from .gradcheck import GradcheckError, check_grads, gradcheck, numerical_grad, numerical_jacobian
 from .mode import capture_sites, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .reductions import amax, amin, logsumexp, max, mean, min, prod, std, sum, var
 from .statistics import (
     argmax,
     argmin,

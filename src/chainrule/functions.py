@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy.typing as npt
 
-from .arguments import reduction_input as _reduced
 from .ops import OPS
 from .ops.contraction import split_operands, steps
 from .spellings import torch_keywords
@@ -30,8 +29,6 @@ from .tensor import RECORDING, Axis, Shape, Tensor, TensorLike, apply, data_of, 
 __all__ = [
     "abs",
     "add",
-    "amax",
-    "amin",
     "arccos",
     "arccosh",
     "arcsin",
@@ -73,12 +70,8 @@ __all__ = [
     "log2",
     "logaddexp",
     "logaddexp2",
-    "logsumexp",
     "matmul",
-    "max",
     "maximum",
-    "mean",
-    "min",
     "minimum",
     "mod",
     "moveaxis",
@@ -86,7 +79,6 @@ __all__ = [
     "neg",
     "outer",
     "pow",
-    "prod",
     "rad2deg",
     "radians",
     "ravel",
@@ -107,9 +99,7 @@ __all__ = [
     "square",
     "squeeze",
     "stack",
-    "std",
     "sub",
-    "sum",
     "swapaxes",
     "tan",
     "tanh",
@@ -118,7 +108,6 @@ __all__ = [
     "transpose",
     "tril",
     "triu",
-    "var",
     "where",
 ]
 
@@ -303,121 +292,6 @@ def minimum(x1: TensorLike, x2: TensorLike) -> Tensor:
 def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
     """x where condition holds, else y; the gradient flows to the chosen side only."""
     return apply(OPS["where"], condition, x, y)
-
-
-# ------------------------------------------------------------------ reductions
-# NumPy's signatures, positions included: np.sum(a, 0, np.float32) passes a dtype, not keepdims.
-# ``dtype`` converts a first; ``out``, ``initial`` and ``where`` are refused by _reduced.
-@torch_keywords
-def sum(  # noqa: A001 - NumPy's name
-    a: TensorLike,
-    axis: Axis = None,
-    dtype: npt.DTypeLike | None = None,
-    out: None = None,
-    keepdims: bool = False,
-    initial: None = None,
-    where: bool = True,
-) -> Tensor:
-    """Σ over ``axis``; the gradient copies g back over the summed axes."""
-    return apply(OPS["sum"], _reduced("sum", a, dtype, out, initial, where), axis=axis, keepdims=keepdims)
-
-
-@torch_keywords
-def mean(
-    a: TensorLike,
-    axis: Axis = None,
-    dtype: npt.DTypeLike | None = None,
-    out: None = None,
-    keepdims: bool = False,
-    *,
-    where: bool = True,
-) -> Tensor:
-    """Σ/N over ``axis``; the gradient is g/N at every element."""
-    return apply(OPS["mean"], _reduced("mean", a, dtype, out, None, where), axis=axis, keepdims=keepdims)
-
-
-@torch_keywords
-def max(  # noqa: A001 - NumPy's name
-    a: TensorLike,
-    axis: Axis = None,
-    out: None = None,
-    keepdims: bool = False,
-    initial: None = None,
-    where: bool = True,
-) -> Tensor:
-    """Largest element; the gradient goes to it (ties share it evenly)."""
-    return apply(OPS["max"], _reduced("max", a, None, out, initial, where), axis=axis, keepdims=keepdims)
-
-
-@torch_keywords
-def min(  # noqa: A001 - NumPy's name
-    a: TensorLike,
-    axis: Axis = None,
-    out: None = None,
-    keepdims: bool = False,
-    initial: None = None,
-    where: bool = True,
-) -> Tensor:
-    """Smallest element; the gradient goes to it (ties share it evenly)."""
-    return apply(OPS["min"], _reduced("min", a, None, out, initial, where), axis=axis, keepdims=keepdims)
-
-
-amax = max  # NumPy's other names for the same reductions
-amin = min
-
-
-@torch_keywords
-def prod(
-    a: TensorLike,
-    axis: Axis = None,
-    dtype: npt.DTypeLike | None = None,
-    out: None = None,
-    keepdims: bool = False,
-    initial: None = None,
-    where: bool = True,
-) -> Tensor:
-    """Π over ``axis``; ∂/∂x_i is the product of the other elements (exact at zeros)."""
-    return apply(OPS["prod"], _reduced("prod", a, dtype, out, initial, where), axis=axis, keepdims=keepdims)
-
-
-@torch_keywords
-def logsumexp(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """log Σ exp(a), computed stably; its gradient is softmax(a)."""
-    return apply(OPS["logsumexp"], a, axis=axis, keepdims=keepdims)
-
-
-@torch_keywords
-def var(
-    a: TensorLike,
-    axis: Axis = None,
-    dtype: npt.DTypeLike | None = None,
-    out: None = None,
-    ddof: int = 0,
-    keepdims: bool = False,
-    *,
-    where: bool = True,
-) -> Tensor:
-    """Σ (a - mean)² / (N - ddof)."""
-    x = tensor_or_array(_reduced("var", a, dtype, out, None, where))
-    result: Tensor = OPS["var"].fn(RECORDING, x, axis=axis, ddof=ddof, keepdims=keepdims)
-    return result
-
-
-@torch_keywords
-def std(
-    a: TensorLike,
-    axis: Axis = None,
-    dtype: npt.DTypeLike | None = None,
-    out: None = None,
-    ddof: int = 0,
-    keepdims: bool = False,
-    *,
-    where: bool = True,
-) -> Tensor:
-    """√var(a); its gradient (a - mean) / ((N - ddof) std) is 0 where std is 0."""
-    return apply(
-        OPS["std"], _reduced("std", a, dtype, out, None, where), axis=axis, ddof=ddof, keepdims=keepdims
-    )
 
 
 # ------------------------------------------------------------------ shape

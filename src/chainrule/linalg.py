@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import functions as F
+from . import reductions
 from .forward import live_tangents
 from .mode import is_grad_enabled
 from .ops import OPS
@@ -324,16 +325,16 @@ def _root(s: Tensor, p: float) -> Tensor:
 
 def _vector_norm(x: Tensor, ord: float | None, axis: int) -> Tensor:  # noqa: A002 - NumPy's name
     if ord is None or ord == 2:
-        return _root(F.sum(x * x, axis=axis, keepdims=True), 2)
+        return _root(reductions.sum(x * x, axis=axis, keepdims=True), 2)
     if ord == math.inf:
-        return F.max(F.abs(x), axis=axis, keepdims=True)
+        return reductions.max(F.abs(x), axis=axis, keepdims=True)
     if ord == -math.inf:
-        return F.min(F.abs(x), axis=axis, keepdims=True)
+        return reductions.min(F.abs(x), axis=axis, keepdims=True)
     if ord == 0:
-        return F.sum(F.astype(x != 0, x.dtype), axis=axis, keepdims=True)
+        return reductions.sum(F.astype(x != 0, x.dtype), axis=axis, keepdims=True)
     if ord == 1:
-        return F.sum(F.abs(x), axis=axis, keepdims=True)
-    return _root(F.sum(F.pow(F.abs(x), float(ord)), axis=axis, keepdims=True), float(ord))
+        return reductions.sum(F.abs(x), axis=axis, keepdims=True)
+    return _root(reductions.sum(F.pow(F.abs(x), float(ord)), axis=axis, keepdims=True), float(ord))
 
 
 def _spectral_norm(x: Tensor, ord: float | str, axes: tuple[int, int]) -> Tensor:  # noqa: A002
@@ -342,7 +343,7 @@ def _spectral_norm(x: Tensor, ord: float | str, axes: tuple[int, int]) -> Tensor
     which makes it the same for every choice of singular vectors)."""
     moved = F.moveaxis(x, axes, (-2, -1))
     s = apply(OPS["svdvals"], moved)
-    pick = F.sum if ord == "nuc" else F.max if ord == 2 else F.min
+    pick = reductions.sum if ord == "nuc" else reductions.max if ord == 2 else reductions.min
     value = pick(s, axis=-1)
     return F.reshape(value, tuple(1 if i in axes else d for i, d in enumerate(x.shape)))
 
@@ -350,18 +351,18 @@ def _spectral_norm(x: Tensor, ord: float | str, axes: tuple[int, int]) -> Tensor
 def _matrix_norm(x: Tensor, ord: float | str | None, axes: tuple[int, int]) -> Tensor:  # noqa: A002
     row, col = axes
     if ord is None or ord == "fro":
-        return _root(F.sum(x * x, axis=axes, keepdims=True), 2)
+        return _root(reductions.sum(x * x, axis=axes, keepdims=True), 2)
     if isinstance(ord, str) and ord == "nuc" or ord in (2, -2):
         return _spectral_norm(x, ord, axes)
     if ord in (1, -1):  # the largest (smallest) column sum of |x|
-        sums, over = F.sum(F.abs(x), axis=row, keepdims=True), col
+        sums, over = reductions.sum(F.abs(x), axis=row, keepdims=True), col
     elif ord in (math.inf, -math.inf):  # the largest (smallest) row sum
-        sums, over = F.sum(F.abs(x), axis=col, keepdims=True), row
+        sums, over = reductions.sum(F.abs(x), axis=col, keepdims=True), row
     else:
         raise ValueError(
             f"norm: matrix ord {ord!r} is not supported (use None, 'fro', 'nuc', 1, -1, 2, -2, inf or -inf)"
         )
-    pick = F.max if ord in (1, math.inf) else F.min
+    pick = reductions.max if ord in (1, math.inf) else reductions.min
     return pick(sums, axis=over, keepdims=True)
 
 
@@ -392,7 +393,7 @@ def norm(
     if axis is None:
         if ord is None:
             axes: tuple[int, ...] = tuple(range(t.ndim))
-            out = _root(F.sum(t * t, axis=axes, keepdims=True), 2)
+            out = _root(reductions.sum(t * t, axis=axes, keepdims=True), 2)
             return out if keepdims else F.reshape(out, ())
         if t.ndim not in (1, 2):
             raise ValueError(f"norm: with axis=None and an ord, x must be 1-D or 2-D, got shape {shape}")

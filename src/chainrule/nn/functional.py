@@ -26,9 +26,9 @@ from ..creation import Seed, generator
 from ..function import Function, FunctionCtx
 from ..functions import astype, concatenate, matmul, relu, reshape, sigmoid, tanh, transpose, where
 from ..functions import softplus as _softplus
-from ..functions import sum as _sum
 from ..mode import is_grad_enabled, no_grad
 from ..ops import OPS
+from ..reductions import sum as _sum
 from ..tensor import Tensor, TensorLike, apply, as_array, data_of
 from .functional_losses import (
     binary_cross_entropy,

@@ -47,6 +47,7 @@ import numpy as _np
 from .. import assembly as _assembly
 from .. import construction as _construction
 from .. import functions as _F
+from .. import reductions as _reductions
 from .. import statistics as _statistics
 from ..tensor import Tensor, TensorLike, data_of, stacked
 from . import fft, linalg
@@ -56,7 +57,7 @@ from .dispatch import dual, holds_tensor
 # (argmax, argmin and argsort give integer Tensors, which carry no gradient).
 _SAME_NAME = {
     name: getattr(module, name)
-    for module in (_F, _statistics, _assembly, _construction)
+    for module in (_F, _reductions, _statistics, _assembly, _construction)
     for name in module.__all__
     if hasattr(_np, name) and name not in ("where", "r_", "c_")  # where and r_/c_: written here
 }
@@ -277,7 +278,7 @@ DIFFERENTIABLE: dict[str, Callable[..., Any]] = {"where": where}
 for _name in ("real", "conj", "conjugate"):
     OWN[_name] = dual(_name, getattr(_np, _name), _real_valued)
 for _name in _CHAINRULE_ONLY:
-    OWN[_name] = getattr(_F, _name)
+    OWN[_name] = getattr(_reductions if _name == "logsumexp" else _F, _name)
 for _name in ("zeros_like", "ones_like", "full_like", "empty_like"):
     OWN[_name] = _like(_name)
 DIFFERENTIABLE.update(_SAME_NAME, **_RENAMED)
