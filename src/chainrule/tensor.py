@@ -90,16 +90,17 @@ def _operand(value: Any, op: OpDef) -> Any:
     )
 
 
-def _holds_tensor(value: Any) -> bool:
-    return isinstance(value, Tensor) or (
-        isinstance(value, (list, tuple)) and any(_holds_tensor(v) for v in value)
-    )
+def holds_tensor(value: Any, depth: int = 64) -> bool:
+    """Whether ``value`` is a Tensor, or a list or tuple holding one (``depth`` levels down)."""
+    if isinstance(value, Tensor):
+        return True
+    return depth > 0 and isinstance(value, (list, tuple)) and any(holds_tensor(v, depth - 1) for v in value)
 
 
 def stacked(value: list[Any] | tuple[Any, ...], what: str) -> Tensor | np.ndarray:
     """Nested lists as one array, as NumPy reads them; where they hold Tensors, as one Tensor
     stacked on the graph (level by level), so the Tensors' gradients flow."""
-    if not _holds_tensor(value):
+    if not holds_tensor(value):
         return as_array(value, what=what)
     parts = [stacked(v, what) if isinstance(v, (list, tuple)) else v for v in value]
     out: Tensor = OPS["stack"].fn(RECORDING, [tensor_or_array(p, what) for p in parts], axis=0)

@@ -49,9 +49,9 @@ from .. import construction as _construction
 from .. import functions as _F
 from .. import reductions as _reductions
 from .. import statistics as _statistics
-from ..tensor import Tensor, TensorLike, data_of, stacked
+from ..tensor import Tensor, TensorLike, data_of, holds_tensor, stacked
 from . import fft, linalg
-from .dispatch import dual, holds_tensor
+from .dispatch import ARGUMENTS, dual, numpy_names
 
 # Functions of chainrule's public modules that NumPy has under the same name and signature
 # (argmax, argmin and argsort give integer Tensors, which carry no gradient).
@@ -134,7 +134,7 @@ def _predicate(name: str) -> Callable[..., Any]:
 
     def fn(*args: Any, **kwargs: Any) -> Any:
         result = numpy_fn(*(data_of(a) for a in args), **kwargs)
-        return Tensor._make(_np.asarray(result), None) if holds_tensor(args) else result
+        return Tensor._make(_np.asarray(result), None) if holds_tensor(args, ARGUMENTS) else result
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``numpy.{name}`` of the values: a boolean Tensor, which carries no gradient."
@@ -163,7 +163,7 @@ def _values(value: Any) -> Any:
 def _array(name: str, obj: Any, dtype: Any, copy: bool, options: dict[str, Any]) -> Any:
     """``numpy.array`` / ``asarray``: from nested lists that may hold Tensors, stacked
     differentiably; NumPy's other keywords (order, ndmin, ...) for plain data only."""
-    if not (isinstance(obj, Tensor) or (isinstance(obj, (list, tuple)) and holds_tensor(obj, depth=64))):
+    if not holds_tensor(obj):
         return (_np.array if copy else _np.asarray)(obj, dtype=dtype, **options)
     if options:
         raise TypeError(
@@ -200,7 +200,7 @@ def where(condition: TensorLike, x: TensorLike | None = None, y: TensorLike | No
         return _np.where(data_of(condition))
     if x is None or y is None:
         raise ValueError("where: give both x and y, or neither")
-    if holds_tensor((condition, x, y)):
+    if holds_tensor((condition, x, y), ARGUMENTS):
         return _F.where(condition, x, y)
     return _np.where(condition, x, y)
 
@@ -258,7 +258,7 @@ class _IndexTrick:
 
     def __getitem__(self, key: Any) -> Any:
         keys = key if isinstance(key, tuple) else (key,)
-        return self._ours[key] if holds_tensor(keys) else self._numpys[key]
+        return self._ours[key] if holds_tensor(keys, ARGUMENTS) else self._numpys[key]
 
 
 r_ = _IndexTrick(_construction.r_, _np.r_)
@@ -294,9 +294,4 @@ globals().update(OWN)
 __all__ = sorted(OWN) + ["c_", "fft", "linalg", "r_"]
 
 
-def __getattr__(name: str) -> Any:
-    """Every other name is NumPy's: constants, dtypes, ``random``, and functions of plain data."""
-    try:
-        return getattr(_np, name)
-    except AttributeError:
-        raise AttributeError(f"module 'chainrule.numpy' has no attribute {name!r} (nor has numpy)") from None
+__getattr__ = numpy_names(_np, __name__)

@@ -11,22 +11,31 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import holds_tensor
+
+ARGUMENTS = 3
+"""How deep :func:`~chainrule.tensor.holds_tensor` looks into a call's arguments for a Tensor:
+the arguments, a list among them (``concatenate``'s) and a list in that."""
 
 
-def holds_tensor(values: Iterable[Any], depth: int = 2) -> bool:
-    """Whether a Tensor is among ``values`` or inside their lists and tuples (``depth`` levels)."""
-    for v in values:
-        if isinstance(v, Tensor):
-            return True
-        if depth and isinstance(v, (list, tuple)) and holds_tensor(v, depth - 1):
-            return True
-    return False
+def numpy_names(namespace: Any, module: str) -> Callable[[str], Any]:
+    """A module's ``__getattr__``: every name ``module`` does not define is ``namespace``'s
+    (NumPy's constants, dtypes and the functions of plain data)."""
+
+    def other_name(name: str) -> Any:
+        try:
+            return getattr(namespace, name)
+        except AttributeError:
+            raise AttributeError(
+                f"module {module!r} has no attribute {name!r} (nor has {namespace.__name__})"
+            ) from None
+
+    return other_name
 
 
 def dual(name: str, numpy_fn: Callable[..., Any], chainrule_fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -34,7 +43,7 @@ def dual(name: str, numpy_fn: Callable[..., Any], chainrule_fn: Callable[..., An
 
     @functools.wraps(chainrule_fn, assigned=("__annotations__",), updated=())
     def fn(*args: Any, **kwargs: Any) -> Any:
-        if holds_tensor(args) or holds_tensor(kwargs.values()):
+        if holds_tensor(args, ARGUMENTS) or holds_tensor(tuple(kwargs.values()), ARGUMENTS):
             return call(name, chainrule_fn, args, kwargs)
         return numpy_fn(*args, **kwargs)
 

@@ -15,13 +15,12 @@ tensor([-2., -1.,  0.,  1.,  2.])
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as _np
 
 from .. import functions as _F
 from ..tensor import Tensor, TensorLike
-from .dispatch import dual
+from .dispatch import dual, numpy_names
 
 
 def _shifted(x: TensorLike, axes: int | Sequence[int] | None, sign: int) -> Tensor:
@@ -47,11 +46,4 @@ globals().update(OWN)
 __all__ = sorted(OWN)
 
 
-def __getattr__(name: str) -> Any:
-    """Every other name is ``numpy.fft``'s."""
-    try:
-        return getattr(_np.fft, name)
-    except AttributeError:
-        raise AttributeError(
-            f"module 'chainrule.numpy.fft' has no attribute {name!r} (nor has numpy.fft)"
-        ) from None
+__getattr__ = numpy_names(_np.fft, __name__)

@@ -14,12 +14,10 @@ tensor([[4., 0.],
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as _np
 
 from .. import linalg as _linalg
-from .dispatch import dual
+from .dispatch import dual, numpy_names
 
 OWN = {name: dual(name, getattr(_np.linalg, name), getattr(_linalg, name)) for name in _linalg.__all__}
 """Every function of this module by its NumPy name."""
@@ -30,11 +28,4 @@ globals().update(OWN)
 __all__ = sorted(OWN)
 
 
-def __getattr__(name: str) -> Any:
-    """Every other name is ``numpy.linalg``'s."""
-    try:
-        return getattr(_np.linalg, name)
-    except AttributeError:
-        raise AttributeError(
-            f"module 'chainrule.numpy.linalg' has no attribute {name!r} (nor has numpy.linalg)"
-        ) from None
+__getattr__ = numpy_names(_np.linalg, __name__)
