@@ -137,37 +137,48 @@ class _Boundary:
     def fire_pre(self, grad_output: tuple[Any, ...]) -> tuple[Any, ...]:
         """Call each pre-hook with (module, grad_output); a returned tuple of the same
         length replaces grad_output for the hooks after it and for the rest of the pass."""
-        for hook, _ in list(self.module._backward_pre_hooks.values()):
-            result = hook(self.module, grad_output)
-            if result is None:
-                continue
-            result = result if isinstance(result, tuple) else (result,)
-            if len(result) != len(grad_output):
-                raise RuntimeError(
-                    f"{type(self.module).__name__}: a full backward pre-hook returned {len(result)} "
-                    f"gradients, but the module has {len(grad_output)} outputs; return one per "
-                    "output, or None to keep them"
-                )
-            grad_output = result
-        return grad_output
+        return self._chain(
+            self.module._backward_pre_hooks,
+            lambda hook, g: hook(self.module, g),
+            grad_output,
+            "full backward pre-hook",
+            "outputs; return one per output",
+        )
 
     def fire(self, grad_input: tuple[Any, ...]) -> tuple[Any, ...]:
         """Call each hook with (module, grad_input, grad_output); a returned tuple of the
         same length replaces grad_input for the hooks after it and for the inputs."""
         grad_outputs = self.grad_outputs or ()
-        for hook, _ in list(self.module._backward_hooks.values()):
-            result = hook(self.module, grad_input, grad_outputs)
+        return self._chain(
+            self.module._backward_hooks,
+            lambda hook, g: hook(self.module, g, grad_outputs),
+            grad_input,
+            "full backward hook",
+            "inputs; return one per positional input (None where there is none)",
+        )
+
+    def _chain(
+        self,
+        hooks: dict[Any, Any],
+        call: Callable[[Any, tuple[Any, ...]], Any],
+        grads: tuple[Any, ...],
+        kind: str,
+        count: str,
+    ) -> tuple[Any, ...]:
+        """Run ``hooks`` in order on ``grads``: a returned tuple of the same length replaces
+        them for the hooks after it and for the pass; None keeps them."""
+        for hook, _ in list(hooks.values()):
+            result = call(hook, grads)
             if result is None:
                 continue
             result = result if isinstance(result, tuple) else (result,)
-            if len(result) != len(grad_input):
+            if len(result) != len(grads):
                 raise RuntimeError(
-                    f"{type(self.module).__name__}: a full backward hook returned {len(result)} "
-                    f"gradients, but the module has {len(grad_input)} inputs; return one per "
-                    "positional input (None where there is none), or None to keep them"
+                    f"{type(self.module).__name__}: a {kind} returned {len(result)} gradients, but "
+                    f"the module has {len(grads)} {count}, or None to keep them"
                 )
-            grad_input = result
-        return grad_input
+            grads = result
+        return grads
 
 
 class _OutputGate(Function):
