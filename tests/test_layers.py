@@ -46,6 +46,7 @@ LAYERS = [
             "chainrule.construction",
             "chainrule.spellings",
             "chainrule.torch_methods",
+            "chainrule.batching",
         },
     ),
     (
@@ -54,6 +55,7 @@ LAYERS = [
             "chainrule.autograd",
             "chainrule.transforms",
             "chainrule.transforms_jax",
+            "chainrule.vectorize",
             "chainrule.custom",
             "chainrule.tape",
             "chainrule.function",

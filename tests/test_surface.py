@@ -136,6 +136,7 @@ NOT_OPS = {
         "hvp",
         "directional_derivative",
         "jacfwd",
+        "vmap",
         "jacrev",
         "elementwise_grad",
         "linearize",

@@ -170,6 +170,7 @@ from .tensor import Tensor
 from .transforms import directional_derivative, grad, hessian, hvp, jacobian, jvp, value_and_grad, vjp
 from .transforms_jax import elementwise_grad, jacfwd, jacrev, linearize, stop_gradient
 from .tree import tree_flatten, tree_map, tree_unflatten
+from .vectorize import vmap
 from .viz import draw, to_dot
 
 __version__ = "0.1.0"
@@ -374,4 +375,5 @@ __all__ = [
     "where",
     "zeros",
     "zeros_like",
+    "vmap",
 ]

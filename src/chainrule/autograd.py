@@ -98,9 +98,9 @@ def run_backward(
     tools that watch the pass).
 
     The rules run on NumPy, or on the recording namespace with grad mode on when
-    ``create_graph``; the graph is kept when ``retain_graph`` (by default when
-    ``create_graph``). While ``detect_anomaly`` is on, its check observes every node. The
-    other arguments and the result are graph.backward's.
+    ``create_graph`` or inside :func:`chainrule.vmap`; the graph is kept when
+    ``retain_graph`` (by default when ``create_graph``). While ``detect_anomaly`` is on,
+    its check observes every node. The other arguments and the result are graph.backward's.
 
     >>> import chainrule as cr
     >>> x = cr.tensor([1.0, 3.0], requires_grad=True)
@@ -109,8 +109,13 @@ def run_backward(
     [2.0, 6.0]
     """
     roots = [t if t._node is None else t._node for t in tensors]
-    if mode.state().detect_anomaly:
+    state = mode.state()
+    if state.detect_anomaly:
         observers = (debug.check_backward, *observers)
+    # Inside vmap the saved values may carry its batch axis, which only Tensors' ops can
+    # read: the rules run on the recording namespace (and are recorded, for whatever
+    # differentiates the batched values from outside).
+    create_graph = create_graph or bool(state.batching)
     with set_grad_enabled(create_graph):
         return graph.backward(
             roots,
@@ -156,6 +161,7 @@ def pull_back(
         create_graph = (
             foreign
             or bool(mode.state().levels)
+            or bool(mode.state().batching)
             or (isinstance(seed, Tensor) and (seed.requires_grad or seed._tangents is not None))
         )
     seed = _as_tensor(seed) if create_graph else seed.data if isinstance(seed, Tensor) else seed

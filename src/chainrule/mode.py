@@ -35,6 +35,7 @@ class State:
     - ``levels``: the forward-mode levels open now (see forward.py), a frozenset;
     - ``visible_below``: levels at or above this one are hidden from the op being run;
     - ``depth``: how many function transforms are running (see transforms.py);
+    - ``batching``: the vmap levels open now (see batching.py), a frozenset;
     - ``capture_sites``, ``detect_anomaly``, ``keep_inputs``: the debug flags, and
       ``debug``, set when any of them is, so the hot path checks one name.
     """
@@ -44,6 +45,7 @@ class State:
         "levels",
         "visible_below",
         "depth",
+        "batching",
         "capture_sites",
         "detect_anomaly",
         "keep_inputs",
@@ -56,6 +58,7 @@ class State:
         levels: frozenset[int] = frozenset(),
         visible_below: float = float("inf"),
         depth: int = 0,
+        batching: frozenset[int] = frozenset(),
         capture_sites: bool = False,
         detect_anomaly: bool = False,
         keep_inputs: bool = False,
@@ -64,6 +67,7 @@ class State:
         self.levels = levels
         self.visible_below = visible_below
         self.depth = depth
+        self.batching = batching
         self.capture_sites = capture_sites
         self.detect_anomaly = detect_anomaly
         self.keep_inputs = keep_inputs

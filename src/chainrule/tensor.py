@@ -90,6 +90,11 @@ def _operand(value: Any, op: OpDef) -> Any:
     )
 
 
+class BatchedAccess(TypeError):
+    """Raised where code reads the array of a tensor vmap batches (``t.data``, ``t.item()``,
+    ``np.asarray(t)``): it has one value per example, which only its ops can read."""
+
+
 def holds_tensor(value: Any, depth: int = 64) -> bool:
     """Whether ``value`` is a Tensor, or a list or tuple holding one (``depth`` levels down)."""
     if isinstance(value, Tensor):
@@ -113,14 +118,19 @@ def apply(op: OpDef, *args: Any, **params: Any) -> Tensor:
     ``params`` are checked and made canonical by the op's ``prepare``.
     """
     arrays = []
-    for a in args:  # a loop, not a comprehension: this is the per-op hot path
-        if isinstance(a, Tensor):
-            arrays.append(a._data)
-            continue
-        value = _operand(a, op)
-        if type(value) is Tensor:  # a list holding Tensors, stacked on the graph: run with it
-            return apply(op, *(value if b is a else b for b in args), **params)
-        arrays.append(value)
+    try:
+        for a in args:  # a loop, not a comprehension: this is the per-op hot path
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                continue
+            value = _operand(a, op)
+            if isinstance(value, Tensor):  # a list holding Tensors, stacked on the graph: run with it
+                return apply(op, *(value if b is a else b for b in args), **params)
+            arrays.append(value)
+    except BatchedAccess:  # an input carries vmap's batch axis: the op runs batched
+        from . import batching
+
+        return batching.run(op, args, params, canonical=False)
     if op.floating:
         for a in arrays:
             if type(a) is _ndarray and a.dtype.kind != "f":
@@ -163,39 +173,8 @@ def record(op: OpDef, args: tuple[Any, ...], arrays: list[Any], params: dict[str
         t._base = _storage_owner(out, args)
     state = _state()
     if state.grad:
-        parents: list[Node | Tensor | None] = []
-        live = constant = False
-        for a in args:
-            if isinstance(a, Tensor):
-                if a._requires_grad:
-                    parents.append(a._node or a)
-                    live = True
-                else:
-                    parents.append(None)
-            else:
-                parents.append(None)
-                constant = True
-        if live and out.dtype.kind == "f":
-            node = _new(Node)  # Node's slots filled in place: no __init__ call on the hot path
-            node.op = op
-            node.params = params
-            node.parents = tuple(parents)
-            if op.saves_inputs:
-                node.saved = (tuple(arrays), out if op.saves_out else None)
-                node.inputs = args  # their versions are checked before the rule reads them
-            else:
-                node.saved = ((None,) * len(arrays), out if op.saves_out else None)
-                # Numbers and arrays given as operands are kept for the seeing tools (explain
-                # shows them); tensors are not, so nothing the rule does not read stays alive.
-                node.inputs = tuple(None if isinstance(a, Tensor) else a for a in args) if constant else None
-            node.shape = out.shape
-            node.dtype = out.dtype
-            node.site = None
-            node.seq = _next_seq()
-            node.duals = None
-            node.hooks = None
-            t._node = node
-            t._requires_grad = True
+        t._node = graph_node(op, args, arrays, out, params)
+        t._requires_grad = t._node is not None
     if state.debug:
         debug.on_record(op, arrays, out, t._node)
     if state.levels:
@@ -204,6 +183,47 @@ def record(op: OpDef, args: tuple[Any, ...], arrays: list[Any], params: dict[str
             # The backward pass needs the inputs and output with their tangents (forward over reverse).
             t._node.duals = (tuple(args), t._tangents)
     return t
+
+
+def graph_node(
+    op: OpDef, args: tuple[Any, ...], arrays: Sequence[Any], out: Any, params: dict[str, Any]
+) -> Node | None:
+    """The node recording ``out = op(*args)`` for the reverse pass, or None when no input
+    requires grad (or the output cannot carry a gradient). ``arrays`` are the inputs' values
+    and ``out`` the output's, as the op's rule reads them."""
+    parents: list[Node | Tensor | None] = []
+    live = constant = False
+    for a in args:
+        if isinstance(a, Tensor):
+            if a._requires_grad:
+                parents.append(a._node or a)
+                live = True
+            else:
+                parents.append(None)
+        else:
+            parents.append(None)
+            constant = True
+    if not live or out.dtype.kind != "f":
+        return None
+    node = _new(Node)  # Node's slots filled in place: no __init__ call on the hot path
+    node.op = op
+    node.params = params
+    node.parents = tuple(parents)
+    if op.saves_inputs:
+        node.saved = (tuple(arrays), out if op.saves_out else None)
+        node.inputs = args  # their versions are checked before the rule reads them
+    else:
+        node.saved = ((None,) * len(arrays), out if op.saves_out else None)
+        # Numbers and arrays given as operands are kept for the seeing tools (explain
+        # shows them); tensors are not, so nothing the rule does not read stays alive.
+        node.inputs = tuple(None if isinstance(a, Tensor) else a for a in args) if constant else None
+    node.shape = out.shape
+    node.dtype = out.dtype
+    node.site = None
+    node.seq = _next_seq()
+    node.duals = None
+    node.hooks = None
+    return node
 
 
 def _storage_owner(out: np.ndarray, args: Sequence[Any]) -> Tensor | None:
@@ -243,6 +263,27 @@ _ACCUMULATE = threading.Lock()  # concurrent backward passes add into one .grad 
 
 def data_of(value: Any) -> Any:
     return value._data if isinstance(value, Tensor) else value
+
+
+def shape_of(value: Any) -> tuple[int, ...]:
+    """The shape of a Tensor (one example's, under vmap) or of array-like data."""
+    return value.shape if isinstance(value, Tensor) else np.shape(value)
+
+
+def dtype_of(value: Any) -> np.dtype:
+    """The dtype of a Tensor or of array-like data."""
+    return value.dtype if isinstance(value, Tensor) else np.asarray(value).dtype
+
+
+def parameter_of(value: Any) -> Any:
+    """A Tensor given as an op's parameter (targets, indices) as its array; one vmap batches
+    stays itself, for the op's batching rule to read."""
+    if isinstance(value, Tensor):
+        try:
+            return value._data
+        except BatchedAccess:
+            return value
+    return value
 
 
 class Tensor(TorchMethods):
@@ -463,6 +504,11 @@ class Tensor(TorchMethods):
 
     def tolist(self) -> Any:
         return self._data.tolist()
+
+    def _leaf_alias(self) -> Tensor:
+        """A new leaf on this tensor's data (no node, no gradient): what a transform
+        differentiates in its place."""
+        return Tensor._make(self._data, None)
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (a new leaf that does not require grad).
@@ -1039,7 +1085,12 @@ class Tensor(TorchMethods):
 
     # Comparisons and logic give boolean tensors, which carry no gradient.
     def _compare(self, other: TensorLike, fn: np.ufunc) -> Tensor:
-        return Tensor._make(np.asarray(fn(self._data, data_of(other))), None)
+        try:
+            return Tensor._make(np.asarray(fn(self._data, data_of(other))), None)
+        except BatchedAccess:
+            from . import batching
+
+            return batching.compare(fn, self, other)
 
     def __lt__(self, other: TensorLike) -> Tensor:
         return self._compare(other, np.less)
@@ -1071,7 +1122,12 @@ class Tensor(TorchMethods):
     __ror__ = __or__
 
     def __invert__(self) -> Tensor:
-        return Tensor._make(np.asarray(~self._data), None)
+        try:
+            return Tensor._make(np.asarray(~self._data), None)
+        except BatchedAccess:
+            from . import batching
+
+            return batching.compare(np.logical_not, self)
 
 
 def tensor_or_array(value: Any, what: str = "tensor") -> Tensor | np.ndarray:
@@ -1086,9 +1142,10 @@ def tensor_or_array(value: Any, what: str = "tensor") -> Tensor | np.ndarray:
 def _wrap(
     value: np.ndarray, parent: Node | Tensor | None, tangents: dict[int, Tensor] | None = None
 ) -> Tensor | np.ndarray:
-    """A saved array as a Tensor attached to the node (or leaf) that produced it."""
+    """A saved array as a Tensor attached to the node (or leaf) that produced it (a value
+    vmap batches was saved as its Tensor, and is attached as one)."""
     if isinstance(parent, Node):
-        t = Tensor._make(value, parent)
+        t = value._attached(parent) if isinstance(value, Tensor) else Tensor._make(value, parent)
         t._tangents = tangents
         return t
     return value if parent is None else parent
@@ -1096,7 +1153,12 @@ def _wrap(
 
 def _apply_canonical(op: OpDef, *args: Any, **params: Any) -> Tensor:
     """Run ``op`` on ``args`` with ``params`` already canonical, as the rules pass them."""
-    arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+    try:
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+    except BatchedAccess:
+        from . import batching
+
+        return batching.run(op, args, params, canonical=True)
     return record(op, args, arrays, params)
 
 

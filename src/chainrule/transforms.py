@@ -118,7 +118,7 @@ def _variable(x: Tensor, what: str) -> Tensor:
     if x.requires_grad:
         with enable_grad():
             return functions.reshape(x, x.shape)
-    v = Tensor._make(x.data, None)
+    v = x._leaf_alias()
     v._requires_grad = True
     v._tangents = x._tangents
     return v
@@ -154,7 +154,7 @@ def split_aux(result: Any, has_aux: bool, what: str) -> tuple[Any, Any]:
     return result[0], result[1]
 
 
-def _transform(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+def transform_entry(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     """Mark a transform's entry point: the outermost one (in this thread) releases its results."""
 
     @functools.wraps(fn)
@@ -193,7 +193,7 @@ def value_and_grad(
     (8.0, 12.0)
     """
 
-    @_transform
+    @transform_entry
     def value_and_gradient(*args: Any) -> tuple[Any, Derivatives]:
         inputs = _Inputs(args, argnums, "grad")
         variables = _variables(inputs, "grad")
@@ -240,7 +240,7 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False) -> 
     return gradient
 
 
-@_transform
+@transform_entry
 def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """``(f(*primals), vjp_fn)`` with ``vjp_fn(u) = (uᵀ ∂f/∂primal for each primal)``;
     ``(out, vjp_fn, aux)`` with ``has_aux`` (f returns ``(out, aux)``).
@@ -279,11 +279,11 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
             total = [Tensor._make(np.zeros(v.shape, dtype=v.dtype), None) for v in variables]
         return cast("tuple[Any, ...]", inputs.regroup(total))
 
-    result = out_def.unflatten(iter(outs)), _transform(vjp_fn)
+    result = out_def.unflatten(iter(outs)), transform_entry(vjp_fn)
     return (*result, aux) if has_aux else result
 
 
-@_transform
+@transform_entry
 def jvp(
     f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool = False
 ) -> tuple[Any, ...]:
@@ -352,7 +352,7 @@ def _tangent_batch(xs: Sequence[Tensor], ts: Sequence[Tensor]) -> tuple[int, ...
 
 def _dual(p: Tensor, t: Tensor, level: int) -> Tensor:
     """p carrying tangent t at ``level`` (p itself is left untouched)."""
-    view = functions.reshape(p, p.shape) if p.requires_grad or p._tangents else Tensor._make(p.data, None)
+    view = functions.reshape(p, p.shape) if p.requires_grad or p._tangents else p._leaf_alias()
     view._tangents = {**(view._tangents or {}), level: t}
     return view
 
@@ -420,7 +420,7 @@ def jacobian(
     """
     _check_mode(mode, chunk_size)
 
-    @_transform
+    @transform_entry
     def jacobian_fn(*args: Any) -> Derivatives:
         inputs = _Inputs(args, argnums, "jacobian")
         if mode == "fwd":
@@ -554,7 +554,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Deriva
     """
     forward_over_reverse = jacobian(jacobian(f, argnums, mode="rev"), argnums, mode="fwd")
 
-    @_transform
+    @transform_entry
     def hessian_fn(*args: Any) -> Derivatives:
         try:
             return forward_over_reverse(*args)

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
-
-from ..tensor import Tensor, TensorLike, data_of
+from ..tensor import Tensor, TensorLike, shape_of
 from . import functional as F
 from .module import Module
 
@@ -96,7 +94,7 @@ class Softplus(Module):
 def _implicit_dim(name: str, input: TensorLike) -> int:
     """PyTorch's choice of axis when a Softmax is made without ``dim``: 0 for 0-, 1- and
     3-dimensional inputs, else 1, with its deprecation warning."""
-    ndim = np.ndim(data_of(input))
+    ndim = len(shape_of(input))
     warnings.warn(
         f"{name}: Implicit dimension choice for {name.lower()} has been deprecated. "
         "Change the call to include dim=X as an argument.",

@@ -29,7 +29,7 @@ from ..functions import softplus as _softplus
 from ..mode import is_grad_enabled, no_grad
 from ..ops import OPS
 from ..reductions import sum as _sum
-from ..tensor import Tensor, TensorLike, apply, as_array, data_of
+from ..tensor import Tensor, TensorLike, apply, as_array, data_of, dtype_of, parameter_of, shape_of
 from .functional_losses import (
     binary_cross_entropy,
     check_target_size,
@@ -162,7 +162,7 @@ def embedding(
     indices = np.asarray(data_of(input))
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
-    shape = np.shape(data_of(weight))
+    shape = shape_of(weight)
     _check_rows(indices, shape)
     pad = padding_row(padding_idx, shape[0])
     if max_norm is not None:
@@ -307,13 +307,13 @@ def dropout(
         raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
     if not training or p == 0:
         return x
-    keep: np.ndarray = generator(seed).random(np.shape(data_of(x))) >= p
+    keep: np.ndarray = generator(seed).random(shape_of(x)) >= p
     scale = 0.0 if p == 1 else 1 / (1 - p)
     return x * (keep * scale).astype(x.dtype)
 
 
 def _class_axis(x: TensorLike) -> int:
-    return 1 if np.ndim(data_of(x)) >= 2 else 0
+    return 1 if len(shape_of(x)) >= 2 else 0
 
 
 def _constant_weight(weight: TensorLike | None, name: str) -> None:
@@ -333,9 +333,9 @@ def _probability_coefficients(
     xd = as_array(x, what="cross_entropy")
     axis = _class_axis(xd)
     classes: int = xd.shape[axis]
-    if np.shape(data_of(target)) != xd.shape:
+    if shape_of(target) != xd.shape:
         raise ValueError(
-            f"cross_entropy: probability targets of shape {np.shape(data_of(target))} "
+            f"cross_entropy: probability targets of shape {shape_of(target)} "
             f"must have the logits' shape {xd.shape}"
         )
     target = target if isinstance(target, Tensor) else np.asarray(target, dtype=xd.dtype)
@@ -374,7 +374,7 @@ def nll_loss(
     return apply(
         OPS["nll"],
         input,
-        target=data_of(target),
+        target=parameter_of(target),
         weight=data_of(weight),
         ignore_index=ignore_index,
         reduction=legacy_reduction(size_average, reduce, reduction, "nll_loss"),
@@ -413,12 +413,12 @@ def cross_entropy(
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     axis = _class_axis(input)
     log_p = log_softmax(input, axis)
-    if np.asarray(data_of(target)).dtype.kind != "f":
+    if dtype_of(target).kind != "f":
         _constant_weight(weight, "cross_entropy")
         loss = apply(
             OPS["nll"],
             log_p,
-            target=data_of(target),
+            target=parameter_of(target),
             weight=data_of(weight),
             ignore_index=ignore_index,
             reduction=reduction,
@@ -434,7 +434,7 @@ def cross_entropy(
         target = target * (1 - label_smoothing) + label_smoothing / log_p.shape[axis]  # type: ignore[operator]
     losses = -_sum(_probability_coefficients(input, target, weight) * log_p, axis=axis)
     if reduction == "mean":
-        examples: int = np.size(data_of(input)) // np.shape(data_of(input))[axis]
+        examples: int = math.prod(shape_of(input)) // shape_of(input)[axis]
         return losses.sum() / examples
     return reduce_losses(losses, reduction, "cross_entropy")
 
@@ -481,7 +481,7 @@ def binary_cross_entropy_with_logits(
     0.6931
     """
     reduction = legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
-    input_shape, target_shape = np.shape(data_of(input)), np.shape(data_of(target))
+    input_shape, target_shape = shape_of(input), shape_of(target)
     if input_shape != target_shape:
         raise ValueError(
             f"binary_cross_entropy_with_logits: Target size {target_shape} must be the same "
@@ -601,17 +601,16 @@ def layer_norm(
     [-1.0, 1.0]
     """
     shape = _normalized_shape(normalized_shape)
-    x_shape = tuple(np.shape(data_of(input)))
+    x_shape = shape_of(input)
     if not shape or x_shape[len(x_shape) - len(shape) :] != shape or len(shape) > len(x_shape):
         raise ValueError(
             f"layer_norm: normalized_shape {list(shape)} must be the last axes of the input, "
             f"got input of shape {x_shape}"
         )
     for what, value in (("weight", weight), ("bias", bias)):
-        if value is not None and tuple(np.shape(data_of(value))) != shape:
+        if value is not None and shape_of(value) != shape:
             raise ValueError(
-                f"layer_norm: {what} has shape {tuple(np.shape(data_of(value)))}, expected "
-                f"normalized_shape {shape}"
+                f"layer_norm: {what} has shape {shape_of(value)}, expected normalized_shape {shape}"
             )
     x = input if isinstance(input, Tensor) else Tensor(as_array(input, what="layer_norm"))
     axes = tuple(range(-len(shape), 0))
@@ -639,7 +638,7 @@ def flatten(input: TensorLike, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     >>> F.flatten(cr.zeros(2, 3, 4), 1).shape
     (2, 12)
     """
-    shape = tuple(np.shape(data_of(input)))
+    shape = shape_of(input)
     if not shape:
         return reshape(input, (1,))
     start, end = _dim("flatten", start_dim, len(shape)), _dim("flatten", end_dim, len(shape))

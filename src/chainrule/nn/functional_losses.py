@@ -26,7 +26,7 @@ import numpy as np
 from ..functions import abs as _abs
 from ..functions import clip, exp, log, where
 from ..ops.losses import REDUCTIONS
-from ..tensor import Tensor, TensorLike, data_of
+from ..tensor import Tensor, TensorLike, data_of, shape_of
 
 __all__ = ["binary_cross_entropy", "huber_loss", "kl_div", "l1_loss", "smooth_l1_loss"]
 
@@ -64,7 +64,7 @@ def check_target_size(name: str, input: TensorLike, target: TensorLike) -> None:
     """Warn, as PyTorch does, when a regression loss's target has another shape than its
     input: broadcasting (N, 1) outputs against (N,) targets compares every output with
     every target, a plausible number that is not the loss meant."""
-    input_shape, target_shape = np.shape(data_of(input)), np.shape(data_of(target))
+    input_shape, target_shape = shape_of(input), shape_of(target)
     if input_shape != target_shape:
         warnings.warn(
             f"{name}: Using a target size {target_shape} that is different to the input size "
@@ -82,10 +82,9 @@ def weighted(
     ``normalized`` the "mean" is Σ w·ℓ / Σ w, as PyTorch's mse_loss and l1_loss take it."""
     if weight is None:
         return reduce_losses(losses, reduction, name)
-    if np.shape(data_of(weight)) != losses.shape:
+    if shape_of(weight) != losses.shape:
         raise ValueError(
-            f"{name}: weight has shape {np.shape(data_of(weight))}, but it must have the input's "
-            f"shape {losses.shape}"
+            f"{name}: weight has shape {shape_of(weight)}, but it must have the input's shape {losses.shape}"
         )
     losses = losses * weight
     if reduction == "mean" and normalized:
@@ -188,9 +187,9 @@ def binary_cross_entropy(
     """
     reduction = legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     x = np.asarray(data_of(input))
-    if x.shape != np.shape(data_of(target)):
+    if x.shape != shape_of(target):
         raise ValueError(
-            f"binary_cross_entropy: Using a target size {np.shape(data_of(target))} that is different "
+            f"binary_cross_entropy: Using a target size {shape_of(target)} that is different "
             f"to the input size {x.shape} is not allowed; give them the same shape"
         )
     if x.size and not ((x >= 0) & (x <= 1)).all():
