@@ -60,7 +60,7 @@ from .ops.losses import REDUCTIONS
 from .tensor import RECORDING, BatchedAccess, Tensor, apply, data_of, graph_node, parameter_of, stacked
 from .torch_methods import ElementCount
 
-__all__ = ["BatchedTensor", "close_level", "compare", "open_level", "run"]
+__all__ = ["BatchedTensor", "close_level", "compare", "constant_of", "open_level", "run"]
 
 _levels = itertools.count(1)
 _warned: set[str] = set()
@@ -187,6 +187,14 @@ def _example(value: Any) -> Any:
     return parameter_of(value)
 
 
+def constant_of(fn: Callable[[np.ndarray], np.ndarray], x: Tensor) -> Tensor:
+    """``fn`` of x's values as a constant Tensor (no gradient); for a tensor vmap batches,
+    of every example's at once (``fn`` must act on trailing axes), batched as x is."""
+    if isinstance(x, BatchedTensor):
+        return BatchedTensor.of(constant_of(fn, x._inner), x._level)
+    return Tensor._make(np.asarray(fn(x._data)), None)
+
+
 # ------------------------------------------------------------------ running an op
 def run(op: OpDef, args: Sequence[Any], params: dict[str, Any], canonical: bool) -> BatchedTensor:
     """``op(*args, **params)`` where some input is batched: the batch computed at once by
@@ -209,7 +217,11 @@ def run(op: OpDef, args: Sequence[Any], params: dict[str, Any], canonical: bool)
         out = None if rewrite is None or canonical else rewrite(args, params, level)
         if out is not None:
             return out
-        return _finish(_refusing(op), args, params, _loop(op, args, params, level, canonical), level)
+        refusal = "was given a parameter that differs between examples (an index or a target batched by vmap)"
+        return _finish(_refusing(op, refusal), args, params, _loop(op, args, params, level, canonical), level)
+    if op.reads_values and not canonical:  # its parameters may differ between examples
+        refusal = "reads each example's values to prepare its parameters"
+        return _finish(_refusing(op, refusal), args, params, _loop(op, args, params, level, canonical), level)
     raw = params
     if not canonical and op.prepare:
         params = op.prepare(*[_example(a) for a in args], **params)
@@ -241,17 +253,16 @@ def _finish(op: OpDef, args: list[Any], params: dict[str, Any], whole: Tensor, l
 _REFUSING: dict[str, OpDef] = {}
 
 
-def _refusing(op: OpDef) -> OpDef:
-    """op, for a node whose derivative vmap cannot give: its rules would read parameters
-    that differ between examples (an index, a target), so they raise instead."""
+def _refusing(op: OpDef, reason: str) -> OpDef:
+    """op, for a node whose derivative vmap cannot give (the op ``reason``, so its rules
+    would read parameters that differ between examples): its rules raise."""
     if op.name not in _REFUSING:
 
         def refuse(*_: Any, **__: Any) -> None:
             raise NotImplementedError(
-                f"vmap: {op.name} was given a parameter that differs between examples (an index or a "
-                "target tensor batched by vmap); vmap computes its value example by example, but not "
-                "its derivative. Pass the parameter as data the op differentiates through (for an "
-                "index, a one-hot matrix and a product), or move the transform outside vmap"
+                f"vmap: {op.name} {reason}; vmap computes its value example by example, but not "
+                "its derivative. Pass such an index as data the op differentiates through (a "
+                "one-hot matrix and a product), or move the transform outside vmap"
             )
 
         _REFUSING[op.name] = OpDef(op.name, op.category, vjp=refuse, jvp=refuse)
@@ -335,6 +346,24 @@ def _matmul(op, xs, batched, params, size):
     return RECORDING.apply(op, *_padded(xs, batched, broadcast_axes), **params)
 
 
+def _affine(op, xs, batched, params, size):
+    """x Wᵀ + b: one affine op when only x is batched; with a batched W or b (an ensemble of
+    layers), the same as a product and a sum of batches."""
+    if not any(batched[1:]):
+        return RECORDING.apply(op, *xs, **params)
+    x, w, b = xs
+    wt = RECORDING.matrix_transpose(w)
+    x_nd = x.ndim - batched[0]
+    product = _matmul(OPS["matmul"], [x, wt], batched[:2], {"xnd": x_nd, "ynd": 2}, size)
+    return _elementwise(OPS["add"], [product, b], [True, batched[2]], {}, size)
+
+
+def _solve(op, xs, batched, params, size):
+    a, b = xs
+    stacks = [a.ndim - batched[0] - 2, ndim_of(b) - batched[1] - (1 if params["vector"] else 2)]
+    return RECORDING.apply(op, *_padded(xs, batched, stacks), **params)
+
+
 def _einsum(op, xs, batched, params, size):
     ellipses = [x.ndim - b - len(sub) for x, b, sub in zip(xs, batched, params["ins"])]
     return RECORDING.apply(op, *_padded(xs, batched, ellipses), **params)
@@ -394,7 +423,9 @@ _CATEGORY_RULES: dict[str, Rule] = {
 }
 _RULES: dict[str, Rule | None] = {
     "where": _elementwise,
+    "affine": _affine,
     "matmul": _matmul,
+    "solve": _solve,
     "einsum": _einsum,
 }
 """Ops whose rule is not their category's; None: the loop."""

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import functions as F
 from . import reductions
+from .batching import constant_of
 from .forward import live_tangents
 from .mode import is_grad_enabled
 from .ops import OPS
@@ -76,9 +77,9 @@ def slogdet(a: TensorLike) -> tuple[Tensor, Tensor]:
     (tensor(-1.), tensor(1.7917595))
     """
     x = tensor_or_array(a)
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
     logabsdet = apply(OPS["slogdet"], x)  # checks the shape first
-    return Tensor(np.linalg.slogdet(data)[0].astype(logabsdet.dtype)), logabsdet
+    x = x if isinstance(x, Tensor) else Tensor._make(x, None)
+    return constant_of(lambda m: np.linalg.slogdet(m)[0].astype(logabsdet.dtype), x), logabsdet
 
 
 def solve(a: TensorLike, b: TensorLike) -> Tensor:

@@ -141,15 +141,30 @@ def _predicate(name: str) -> Callable[..., Any]:
     return fn
 
 
+_LAYOUT_QUERIES = ("shape", "ndim", "size", "iscomplexobj", "isrealobj", "result_type")
+"""The queries that read only shapes and dtypes (so they answer for a tensor vmap batches too)."""
+
+
 def _query(name: str) -> Callable[..., Any]:
     numpy_fn = getattr(_np, name)
+    read = _layout if name in _LAYOUT_QUERIES else _values
 
     def fn(*args: Any, **kwargs: Any) -> Any:
-        return numpy_fn(*(_values(a) for a in args), **{k: _values(v) for k, v in kwargs.items()})
+        return numpy_fn(*(read(a) for a in args), **{k: read(v) for k, v in kwargs.items()})
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``numpy.{name}`` of the values (a query: its result carries no gradient)."
     return fn
+
+
+def _layout(value: Any) -> Any:
+    """A Tensor's shape and dtype as an array that holds no values (one zero, broadcast);
+    anything else as it is."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_layout(v) for v in value)
+    if isinstance(value, Tensor):
+        return _np.broadcast_to(_np.zeros((), value.dtype), value.shape)
+    return value
 
 
 def _values(value: Any) -> Any:
@@ -215,7 +230,7 @@ def imag(val: TensorLike) -> Any:
     """``numpy.imag`` of real values: zeros (a constant, as the imaginary part of a real
     tensor does not change with it)."""
     if isinstance(val, Tensor):
-        return Tensor._make(_np.zeros_like(val._data), None)
+        return Tensor._make(_np.zeros(val.shape, val.dtype), None)
     return _np.imag(val)
 
 
@@ -242,7 +257,7 @@ def _like(name: str) -> Callable[..., Any]:
     def fn(a: Any, *args: Any, **kwargs: Any) -> Any:
         if not isinstance(a, Tensor):
             return numpy_fn(a, *args, **kwargs)
-        return Tensor._make(numpy_fn(a._data, *args, **kwargs), None)
+        return Tensor._make(numpy_fn(_layout(a), *args, **kwargs), None)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"``numpy.{name}``: for a Tensor, a new constant Tensor of its shape (no gradient)."

@@ -128,6 +128,9 @@ class OpDef:
     the inputs and turns user parameters into the canonical ones the rules read.
     A ``floating`` op (exp, division, mean) has a floating result for any input, so
     boolean and integer inputs are converted to the default float before ``forward``.
+    An op that ``reads_values`` has a ``prepare`` that reads the inputs' values, not only
+    their shapes (sort's permutation, cumprod's check for zeros): vmap runs it example by
+    example.
 
     ``saves`` names the values the row's rule reads, by the names the rule gives them
     (the inputs ``x``, ``y`` or ``xs``; the output ``y`` of a unary op, else ``out``); a
@@ -156,6 +159,7 @@ class OpDef:
         "backward_name",
         "fn",
         "floating",
+        "reads_values",
     )
 
     name: str
@@ -179,6 +183,7 @@ class OpDef:
     kinks: tuple[float, ...]
     samples: list[Sample] | None
     floating: bool
+    reads_values: bool
     backward_name: str
 
     def __init__(
@@ -200,6 +205,7 @@ class OpDef:
         samples: list[Sample] | None = None,
         fn: Callable[..., Any] | None = None,
         floating: bool = False,
+        reads_values: bool = False,
     ) -> None:
         self.name = name
         self.category = category
@@ -218,6 +224,7 @@ class OpDef:
         self.samples = samples
         self.fn = fn
         self.floating = floating
+        self.reads_values = reads_values
         self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
 
     def forward_on(self, xp: Any) -> Callable[..., Any]:
@@ -255,6 +262,14 @@ def values_of(value) -> numpy.ndarray:
     """The values of an array, or of a Tensor (its ``data``), for a rule or composite that
     reads them (a NaN mask, a check for a degenerate input); no gradient flows through them."""
     return value if isinstance(value, numpy.ndarray) else numpy.asarray(getattr(value, "data", value))
+
+
+def every_value(value) -> numpy.ndarray:
+    """The values of an array or Tensor for a check that must hold for all of them (a
+    degenerate input, a zero cotangent); under vmap, every example's, batch axes first.
+    The check may read only trailing axes and ``any``/``all`` over the rest."""
+    inner = getattr(value, "_inner", None)  # a tensor vmap batches holds its batch there
+    return values_of(value) if inner is None else every_value(inner)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -483,6 +498,7 @@ def linear(
     variadic=False,
     floating=False,
     sparse_transpose=None,
+    reads_values=False,
 ) -> OpDef:
     """An op linear in its inputs, declared by its transpose.
 
@@ -520,6 +536,7 @@ def linear(
             domain=domain,
             samples=samples,
             floating=floating,
+            reads_values=reads_values,
         )
     )
     return op
@@ -586,6 +603,7 @@ def general(
     kinks=(),
     samples=None,
     floating=False,
+    reads_values=False,
 ) -> OpDef:
     """An op whose VJP ``vjp(g, xs, out, xp, needs, **params)`` and JVP are written by hand.
 
@@ -613,6 +631,7 @@ def general(
             kinks=kinks,
             samples=samples,
             floating=floating,
+            reads_values=reads_values,
         )
     )
 

@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import OPS, Sample, composite, general, values_of
+from .core import OPS, Sample, composite, every_value, general
 
 # Values closer than this many ε (times the size and the largest value) count as equal.
 _GAP_ULPS = 100
@@ -124,7 +124,7 @@ def _reciprocal_gaps(w, xp):
 
 def _too_close(values):
     """(w, tol): the values as an array and, per matrix, the gap below which two count as equal."""
-    w = values_of(values)
+    w = every_value(values)
     scale = np.max(np.abs(w), axis=-1, keepdims=True) if w.shape[-1] else 0.0
     return w, _GAP_ULPS * max(w.shape[-1], 1) * np.finfo(w.dtype).eps * scale
 
@@ -173,7 +173,7 @@ def _refuse_degenerate_singular_values(s):
 
 def _refuse_zero_pivot(r):
     """qr: the derivative needs R invertible (A of full column rank)."""
-    w, tol = _too_close(np.abs(np.diagonal(values_of(r), axis1=-2, axis2=-1)))
+    w, tol = _too_close(np.abs(np.diagonal(every_value(r), axis1=-2, axis2=-1)))
     if w.shape[-1] and np.any(np.min(w, axis=-1, keepdims=True) <= tol):
         raise np.linalg.LinAlgError(
             "qr: the derivative needs a matrix of full column rank; R has a zero on its diagonal"
@@ -182,7 +182,7 @@ def _refuse_zero_pivot(r):
 
 def _refuse_rank_deficient(a, x):
     """pinv: tr(A A⁺) is the rank of A; the derivative needs it to be min(M, N)."""
-    rank = np.einsum("...ij,...ji->...", values_of(a), values_of(x))
+    rank = np.einsum("...ij,...ji->...", every_value(a), every_value(x))
     full = min(np.shape(a)[-2:])
     if np.any(rank < full - 0.5):
         raise np.linalg.LinAlgError(
@@ -253,7 +253,7 @@ def _values_vjp(left, gw, right, keep, strict, xp):
 def _zero(g) -> bool:
     """Whether a cotangent is exactly zero (a factor the loss does not use): its values, read
     from a Tensor's ``data`` under ``create_graph``."""
-    return not np.any(values_of(g))
+    return not np.any(every_value(g))
 
 
 def _eigh_vjp(g, xs, out, xp, needs, UPLO, keep, strict):  # noqa: N803

@@ -119,6 +119,7 @@ general(
     _cumprod_jvp,
     saves=("xs", "out"),
     prepare=_cumprod_prepare,
+    reads_values=True,
     domain=(0.5, 1.5),
     reference=np.cumprod,
     samples=SCAN_SAMPLES,

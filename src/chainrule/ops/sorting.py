@@ -122,6 +122,7 @@ linear(
     _permuted,
     transpose=_unpermuted,
     prepare=_permutation_prepare("sort", _sorted_order),
+    reads_values=True,
     reference=np.sort,
     samples=SORT_SAMPLES,
 )
@@ -132,6 +133,7 @@ linear(
     _permuted,
     transpose=_unpermuted,
     prepare=_permutation_prepare("partition", _partition_order),
+    reads_values=True,
     reference=np.partition,
     samples=[
         Sample(((5,),), {"kth": 2}),

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import OPS, Sample, composite, linear, unary, values_of
+from .core import OPS, Sample, composite, every_value, linear, unary, values_of
 from .reduction import SAMPLES, reduce_prepare
 
 # ------------------------------------------------------------------ gradient (central differences)
@@ -173,7 +173,7 @@ def _average(lib, a, axis=None, weights=None, returned=False, keepdims=False):
     else:
         w = _weights_along(lib, a, weights, axis)
         scale = lib.sum(w, axis=axes, keepdims=keepdims)
-        if np.any(values_of(scale) == 0):
+        if np.any(every_value(scale) == 0):
             raise ZeroDivisionError("average: the weights sum to zero along the axis; cannot normalize")
         avg = lib.sum(lib.multiply(a, w), axis=axes, keepdims=keepdims) / scale
     if not returned:
