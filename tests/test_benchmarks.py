@@ -21,3 +21,11 @@ def test_overhead_chain_gradient_matches_a_closed_form():
     assert ops == ["add_input", "half"]
     assert_allclose(overhead.numpy_gradient(x0, ops), np.ones(4))
     assert_allclose(overhead.chainrule_gradient(x0, ops), np.ones(4))
+
+
+def test_per_example_benchmark_checks_every_implementation_against_the_loop(capsys):
+    from chainrule.apps.bench import per_example
+
+    times = per_example.main(["--batch", "6", "--repeats", "1", "--warmup", "0"])
+    assert {"chainrule vmap(grad)", "chainrule loop of grad"} <= set(times)
+    assert "faster than a loop of 6 grad calls" in capsys.readouterr().out

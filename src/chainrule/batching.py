@@ -165,6 +165,8 @@ def _top_level(args: Sequence[Any], params: dict[str, Any]) -> int:
     """The innermost open vmap level among the batched values in ``args`` and ``params``."""
     found = _batched_in(list(args)) + _batched_in(list(params.values()))
     open_now = mode.state().batching
+    if not found:
+        raise BatchedAccess(NO_VALUE)
     stale = [b for b in found if b._level not in open_now]
     if stale:
         raise RuntimeError(
@@ -342,7 +344,11 @@ def _broadcast(x: Any, size: int) -> Any:
 
 
 def _matmul(op, xs, batched, params, size):
-    broadcast_axes = [max(nd - 2, 0) for nd in (params["xnd"], params["ynd"])]
+    # An operand's broadcast axes: all but its last two (its last, for a vector), counting
+    # the leading axes an inner vmap's batch adds to it.
+    broadcast_axes = [
+        ndim_of(x) - b - min(nd, 2) for x, b, nd in zip(xs, batched, (params["xnd"], params["ynd"]))
+    ]
     return RECORDING.apply(op, *_padded(xs, batched, broadcast_axes), **params)
 
 

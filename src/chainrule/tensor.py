@@ -127,17 +127,17 @@ def apply(op: OpDef, *args: Any, **params: Any) -> Tensor:
             if isinstance(value, Tensor):  # a list holding Tensors, stacked on the graph: run with it
                 return apply(op, *(value if b is a else b for b in args), **params)
             arrays.append(value)
-    except BatchedAccess:  # an input carries vmap's batch axis: the op runs batched
+        if op.floating:
+            for a in arrays:
+                if type(a) is _ndarray and a.dtype.kind != "f":
+                    arrays = dtypes.floating_inputs(arrays)
+                    break
+        if op.prepare:
+            params = op.prepare(*arrays, **params)
+    except BatchedAccess:  # an input or parameter carries vmap's batch axis: the op runs batched
         from . import batching
 
         return batching.run(op, args, params, canonical=False)
-    if op.floating:
-        for a in arrays:
-            if type(a) is _ndarray and a.dtype.kind != "f":
-                arrays = dtypes.floating_inputs(arrays)
-                break
-    if op.prepare:
-        params = op.prepare(*arrays, **params)
     return record(op, args, arrays, params)
 
 

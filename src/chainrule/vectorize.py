@@ -133,7 +133,7 @@ def vmap(
                     raise ValueError(
                         "vmap: out_axes is None for an output that differs between examples; give it an axis"
                     )
-                outs.append(pieces[0][0])
+                outs.append(pieces[0][1])
                 continue
             whole = [w for w, _, _ in pieces]
             joined = whole[0] if len(whole) == 1 else functions.concatenate(whole, axis=0)

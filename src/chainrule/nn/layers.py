@@ -26,6 +26,7 @@ from .. import dtypes
 from ..creation import Seed, generator
 from ..functions import relu, reshape, sigmoid, tanh
 from ..mode import no_grad
+from ..ops.core import every_value
 from ..tensor import Tensor, TensorLike
 from . import functional as F
 from . import init
@@ -229,7 +230,7 @@ class _Activation(Module):
 
     def forward(self, x: TensorLike) -> Tensor:
         out = self.function(x)
-        self._summary = self.summarize(_units(out.data))
+        self._summary = self.summarize(_units(every_value(out)))  # every example's, under vmap
         return out
 
 
