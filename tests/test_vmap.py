@@ -275,3 +275,54 @@ def test_a_batched_tensor_that_escapes_is_refused():
     cr.vmap(lambda x: kept.append(x) or x)(cr.ones((3, 2)))
     with pytest.raises(RuntimeError, match="escaped"):
         kept[0] + 1
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("axis", [None, 0, -1])
+def test_positions_of_each_example(axis, keepdims):
+    xs = cr.tensor(rng.normal(size=(3, 2, 4)))
+    got = cr.vmap(lambda x: cr.argmax(x, axis=axis, keepdims=keepdims))(xs).numpy()
+    assert_allclose(got, np.stack([np.argmax(v, axis=axis, keepdims=keepdims) for v in xs.numpy()]))
+    got = cr.vmap(lambda x: x.argmin(axis, keepdims=keepdims))(xs).numpy()
+    assert_allclose(got, np.stack([np.argmin(v, axis=axis, keepdims=keepdims) for v in xs.numpy()]))
+    got = cr.vmap(lambda x: cr.argsort(x, axis=axis))(xs).numpy()
+    assert_allclose(got, np.stack([np.argsort(v, axis=axis, kind="stable") for v in xs.numpy()]))
+
+
+def test_functional_updates_custom_rules_and_tapes_inside_vmap():
+    xs = cr.tensor(rng.normal(size=(4, 3)))
+    x = xs.numpy()
+    assert_allclose(cr.vmap(lambda v: v.at[0].add(10.0))(xs).numpy(), x + [10, 0, 0], **EXACT)
+    assert_allclose(
+        cr.vmap(lambda v: cr.zeros(2, dtype=np.float64).at[1].set(v[2]))(xs).numpy()[:, 1], x[:, 2], **EXACT
+    )
+
+    @cr.custom_vjp
+    def f(v):
+        return cr.sin(v)
+
+    f.defvjp(lambda v: (cr.sin(v), v), lambda v, g: (2 * g * cr.cos(v),))  # a deliberately doubled rule
+    got = cr.vmap(cr.grad(lambda v: cr.sum(f(v))))(xs)
+    assert_allclose(got.numpy(), 2 * np.cos(x), **EXACT)
+
+    def tape(v):
+        with cr.GradientTape() as t:
+            t.watch(v)
+            y = cr.sum(v**3)
+        return t.gradient(y, v)
+
+    assert_allclose(cr.vmap(tape)(xs).numpy(), 3 * x**2, **EXACT)
+
+
+def test_in_place_updates_of_batched_values_are_refused():
+    xs = cr.tensor(rng.normal(size=(3, 2)))
+    with pytest.raises(BatchedAccess, match="update in place"):
+        cr.vmap(lambda v: v.add_(1.0))(xs)
+
+    def write(v):
+        out = cr.zeros(2)
+        out[0] = v[1]
+        return out
+
+    with pytest.raises(BatchedAccess, match="update in place"):
+        cr.vmap(write)(xs)

@@ -57,6 +57,7 @@ from .graph import Node
 from .ops import OPS
 from .ops.core import OpDef, ndim_of
 from .ops.losses import REDUCTIONS
+from .ops.shape import check_axis
 from .tensor import RECORDING, BatchedAccess, Tensor, apply, data_of, graph_node, parameter_of, stacked
 from .torch_methods import ElementCount
 
@@ -67,8 +68,9 @@ _warned: set[str] = set()
 
 NO_VALUE = (
     "a tensor batched by vmap has one value per example, so it has no single value to read "
-    "(bool(), float(), .item(), .numpy(), .data, np.asarray); write value-dependent choices "
-    "with cr.where, and return values from the function to read them"
+    "(bool(), float(), .item(), .numpy(), .data, np.asarray) or to update in place (add_, "
+    "t[i] = v, with a batched t or v); write value-dependent choices with cr.where, updates "
+    "with t.at[i].set(v), and return values from the function to read them"
 )
 
 
@@ -195,6 +197,21 @@ def constant_of(fn: Callable[[np.ndarray], np.ndarray], x: Tensor) -> Tensor:
     if isinstance(x, BatchedTensor):
         return BatchedTensor.of(constant_of(fn, x._inner), x._level)
     return Tensor._make(np.asarray(fn(x._data)), None)
+
+
+def positions(method: str, x: Tensor, axis: int | None, **options: Any) -> BatchedTensor:
+    """``x.argmax(axis)`` (argmin, argsort) of each example of a batched x: the method on
+    the whole batch, along the example's axis (over each example's elements for None)."""
+    assert isinstance(x, BatchedTensor), "only a batched tensor's values cannot be read directly"
+    inner = x._inner
+    if axis is None:
+        flat = getattr(RECORDING.reshape(inner, (inner.shape[0], -1)), method)(axis=1, **options)
+        whole = (
+            RECORDING.reshape(flat, (inner.shape[0],) + (1,) * x.ndim) if options.get("keepdims") else flat
+        )
+    else:
+        whole = getattr(inner, method)(axis=check_axis(method, axis, x.ndim, x.shape) + 1, **options)
+    return BatchedTensor.of(whole, x._level)
 
 
 # ------------------------------------------------------------------ running an op

@@ -110,7 +110,9 @@ def _values(call: _Call, out: Any, name: str) -> Any:
     leaves, call.out_def = tree_flatten(out)
     if not leaves:
         raise TypeError(f"{name}: the function must return at least one tensor")
-    values = [Tensor._make(as_array(o.data if isinstance(o, Tensor) else o, what=name), None) for o in leaves]
+    values = [
+        o.detach() if isinstance(o, Tensor) else Tensor._make(as_array(o, what=name), None) for o in leaves
+    ]
     return values[0] if len(values) == 1 else tuple(values)
 
 

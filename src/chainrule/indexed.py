@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .ops import OPS
-from .tensor import Tensor, TensorLike, apply, tensor_or_array
+from .tensor import Tensor, TensorLike, apply, layout_of, tensor_or_array
 
 _WHERE, _SCATTER, _BROADCAST, _ADD = OPS["where"], OPS["scatter_add"], OPS["broadcast_to"], OPS["add"]
 
@@ -35,7 +35,7 @@ _WHERE, _SCATTER, _BROADCAST, _ADD = OPS["where"], OPS["scatter_add"], OPS["broa
 def _spread(t: Tensor, index: Any, value: TensorLike, name: str) -> tuple[dict[str, Any], Tensor, np.ndarray]:
     """The canonical index, value scattered into a zero tensor of t's shape, and the mask of
     the positions the index names (True there)."""
-    params = OPS["getitem"].prepare(t._data, index)
+    params = OPS["getitem"].prepare(layout_of(t), index)
     mask = np.zeros(t.shape, dtype=bool)
     mask[params["index"]] = True
     region = mask[params["index"]].shape

@@ -19,10 +19,9 @@ import numpy.typing as npt
 
 from .arguments import reduction_input as _reduced
 from .ops import OPS
-from .ops.sorting import arg_extreme, sorting_positions
 from .ops.statistics import check_edge_order, gradient_spacings, real_part_if_close
 from .spellings import torch_keywords
-from .tensor import RECORDING, Axis, Tensor, TensorLike, apply, data_of, tensor_or_array
+from .tensor import RECORDING, Axis, Tensor, TensorLike, apply, tensor_or_array
 
 __all__ = [
     "argmax",
@@ -240,7 +239,7 @@ def argsort(a: TensorLike, axis: int | None = -1) -> Tensor:
     >>> cr.argsort(cr.tensor([3.0, 1.0, 2.0, 1.0]))
     tensor([1, 3, 2, 0])
     """
-    return Tensor(sorting_positions(data_of(tensor_or_array(a, "argsort")), axis))
+    return _as_tensor(a, "argsort").argsort(axis)
 
 
 @torch_keywords
@@ -253,7 +252,7 @@ def argmax(a: TensorLike, axis: int | None = None, out: None = None, *, keepdims
     tensor([1, 0])
     """
     x = _reduced("argmax", a, None, out)
-    return Tensor(arg_extreme("argmax", data_of(tensor_or_array(x, "argmax")), axis, keepdims))
+    return _as_tensor(x, "argmax").argmax(axis, keepdims)
 
 
 @torch_keywords
@@ -266,4 +265,10 @@ def argmin(a: TensorLike, axis: int | None = None, out: None = None, *, keepdims
     tensor(3)
     """
     x = _reduced("argmin", a, None, out)
-    return Tensor(arg_extreme("argmin", data_of(tensor_or_array(x, "argmin")), axis, keepdims))
+    return _as_tensor(x, "argmin").argmin(axis, keepdims)
+
+
+def _as_tensor(a: TensorLike, what: str) -> Tensor:
+    """a as a Tensor (a new one on an array's data): its integer-result methods run on it."""
+    t = tensor_or_array(a, what)
+    return t if isinstance(t, Tensor) else Tensor._make(t, None)

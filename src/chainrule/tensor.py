@@ -270,6 +270,12 @@ def shape_of(value: Any) -> tuple[int, ...]:
     return value.shape if isinstance(value, Tensor) else np.shape(value)
 
 
+def layout_of(t: Tensor) -> np.ndarray:
+    """An array with t's shape and dtype that holds no values (one zero, broadcast): what a
+    shape check reads, for a tensor vmap batches too."""
+    return np.broadcast_to(np.zeros((), t.dtype), t.shape)
+
+
 def dtype_of(value: Any) -> np.dtype:
     """The dtype of a Tensor or of array-like data."""
     return value.dtype if isinstance(value, Tensor) else np.asarray(value).dtype
@@ -409,8 +415,8 @@ class Tensor(TorchMethods):
             if value.dtype.kind != "f":
                 raise TypeError(
                     f"Tensor.grad: a gradient of dtype {value.dtype} assigned to a tensor "
-                    f"of dtype {self._data.dtype}; a gradient is floating-point "
-                    f"(convert it with .astype({self._data.dtype.name}))"
+                    f"of dtype {self.dtype}; a gradient is floating-point "
+                    f"(convert it with .astype({self.dtype.name}))"
                 )
             if value.shape != self.shape:
                 raise ValueError(
@@ -439,10 +445,10 @@ class Tensor(TorchMethods):
                     "requires_grad_: only leaf tensors can stop requiring grad; use .detach() for a non-leaf"
                 )
             return self
-        if requires_grad and not dtypes.is_differentiable(self._data.dtype):
+        if requires_grad and not dtypes.is_differentiable(self.dtype):
             raise RuntimeError(
                 f"requires_grad: only floating-point tensors can require gradients, "
-                f"this one is {self._data.dtype}; convert it with dtype=float32 "
+                f"this one is {self.dtype}; convert it with dtype=float32 "
                 "or float64 first"
             )
         self._requires_grad = bool(requires_grad)
@@ -986,17 +992,32 @@ class Tensor(TorchMethods):
     @torch_keywords
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """The position of the largest element (first among ties), as ``np.argmax``."""
-        return Tensor._make(arg_extreme("argmax", self._data, axis, keepdims), None)
+        try:
+            return Tensor._make(arg_extreme("argmax", self._data, axis, keepdims), None)
+        except BatchedAccess:
+            from . import batching
+
+            return batching.positions("argmax", self, axis, keepdims=keepdims)
 
     @torch_keywords
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """The position of the smallest element (first among ties), as ``np.argmin``."""
-        return Tensor._make(arg_extreme("argmin", self._data, axis, keepdims), None)
+        try:
+            return Tensor._make(arg_extreme("argmin", self._data, axis, keepdims), None)
+        except BatchedAccess:
+            from . import batching
+
+            return batching.positions("argmin", self, axis, keepdims=keepdims)
 
     @torch_keywords
     def argsort(self, axis: int | None = -1) -> Tensor:
         """The positions that sort x along ``axis`` (a stable sort), as ``np.argsort``."""
-        return Tensor._make(sorting_positions(self._data, axis), None)
+        try:
+            return Tensor._make(sorting_positions(self._data, axis), None)
+        except BatchedAccess:
+            from . import batching
+
+            return batching.positions("argsort", self, axis)
 
     def astype(self, dtype: npt.DTypeLike) -> Tensor:
         """x converted to ``dtype``."""

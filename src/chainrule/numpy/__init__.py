@@ -49,7 +49,7 @@ from .. import construction as _construction
 from .. import functions as _F
 from .. import reductions as _reductions
 from .. import statistics as _statistics
-from ..tensor import Tensor, TensorLike, data_of, holds_tensor, stacked
+from ..tensor import Tensor, TensorLike, data_of, holds_tensor, layout_of, stacked
 from . import fft, linalg
 from .dispatch import ARGUMENTS, dual, numpy_names
 
@@ -162,9 +162,7 @@ def _layout(value: Any) -> Any:
     anything else as it is."""
     if isinstance(value, (list, tuple)):
         return type(value)(_layout(v) for v in value)
-    if isinstance(value, Tensor):
-        return _np.broadcast_to(_np.zeros((), value.dtype), value.shape)
-    return value
+    return layout_of(value) if isinstance(value, Tensor) else value
 
 
 def _values(value: Any) -> Any:
