@@ -326,3 +326,11 @@ def test_in_place_updates_of_batched_values_are_refused():
 
     with pytest.raises(BatchedAccess, match="update in place"):
         cr.vmap(write)(xs)
+
+
+def test_torch_func_spellings_of_the_axes():
+    W, xs = cr.tensor(rng.normal(size=(2, 3))), cr.tensor(rng.normal(size=(3, 5)))
+    got = cr.vmap(lambda W, x: W @ x, in_dims=(None, 1), out_dims=1)(W, xs)
+    assert_allclose(got.numpy(), W.numpy() @ xs.numpy(), **EXACT)
+    with pytest.raises(TypeError, match="not both"):
+        cr.vmap(lambda x: x, in_axes=1, in_dims=1)

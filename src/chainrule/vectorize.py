@@ -77,19 +77,40 @@ def _expand(spec: Axes, tree: Any, what: str) -> Any:
     )
 
 
+_UNSET: Any = object()
+
+
+def _one_spelling(jax_value: Axes, torch_value: Axes, jax_name: str, torch_name: str) -> Axes:
+    """The axes given under JAX's name or PyTorch's, never both."""
+    if torch_value is _UNSET:
+        return jax_value
+    if jax_value != 0:
+        raise TypeError(f"vmap: give {jax_name} (JAX's name) or {torch_name} (PyTorch's), not both")
+    return torch_value
+
+
 def vmap(
-    f: Callable[..., Any], in_axes: Axes = 0, out_axes: Axes = 0, chunk_size: int | None = None
+    f: Callable[..., Any],
+    in_axes: Axes = 0,
+    out_axes: Axes = 0,
+    chunk_size: int | None = None,
+    *,
+    in_dims: Axes = _UNSET,
+    out_dims: Axes = _UNSET,
 ) -> Callable[..., Any]:
     """f mapped over a batch axis of its arguments (see the module docstring).
 
     The batch is one pass of batched ops wherever each op f runs has a batching rule (every
     op of the table but a few, which run example by example with a warning naming them).
     Inside f a batched argument looks like one example: ``x.shape`` is an example's shape.
+    ``in_dims`` and ``out_dims`` are torch.func's names for ``in_axes`` and ``out_axes``.
 
     >>> import chainrule as cr
     >>> cr.vmap(cr.sum)(cr.tensor([[1.0, 2.0], [3.0, 4.0]])).tolist()
     [3.0, 7.0]
     """
+    in_axes = _one_spelling(in_axes, in_dims, "in_axes", "in_dims")
+    out_axes = _one_spelling(out_axes, out_dims, "out_axes", "out_dims")
     if chunk_size is not None and (
         not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1
     ):
