@@ -269,13 +269,13 @@ def _finish(op: OpDef, args: list[Any], params: dict[str, Any], whole: Tensor, l
     return out
 
 
-_REFUSING: dict[str, OpDef] = {}
+_REFUSING: dict[tuple[str, str], OpDef] = {}
 
 
 def _refusing(op: OpDef, reason: str) -> OpDef:
     """op, for a node whose derivative vmap cannot give (the op ``reason``, so its rules
     would read parameters that differ between examples): its rules raise."""
-    if op.name not in _REFUSING:
+    if (op.name, reason) not in _REFUSING:
 
         def refuse(*_: Any, **__: Any) -> None:
             raise NotImplementedError(
@@ -284,8 +284,8 @@ def _refusing(op: OpDef, reason: str) -> OpDef:
                 "one-hot matrix and a product), or move the transform outside vmap"
             )
 
-        _REFUSING[op.name] = OpDef(op.name, op.category, vjp=refuse, jvp=refuse)
-    return _REFUSING[op.name]
+        _REFUSING[op.name, reason] = OpDef(op.name, op.category, vjp=refuse, jvp=refuse)
+    return _REFUSING[op.name, reason]
 
 
 def _loop(op: OpDef, args: list[Any], params: dict[str, Any], level: int, canonical: bool) -> Tensor:
