@@ -47,6 +47,7 @@ LAYERS = [
             "chainrule.spellings",
             "chainrule.torch_methods",
             "chainrule.batching",
+            "chainrule.reading",
         },
     ),
     (

@@ -58,7 +58,8 @@ from .ops import OPS
 from .ops.core import OpDef, ndim_of
 from .ops.losses import REDUCTIONS
 from .ops.shape import check_axis
-from .tensor import RECORDING, BatchedAccess, Tensor, apply, data_of, graph_node, parameter_of, stacked
+from .reading import parameter_of
+from .tensor import RECORDING, BatchedAccess, Tensor, apply, data_of, graph_node, stacked
 from .torch_methods import ElementCount
 
 __all__ = ["BatchedTensor", "close_level", "compare", "constant_of", "open_level", "run"]

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from .ops import OPS
-from .tensor import Tensor, TensorLike, apply, layout_of, tensor_or_array
+from .reading import layout_of
+from .tensor import Tensor, TensorLike, apply, tensor_or_array
 
 _WHERE, _SCATTER, _BROADCAST, _ADD = OPS["where"], OPS["scatter_add"], OPS["broadcast_to"], OPS["add"]
 

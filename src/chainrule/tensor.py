@@ -265,33 +265,6 @@ def data_of(value: Any) -> Any:
     return value._data if isinstance(value, Tensor) else value
 
 
-def shape_of(value: Any) -> tuple[int, ...]:
-    """The shape of a Tensor (one example's, under vmap) or of array-like data."""
-    return value.shape if isinstance(value, Tensor) else np.shape(value)
-
-
-def layout_of(t: Tensor) -> np.ndarray:
-    """An array with t's shape and dtype that holds no values (one zero, broadcast): what a
-    shape check reads, for a tensor vmap batches too."""
-    return np.broadcast_to(np.zeros((), t.dtype), t.shape)
-
-
-def dtype_of(value: Any) -> np.dtype:
-    """The dtype of a Tensor or of array-like data."""
-    return value.dtype if isinstance(value, Tensor) else np.asarray(value).dtype
-
-
-def parameter_of(value: Any) -> Any:
-    """A Tensor given as an op's parameter (targets, indices) as its array; one vmap batches
-    stays itself, for the op's batching rule to read."""
-    if isinstance(value, Tensor):
-        try:
-            return value._data
-        except BatchedAccess:
-            return value
-    return value
-
-
 class Tensor(TorchMethods):
     """An n-dimensional array that records the operations applied to it.
 

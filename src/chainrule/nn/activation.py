@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import warnings
 
-from ..tensor import Tensor, TensorLike, shape_of
+from ..reading import shape_of
+from ..tensor import Tensor, TensorLike
 from . import functional as F
 from .module import Module
 

@@ -28,8 +28,9 @@ from ..functions import astype, concatenate, matmul, relu, reshape, sigmoid, tan
 from ..functions import softplus as _softplus
 from ..mode import is_grad_enabled, no_grad
 from ..ops import OPS
+from ..reading import dtype_of, parameter_of, shape_of
 from ..reductions import sum as _sum
-from ..tensor import Tensor, TensorLike, apply, as_array, data_of, dtype_of, parameter_of, shape_of
+from ..tensor import Tensor, TensorLike, apply, as_array, data_of
 from .functional_losses import (
     binary_cross_entropy,
     check_target_size,

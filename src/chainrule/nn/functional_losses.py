@@ -26,7 +26,8 @@ import numpy as np
 from ..functions import abs as _abs
 from ..functions import clip, exp, log, where
 from ..ops.losses import REDUCTIONS
-from ..tensor import Tensor, TensorLike, data_of, shape_of
+from ..reading import shape_of
+from ..tensor import Tensor, TensorLike, data_of
 
 __all__ = ["binary_cross_entropy", "huber_loss", "kl_div", "l1_loss", "smooth_l1_loss"]
 

@@ -49,7 +49,8 @@ from .. import construction as _construction
 from .. import functions as _F
 from .. import reductions as _reductions
 from .. import statistics as _statistics
-from ..tensor import Tensor, TensorLike, data_of, holds_tensor, layout_of, stacked
+from ..reading import layout_of
+from ..tensor import Tensor, TensorLike, data_of, holds_tensor, stacked
 from . import fft, linalg
 from .dispatch import ARGUMENTS, dual, numpy_names
 
