@@ -3,6 +3,7 @@
 import pytest
 
 import chainrule as cr
+import chainrule.distributed  # noqa: F401 - its collectives are rows of the table the generated tests walk
 
 
 @pytest.fixture(autouse=True)

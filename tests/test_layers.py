@@ -63,7 +63,7 @@ LAYERS = [
             "chainrule.hooks",
         },
     ),
-    ("nn and optim", {"chainrule.nn", "chainrule.optim"}),
+    ("nn and optim", {"chainrule.nn", "chainrule.optim", "chainrule.distributed"}),
     ("seeing tools", {"chainrule.explain", "chainrule.viz", "chainrule.anomaly", "chainrule.gradcheck"}),
     ("apps", {"chainrule.apps", "chainrule.__main__"}),
 ]

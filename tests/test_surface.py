@@ -97,6 +97,9 @@ INTERNAL_OPS = {
     "silu": ("chainrule.nn.functional:silu", "a neural-network activation"),
     "leaky_relu": ("chainrule.nn.functional:leaky_relu", "a neural-network activation"),
     "elu": ("chainrule.nn.functional:elu", "a neural-network activation"),
+    "all_reduce": ("chainrule.distributed:all_reduce", "a collective over the processes of a group"),
+    "all_gather": ("chainrule.distributed:all_gather", "a collective over the processes of a group"),
+    "all_gather_transpose": (None, "the transpose of all_gather (a reduce-scatter), applied by its rule"),
 }
 
 # Public functions of chainrule that are not table ops, by what they are.

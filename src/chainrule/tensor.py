@@ -702,7 +702,18 @@ class Tensor(TorchMethods):
                 cast(np.ndarray, g) if keep else np.array(g, dtype=self._data.dtype, copy=True), None
             )
         elif self._grad._node is None:
-            self._grad._data = self._grad._data + g
+            into = self._grad._data
+            if (
+                type(g) is np.ndarray
+                and into.flags.writeable
+                and into.shape == g.shape
+                and into.dtype == g.dtype
+            ):
+                # In place, as PyTorch accumulates: a .grad that views a buffer (data-parallel
+                # training's buckets) keeps viewing it.
+                np.add(into, g, out=into)
+            else:
+                self._grad._data = into + g
         else:
             self._grad = Tensor._make(self._grad._data + g, None)
 
