@@ -30,8 +30,9 @@ How the gradients travel:
 - ``no_sync()``: inside it, backward accumulates locally and sends nothing. The next pass
   outside it averages the accumulated sums, which is gradient accumulation.
 
-``stats`` counts, per synchronized pass: the bytes this rank sent, the seconds spent in the
-communication calls (starting, and waiting at the end) and the seconds of waiting alone.
+``stats`` adds up over the synchronized passes: the bytes this rank sent, the seconds spent
+in the communication calls (starting, and waiting at the end), the seconds of waiting
+alone, the passes, and how many row-sparse gradients went as gathered rows.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class DistributedDataParallel(Module):
         self._sync = True
         self._started = 0
         self._queued = False
-        self.stats = {"bytes": 0, "communication_s": 0.0, "waiting_s": 0.0, "passes": 0}
+        self.stats = {"bytes": 0, "communication_s": 0.0, "waiting_s": 0.0, "passes": 0, "rows_gathered": 0}
         for p in trained:
             p.register_post_accumulate_grad_hook(self._on_ready)
 
@@ -206,17 +207,27 @@ class DistributedDataParallel(Module):
             comm.Allgatherv(np.ascontiguousarray(mine.values), [values, [c * row_size for c in counts]])
             self.stats["bytes"] += mine.indices.size * 8 + mine.values.nbytes
             p._grad = RowSparse(indices, values / size, p.shape)
+            self.stats["rows_gathered"] += 1
             return
-        dense = (
-            np.zeros(p.shape, dtype=p.dtype)
-            if grad is None
-            else np.ascontiguousarray(
-                grad.numpy() if isinstance(grad, RowSparse) else grad.data, dtype=p.dtype
-            )
-        )
+        dense = np.zeros(p.shape, dtype=p.dtype)
+        if isinstance(grad, RowSparse):
+            dense[grad.indices] = grad.values
+        elif grad is not None:
+            dense[...] = grad.data
         comm.Allreduce(MPI.IN_PLACE, dense, op=MPI.SUM)
         self.stats["bytes"] += dense.nbytes
-        p._grad = Tensor._make(dense / size, None)
+        if min(counts) < 0:  # a rank had a dense gradient: so is the mean
+            p._grad = Tensor._make(dense / size, None)
+            return
+        # Row-sparse everywhere: the mean keeps to the rows some rank looked up, as one
+        # process's gradient of the global batch would (the optimizers move only those).
+        touched = np.zeros(p.shape[0], dtype=np.uint8)
+        if isinstance(grad, RowSparse):
+            touched[grad.indices] = 1
+        comm.Allreduce(MPI.IN_PLACE, touched, op=MPI.MAX)
+        self.stats["bytes"] += touched.nbytes
+        rows = np.flatnonzero(touched)
+        p._grad = RowSparse(rows, dense[rows] / size, p.shape)
 
 
 def _buckets(params: Sequence[Tensor], cap_bytes: float) -> list[_Bucket]:
