@@ -148,6 +148,11 @@ class DistributedDataParallel(Module):
             queue_callback(self._finish)
         bucket.ready.add(p)
         self._start_ready_buckets()
+        for started in self._buckets[: self._started]:
+            # MPI moves a non-blocking all-reduce on only inside its calls (no progress
+            # thread by default): testing it lets the sent buckets advance under backward.
+            if started.request is not None:
+                started.request.Test()
 
     def _start_ready_buckets(self, all_left: bool = False) -> None:
         """Start buckets in order while the next one is complete (all of them when
@@ -163,7 +168,7 @@ class DistributedDataParallel(Module):
             bucket.request = self.group.comm.Iallreduce(
                 self.group.MPI.IN_PLACE, bucket.buffer, op=self.group.MPI.SUM
             )
-            self.stats["bytes"] += bucket.buffer.nbytes
+            self._sent(bucket.buffer.nbytes)
             self.stats["communication_s"] += time.perf_counter() - begin
             self._started += 1
 
@@ -188,6 +193,10 @@ class DistributedDataParallel(Module):
         self._started = 0
         self._queued = False
 
+    def _sent(self, nbytes: int) -> None:
+        if self.group.size > 1:  # a process alone sends nothing
+            self.stats["bytes"] += nbytes
+
     def _average_sparse(self, p: Tensor) -> None:
         """The mean over the ranks of a row-sparse gradient: gathered rows, or dense."""
         comm, MPI, size = self.group.comm, self.group.MPI, self.group.size  # noqa: N806
@@ -205,7 +214,7 @@ class DistributedDataParallel(Module):
             values = np.empty((sum(counts), *p.shape[1:]), dtype=p.dtype)
             comm.Allgatherv(np.ascontiguousarray(mine.indices, dtype=np.int64), [indices, counts])
             comm.Allgatherv(np.ascontiguousarray(mine.values), [values, [c * row_size for c in counts]])
-            self.stats["bytes"] += mine.indices.size * 8 + mine.values.nbytes
+            self._sent(mine.indices.size * 8 + mine.values.nbytes)
             p._grad = RowSparse(indices, values / size, p.shape)
             self.stats["rows_gathered"] += 1
             return
@@ -215,7 +224,7 @@ class DistributedDataParallel(Module):
         elif grad is not None:
             dense[...] = grad.data
         comm.Allreduce(MPI.IN_PLACE, dense, op=MPI.SUM)
-        self.stats["bytes"] += dense.nbytes
+        self._sent(dense.nbytes)
         if min(counts) < 0:  # a rank had a dense gradient: so is the mean
             p._grad = Tensor._make(dense / size, None)
             return
@@ -225,7 +234,7 @@ class DistributedDataParallel(Module):
         if isinstance(grad, RowSparse):
             touched[grad.indices] = 1
         comm.Allreduce(MPI.IN_PLACE, touched, op=MPI.MAX)
-        self.stats["bytes"] += touched.nbytes
+        self._sent(touched.nbytes)
         rows = np.flatnonzero(touched)
         p._grad = RowSparse(rows, dense[rows] / size, p.shape)
 
