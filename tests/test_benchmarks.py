@@ -29,3 +29,22 @@ def test_per_example_benchmark_checks_every_implementation_against_the_loop(caps
     times = per_example.main(["--batch", "6", "--repeats", "1", "--warmup", "0"])
     assert {"chainrule vmap(grad)", "chainrule loop of grad"} <= set(times)
     assert "faster than a loop of 6 grad calls" in capsys.readouterr().out
+
+
+def test_distributed_scaling_benchmark_reports_every_configuration(capsys):
+    import sys
+    from pathlib import Path
+
+    import pytest
+
+    if not Path(sys.executable).with_name("mpiexec").exists():
+        pytest.skip("mpiexec not found beside Python: pip install 'chainrule[distributed]'")
+    from chainrule.apps.bench import distributed_scaling
+
+    name = "W5 window, row-sparse embedding"
+    results = distributed_scaling.main(
+        ["--processes", "1,2", "--steps", "2", "--warmup", "0", "--only", name]
+    )
+    assert [r["processes"] for r in results] == [1, 2]
+    assert results[0]["bytes"] == 0 < results[1]["bytes"]
+    assert "MB sent/step" in capsys.readouterr().out
