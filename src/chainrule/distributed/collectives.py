@@ -19,7 +19,7 @@ methods (MPI reads and writes host NumPy arrays).
 
 >>> import chainrule as cr
 >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
->>> y = all_reduce(x * x, op="mean")              # one process: the mean of one is x²
+>>> y = all_reduce(x * x, op="mean", group=ProcessGroup.alone())   # the mean of one is x²
 >>> y.sum().backward(); x.grad
 tensor([2., 4.])
 """
