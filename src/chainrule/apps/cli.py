@@ -84,6 +84,13 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
         help="window-ner only: the WNUT-16 entity type to find (default geo-loc), or "
         "'all' for an 11-way softmax over O and the 10 types",
     )
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help="train data-parallel over the processes of mpiexec (mpiexec -n 4 python -m chainrule "
+        "train ... --distributed): each takes an equal share of every batch, whose size must be "
+        "a multiple of their number; needs the distributed extra",
+    )
 
 
 def _error(command: str, message: object, status: int) -> int:
@@ -92,16 +99,39 @@ def _error(command: str, message: object, status: int) -> int:
     return status
 
 
+# What the BLAS libraries read for their number of threads (OpenBLAS falls back on OMP's).
+_BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _run_train(args: argparse.Namespace) -> int:
     """Exit 0 when the run finishes, 2 for an ``--out`` it cannot write (a usage error found
-    before the data is loaded), 1 for any other reason the run stops."""
+    before the data is loaded) or, with ``--distributed``, a ``--batch-size`` the processes
+    cannot share equally, 1 for any other reason the run stops.
+
+    With ``--distributed`` every process of ``mpiexec`` runs this; each checks its
+    arguments before the first exchange between them, so a bad one stops all of them."""
     from .datasets import MissingData
     from .models import TASKS, run
-    from .models.training import TrainingError, UnusableFolder
+    from .models.training import TrainingError, UnusableBatchSize, UnusableFolder
 
     options = {} if args.entity is None else {"entity": args.entity}
     try:
         task = TASKS[args.model].configure(**options)
+        group = None
+        if args.distributed:
+            import chainrule.distributed as dist
+
+            try:
+                group = dist.init()
+            except ImportError as e:  # no mpi4py: the message names the extra to install
+                return _error("train", e, 1)
+            if group.size > 1 and group.rank == 0 and not any(map(os.environ.get, _BLAS_THREADS)):
+                print(
+                    f"chainrule train: note: OMP_NUM_THREADS is not set, so each of the {group.size} "
+                    "processes may run one BLAS thread per core, and they slow each other down; "
+                    "run mpiexec -x OMP_NUM_THREADS=1 ...",
+                    file=sys.stderr,
+                )
         run(
             task,
             epochs=args.epochs,
@@ -110,9 +140,12 @@ def _run_train(args: argparse.Namespace) -> int:
             seed=args.seed,
             out=args.out,
             load=args.load,
+            group=group,
         )
     except UnusableFolder as e:
         return _error("train", f"argument --out: {e}", 2)
+    except UnusableBatchSize as e:
+        return _error("train", f"argument --batch-size: {e}", 2)
     except (MissingData, TrainingError) as e:
         return _error("train", e, 1)
     return 0

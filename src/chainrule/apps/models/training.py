@@ -19,6 +19,13 @@ A run never destroys a model: the ``out`` folder is checked before the data is l
 a loss that becomes NaN or infinite stops the run at that step with nothing saved, and
 each file is replaced whole or not at all. A ``--load`` file is checked header by header
 before any of its arrays is read.
+
+With a process group of :mod:`chainrule.distributed` (``--distributed`` under ``mpiexec -n
+N``) the run is data-parallel: the model is wrapped in ``DistributedDataParallel``, each
+process takes ``batch_size / N`` examples of every global batch from its
+``DistributedSampler`` shard, and only rank 0 prints and writes. A failure while loading,
+building or saving on any rank stops every rank with an error, never leaving the others
+waiting in a collective.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from numpy.lib import format as npy
@@ -42,6 +49,11 @@ from chainrule.nn import functional as F
 from chainrule.optim import Adam, Optimizer
 from chainrule.sparse import RowSparse
 from chainrule.tensor import Tensor
+
+if TYPE_CHECKING:
+    from chainrule.distributed import ProcessGroup
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -129,6 +141,9 @@ class Epoch:
     metric: float
     seconds: float
     gradient_norms: dict[str, float] = field(default_factory=dict)  # parameter -> mean ‖grad‖ over batches
+    # Distributed training: the part of ``seconds`` spent exchanging gradients, and by how many.
+    communication_seconds: float | None = None
+    processes: int = 1
 
 
 @dataclass
@@ -164,58 +179,137 @@ def fit(
     batch_size: int,
     rng: np.random.Generator,
     show: Callable[[str], None] = print,
+    group: ProcessGroup | None = None,
+    seed: int = 0,
 ) -> list[Epoch]:
     """Train ``model`` for ``epochs`` epochs; returns the history (loss, held-out metric).
 
     A loss that is NaN or infinite stops the run at that step (a :class:`TrainingError`).
+
+    Each epoch's order is ``DistributedSampler(n, seed=seed)``'s (``rng`` orders nothing).
+    With ``group``, ``model`` is a ``DistributedDataParallel`` and ``batch_size`` the global
+    batch (a multiple of ``group.size``): step k of rank r takes the examples k·b … (k+1)·b − 1
+    of its shard (b = batch_size / size), so the ranks together take the global batches one
+    process takes.
+    Every rank returns the same history, whose losses are means over all ranks' examples;
+    only rank 0 shows progress. A non-finite loss stops every rank alike: at the step when
+    the averaged gradients are no longer finite, else at the end of the epoch.
     """
-    optimizer = task.optimizer(model.parameters(), lr)
-    parameters = list(model.named_parameters())
+    from chainrule.distributed import DistributedDataParallel, DistributedSampler, ProcessGroup
+
     n = len(data.train)
+    network, ddp, local = model, None, batch_size
+    # The epochs' orders come from the sampler, alone or data-parallel alike, so that N
+    # processes take the global batches one process takes.
+    sampler = DistributedSampler(n, shuffle=True, seed=seed, group=group or ProcessGroup.alone())
+    if group is not None:
+        if not isinstance(model, DistributedDataParallel):
+            raise TypeError(f"fit: with a group, model must be a DistributedDataParallel, not {type(model)}")
+        ddp, network = model, model.module  # the network's names, without the wrapper's "module."
+        local = local_batch_size(batch_size, group.size)
+        if group.rank != 0:
+            show = quiet
+    optimizer = task.optimizer(model.parameters(), lr)
+    parameters = list(network.named_parameters())
     history = []
     for epoch in range(1, epochs + 1):
         model.train()
         start = time.perf_counter()
+        communicated = 0.0 if ddp is None else ddp.stats["communication_s"]
         total = 0.0
+        seen = 0  # examples of this process so far in the epoch
+        unfinished = 0.0  # distributed: 1 when this rank's loss was not finite at some step
         norms = np.zeros(len(parameters))
-        bar = ProgressBar(-(-n // batch_size), f"epoch {epoch}/{epochs}")
-        order = rng.permutation(n)
+        sampler.set_epoch(epoch)
+        order = sampler.indices()
+        batches = -(-len(order) // local)
+        bar = ProgressBar(batches, f"epoch {epoch}/{epochs}", visible=group is None or group.rank == 0)
         try:
-            for step, first in enumerate(range(0, n, batch_size), start=1):
-                batch = data.train.take(order[first : first + batch_size])
+            for step, first in enumerate(range(0, len(order), local), start=1):
+                batch = data.train.take(order[first : first + local])
                 loss = task.loss(model(*batch.inputs), batch.targets)
                 value = loss.item()
                 if not math.isfinite(value):
-                    # Every later step would only carry the NaN into every weight.
-                    raise TrainingError(
-                        f"the training loss became {value} at epoch {epoch}, step {step}; "
-                        f"try a smaller --lr (now {lr:g})"
-                    )
+                    if group is None:
+                        # Every later step would only carry the NaN into every weight.
+                        raise TrainingError(
+                            f"the training loss became {value} at epoch {epoch}, step {step}; "
+                            f"try a smaller --lr (now {lr:g})"
+                        )
+                    # The other ranks do not know yet: stopping here would leave them waiting for
+                    # this rank's gradients. The averaged gradients below, or the end of the
+                    # epoch, stop every rank together.
+                    unfinished = 1.0
                 optimizer.zero_grad()
                 loss.backward()
-                norms += [gradient_norm(p.grad) for _, p in parameters]
+                step_norms = [gradient_norm(p.grad) for _, p in parameters]
+                if group is not None and not all(map(math.isfinite, step_norms)):
+                    # The averaged gradients are the same on every rank, so every rank stops here.
+                    what = (
+                        f"the training loss became {value}"
+                        if not math.isfinite(value)
+                        else f"the gradients averaged over the {group.size} processes became "
+                        f"{'nan' if any(map(math.isnan, step_norms)) else 'inf'}"
+                    )
+                    raise TrainingError(
+                        f"{what} at epoch {epoch}, step {step}; try a smaller --lr (now {lr:g})"
+                    )
+                norms += step_norms
                 optimizer.step()
                 total += value * len(batch)
-                bar.step(total / (first + len(batch)))
+                seen += len(batch)
+                bar.step(total / seen)
         finally:
             bar.close()
+        loss_mean = total / n
+        communication = None
+        if ddp is not None:
+            # One exchange an epoch, not one a step: the sums of every rank's losses and examples.
+            sums = np.array([total, seen, unfinished])
+            ddp.group.comm.Allreduce(ddp.group.MPI.IN_PLACE, sums, op=ddp.group.MPI.SUM)
+            if sums[2] or not math.isfinite(sums[0]):
+                raise TrainingError(
+                    f"the training loss became {sums[0] / sums[1]} on {int(sums[2])} of the {ddp.group.size} "
+                    f"processes in epoch {epoch}; try a smaller --lr (now {lr:g})"
+                )
+            loss_mean = float(sums[0] / sums[1])
+            communication = ddp.stats["communication_s"] - communicated
         seconds = time.perf_counter() - start
-        metric = task.evaluate(task.predict(outputs_of(model, data.test)), data)[task.metric]
-        batches = -(-n // batch_size)
+        metric = task.evaluate(task.predict(outputs_of(network, data.test)), data)[task.metric]
         history.append(
             Epoch(
                 epoch,
-                total / n,
+                loss_mean,
                 metric,
                 seconds,
                 {name: float(v) / batches for (name, _), v in zip(parameters, norms)},
+                communication,
+                1 if group is None else group.size,
             )
         )
         show(
-            f"epoch {epoch}/{epochs}: training loss {total / n:.4f}, held-out {task.metric} "
-            f"{metric:.4f} ({seconds:.1f} s)"
+            f"epoch {epoch}/{epochs}: training loss {loss_mean:.4f}, held-out {task.metric} "
+            f"{metric:.4f} ({seconds:.1f} s"
+            + ("" if communication is None else f", {communication:.1f} s communicating")
+            + ")"
         )
     return history
+
+
+def quiet(line: str) -> None:
+    """A ``show`` that shows nothing (the ranks other than 0)."""
+
+
+def local_batch_size(batch_size: int, processes: int) -> int:
+    """Each process's share of a global batch; an :class:`UnusableBatchSize` unless
+    ``batch_size`` is a multiple of ``processes`` (equal shares make the mean of the ranks'
+    gradients the gradient of the global batch)."""
+    if batch_size % processes:
+        raise UnusableBatchSize(
+            f"the batch size {batch_size} is not a multiple of the {processes} processes, "
+            f"which take equal shares of every batch"
+        )
+    return batch_size // processes
 
 
 def gradient_norm(grad) -> float:
@@ -227,13 +321,16 @@ def gradient_norm(grad) -> float:
 
 class ProgressBar:
     """tqdm's bar with the running loss when tqdm is installed; silent otherwise (the
-    per-epoch line is printed either way)."""
+    per-epoch line is printed either way), and silent when not ``visible``."""
 
-    def __init__(self, total: int, description: str) -> None:
+    def __init__(self, total: int, description: str, visible: bool = True) -> None:
+        self.bar = None
+        if not visible:
+            return
         try:
             from tqdm import tqdm
         except ImportError:
-            self.bar = None
+            pass
         else:
             self.bar = tqdm(total=total, desc=description, unit="batch", leave=False, dynamic_ncols=True)
 
@@ -255,6 +352,11 @@ class TrainingError(Exception):
 
 class UnusableFolder(TrainingError):
     """The ``out`` folder cannot take the run's files (found before any data is loaded)."""
+
+
+class UnusableBatchSize(TrainingError):
+    """A distributed run's batch size cannot be shared equally by the processes (found
+    before any data is loaded and before any exchange between them)."""
 
 
 # The readers of the .npy header versions a plain array is saved with (3.0 only adds
@@ -350,6 +452,7 @@ def run(
     out: Path = Path("out"),
     load: Path | None = None,
     show: Callable[[str], None] = print,
+    group: ProcessGroup | None = None,
 ) -> Result:
     """Train ``task`` (or, with ``load``, evaluate saved parameters) and report.
 
@@ -359,6 +462,13 @@ def run(
     the run with a one-line reason: an ``out`` that cannot be written
     (:class:`UnusableFolder`, before the data is loaded), a loss that is no longer finite
     (nothing is saved), a ``load`` file that is not this model's.
+
+    With ``group`` (from ``chainrule.distributed.init()``, on every process of the group)
+    the training is data-parallel (see :func:`fit`); ``batch_size`` is the global batch and
+    must be a multiple of the group's size (else :class:`UnusableBatchSize` on every rank,
+    before any exchange). Rank 0 alone checks ``out``, shows and writes; every rank returns
+    the same history and metrics, and the files rank 0 wrote. The metrics table adds the
+    number of processes and each epoch's seconds of computing and of communicating.
     """
     from . import report
 
@@ -368,11 +478,20 @@ def run(
     for setting, value in {"epochs": epochs, "lr": lr, "batch_size": batch_size}.items():
         if not (math.isfinite(value) and value > 0):
             raise ValueError(f"run: {setting} must be a finite number > 0, got {value}")
-    if load is None and (problem := report.folder_problem(out)):
-        raise UnusableFolder(f"cannot save into {out}: {problem}")
-    data = task.load()
-    rng = np.random.default_rng(seed)
-    model = task.build(data, rng)
+    if group is not None and load is None:
+        local_batch_size(batch_size, group.size)  # every rank refuses alike, before any exchange
+    writer = group is None or group.rank == 0
+    if not writer:
+        show = quiet
+
+    def start() -> tuple[Data, np.random.Generator, Module]:
+        if load is None and writer and (problem := report.folder_problem(out)):
+            raise UnusableFolder(f"cannot save into {out}: {problem}")
+        data = task.load()
+        rng = np.random.default_rng(seed)
+        return data, rng, task.build(data, rng)
+
+    data, rng, model = start() if group is None else together(group, start)
     show(f"{task.name}: {task.help}")
     show(
         f"{len(data.train)} training and {len(data.test)} held-out examples; "
@@ -381,27 +500,91 @@ def run(
             if load
             else f"{epochs} epochs, lr {lr}, batch size {batch_size}, seed {seed}"
         )
+        + ("" if group is None else f"; {group.size} process{'es' if group.size > 1 else ''}")
+        + ("" if group is None or load else f", {batch_size // group.size} examples each a step")
     )
     history = []
     if load is not None:
-        read_parameters(load, model, task.name)
+        if group is None:
+            read_parameters(load, model, task.name)
+        else:
+            together(group, lambda: read_parameters(load, model, task.name))
     else:
-        history = fit(task, model, data, epochs=epochs, lr=lr, batch_size=batch_size, rng=rng, show=show)
-        show("")
-        show(
-            report.table(
-                ["epoch", "training loss", f"held-out {task.metric}", "seconds"],
-                [(e.number, e.loss, e.metric, e.seconds) for e in history],
-            )
+        trained = model
+        if group is not None:
+            from chainrule.distributed import DistributedDataParallel
+
+            # The layers keep this generator for their dropout masks: one stream per rank, or
+            # every rank would drop the same units of its k-th example.
+            rng.bit_generator.state = np.random.default_rng([seed, group.rank]).bit_generator.state
+            trained = DistributedDataParallel(model, group=group)
+        history = fit(
+            task,
+            trained,
+            data,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            rng=rng,
+            show=show,
+            group=group,
+            seed=seed,
         )
+        show("")
+        show(history_table(task, history, distributed=group is not None))
     predictions = task.predict(outputs_of(model, data.test))
     metrics = task.evaluate(predictions, data)
     show("")
     show(report.table(["held-out metric", "value"], list(metrics.items())))
     for line in task.report(predictions, data):
         show(line)
-    files = [] if load is not None else save(task, model, data, history, predictions, out, show)
+    files: list[Path] = []
+    if load is None:
+        if group is None:
+            files = save(task, model, data, history, predictions, out, show)
+        else:
+
+            def write() -> list[Path]:
+                return save(task, model, data, history, predictions, out, show) if writer else []
+
+            files = group.comm.bcast(together(group, write), root=0)
     return Result(history, metrics, files)
+
+
+def history_table(task: Task, history: list[Epoch], distributed: bool = False) -> str:
+    """The per-epoch table: training loss, held-out metric and seconds; ``distributed`` adds
+    the seconds spent computing and communicating, and the number of processes."""
+    from . import report
+
+    headers = ["epoch", "training loss", f"held-out {task.metric}", "seconds"]
+    rows: list[tuple[object, ...]] = [(e.number, e.loss, e.metric, e.seconds) for e in history]
+    if distributed:
+        headers += ["computing s", "communicating s", "processes"]
+        rows = [
+            (*row, e.seconds - (e.communication_seconds or 0.0), e.communication_seconds or 0.0, e.processes)
+            for row, e in zip(rows, history)
+        ]
+    return report.table(headers, rows)
+
+
+def together(group: ProcessGroup, work: Callable[[], _T]) -> _T:
+    """``work()`` on every rank of ``group``, then one exchange of how it went: when it failed
+    anywhere, every rank raises (a failed rank its own exception, the others one naming the
+    first failed rank: of its class when it is a :class:`TrainingError`, so that every rank
+    exits with the same status, else a TrainingError). A rank that stopped alone would leave
+    the others waiting in their next collective for ever."""
+    try:
+        result = work()
+    except Exception as error:
+        kind = type(error) if isinstance(error, TrainingError) else TrainingError
+        group.comm.allgather((kind, " ".join(str(error).split()) or type(error).__name__))
+        raise
+    failures = group.comm.allgather(None)
+    for rank, failure in enumerate(failures):
+        if failure is not None:
+            kind, message = failure
+            raise kind(f"process {rank} of {group.size} stopped: {message}")
+    return result
 
 
 def save(
