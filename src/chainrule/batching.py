@@ -17,11 +17,12 @@ linear, general             f(X) with the canonical parameters: they count axes 
                             end (negative axes, ``...`` in einsum), the convention that lets
                             stacked tangents and cotangents through; an unbatched input of a
                             several-input op is broadcast to the batch first
-matmul, einsum              padded as for binary, along their own broadcast axes
-nll (batched targets),      rules of their own
-getitem (batched index)
-anything else               a Python loop over the examples, stacked (a warning names the
-                            op, once)
+matmul, einsum, solve,      padded as for binary, along their own broadcast axes
+affine (batched weights)
+nll (a target per example)  one-hot products, so its derivative is theirs
+reads_values rows (sort,    a Python loop over the examples, stacked (a warning names the
+partition, cumprod), and    op, once); their parameters differ between examples, so their
+ops given a batched index   derivative under vmap refuses
 ==========================  =================================================================
 
 Derivatives compose both ways:
