@@ -8,6 +8,7 @@ from single-process training and whether all ranks hold bit-identical parameters
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 
@@ -175,6 +176,26 @@ def collectives():
     }
 
 
+def failed_pass():
+    """A backward pass that stops on an error: the next forward says so instead of hanging."""
+    cr, dist, group = _setup()
+    model = dist.DistributedDataParallel(_mlp(cr))
+    x = cr.tensor(np.ones((2, 6)))
+    hidden = model(x)
+
+    def fail(grad):
+        raise ValueError("a hook failed")
+
+    hidden.register_hook(fail)
+    with contextlib.suppress(ValueError):  # the failure the next forward must notice
+        cr.sum(hidden).backward()
+    try:
+        model(x)
+    except RuntimeError as error:
+        return {"rank": group.rank, "error": str(error)}
+    return {"rank": group.rank, "error": None}
+
+
 SCENARIOS = {
     "sgd": lambda: data_parallel("dense", "sgd"),
     "adam": lambda: data_parallel("dense", "adam"),
@@ -186,6 +207,7 @@ SCENARIOS = {
     "mismatch": mismatch,
     "no-sync": no_sync,
     "collectives": collectives,
+    "failed-pass": failed_pass,
 }
 
 if __name__ == "__main__":

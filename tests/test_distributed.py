@@ -91,6 +91,12 @@ def test_collectives_differentiate_as_their_closed_forms(n):
         assert r["reduce_gap"] <= 1e-12 and r["gather_gap"] <= 1e-12 and r["mean_gap"] <= 1e-12
 
 
+@needs_mpi
+def test_a_pass_that_failed_midway_is_refused_at_the_next_forward():
+    for r in run_mpi("failed-pass", 2):
+        assert r["error"] is not None and "out of step" in r["error"]
+
+
 # ------------------------------------------------------------------ in one process
 def test_init_without_mpi4py_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "mpi4py", None)

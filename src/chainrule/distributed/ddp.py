@@ -113,6 +113,11 @@ class DistributedDataParallel(Module):
             p.register_post_accumulate_grad_hook(self._on_ready)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        if self._queued:  # the last pass's end never ran: it stopped on an error
+            raise RuntimeError(
+                "DistributedDataParallel: the last backward pass stopped on an error before its "
+                "gradients were averaged, so the ranks are out of step; restart the run"
+            )
         out = self.module(*args, **kwargs)
         for leaf in tree_flatten(out)[0]:
             if isinstance(leaf, Tensor) and leaf.requires_grad:
