@@ -72,6 +72,8 @@ from typing import Any
 
 import numpy
 
+from .extras import with_extras
+
 OPS: dict[str, OpDef] = {}
 
 
@@ -91,6 +93,18 @@ class Sample:
         if self.call is not None:
             return self.call(fn, *arrays, **self.params)
         return fn(*arrays, **self.params)
+
+
+def _on_namespace(xp: Any, value: Any, device: Any) -> Any:
+    """A parameter made with NumPy as the namespace ``xp`` has it: arrays on ``device``,
+    dtypes by name (inside tuples too)."""
+    if isinstance(value, numpy.ndarray):
+        return xp.asarray(value, device=device)
+    if isinstance(value, numpy.dtype):
+        return getattr(xp, value.name, value)
+    if isinstance(value, tuple):
+        return tuple(_on_namespace(xp, v, device) for v in value)
+    return value
 
 
 def bind_forward(rule: str | Callable[..., Any], xp: Any) -> Callable[..., Any]:
@@ -229,10 +243,22 @@ class OpDef:
 
     def forward_on(self, xp: Any) -> Callable[..., Any]:
         """The forward bound to the array namespace ``xp``: what a backend (CuPy, or
-        array-api-strict) calls instead of ``forward``, which is this for NumPy."""
+        array-api-strict) calls instead of ``forward``, which is this for NumPy.
+
+        On another namespace the NumPy extras it lacks are composed from standard
+        functions (``extras.py``), and the parameters ``prepare`` made with NumPy (index
+        arrays, dtypes) become the namespace's, on the device of the first input."""
         if self.forward_rule is None:
             raise TypeError(f"op {self.name!r} ({self.category}) declares no forward of its own")
-        return bind_forward(self.forward_rule, xp)
+        bound = bind_forward(self.forward_rule, with_extras(xp))
+        if xp is numpy:
+            return bound
+
+        def on_namespace(*arrays: Any, **params: Any) -> Any:
+            device = next((a.device for a in arrays if hasattr(a, "device")), None)
+            return bound(*arrays, **{k: _on_namespace(xp, v, device) for k, v in params.items()})
+
+        return on_namespace
 
     def __repr__(self) -> str:
         return f"<op {self.name} ({self.category})>"
