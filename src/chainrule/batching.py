@@ -296,7 +296,7 @@ def _loop(op: OpDef, args: list[Any], params: dict[str, Any], level: int, canoni
         _warned.add(op.name)
         warnings.warn(
             f"vmap: {op.name} has no batching rule here, so it runs once per example in a Python loop",
-            RuntimeWarning,
+            UserWarning,
             stacklevel=4,
         )
     call = RECORDING.apply if canonical else apply
