@@ -60,6 +60,7 @@ from .ops.core import OpDef, ndim_of
 from .ops.losses import REDUCTIONS
 from .ops.shape import check_axis
 from .reading import parameter_of
+from .spellings import torch_keywords
 from .tensor import RECORDING, BatchedAccess, Tensor, apply, data_of, graph_node, stacked
 from .torch_methods import ElementCount
 
@@ -144,6 +145,22 @@ class BatchedTensor(Tensor):
     def detach(self) -> BatchedTensor:
         return BatchedTensor.of(self._inner.detach(), self._level)
 
+    def __invert__(self) -> BatchedTensor:
+        return BatchedTensor.of(~self._inner, self._level)
+
+    # The integer results: the method on the whole batch, along each example's axis.
+    @torch_keywords
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> BatchedTensor:
+        return _positions("argmax", self, axis, keepdims=keepdims)
+
+    @torch_keywords
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> BatchedTensor:
+        return _positions("argmin", self, axis, keepdims=keepdims)
+
+    @torch_keywords
+    def argsort(self, axis: int | None = -1) -> BatchedTensor:
+        return _positions("argsort", self, axis)
+
 
 # ------------------------------------------------------------------ levels
 def open_level() -> int:
@@ -185,6 +202,11 @@ def _at(value: Any, level: int) -> bool:
     return isinstance(value, BatchedTensor) and value._level == level
 
 
+def _whole(value: Any, level: int) -> Any:
+    """The batch a value batched at ``level`` holds (batch axis first); any other value itself."""
+    return value._inner if isinstance(value, BatchedTensor) and value._level == level else value
+
+
 def _example(value: Any) -> Any:
     """One example's value (the first), for what reads shapes and parameters."""
     if isinstance(value, BatchedTensor):
@@ -201,10 +223,9 @@ def constant_of(fn: Callable[[np.ndarray], np.ndarray], x: Tensor) -> Tensor:
     return Tensor._make(np.asarray(fn(x._data)), None)
 
 
-def positions(method: str, x: Tensor, axis: int | None, **options: Any) -> BatchedTensor:
-    """``x.argmax(axis)`` (argmin, argsort) of each example of a batched x: the method on
-    the whole batch, along the example's axis (over each example's elements for None)."""
-    assert isinstance(x, BatchedTensor), "only a batched tensor's values cannot be read directly"
+def _positions(method: str, x: BatchedTensor, axis: int | None, **options: Any) -> BatchedTensor:
+    """``x.argmax(axis)`` (argmin, argsort) of each example: the method on the whole batch,
+    along the example's axis (over each example's elements for None)."""
     inner = x._inner
     if axis is None:
         flat = getattr(RECORDING.reshape(inner, (inner.shape[0], -1)), method)(axis=1, **options)
@@ -247,7 +268,7 @@ def run(op: OpDef, args: Sequence[Any], params: dict[str, Any], canonical: bool)
     if not canonical and op.prepare:
         params = op.prepare(*[_example(a) for a in args], **params)
     rule = _RULES.get(op.name, _CATEGORY_RULES.get(op.category))
-    xs = [a._inner if _at(a, level) else a for a in args]
+    xs = [_whole(a, level) for a in args]
     batched = [_at(a, level) for a in args]
     size = next(x.shape[0] for x, b in zip(xs, batched) if b)
     whole = None if rule is None else rule(op, xs, batched, params, size)
@@ -320,13 +341,11 @@ def _pick(value: Any, i: int, level: int) -> Any:
     return value
 
 
-def compare(fn: np.ufunc, *operands: Any) -> Tensor:
-    """A comparison (or ``~``) of tensors some of which are batched: a boolean batch."""
-    level = _top_level(operands, {})
-    whole = _padded([o._inner if _at(o, level) else o for o in operands], [_at(o, level) for o in operands])
-    first = whole[0] if isinstance(whole[0], Tensor) else Tensor._make(np.asarray(whole[0]), None)
-    result = ~first if len(whole) == 1 else first._compare(whole[1], fn)
-    return BatchedTensor.of(result, level)
+def compare(fn: np.ufunc, x: Tensor, other: Any) -> BatchedTensor:
+    """``fn(x, other)`` (a comparison) where x or other is batched: a boolean batch."""
+    level = _top_level((x, other), {})
+    first, second = _padded([_whole(x, level), _whole(other, level)], [_at(x, level), _at(other, level)])
+    return BatchedTensor.of(first._compare(second, fn), level)
 
 
 # ------------------------------------------------------------------ batching rules

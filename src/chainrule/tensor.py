@@ -976,32 +976,17 @@ class Tensor(TorchMethods):
     @torch_keywords
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """The position of the largest element (first among ties), as ``np.argmax``."""
-        try:
-            return Tensor._make(arg_extreme("argmax", self._data, axis, keepdims), None)
-        except BatchedAccess:
-            from . import batching
-
-            return batching.positions("argmax", self, axis, keepdims=keepdims)
+        return Tensor._make(arg_extreme("argmax", self._data, axis, keepdims), None)
 
     @torch_keywords
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """The position of the smallest element (first among ties), as ``np.argmin``."""
-        try:
-            return Tensor._make(arg_extreme("argmin", self._data, axis, keepdims), None)
-        except BatchedAccess:
-            from . import batching
-
-            return batching.positions("argmin", self, axis, keepdims=keepdims)
+        return Tensor._make(arg_extreme("argmin", self._data, axis, keepdims), None)
 
     @torch_keywords
     def argsort(self, axis: int | None = -1) -> Tensor:
         """The positions that sort x along ``axis`` (a stable sort), as ``np.argsort``."""
-        try:
-            return Tensor._make(sorting_positions(self._data, axis), None)
-        except BatchedAccess:
-            from . import batching
-
-            return batching.positions("argsort", self, axis)
+        return Tensor._make(sorting_positions(self._data, axis), None)
 
     def astype(self, dtype: npt.DTypeLike) -> Tensor:
         """x converted to ``dtype``."""
@@ -1127,12 +1112,7 @@ class Tensor(TorchMethods):
     __ror__ = __or__
 
     def __invert__(self) -> Tensor:
-        try:
-            return Tensor._make(np.asarray(~self._data), None)
-        except BatchedAccess:
-            from . import batching
-
-            return batching.compare(np.logical_not, self)
+        return Tensor._make(np.asarray(~self._data), None)
 
 
 def tensor_or_array(value: Any, what: str = "tensor") -> Tensor | np.ndarray:

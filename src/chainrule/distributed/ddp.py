@@ -223,11 +223,10 @@ class DistributedDataParallel(Module):
             p._grad = RowSparse(indices, values / size, p.shape)
             self.stats["rows_gathered"] += 1
             return
-        dense = np.zeros(p.shape, dtype=p.dtype)
         if isinstance(grad, RowSparse):
-            dense[grad.indices] = grad.values
-        elif grad is not None:
-            dense[...] = grad.data
+            dense = grad.numpy()  # a new array: the all-reduce writes into it
+        else:
+            dense = np.zeros(p.shape, p.dtype) if grad is None else np.array(grad.data, dtype=p.dtype)
         comm.Allreduce(MPI.IN_PLACE, dense, op=MPI.SUM)
         self._sent(dense.nbytes)
         if min(counts) < 0:  # a rank had a dense gradient: so is the mean

@@ -382,6 +382,12 @@ def nll_loss(
     )
 
 
+def check_label_smoothing(label_smoothing: float, what: str) -> None:
+    """A ValueError naming ``what`` unless 0 ≤ label_smoothing ≤ 1."""
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{what}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+
+
 def cross_entropy(
     input: TensorLike,
     target: TensorLike,
@@ -410,8 +416,7 @@ def cross_entropy(
     0.6931
     """
     reduction = legacy_reduction(size_average, reduce, reduction, "cross_entropy")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    check_label_smoothing(label_smoothing, "cross_entropy")
     axis = _class_axis(input)
     log_p = log_softmax(input, axis)
     if dtype_of(target).kind != "f":

@@ -109,10 +109,7 @@ class CrossEntropyLoss(_Loss):
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(size_average, reduce, reduction)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(
-                f"CrossEntropyLoss: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
-            )
+        F.check_label_smoothing(label_smoothing, "CrossEntropyLoss")
         _buffer(self, "weight", weight)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
