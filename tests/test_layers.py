@@ -19,7 +19,10 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chainrule"
 
 LAYERS = [
-    ("array namespace and dtypes", {"chainrule.dtypes", "chainrule.ops.xp"}),
+    (
+        "array namespace and dtypes",
+        {"chainrule.dtypes", "chainrule.backends", "chainrule.ops.xp", "chainrule.ops.extras"},
+    ),
     ("ops", {"chainrule.ops"}),
     (
         "engine",

@@ -24,14 +24,14 @@ tensor([20., 40.])
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 import numpy as np
 
-from . import debug, graph, mode
+from . import backends, debug, graph, mode
 from .graph import HookHandle, Node, queue_callback
 from .mode import set_grad_enabled
-from .ops.xp import NUMPY
+from .ops.xp import NUMPY, rules_namespace
 from .sparse import RowSparse
 from .tensor import RECORDING, Tensor, TensorLike, as_array
 
@@ -45,7 +45,7 @@ Seeds: TypeAlias = "Tensor | np.ndarray | float | Sequence[TensorLike | None] | 
 tensor), or one seed alone for a single tensor."""
 
 
-def make_seed(t: Tensor, gradient: TensorLike | None, create_graph: bool, what: str) -> np.ndarray | Tensor:
+def make_seed(t: Tensor, gradient: TensorLike | None, create_graph: bool, what: str) -> Any:
     """The seed ∂L/∂t of a reverse pass from ``t``: ones for a one-element ``t``, else
     ``gradient`` checked against t's shape and copied (it may end up in ``.grad``); a
     Tensor when the pass is recorded. ``what`` names the caller in errors.
@@ -68,7 +68,7 @@ def make_seed(t: Tensor, gradient: TensorLike | None, create_graph: bool, what: 
                 f"one element, this one has shape {t.shape}; pass gradient= of that "
                 "shape (for example cr.ones_like(y))"
             )
-        seed = np.ones(t.shape, dtype=t.dtype)
+        seed: np.ndarray = backends.ones_like(t._data)
     else:
         seed = as_array(gradient, what=what)
         if seed.shape != t.shape:
@@ -76,7 +76,11 @@ def make_seed(t: Tensor, gradient: TensorLike | None, create_graph: bool, what: 
                 f"{what}: gradient has shape {seed.shape} but the tensor has shape "
                 f"{t.shape}; they must be equal"
             )
-        seed = seed.astype(t.dtype, copy=True)  # never the caller's array: it may end up in .grad
+        if type(seed) is np.ndarray and type(t._data) is np.ndarray:
+            seed = seed.astype(t.dtype, copy=True)  # never the caller's array: it may end up in .grad
+        else:
+            backends.same_place([t._data, seed], what)
+            seed = cast(np.ndarray, backends.namespace_of(seed).astype(seed, t.dtype, copy=True))
     if create_graph:
         return gradient if isinstance(gradient, Tensor) else Tensor._make(seed, None)
     return seed
@@ -120,7 +124,7 @@ def run_backward(
         return graph.backward(
             roots,
             seeds,
-            RECORDING if create_graph else NUMPY,
+            RECORDING if create_graph else _rules_namespace(tensors),
             retain_graph=create_graph if retain_graph is None else retain_graph,
             capture=capture,
             batch_ndim=batch_ndim,
@@ -128,6 +132,15 @@ def run_backward(
             observers=observers,
             finish=finish,
         )
+
+
+def _rules_namespace(tensors: Sequence[Tensor]) -> Any:
+    """The namespace an ordinary pass from ``tensors`` runs the rules on: NumPy's, or that of
+    the array library holding their values (all of them on one device)."""
+    arrays = [t._data for t in tensors]
+    if not any(backends.is_array(a) for a in arrays):
+        return NUMPY
+    return rules_namespace(backends.same_place(arrays, "backward")[0])
 
 
 def pull_back(
@@ -149,12 +162,7 @@ def pull_back(
     """
     batch = tuple(seed.shape if hasattr(seed, "shape") else np.shape(seed))[:batch_ndim]
     if output._node is None:
-        return [
-            Tensor._make(np.zeros(batch + x.shape, dtype=x.dtype), None)
-            if x is not output
-            else _as_tensor(seed)
-            for x in inputs
-        ]
+        return [Tensor._make(_zeros(batch, x), None) if x is not output else _as_tensor(seed) for x in inputs]
     targets = {x._node if x._node is not None else x for x in inputs}
     only, foreign = graph.reaching([output._node], targets)
     if create_graph is None:
@@ -178,13 +186,23 @@ def pull_back(
     for x in inputs:
         g = captured.get(x._node) if x._node is not None else leaf_grads.get(x)
         if g is None:
-            g = np.zeros(batch + x.shape, dtype=x.dtype)
-        grads.append(g if isinstance(g, Tensor) else Tensor._make(np.asarray(g), None))
+            g = _zeros(batch, x)
+        grads.append(g if isinstance(g, Tensor) else _gradient_tensor(g))
     return grads
 
 
+def _zeros(batch: tuple[int, ...], x: Tensor) -> Any:
+    """Zeros of shape ``batch + x.shape`` in x's dtype, where x's values are."""
+    return backends.zeros(batch + x.shape, x._data)
+
+
+def _gradient_tensor(g: Gradient) -> Tensor:
+    """A gradient the pass made as a Tensor (a NumPy scalar or a row-sparse one as an ndarray)."""
+    return Tensor._make(cast(np.ndarray, g) if backends.is_array(g) else np.asarray(g), None)
+
+
 def _as_tensor(value: TensorLike) -> Tensor:
-    return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value), None)
+    return value if isinstance(value, Tensor) else Tensor._make(as_array(value), None)
 
 
 def backward(
@@ -294,7 +312,7 @@ def grad(
                 "outputs; pass allow_unused=True to get None for it"
             )
         if g is not None and not isinstance(g, Tensor):
-            g = Tensor._make(np.asarray(g), None)
+            g = _gradient_tensor(g)
         result.append(g)
     return tuple(result)
 

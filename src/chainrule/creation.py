@@ -1,6 +1,8 @@
 """Making tensors: from data, filled with a value, ranges and random draws.
 
-Every function takes ``dtype=`` and ``requires_grad=``. Shapes may be given as
+Every function takes ``dtype=``, ``requires_grad=`` and ``device=`` (None or ``"cpu"``: NumPy;
+``"cuda"`` or a device of another array library: there, see :mod:`chainrule.backends`; the
+values are made on the host and copied there once). Shapes may be given as
 ``zeros(2, 3)`` or ``zeros((2, 3))``, with integer sizes (``zeros(2.5)`` is a TypeError,
 not two elements), and ``requires_grad`` is True or False. Random functions take an explicit ``seed``
 (an int or a ``numpy.random.Generator``). Without one they draw from the generator that
@@ -24,22 +26,25 @@ from typing import Any, SupportsIndex, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from . import dtypes
+from . import backends, dtypes
 from .tensor import Shape, Tensor, TensorLike, as_array
 
 Seed: TypeAlias = "int | np.random.Generator | None"
 """What random functions take: an int seed, a generator to draw from, or None (fresh entropy)."""
 
 
-def tensor(data: TensorLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
-    """A new leaf tensor holding a copy of ``data``.
+def tensor(
+    data: TensorLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
+    """A new leaf tensor holding a copy of ``data``, on ``device`` (by default where ``data``
+    is: an array of CuPy or another array library keeps its library and device).
 
     >>> import chainrule as cr
     >>> cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     tensor([[1., 2.],
             [3., 4.]], requires_grad=True)
     """
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
 def _size(what: str, n: SupportsIndex) -> int:
@@ -74,44 +79,68 @@ def _requires_grad(what: str, flag: object) -> bool:
     return bool(flag)
 
 
-def _leaf(arr: np.ndarray, requires_grad: bool) -> Tensor:
-    return Tensor._make(arr, None).requires_grad_(True) if requires_grad else Tensor._make(arr, None)
+def _leaf(arr: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
+    t = Tensor._make(arr if device is None else backends.move(arr, device), None)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def _data(t: TensorLike) -> Any:
+    return t._data if isinstance(t, Tensor) else as_array(t)
+
+
+def _device_of(t: TensorLike, device: Any) -> Any:
+    """``device``, or by default the device of ``t`` (a ``*_like`` result stays with its model)."""
+    if device is None and isinstance(t, Tensor):
+        return t.device
+    return device
 
 
 def _float(dtype: npt.DTypeLike | None) -> np.dtype:
     return np.dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
 
 
-def zeros(*shape: Shape, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+def zeros(
+    *shape: Shape, dtype: npt.DTypeLike | None = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Zeros of ``shape`` (``zeros(2, 3)`` or ``zeros((2, 3))``), the default dtype unless ``dtype``."""
     requires_grad = _requires_grad("zeros", requires_grad)
-    return _leaf(np.zeros(_shape("zeros", shape), dtype=_float(dtype)), requires_grad)
+    return _leaf(np.zeros(_shape("zeros", shape), dtype=_float(dtype)), requires_grad, device)
 
 
-def ones(*shape: Shape, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+def ones(
+    *shape: Shape, dtype: npt.DTypeLike | None = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Ones of ``shape``, as :func:`zeros`."""
     requires_grad = _requires_grad("ones", requires_grad)
-    return _leaf(np.ones(_shape("ones", shape), dtype=_float(dtype)), requires_grad)
+    return _leaf(np.ones(_shape("ones", shape), dtype=_float(dtype)), requires_grad, device)
 
 
 def full(
-    shape: Shape, fill_value: npt.ArrayLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False
+    shape: Shape,
+    fill_value: npt.ArrayLike,
+    dtype: npt.DTypeLike | None = None,
+    requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """A tensor of ``shape`` filled with ``fill_value`` (a float fill gives the default dtype)."""
     requires_grad = _requires_grad("full", requires_grad)
     shape = _shape("full", (shape,))
     if dtype is None:
         dtype = as_array(fill_value, what="full").dtype
-    return _leaf(np.full(shape, fill_value, dtype=dtype), requires_grad)
+    return _leaf(np.full(shape, fill_value, dtype=dtype), requires_grad, device)
 
 
 def eye(
-    n: int, m: int | None = None, dtype: npt.DTypeLike | None = None, requires_grad: bool = False
+    n: int,
+    m: int | None = None,
+    dtype: npt.DTypeLike | None = None,
+    requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """The n × m identity (n × n when ``m`` is None)."""
     requires_grad = _requires_grad("eye", requires_grad)
     m = None if m is None else _size("eye", m)
-    return _leaf(np.eye(_size("eye", n), m, dtype=_float(dtype)), requires_grad)
+    return _leaf(np.eye(_size("eye", n), m, dtype=_float(dtype)), requires_grad, device)
 
 
 def arange(
@@ -122,6 +151,7 @@ def arange(
     requires_grad: bool = False,
     *,
     end: float | None = None,
+    device: Any = None,
 ) -> Tensor:
     """Evenly spaced values in [start, stop); integers unless an argument is a float.
     ``arange(stop)``, ``arange(start, stop, step)``; ``end=`` is PyTorch's name for ``stop``."""
@@ -134,39 +164,53 @@ def arange(
         start, stop = 0, start
     if dtype is None and any(isinstance(v, float) for v in (start, stop, step)):
         dtype = dtypes.get_default_dtype()
-    return _leaf(np.arange(start, stop, step, dtype=dtype), requires_grad)
+    return _leaf(np.arange(start, stop, step, dtype=dtype), requires_grad, device)
 
 
-def empty(*shape: Shape, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+def empty(
+    *shape: Shape, dtype: npt.DTypeLike | None = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """A tensor of ``shape`` whose values are whatever the memory held (``np.empty``): fill it before use."""
     requires_grad = _requires_grad("empty", requires_grad)
-    return _leaf(np.empty(_shape("empty", shape), dtype=_float(dtype)), requires_grad)
+    return _leaf(np.empty(_shape("empty", shape), dtype=_float(dtype)), requires_grad, device)
 
 
-def zeros_like(t: TensorLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(
+    t: TensorLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Zeros of ``t``'s shape and dtype (or ``dtype``)."""
     requires_grad = _requires_grad("zeros_like", requires_grad)
-    return _leaf(np.zeros_like(as_array(t), dtype=dtype), requires_grad)
+    return _leaf(np.zeros_like(backends.layout(_data(t)), dtype=dtype), requires_grad, _device_of(t, device))
 
 
-def ones_like(t: TensorLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+def ones_like(
+    t: TensorLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """Ones of ``t``'s shape and dtype (or ``dtype``)."""
     requires_grad = _requires_grad("ones_like", requires_grad)
-    return _leaf(np.ones_like(as_array(t), dtype=dtype), requires_grad)
+    return _leaf(np.ones_like(backends.layout(_data(t)), dtype=dtype), requires_grad, _device_of(t, device))
 
 
 def full_like(
-    t: TensorLike, fill_value: npt.ArrayLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False
+    t: TensorLike,
+    fill_value: npt.ArrayLike,
+    dtype: npt.DTypeLike | None = None,
+    requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """``fill_value`` in ``t``'s shape and dtype (or ``dtype``)."""
     requires_grad = _requires_grad("full_like", requires_grad)
-    return _leaf(np.full_like(as_array(t), fill_value, dtype=dtype), requires_grad)
+    return _leaf(
+        np.full_like(backends.layout(_data(t)), fill_value, dtype=dtype), requires_grad, _device_of(t, device)
+    )
 
 
-def empty_like(t: TensorLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False) -> Tensor:
+def empty_like(
+    t: TensorLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False, device: Any = None
+) -> Tensor:
     """A tensor of ``t``'s shape and dtype (or ``dtype``) whose values are arbitrary (``np.empty_like``)."""
     requires_grad = _requires_grad("empty_like", requires_grad)
-    return _leaf(np.empty_like(as_array(t), dtype=dtype), requires_grad)
+    return _leaf(np.empty_like(backends.layout(_data(t)), dtype=dtype), requires_grad, _device_of(t, device))
 
 
 _SEEDED: ContextVar[np.random.Generator | None] = ContextVar("chainrule_seeded_generator", default=None)
@@ -200,21 +244,29 @@ def generator(seed: Seed) -> np.random.Generator:
 
 
 def randn(
-    *shape: Shape, seed: Seed = None, dtype: npt.DTypeLike | None = None, requires_grad: bool = False
+    *shape: Shape,
+    seed: Seed = None,
+    dtype: npt.DTypeLike | None = None,
+    requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """Standard normal draws; the same ``seed`` gives the same numbers."""
     requires_grad = _requires_grad("randn", requires_grad)
     arr = generator(seed).standard_normal(_shape("randn", shape)).astype(_float(dtype))
-    return _leaf(arr, requires_grad)
+    return _leaf(arr, requires_grad, device)
 
 
 def rand(
-    *shape: Shape, seed: Seed = None, dtype: npt.DTypeLike | None = None, requires_grad: bool = False
+    *shape: Shape,
+    seed: Seed = None,
+    dtype: npt.DTypeLike | None = None,
+    requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """Uniform draws from [0, 1); the same ``seed`` gives the same numbers."""
     requires_grad = _requires_grad("rand", requires_grad)
     arr = generator(seed).random(_shape("rand", shape)).astype(_float(dtype))
-    return _leaf(arr, requires_grad)
+    return _leaf(arr, requires_grad, device)
 
 
 def randint(
@@ -225,6 +277,7 @@ def randint(
     seed: Seed = None,
     dtype: npt.DTypeLike | None = None,
     requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """Integers drawn uniformly from [low, high) (from [0, low) without ``high``), as NumPy's
     ``randint(low, high, size)``; PyTorch's ``randint(high, size)`` is read as [0, high) too.
@@ -241,7 +294,7 @@ def randint(
         low, high = 0, low
     shape = None if size is None else _shape("randint", (size,))
     arr = generator(seed).integers(low, high, shape, dtype=np.int64 if dtype is None else dtype)
-    return _leaf(np.asarray(arr), requires_grad)
+    return _leaf(np.asarray(arr), requires_grad, device)
 
 
 def normal(
@@ -252,6 +305,7 @@ def normal(
     seed: Seed = None,
     dtype: npt.DTypeLike | None = None,
     requires_grad: bool = False,
+    device: Any = None,
 ) -> Tensor:
     """Normal draws with ``mean`` and standard deviation ``std`` (numbers, or arrays that broadcast
     to ``size``; their broadcast shape without it), as ``torch.normal`` and NumPy's
@@ -269,4 +323,4 @@ def normal(
         dtype = found if found.kind == "f" else dtypes.get_default_dtype()
     shape = None if size is None else _shape("normal", (size,))
     arr = np.asarray(generator(seed).normal(loc, scale, shape)).astype(dtype)
-    return _leaf(arr, requires_grad)
+    return _leaf(arr, requires_grad, device)

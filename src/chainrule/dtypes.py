@@ -51,14 +51,35 @@ def set_default_dtype(dtype: npt.DTypeLike) -> None:
     _default_dtype = dt
 
 
+def numpy_dtype(dtype: Any) -> np.dtype:
+    """A dtype of any array namespace (or a NumPy dtype, type or name) as NumPy's dtype of the
+    same name: chainrule's vocabulary (``float32``, ``int64``, ``bool``)."""
+    if isinstance(dtype, (np.dtype, type, str)):
+        return np.dtype(dtype)
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = str(dtype).rsplit(".", 1)[-1]  # array-api-strict's dtypes print as "array_api_strict.float64"
+        _DTYPE_NAMES[dtype] = name
+    return np.dtype(name)
+
+
+_DTYPE_NAMES: dict[Any, str] = {}
+
+
+def kind(dtype: Any) -> str:
+    """NumPy's one-letter kind of any namespace's dtype: ``"f"``, ``"i"``, ``"u"``, ``"b"``, ``"c"``."""
+    return dtype.kind if isinstance(dtype, np.dtype) else numpy_dtype(dtype).kind
+
+
 def is_differentiable(dtype: npt.DTypeLike) -> bool:
     """True when values of ``dtype`` can carry a gradient (floating dtypes)."""
-    return np.dtype(dtype).kind == "f"
+    return numpy_dtype(dtype).kind == "f"
 
 
 def check_kind(dtype: npt.DTypeLike, what: str, source: str = "data") -> None:
     """Refuse what no op supports: complex numbers (not yet), strings, objects."""
-    kind = np.dtype(dtype).kind
+    dtype = numpy_dtype(dtype)
+    kind = dtype.kind
     if kind == "c":
         raise TypeError(
             f"{what}: complex {source} of dtype {np.dtype(dtype)} is not supported yet; "
@@ -74,7 +95,7 @@ def check_kind(dtype: npt.DTypeLike, what: str, source: str = "data") -> None:
 def supported(dtype: npt.DTypeLike, what: str) -> np.dtype:
     """``dtype`` as a NumPy dtype, refused (TypeError) unless it is bool, integer or floating."""
     try:
-        dt = np.dtype(dtype)
+        dt = numpy_dtype(dtype)
     except TypeError as e:
         raise TypeError(f"{what}: {dtype!r} is not a dtype ({e})") from None
     check_kind(dt, what, "dtype")

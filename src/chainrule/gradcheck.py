@@ -16,7 +16,7 @@ from typing import Any, TypeAlias
 
 import numpy as np
 
-from . import graph
+from . import backends, graph
 from .autograd import pull_back, run_backward
 from .function import FunctionCtx
 from .mode import capture_sites, enable_grad, keep_inputs, no_grad
@@ -38,18 +38,22 @@ Disagreement: TypeAlias = "tuple[tuple[int, ...], float, float, float]"
 
 
 def _like(original: object, arr: np.ndarray) -> Tensor | np.ndarray:
+    """The host array ``arr`` as ``original`` is: a Tensor or an array, on its device."""
+    data = original._data if isinstance(original, Tensor) else original
+    if backends.is_array(data):
+        arr = backends.move(arr, backends.device_of(data))
     return Tensor._make(arr, None) if isinstance(original, Tensor) else arr
 
 
 def _evaluate(f: Callable[..., Any], inputs: Sequence[Any], i: int, arr: np.ndarray) -> np.ndarray:
     args = list(inputs)
     args[i] = _like(inputs[i], arr)
-    return np.array(as_array(f(*args), what="numerical differentiation"), dtype=np.float64)
+    return np.array(backends.host(as_array(f(*args), what="numerical differentiation")), dtype=np.float64)
 
 
 def _central_differences(f: Callable[..., Any], inputs: Sequence[Any], i: int, eps: float) -> np.ndarray:
     """d f(*inputs) / d inputs[i], shaped ``f.shape + inputs[i].shape``."""
-    x = np.array(as_array(inputs[i]), copy=True, order="C")  # reshape(-1) must be a view of it
+    x = np.array(backends.host(as_array(inputs[i])), copy=True, order="C")  # reshape(-1) must view it
     if x.dtype.kind != "f":
         raise TypeError(
             f"numerical differentiation: input {i} has dtype {x.dtype}; "
@@ -101,16 +105,19 @@ def numerical_jacobian(f: Callable[..., Any], x: TensorLike, eps: float = 1e-4) 
 def analytic_jacobians(
     f: Callable[..., Any], inputs: Sequence[TensorLike]
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """f's value and its Jacobian with respect to each input, by one batched reverse pass."""
-    leaves = [Tensor._make(np.array(as_array(x), copy=True), None).requires_grad_(True) for x in inputs]
+    """f's value and its Jacobian with respect to each input, by one batched reverse pass
+    (on the inputs' device; the results are copied to the host)."""
+    leaves = [Tensor._make(backends.copy(as_array(x)), None).requires_grad_(True) for x in inputs]
     out = f(*leaves)
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: f must return a Tensor, got {type(out).__name__}")
     m = out.size
-    seed = np.eye(m, dtype=out.dtype).reshape((m,) + out.shape)
-    rows = pull_back(out, leaves, seed, batch_ndim=1, create_graph=False, retain_graph=False)
-    jacobians = [np.asarray(r.data).reshape(out.shape + x.shape) for r, x in zip(rows, leaves)]
-    return out.data, jacobians
+    seed = np.eye(m, dtype=backends.numpy_dtype(out.dtype)).reshape((m,) + out.shape)
+    rows = pull_back(
+        out, leaves, backends.move(seed, out.device), batch_ndim=1, create_graph=False, retain_graph=False
+    )
+    jacobians = [backends.host(r._data).reshape(out.shape + x.shape) for r, x in zip(rows, leaves)]
+    return backends.host(out._data), jacobians
 
 
 def _worst(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> Disagreement | None:
@@ -160,7 +167,7 @@ def gradcheck(
     inputs = [inputs] if isinstance(inputs, (Tensor, np.ndarray)) else list(inputs)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
-        checked = [i for i, x in enumerate(inputs) if as_array(x).dtype.kind == "f"]
+        checked = [i for i, x in enumerate(inputs) if backends.kind(as_array(x).dtype) == "f"]
 
     def f_of_checked(*xs: Any) -> Any:
         return f(*[xs[checked.index(i)] if i in checked else x for i, x in enumerate(inputs)])

@@ -35,7 +35,7 @@ from typing import Literal, TypeAlias
 
 import numpy as np
 
-from . import mode
+from . import backends, mode
 from .indexed import set_at
 from .ops import OPS
 from .tensor import Tensor, apply, as_array
@@ -75,7 +75,7 @@ def assign(t: Tensor, index, value) -> None:
     broadcasting), that of the others to the old t.
     """
     if not _recording(t, (value,)):
-        data = _data(value, "setitem", t.dtype)
+        data = _placed(t, _data(value, "setitem", t.dtype), "setitem")
         try:
             t._data[index] = data
         except ValueError as e:
@@ -101,6 +101,18 @@ def write(t: Tensor, values: np.ndarray, name: str, casting: Casting, broadcast:
             f"in place has shape {t.shape}; an in-place change cannot change the shape "
             "(compute the result out of place instead)"
         )
+    if backends.is_array(t._data) or backends.is_array(values):  # another array library's storage
+        values = _placed(t, values, name)
+        if not isinstance(values, (int, float, bool)):
+            if not np.can_cast(backends.numpy_dtype(values.dtype), backends.numpy_dtype(t.dtype), casting):
+                raise TypeError(
+                    f"{name}: a result of dtype {values.dtype} cannot be stored in place in a tensor "
+                    f"of dtype {t.dtype}; compute it out of place, or convert the tensor first"
+                )
+            values = backends.namespace_of(values).astype(values, t.dtype)
+        t._data[...] = values
+        t._count_change()
+        return
     if not np.can_cast(np.result_type(values), t.dtype, casting):
         raise TypeError(
             f"{name}: a result of dtype {np.result_type(values)} cannot be stored in place in a "
@@ -129,12 +141,30 @@ def _check_recordable(t: Tensor, name: str) -> None:
             "while operations are recorded. Update it inside `with cr.no_grad():` (as an optimizer "
             "step does), or compute a new tensor out of place (t = t + x)"
         )
-    if getattr(t._data, "base", None) is not None:
+    if getattr(t._data, "base", None) is not None or _may_view(t):
         raise RuntimeError(
             f"{name}: this tensor (shape {t.shape}) is a view that shares its storage with another "
             "tensor (made by reshape, transpose, indexing, ...); the other tensor's graph would not see "
             "an in-place change. Compute the result out of place instead"
         )
+
+
+def _placed(t: Tensor, values, name: str):
+    """``values`` to write into t: as they are on NumPy; where t's storage is another array
+    library's, a number (a 0-d NumPy array made from data) as a Python number, and arrays
+    only from t's own device (a DeviceMismatch otherwise)."""
+    if not (backends.is_array(t._data) or backends.is_array(values)):
+        return values
+    if isinstance(values, (np.ndarray, np.generic)) and np.ndim(values) == 0 and backends.is_array(t._data):
+        return values.item()
+    backends.same_place([t._data, values], name)
+    return values
+
+
+def _may_view(t: Tensor) -> bool:
+    """Whether t, on an array library whose arrays do not say which storage they view
+    (array-api-strict's), was made by an op that may return a view (see tensor.py)."""
+    return not hasattr(t._data, "base") and getattr(t, "_base", None) is not None
 
 
 def _commit(t: Tensor, name: str, result: Tensor, casting: Casting) -> None:

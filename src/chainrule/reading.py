@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .dtypes import numpy_dtype
 from .tensor import BatchedAccess, Tensor
 
 __all__ = ["dtype_of", "layout_of", "parameter_of", "shape_of"]
@@ -28,7 +29,7 @@ def shape_of(value: Any) -> tuple[int, ...]:
 def layout_of(t: Tensor) -> np.ndarray:
     """An array with t's shape and dtype that holds no values (one zero, broadcast): what a
     shape check reads, for a tensor vmap batches too."""
-    return np.broadcast_to(np.zeros((), t.dtype), t.shape)
+    return np.broadcast_to(np.zeros((), numpy_dtype(t.dtype)), t.shape)
 
 
 def dtype_of(value: Any) -> np.dtype:

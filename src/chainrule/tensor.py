@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 import numpy as np
 import numpy.typing as npt
 
-from . import debug, dtypes
+from . import backends, debug, dtypes
 from . import mode as _mode
 from .basis import StackedDiagonal
 from .forward import attach_tangents
@@ -41,8 +41,9 @@ Shape: TypeAlias = "int | Sequence[int]"
 _SCALARS = (bool, int, float, complex, np.generic)
 
 
-def as_array(data: Any, dtype: npt.DTypeLike | None = None, *, what: str = "tensor") -> np.ndarray:
-    """Data as an ndarray: Python floats become the default dtype, arrays keep theirs.
+def as_array(data: Any, dtype: npt.DTypeLike | None = None, *, what: str = "tensor") -> np.ndarray | Any:
+    """Data as an ndarray: Python floats become the default dtype, arrays keep theirs; an
+    array of another array library (or a Tensor's) stays in that library.
 
     An explicit ``dtype`` is applied to the data itself (0.1 as float64 is exactly 0.1,
     never rounded through float32 on the way).
@@ -53,6 +54,9 @@ def as_array(data: Any, dtype: npt.DTypeLike | None = None, *, what: str = "tens
         arr = data._data
     elif isinstance(data, np.ndarray):
         arr = data
+    elif backends.is_array(data):  # another array library's: it stays there
+        backends.check_kind(data.dtype, what, type(data).__name__)
+        return data if dtype is None else backends.astype(data, dtype)
     elif isinstance(data, (str, bytes, dict, set)) or data is None:
         raise TypeError(f"{what}: cannot make a tensor from {type(data).__name__} {data!r:.40}")
     elif dtype is not None:
@@ -63,6 +67,8 @@ def as_array(data: Any, dtype: npt.DTypeLike | None = None, *, what: str = "tens
         arr = np.asarray(data)
         if arr.dtype == np.float64 and not isinstance(data, np.generic):
             arr = arr.astype(dtypes.get_default_dtype())
+    if backends.is_array(arr):  # a Tensor's array of another library
+        return arr if dtype is None else backends.astype(arr, dtype)
     dtypes.check_kind(arr.dtype, what, type(data).__name__)
     if dtype is not None and arr.dtype != dtype:
         arr = arr.astype(dtype)
@@ -84,10 +90,17 @@ def _operand(value: Any, op: OpDef) -> Any:
         return stacked(value, op.name)
     if type(value) is StackedDiagonal:  # a one-pass Jacobian's basis, saved by a recorded rule
         return value
+    if backends.is_array(value):  # another array library's: the op runs there
+        raise _Elsewhere
     raise TypeError(
         f"{op.name}: unsupported operand type {type(value).__name__}; "
         "expected a Tensor, ndarray, number or list of numbers"
     )
+
+
+class _Elsewhere(Exception):
+    """Raised inside :func:`apply` on meeting an array of a library other than NumPy: the op
+    runs on that library (:func:`_apply_elsewhere`), off NumPy's fast path."""
 
 
 class BatchedAccess(TypeError):
@@ -117,11 +130,15 @@ def apply(op: OpDef, *args: Any, **params: Any) -> Tensor:
 
     ``params`` are checked and made canonical by the op's ``prepare``.
     """
-    arrays = []
+    arrays: list[Any] = []
+    elsewhere = False
     try:
         for a in args:  # a loop, not a comprehension: this is the per-op hot path
             if isinstance(a, Tensor):
-                arrays.append(a._data)
+                data = a._data
+                if type(data) is not _ndarray and backends.is_array(data):
+                    raise _Elsewhere
+                arrays.append(data)
                 continue
             value = _operand(a, op)
             if isinstance(value, Tensor):  # a list holding Tensors, stacked on the graph: run with it
@@ -138,30 +155,88 @@ def apply(op: OpDef, *args: Any, **params: Any) -> Tensor:
         from . import batching
 
         return batching.run(op, args, params, canonical=False)
+    except _Elsewhere:
+        elsewhere = True  # run below, outside this handler (its errors are the op's own)
+    if elsewhere:
+        return _apply_elsewhere(op, args, params, canonical=False)
     return record(op, args, arrays, params)
 
 
-def record(op: OpDef, args: tuple[Any, ...], arrays: list[Any], params: dict[str, Any]) -> Tensor:
+def _apply_elsewhere(op: OpDef, args: tuple[Any, ...], params: dict[str, Any], canonical: bool) -> Tensor:
+    """:func:`apply` for inputs on another array library (CuPy, any array-API namespace).
+
+    The Tensors' arrays and the array operands must share one namespace and one device
+    (a NumPy array among them is on another device: refused). Numbers and lists become
+    arrays there. ``prepare`` reads NumPy layouts with the inputs' shapes and dtypes, or,
+    for an op that reads values (sort's permutation), host copies; array parameters (an
+    index tensor, targets) are copied to the host for it, and ``forward_on`` moves what it
+    makes back onto the device.
+    """
+    placed = [a._data if isinstance(a, Tensor) else a for a in args]
+    devices = [a for a in placed if backends.is_array(a) or isinstance(a, np.ndarray)]
+    xp, device = backends.same_place(devices, op.name)
+    arrays = []
+    for a in placed:
+        if isinstance(a, (list, tuple)):
+            value = stacked(a, op.name)
+            a = value._data if isinstance(value, Tensor) else xp.asarray(value, device=device)
+        elif isinstance(a, np.generic):
+            a = a.item()
+        arrays.append(a)
+    if op.floating:
+        float_ = backends.dtype_in(xp, dtypes.get_default_dtype())
+        arrays = [
+            xp.astype(a, float_) if backends.is_array(a) and backends.kind(a.dtype) in "biu" else a
+            for a in arrays
+        ]
+    if not canonical and op.prepare:
+        read = backends.host if op.reads_values else backends.layout
+        views = [read(a) if backends.is_array(a) else a for a in arrays]
+        hosted = {
+            k: backends.host(v._data if isinstance(v, Tensor) else v) if _on_device(v) else v
+            for k, v in params.items()
+        }
+        params = op.prepare(*views, **hosted)
+    t = record(op, args, arrays, params, xp)
+    if op.category == "linear" and not hasattr(t._data, "base"):
+        # An array that does not say which storage it views (array-api-strict's) may view
+        # its input after a linear op (reshape, indexing, transpose): counted as sharing it,
+        # so an in-place change of either makes a pass that saved the other refuse.
+        first = next((a for a in args if isinstance(a, Tensor)), None)
+        if first is not None:
+            t._base = first._owner()
+    return t
+
+
+def _on_device(value: Any) -> bool:
+    return backends.is_array(value._data if isinstance(value, Tensor) else value)
+
+
+def record(
+    op: OpDef, args: tuple[Any, ...], arrays: list[Any], params: dict[str, Any], xp: Any = None
+) -> Tensor:
     """Compute ``op`` on ``arrays`` with canonical ``params`` and record the node.
 
     The node keeps, per input, the Node that produced it (or the leaf itself when
     it requires grad, or None), and saves only the values the op's rule reads,
     with the version of every tensor whose value it saved: an in-place change to one
-    of them before the backward pass makes that pass refuse (see inplace.py).
+    of them before the backward pass makes that pass refuse (see inplace.py). ``xp``:
+    the array namespace of ``arrays`` when it is not NumPy.
     """
+    forward = op.forward if xp is None else op.forward_on(xp)
     try:
-        out = op.forward(*arrays, **params) if params else op.forward(*arrays)
+        out = forward(*arrays, **params) if params else forward(*arrays)
     except ValueError as e:
         if str(e).startswith(f"{op.name}:"):
             raise
-        shapes = " and ".join(str(np.shape(a)) for a in arrays)
+        shapes = " and ".join(str(getattr(a, "shape", ())) for a in arrays)
         raise ValueError(f"{op.name}: cannot combine shapes {shapes}: {e}") from None
     except TypeError as e:  # e.g. NumPy's linalg has no float16 or longdouble loops
         if str(e).startswith(f"{op.name}:"):
             raise
         dtypes_ = ", ".join(str(getattr(a, "dtype", type(a).__name__)) for a in arrays)
         raise TypeError(f"{op.name}: NumPy cannot compute it on {dtypes_}: {e}") from None
-    if type(out) is not _ndarray:
+    if type(out) is not _ndarray and xp is None:
         out = np.asarray(out)
     t = _new(Tensor)
     t._data = out
@@ -169,7 +244,7 @@ def record(op: OpDef, args: tuple[Any, ...], arrays: list[Any], params: dict[str
     t._requires_grad = False
     t._node = None
     t._tangents = None
-    if out.base is not None:
+    if getattr(out, "base", None) is not None:
         t._base = _storage_owner(out, args)
     state = _state()
     if state.grad:
@@ -203,7 +278,7 @@ def graph_node(
         else:
             parents.append(None)
             constant = True
-    if not live or out.dtype.kind != "f":
+    if not live or (getattr(out.dtype, "kind", None) != "f" and backends.kind(out.dtype) != "f"):
         return None
     node = _new(Node)  # Node's slots filled in place: no __init__ call on the hot path
     node.op = op
@@ -305,9 +380,16 @@ class Tensor(TorchMethods):
     _hooks: LeafHooks
 
     def __init__(
-        self, data: TensorLike, dtype: npt.DTypeLike | None = None, requires_grad: bool = False
+        self,
+        data: TensorLike,
+        dtype: npt.DTypeLike | None = None,
+        requires_grad: bool = False,
+        device: Any = None,
     ) -> None:
-        self._data = np.array(as_array(data, dtype), copy=True)
+        arr = as_array(data, dtype)
+        if device is not None:
+            arr = backends.move(arr, device)
+        self._data = np.array(arr, copy=True) if type(arr) is np.ndarray else backends.copy(arr)
         self._grad = None
         self._node = None
         self._tangents = None
@@ -453,7 +535,28 @@ class Tensor(TorchMethods):
 
     @property
     def dtype(self) -> np.dtype:
+        """The dtype of the values: NumPy's, or that of the array library holding them."""
         return self._data.dtype
+
+    @property
+    def device(self) -> Any:
+        """Where the values are: ``"cpu"`` for NumPy, else the device of the array library
+        holding them (a CuPy GPU, array-api-strict's ``Device("device1")``)."""
+        return backends.device_of(self._data)
+
+    def _moved(self, device: Any) -> Tensor:
+        """This tensor on ``device`` (itself when it is there): a leaf keeps requiring grad; a
+        computed tensor is refused while gradients are recorded (the move is not an op)."""
+        moved = backends.move(self._data, device)
+        if moved is self._data:
+            return self
+        if self._node is not None and _state().grad:
+            raise RuntimeError(
+                f"to: a computed tensor (grad_fn=<{self._node.name}>) cannot move from {self.device!r} to "
+                f"{device!r} while gradients are recorded: the move is not differentiable. Move the "
+                "inputs (or the model: module.to(device)) before computing, or .detach() first"
+            )
+        return Tensor._make(moved, None).requires_grad_(self._requires_grad)
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's name
@@ -461,11 +564,16 @@ class Tensor(TorchMethods):
 
     # ------------------------------------------------------------- conversion
     def numpy(self) -> np.ndarray:
-        """The underlying ndarray (shared, not copied).
+        """The underlying ndarray (shared, not copied); for a tensor on another array
+        library's device, its values copied to the host (an explicit transfer, PyTorch's
+        ``t.cpu().numpy()``).
 
         Read-only when the tensor requires grad, so a value the graph saved cannot be
         changed behind its back; ``t.detach().numpy()`` is the writable view, as in PyTorch.
         """
+        if backends.is_array(self._data):
+            copied: np.ndarray = backends.host(self._data).copy()
+            return copied
         if self._requires_grad:
             view: np.ndarray = self._data.view()
             view.flags.writeable = False
@@ -478,11 +586,11 @@ class Tensor(TorchMethods):
                 f"item: only a tensor with one element converts to a Python number, "
                 f"this one has shape {self.shape}"
             )
-        number: bool | int | float = self._data.item()
+        number: bool | int | float = backends.host(self._data).item()
         return number
 
     def tolist(self) -> Any:
-        return self._data.tolist()
+        return backends.host(self._data).tolist()
 
     def _leaf_alias(self) -> Tensor:
         """A new leaf on this tensor's data (no node, no gradient): what a transform
@@ -507,6 +615,12 @@ class Tensor(TorchMethods):
                 "that array. Use chainrule.numpy's functions, which keep lists of tensors on the graph",
                 RuntimeWarning,
                 stacklevel=2,
+            )
+        if backends.is_array(self._data):
+            raise TypeError(
+                f"a tensor on {backends.describe(self._data)} was converted to a NumPy array implicitly "
+                "(np.asarray, or a NumPy function given it); chainrule never copies between devices "
+                "unasked: call t.numpy() (a copy to the host) or t.cpu() first"
             )
         if dtype is not None and np.dtype(dtype) != self._data.dtype:
             return self._data.astype(dtype)
@@ -550,7 +664,7 @@ class Tensor(TorchMethods):
                 f"bool: the truth value of a tensor of shape {self.shape} is ambiguous; "
                 "use .any() or .all() on its data"
             )
-        return bool(self._data)
+        return bool(backends.host(self._data))
 
     def __float__(self) -> float:
         return float(self.item())
@@ -559,14 +673,14 @@ class Tensor(TorchMethods):
         return int(self.item())
 
     def __index__(self) -> int:
-        if self._data.dtype.kind not in "iu":
+        if backends.kind(self._data.dtype) not in "iu":
             raise TypeError(f"only integer tensors can be used as an index, not {self.dtype}")
         return int(self.item())
 
     def __len__(self) -> int:
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self._data)
+        return int(self._data.shape[0])
 
     def __iter__(self) -> Iterator[Tensor]:
         for i in range(len(self)):
@@ -575,15 +689,17 @@ class Tensor(TorchMethods):
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="tensor(")
+        body = np.array2string(backends.host(self._data), separator=", ", prefix="tensor(")
         extra = []
-        dt = self._data.dtype
+        dt = backends.numpy_dtype(self._data.dtype)
         if (
             (dt.kind == "f" and dt != dtypes.get_default_dtype())
             or dt.kind in "uc"
             or (dt.kind == "i" and dt != np.int64)
         ):
             extra.append(f"dtype={dt.name}")
+        if backends.is_array(self._data):
+            extra.append(f"device={self.device!r}")
         if self._node is not None:
             extra.append(f"grad_fn=<{self._node.name}>")
         elif self._requires_grad:
@@ -697,21 +813,25 @@ class Tensor(TorchMethods):
         elif isinstance(g, Tensor):
             self._grad = g if self._grad is None else self._grad + g
         elif self._grad is None:  # g is an array: a row-sparse one took the first branch
-            keep = owned and g.dtype == self._data.dtype
-            self._grad = Tensor._make(
-                cast(np.ndarray, g) if keep else np.array(g, dtype=self._data.dtype, copy=True), None
-            )
+            if owned and g.dtype == self._data.dtype:
+                self._grad = Tensor._make(cast(np.ndarray, g), None)
+            elif backends.is_array(g):
+                self._grad = Tensor._make(
+                    backends.namespace_of(g).astype(g, self._data.dtype, copy=True), None
+                )
+            else:
+                self._grad = Tensor._make(np.array(g, dtype=self._data.dtype, copy=True), None)
         elif self._grad._node is None:
             into = self._grad._data
             if (
-                type(g) is np.ndarray
-                and into.flags.writeable
+                type(g) is type(into)
+                and (into.flags.writeable if type(g) is np.ndarray else backends.is_array(g))
                 and into.shape == g.shape
                 and into.dtype == g.dtype
             ):
                 # In place, as PyTorch accumulates: a .grad that views a buffer (data-parallel
                 # training's buckets) keeps viewing it.
-                np.add(into, g, out=into)
+                into += g
             else:
                 self._grad._data = into + g
         else:
@@ -1076,7 +1196,10 @@ class Tensor(TorchMethods):
     # Comparisons and logic give boolean tensors, which carry no gradient.
     def _compare(self, other: TensorLike, fn: np.ufunc) -> Tensor:
         try:
-            return Tensor._make(np.asarray(fn(self._data, data_of(other))), None)
+            data, other_data = self._data, data_of(other)
+            if backends.is_array(data) or backends.is_array(other_data):
+                return Tensor._make(backends.call(fn.__name__, data, other_data), None)
+            return Tensor._make(np.asarray(fn(data, other_data)), None)
         except BatchedAccess:
             from . import batching
 
@@ -1112,7 +1235,8 @@ class Tensor(TorchMethods):
     __ror__ = __or__
 
     def __invert__(self) -> Tensor:
-        return Tensor._make(np.asarray(~self._data), None)
+        data = self._data
+        return Tensor._make(np.asarray(~data) if type(data) is np.ndarray else ~data, None)
 
 
 def tensor_or_array(value: Any, what: str = "tensor") -> Tensor | np.ndarray:
@@ -1144,17 +1268,45 @@ def _apply_canonical(op: OpDef, *args: Any, **params: Any) -> Tensor:
         from . import batching
 
         return batching.run(op, args, params, canonical=True)
+    if any(backends.is_array(a) for a in arrays):
+        return _apply_elsewhere(op, args, params, canonical=True)
     return record(op, args, arrays, params)
+
+
+def _creating(name: str) -> Callable[..., Any]:
+    """The recording namespace's creation function ``name`` (zeros, ones, eye, zeros_like,
+    full_like): NumPy's for arrays on the host, else that of the array library of the
+    ``device=`` given, or of the array a ``*_like`` copies, with dtypes converted by name."""
+    numpy_function = getattr(np, name)
+
+    def create(*args: Any, dtype: Any = None, device: Any = None, **kwargs: Any) -> Any:
+        if name.endswith("_like"):
+            try:
+                like = data_of(args[0])
+            except BatchedAccess:  # vmap's batched tensor: NumPy's function reads its layout
+                like = None
+            if backends.is_array(like):
+                xp = backends.namespace_of(like)
+                dtype = None if dtype is None else backends.dtype_in(xp, dtype)
+                return getattr(xp, name)(like, *args[1:], dtype=dtype, **kwargs)
+        elif device is not None and not (isinstance(device, str) and device == "cpu"):
+            xp = backends.namespace_of_device(device)
+            dtype = None if dtype is None else backends.dtype_in(xp, dtype)
+            return getattr(xp, name)(*args, dtype=dtype, device=device, **kwargs)
+        return numpy_function(*args, dtype=dtype, **kwargs)
+
+    return create
 
 
 RECORDING = SimpleNamespace(
     recording=True,
     wrap=_wrap,
     apply=_apply_canonical,
-    zeros=np.zeros,
-    ones=np.ones,
-    eye=np.eye,
-    zeros_like=np.zeros_like,
+    zeros=_creating("zeros"),
+    ones=_creating("ones"),
+    eye=_creating("eye"),
+    zeros_like=_creating("zeros_like"),
+    full_like=_creating("full_like"),
     reshape=lambda x, shape: apply(OPS["reshape"], x, shape=shape),
     permute_dims=lambda x, axes: apply(_TRANSPOSE, x, axes=axes),
     matrix_transpose=lambda x: Tensor.swapaxes(x, -1, -2),

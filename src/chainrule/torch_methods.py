@@ -18,7 +18,7 @@ tensor([[2., 2., 2.]])
 
 Left as NumPy has them: ``t.size`` is the element count (called, ``t.size()`` is the shape:
 :class:`ElementCount`), ``t.squeeze(d)`` of an axis longer than 1 is an error (PyTorch returns
-t), ``t.dot`` is ``np.dot``, and ``t.to`` converts dtypes only.
+t), and ``t.dot`` is ``np.dot``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from . import dtypes
+from . import backends, dtypes
 from .ops import OPS
 from .spellings import expanded_shape, torch_norm_arguments
 
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from .tensor import Shape, Tensor, TensorLike
 
 __all__ = ["ElementCount", "TorchMethods"]
+
+_DTYPE_NAMES = frozenset(np.sctypeDict)  # "float32", "int64", ...: t.to("float32") converts the dtype
 
 NormOrder: TypeAlias = "float | str"
 """``t.norm``'s p: a number, 'fro' or 'nuc' (named here: inside the class ``float`` is a method)."""
@@ -125,12 +127,37 @@ class TorchMethods:
         reshaping to 1-D, which copies, and back)."""
         return self if self.data.flags.c_contiguous else self.reshape(-1).reshape(self.shape)
 
-    def to(self: Tensor, dtype: npt.DTypeLike | Tensor) -> Tensor:
-        """x converted to ``dtype`` (or to a given tensor's dtype); x itself when it has it."""
+    def to(self: Tensor, *args: Any, dtype: npt.DTypeLike | None = None, device: Any = None) -> Tensor:
+        """x converted to a dtype, moved to a device, or both, as PyTorch's ``to``:
+        ``t.to(cr.float32)``, ``t.to("cpu")``, ``t.to(other.device)``, ``t.to(device, dtype)``,
+        ``t.to(other)`` (other's dtype and device); x itself when nothing changes.
+
+        Moving copies the values to the device (see :meth:`Tensor.cpu`).
+        """
         from .tensor import Tensor
 
-        target = dtype.dtype if isinstance(dtype, Tensor) else dtypes.supported(dtype, "to")
-        return self if self.dtype == target else self.astype(target)
+        for arg in args:
+            if isinstance(arg, Tensor):
+                dtype, device = arg.dtype, arg.device
+            elif isinstance(arg, (np.dtype, type)) or (isinstance(arg, str) and arg in _DTYPE_NAMES):
+                dtype = arg
+            elif isinstance(arg, str) and not backends.is_device_name(arg):
+                raise TypeError(
+                    f"to: {arg!r} is neither a dtype (float32, float64, int64, ...) nor a device "
+                    "('cpu', 'cuda', 'cuda:N', or t.device of a tensor)"
+                )
+            else:
+                device = arg
+        out = self if device is None else self._moved(device)
+        if dtype is None:
+            return out
+        target = dtypes.supported(backends.numpy_dtype(dtype), "to")
+        return out if backends.numpy_dtype(out.dtype) == target else out.astype(target)
+
+    def cpu(self: Tensor) -> Tensor:
+        """x on the host, as a NumPy-backed tensor (x itself when it is one): an explicit copy
+        from a GPU or another array library's device."""
+        return self.to("cpu")
 
     def type_as(self: Tensor, other: Tensor) -> Tensor:
         """x converted to ``other``'s dtype."""

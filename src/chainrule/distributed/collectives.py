@@ -15,7 +15,8 @@ Like every linear row, the forwards take leading batch axes (stacked tangents or
 cotangents), and the rules run on the recording namespace for higher derivatives.
 
 The arrays cross between processes in :class:`~chainrule.distributed.group.ProcessGroup`'s
-methods (MPI reads and writes host NumPy arrays).
+methods (MPI reads and writes host NumPy arrays); another array namespace's arrays (a GPU's)
+are copied to the host and back around them.
 
 >>> import chainrule as cr
 >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
@@ -26,8 +27,10 @@ tensor([2., 4.])
 
 from __future__ import annotations
 
+from ..backends import host
 from ..ops import OPS
 from ..ops.core import Sample, linear
+from ..ops.xp import on_numpy
 from ..reading import shape_of
 from ..tensor import Tensor, TensorLike, apply
 from .group import ProcessGroup, default_group
@@ -37,16 +40,25 @@ _ALONE = ProcessGroup.alone()  # the table's samples run on this process alone
 __all__ = ["all_gather", "all_reduce"]
 
 
+def _on_host(xp, exchange, x, *args):
+    """``exchange(x, *args)``, a :class:`ProcessGroup` method on host NumPy arrays (MPI reads
+    and writes host memory); another namespace's x is copied to the host explicitly and the
+    result back to x's device."""
+    if on_numpy(xp):
+        return exchange(x, *args)
+    return xp.asarray(exchange(host(x), *args), device=x.device)
+
+
 def _all_reduce(xp, x, group, mean):
-    return group.all_reduce_array(x, mean)
+    return _on_host(xp, group.all_reduce_array, x, mean)
 
 
 def _all_gather(xp, x, group, core):
-    return group.all_gather_array(x, core)
+    return _on_host(xp, group.all_gather_array, x, core)
 
 
 def _reduce_scatter(xp, g, group, core):
-    return group.reduce_scatter_array(g, core)
+    return _on_host(xp, group.reduce_scatter_array, g, core)
 
 
 linear(

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .. import backends, dtypes
 from ..creation import Seed, generator
 from ..function import Function, FunctionCtx
 from ..functions import astype, concatenate, matmul, relu, reshape, sigmoid, tanh, transpose, where
@@ -310,7 +311,9 @@ def dropout(
         return x
     keep: np.ndarray = generator(seed).random(shape_of(x)) >= p
     scale = 0.0 if p == 1 else 1 / (1 - p)
-    return x * (keep * scale).astype(x.dtype)
+    mask = (keep * scale).astype(dtypes.numpy_dtype(dtype_of(x)))
+    out: Tensor = x * (backends.move(mask, x.device) if isinstance(x, Tensor) else mask)
+    return out
 
 
 def _class_axis(x: TensorLike) -> int:
@@ -419,7 +422,7 @@ def cross_entropy(
     check_label_smoothing(label_smoothing, "cross_entropy")
     axis = _class_axis(input)
     log_p = log_softmax(input, axis)
-    if dtype_of(target).kind != "f":
+    if dtypes.kind(dtype_of(target)) != "f":
         _constant_weight(weight, "cross_entropy")
         loss = apply(
             OPS["nll"],

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from .. import backends
 from ..creation import Seed, generator
 from ..tensor import Tensor
 
@@ -25,11 +26,11 @@ _TensorT = TypeVar("_TensorT", bound=Tensor)
 
 def uniform_(tensor: _TensorT, a: float = 0.0, b: float = 1.0, *, seed: Seed = None) -> _TensorT:
     """Fill ``tensor`` with draws from U(a, b); returns it."""
-    tensor.data = generator(seed).uniform(a, b, tensor.shape)
+    tensor.data = backends.move(generator(seed).uniform(a, b, tensor.shape), tensor.device)
     return tensor
 
 
 def normal_(tensor: _TensorT, mean: float = 0.0, std: float = 1.0, *, seed: Seed = None) -> _TensorT:
     """Fill ``tensor`` with draws from N(mean, std²); returns it."""
-    tensor.data = generator(seed).normal(mean, std, tensor.shape)
+    tensor.data = backends.move(generator(seed).normal(mean, std, tensor.shape), tensor.device)
     return tensor

@@ -22,12 +22,12 @@ from typing import Any, TypedDict
 import numpy as np
 import numpy.typing as npt
 
-from .. import dtypes
+from .. import backends, dtypes
 from ..creation import Seed, generator
 from ..functions import relu, reshape, sigmoid, tanh
 from ..mode import no_grad
 from ..ops.core import every_value
-from ..tensor import Tensor, TensorLike
+from ..tensor import BatchedAccess, Tensor, TensorLike
 from . import functional as F
 from . import init
 from .container import Sequential
@@ -210,9 +210,17 @@ class Health(TypedDict, total=False):
     saturated: float  # sigmoid and tanh
 
 
-def _units(out: np.ndarray) -> np.ndarray:
+def _units(out: Any) -> Any:
     """An activation's outputs as (examples, units): the last axis holds the units."""
-    return out.reshape(-1, out.shape[-1]) if out.ndim else out.reshape(1, 1)
+    return backends.namespace_of(out).reshape(out, (-1, out.shape[-1]) if out.ndim else (1, 1))
+
+
+def _values(out: Tensor) -> Any:
+    """The output's values where they are (on its device), or under vmap every example's."""
+    try:
+        return out._data
+    except BatchedAccess:
+        return every_value(out)
 
 
 class _Activation(Module):
@@ -230,7 +238,8 @@ class _Activation(Module):
 
     def forward(self, x: TensorLike) -> Tensor:
         out = self.function(x)
-        self._summary = self.summarize(_units(every_value(out)))  # every example's, under vmap
+        # On the output's device: health() copies the summary to the host when asked.
+        self._summary = self.summarize(_units(_values(out)))
         return out
 
 
@@ -243,26 +252,28 @@ class ReLU(_Activation):
     def summarize(units: np.ndarray) -> np.ndarray:
         """Each unit's total output over the batch, 1ᵀ·units (one BLAS pass): the outputs
         are ≥ 0, so the total is 0 exactly when the unit is dead."""
-        totals: np.ndarray = np.ones(len(units), units.dtype) @ units
+        totals: np.ndarray = backends.ones_like(units[:, 0]) @ units
         return totals
 
     def health(self) -> Health:
         """``dead``: the share of units that output 0 for every example of the last batch."""
-        return {"units": self._summary.size, "dead": float(np.mean(self._summary <= 0))}
+        totals = backends.host(self._summary)
+        return {"units": totals.size, "dead": float(np.mean(totals <= 0))}
 
 
 class _Squashing(_Activation):
     """sigmoid or tanh, whose slope is nearly 0 for outputs near an asymptote."""
 
     @classmethod
-    def summarize(cls, units: np.ndarray) -> tuple[int, float]:
+    def summarize(cls, units: np.ndarray) -> tuple[int, Any]:
+        xp = backends.namespace_of(units)
         centred = units if cls is Tanh else 2 * units - 1
-        return units.shape[1], float(np.mean(np.abs(centred) > SATURATED))
+        return units.shape[1], xp.mean(xp.astype(xp.abs(centred) > SATURATED, units.dtype))
 
     def health(self) -> Health:
         """``saturated``: the share of the last batch's outputs near an asymptote."""
         units, share = self._summary
-        return {"units": units, "saturated": share}
+        return {"units": units, "saturated": float(backends.host(share))}
 
 
 class Sigmoid(_Squashing):

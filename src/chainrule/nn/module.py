@@ -33,6 +33,7 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from .. import backends, dtypes
 from ..tensor import Tensor, TensorLike
 from .hooks import Hooks, RemovableHandle, add_hook, call_with_hooks
 
@@ -337,13 +338,42 @@ class Module:
             yield from module._state_entries(f"{prefix}{name}.")
 
     def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Any]:
-        """Name → a copy of each parameter's values, in registration order, under the
-        names PyTorch gives the same architecture ("0.weight" in a Sequential), so it
-        loads into the torch model: ``load_state_dict({k: torch.tensor(v) for k, v in
-        sd.items()})``. ``keep_vars=True`` gives the Parameters themselves."""
+        """Name → a copy of each parameter's values on the host (NumPy arrays, from any
+        device), in registration order, under the names PyTorch gives the same architecture
+        ("0.weight" in a Sequential), so it loads into the torch model:
+        ``load_state_dict({k: torch.tensor(v) for k, v in sd.items()})``.
+        ``keep_vars=True`` gives the Parameters themselves."""
         return OrderedDict(
-            (name, p if keep_vars else p.data.copy()) for name, p in self._state_entries(prefix)
+            (name, p if keep_vars else np.array(backends.host(p._data), copy=True))
+            for name, p in self._state_entries(prefix)
         )
+
+    def to(self: _ModuleT, *args: Any, dtype: Any = None, device: Any = None) -> _ModuleT:
+        """Move every parameter and buffer to a device and/or convert it to a floating dtype,
+        in place, as PyTorch's ``module.to``: ``model.to("cuda")``, ``model.to(x.device)``,
+        ``model.to(cr.float64)``. The Parameter objects stay the same (an optimizer made
+        before keeps working); their gradients move with them.
+
+        >>> import chainrule as cr
+        >>> model = cr.nn.Linear(2, 1).to(cr.float64)
+        >>> model.weight.dtype, model.weight.device
+        (dtype('float64'), 'cpu')
+        """
+        for _, t in self._state_entries():
+            floating = dtypes.kind(t.dtype) == "f"
+            moved = t.to(*args, dtype=dtype, device=device) if floating or dtype is None else t
+            if moved is t:
+                continue
+            t._data = moved._data  # the same Parameter, its values elsewhere
+            grad = t._grad
+            if grad is not None:  # a row-sparse gradient moves as the dense one it stands for
+                dense = grad if isinstance(grad, Tensor) else Tensor._make(grad.numpy(), None)
+                t._grad = dense.to(*args, dtype=dtype, device=device)
+        return self
+
+    def cpu(self: _ModuleT) -> _ModuleT:
+        """``to("cpu")``: every parameter and buffer on the host, as NumPy arrays."""
+        return self.to("cpu")
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy values into the parameters of the same names, all or none.
@@ -395,10 +425,10 @@ class Module:
         return lines[0] + ")" if len(lines) == 1 else "\n".join(lines) + "\n)"
 
 
-def _checked_value(name: str, value: npt.ArrayLike, p: Tensor) -> np.ndarray:
+def _checked_value(name: str, value: npt.ArrayLike, p: Tensor) -> Any:
     """``value`` as a new array of ``p``'s shape and dtype, or the error that names why not."""
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf" or not np.can_cast(arr.dtype, p.dtype, casting="same_kind"):
+    arr = backends.host(value._data if isinstance(value, Tensor) else value)
+    if arr.dtype.kind not in "biuf" or not np.can_cast(arr.dtype, backends.numpy_dtype(p.dtype), "same_kind"):
         raise TypeError(
             f"load_state_dict: {name} has dtype {arr.dtype} in the state but {p.dtype} in "
             "the model, and casting it would lose information; convert it explicitly "
@@ -408,4 +438,4 @@ def _checked_value(name: str, value: npt.ArrayLike, p: Tensor) -> np.ndarray:
         raise ValueError(
             f"load_state_dict: {name} has shape {arr.shape} in the state but {p.shape} in the model"
         )
-    return arr.astype(p.dtype, copy=True)
+    return backends.move(arr.astype(backends.numpy_dtype(p.dtype), copy=True), p.device)

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from .. import backends
+from ..backends import dtype_in, namespace_of
 from ..dtypes import get_default_dtype
 from ..functions import concatenate, reshape
 from ..sparse import RowSparse
@@ -89,7 +92,9 @@ class GradientReport:
 
 
 def _grad_array(grad: Tensor | RowSparse) -> np.ndarray:
-    return grad.values if isinstance(grad, RowSparse) else np.asarray(grad.data)
+    if isinstance(grad, RowSparse):
+        return grad.values
+    return grad._data if backends.is_array(grad._data) else np.asarray(grad._data)
 
 
 def gradient_report(module: Module) -> GradientReport:
@@ -99,8 +104,8 @@ def gradient_report(module: Module) -> GradientReport:
         ParameterGradient(
             name,
             tuple(p.shape),
-            None if p.grad is None else float(np.linalg.norm(_grad_array(p.grad))),
-            float(np.linalg.norm(p.data)),
+            None if p.grad is None else float(np.linalg.norm(backends.host(_grad_array(p.grad)))),
+            float(np.linalg.norm(backends.host(p._data))),
         )
         for name, p in module.named_parameters()
     ]
@@ -135,10 +140,14 @@ def clip_grad_norm_(parameters: Iterable[Tensor], max_norm: float, norm_type: fl
     arrays = [_grad_array(g) for g in grads]
     if not arrays:
         return Tensor._make(np.asarray(0.0, dtype=get_default_dtype()), None)
+    # One number per gradient, computed where it is and then read (one copy to the host each).
     if norm_type == float("inf"):
-        total = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
+        total = max(_read(namespace_of(a).max(namespace_of(a).abs(a))) if a.size else 0.0 for a in arrays)
     else:
-        powers = sum(float(np.sum(np.abs(a.astype(np.float64)) ** norm_type)) for a in arrays)
+        powers = 0.0
+        for a in arrays:
+            xp = namespace_of(a)
+            powers += _read(xp.sum(xp.abs(xp.astype(a, dtype_in(xp, np.float64))) ** norm_type))
         total = powers ** (1 / norm_type)
     coefficient = max_norm / (total + 1e-6)
     if coefficient < 1:
@@ -147,7 +156,12 @@ def clip_grad_norm_(parameters: Iterable[Tensor], max_norm: float, norm_type: fl
                 g.values = g.values * coefficient
             else:
                 g.data = g.data * coefficient
-    return Tensor._make(np.asarray(total, dtype=arrays[0].dtype), None)
+    return Tensor._make(np.asarray(total, dtype=backends.numpy_dtype(arrays[0].dtype)), None)
+
+
+def _read(value: Any) -> float:
+    """A 0-d array's number, from any device."""
+    return float(backends.host(value))
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:

@@ -186,7 +186,7 @@ def _leaky_relu(xp, x, negative_slope):
 unary(
     "leaky_relu",
     _leaky_relu,
-    slope=lambda x, y, xp, negative_slope: xp.astype(xp.where(x > 0, 1.0, negative_slope), x.dtype),
+    slope=lambda x, y, xp, negative_slope: xp.where(x > 0, 1.0, xp.full_like(x, negative_slope)),
     saves="x",
     prepare=_leaky_relu_prepare,
     kinks=(0.0,),

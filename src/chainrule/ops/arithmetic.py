@@ -49,15 +49,23 @@ binary(
     domain=(0.5, 2.0),
     floating=True,
 )
+
+
 # d(x^y)/dx = y x^(y-1), with exponent 0 instead of -1 where y = 0, so 0^0 gives 0 · 1,
 # not 0 · inf = nan.
 # d(x^y)/dy = x^y log x, with log 1 instead of log 0 where x = 0, so 0^y gives 0, not
 # 0 · -inf = nan.
+def _is_zero(v, xp):
+    """1 where v is 0, else 0, in v's dtype (a bool for a number v: a constant operand)."""
+    zero = v == 0
+    return zero if isinstance(zero, bool) else xp.astype(zero, v.dtype)
+
+
 binary(
     "pow",
     "pow",
-    dx=lambda x, y, out, xp: y * x ** (y - 1 + (y == 0)),
-    dy=lambda x, y, out, xp: out * xp.log(x + (x == 0)),
+    dx=lambda x, y, out, xp: y * x ** (y - 1 + _is_zero(y, xp)),
+    dy=lambda x, y, out, xp: out * xp.log(x + _is_zero(x, xp)),
     saves=("x", "y", "out"),
     domain=(0.5, 2.0),
 )
@@ -111,7 +119,8 @@ def _where_prepare(condition, x, y):
 
 def _where_vjp(g, xs, out, xp, needs):
     condition = xs[0]
-    return (None, g * condition if needs[1] else None, g * (condition == False) if needs[2] else None)  # noqa: E712 - elementwise
+    kept = xp.astype(condition, g.dtype)
+    return (None, g * kept if needs[1] else None, g * (1 - kept) if needs[2] else None)
 
 
 def _where_jvp(ts, xs, out, params, xp):

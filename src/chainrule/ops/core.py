@@ -72,6 +72,7 @@ from typing import Any
 
 import numpy
 
+from ..backends import host
 from .extras import with_extras
 
 OPS: dict[str, OpDef] = {}
@@ -174,6 +175,7 @@ class OpDef:
         "fn",
         "floating",
         "reads_values",
+        "_bound",
     )
 
     name: str
@@ -239,6 +241,7 @@ class OpDef:
         self.fn = fn
         self.floating = floating
         self.reads_values = reads_values
+        self._bound: dict[int, tuple[Any, Callable[..., Any]]] = {}  # forward_on's, per namespace
         self.backward_name = "".join(p.capitalize() for p in name.split("_")) + "Backward"
 
     def forward_on(self, xp: Any) -> Callable[..., Any]:
@@ -250,6 +253,9 @@ class OpDef:
         arrays, dtypes) become the namespace's, on the device of the first input."""
         if self.forward_rule is None:
             raise TypeError(f"op {self.name!r} ({self.category}) declares no forward of its own")
+        cached = self._bound.get(id(xp))
+        if cached is not None and cached[0] is xp:
+            return cached[1]
         bound = bind_forward(self.forward_rule, with_extras(xp))
         if xp is numpy:
             return bound
@@ -258,6 +264,7 @@ class OpDef:
             device = next((a.device for a in arrays if hasattr(a, "device")), None)
             return bound(*arrays, **{k: _on_namespace(xp, v, device) for k, v in params.items()})
 
+        self._bound[id(xp)] = (xp, on_namespace)  # by id: a namespace need not be hashable
         return on_namespace
 
     def __repr__(self) -> str:
@@ -285,9 +292,10 @@ def ndim_of(value) -> int:
 
 
 def values_of(value) -> numpy.ndarray:
-    """The values of an array, or of a Tensor (its ``data``), for a rule or composite that
-    reads them (a NaN mask, a check for a degenerate input); no gradient flows through them."""
-    return value if isinstance(value, numpy.ndarray) else numpy.asarray(getattr(value, "data", value))
+    """The values of an array, or of a Tensor (its ``data``), as a NumPy array, for a rule or
+    composite that reads them (a NaN mask, a check for a degenerate input); no gradient flows
+    through them. Another namespace's array is copied to the host explicitly."""
+    return value if isinstance(value, numpy.ndarray) else host(getattr(value, "data", value))
 
 
 def every_value(value) -> numpy.ndarray:
@@ -296,6 +304,13 @@ def every_value(value) -> numpy.ndarray:
     The check may read only trailing axes and ``any``/``all`` over the rest."""
     inner = getattr(value, "_inner", None)  # a tensor vmap batches holds its batch there
     return values_of(value) if inner is None else every_value(inner)
+
+
+def device_of(value) -> Any:
+    """The device of an array or Tensor, for an array a rule makes beside it
+    (``xp.eye(n, dtype=g.dtype, device=device_of(g))``); under vmap, the examples' device."""
+    inner = getattr(value, "_inner", None)  # a tensor vmap batches holds its batch there
+    return value.device if inner is None else device_of(inner)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -543,7 +558,10 @@ def linear(
         if variadic and any(t is None for t in ts):
             lead = next((t, x) for t, x in zip(ts, xs) if t is not None)
             batch = lead[0].shape[: lead[0].ndim - lead[1].ndim]
-            ts = [xp.zeros(batch + x.shape, dtype=out.dtype) if t is None else t for t, x in zip(ts, xs)]
+            ts = [
+                xp.zeros(batch + x.shape, dtype=out.dtype, device=device_of(out)) if t is None else t
+                for t, x in zip(ts, xs)
+            ]
         return xp.apply(op, *ts, **params)
 
     op = register(

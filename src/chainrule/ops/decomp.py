@@ -47,7 +47,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import OPS, Sample, composite, every_value, general
+from .core import OPS, Sample, composite, device_of, every_value, general
+from .xp import numpy_linalg
 
 # Values closer than this many ε (times the size and the largest value) count as equal.
 _GAP_ULPS = 100
@@ -108,17 +109,17 @@ def _t(x, xp):
 
 def _diagonal(x, xp):
     """The diagonal of each (..., n, n) matrix, shape (..., n)."""
-    return xp.sum(x * xp.eye(x.shape[-1], dtype=x.dtype), axis=-1)
+    return xp.sum(x * xp.eye(x.shape[-1], dtype=x.dtype, device=device_of(x)), axis=-1)
 
 
 def _diagonal_matrix(v, xp):
     """diag(v) for each (..., n) vector."""
-    return xp.expand_dims(v, axis=-2) * xp.eye(v.shape[-1], dtype=v.dtype)
+    return xp.expand_dims(v, axis=-2) * xp.eye(v.shape[-1], dtype=v.dtype, device=device_of(v))
 
 
 def _reciprocal_gaps(w, xp):
     """F_ij = 1/(w_j − w_i) off the diagonal and 0 on it (w's values distinct)."""
-    eye = xp.eye(w.shape[-1], dtype=w.dtype)
+    eye = xp.eye(w.shape[-1], dtype=w.dtype, device=device_of(w))
     return 1 / (xp.expand_dims(w, axis=-2) - xp.expand_dims(w, axis=-1) + eye) - eye
 
 
@@ -233,14 +234,19 @@ def _eigh_prepare(name):
     return prepare
 
 
-def _eigh_of(xp, a, UPLO):  # noqa: N803
-    """The standard's ``linalg.eigh``, which reads the lower triangle; NumPy's (and CuPy's)
-    ``UPLO="U"`` keyword reads the upper one, with NumPy's own eigenvector signs."""
-    return xp.linalg.eigh(a) if UPLO == "L" else xp.linalg.eigh(a, UPLO=UPLO)
+def _upper_read(xp, fn, a, UPLO, keep, strict):  # noqa: N803
+    """``fn(a)`` for the standard's ``linalg.eigh``/``eigvalsh``, which read the lower triangle.
+    NumPy reads the upper one itself for ``UPLO="U"`` (with its own eigenvector signs); on
+    another namespace that is fn of S(A), the symmetric matrix the upper triangle makes."""
+    if UPLO == "L":
+        return fn(a)
+    if numpy_linalg(xp):
+        return fn(a, UPLO=UPLO)
+    return fn(_symmetric(a, keep, strict, xp))
 
 
 def _eigh(xp, a, UPLO, keep, strict):  # noqa: N803
-    w, v = _eigh_of(xp, a, UPLO)
+    w, v = _upper_read(xp, xp.linalg.eigh, a, UPLO, keep, strict)
     return xp.concat([xp.expand_dims(w, axis=-2), v], axis=-2)
 
 
@@ -300,7 +306,7 @@ general(
 
 
 def _eigvalsh(xp, a, UPLO, keep, strict):  # noqa: N803
-    return xp.linalg.eigvalsh(a) if UPLO == "L" else xp.linalg.eigvalsh(a, UPLO=UPLO)
+    return _upper_read(xp, xp.linalg.eigvalsh, a, UPLO, keep, strict)
 
 
 def _eigenvectors(a, params, xp):
@@ -343,9 +349,18 @@ def _svd_prepare(a, hermitian=False):
 
 
 def _svd(xp, a, rows, hermitian, keep, strict):
-    """The standard's ``linalg.svd``; ``hermitian=True`` is NumPy's (and CuPy's) keyword."""
-    u, s, vh = xp.linalg.svd(a, full_matrices=False, **({"hermitian": True} if hermitian else {}))
-    return xp.concat([u, xp.expand_dims(s, axis=-2), xp.matrix_transpose(vh)], axis=-2)
+    """The standard's ``linalg.svd``. ``hermitian=True`` computes it as NumPy does, from the
+    eigenvalues λ and vectors of the lower triangle: s = |λ| descending, U the vectors in
+    that order, V = U · sign(λ)."""
+    if not hermitian:
+        u, s, vh = xp.linalg.svd(a, full_matrices=False)
+        return xp.concat([u, xp.expand_dims(s, axis=-2), xp.matrix_transpose(vh)], axis=-2)
+    w, u = xp.linalg.eigh(a)
+    order = xp.flip(xp.argsort(xp.abs(w), axis=-1), axis=-1)
+    w = xp.take_along_axis(w, order, axis=-1)
+    u = xp.take_along_axis(u, xp.broadcast_to(xp.expand_dims(order, axis=-2), u.shape), axis=-1)
+    v = u * xp.expand_dims(xp.copysign(xp.ones_like(w), w), axis=-2)
+    return xp.concat([u, xp.expand_dims(xp.abs(w), axis=-2), v], axis=-2)
 
 
 def _svd_factors(out, rows):
@@ -522,9 +537,14 @@ def _pinv_prepare(a, rcond=None, hermitian=False):
 
 
 def _pinv(xp, a, rcond, hermitian, keep, strict):
-    """The standard's ``linalg.pinv`` (its ``rtol`` is NumPy's ``rcond``); ``hermitian=True``
-    is NumPy's (and CuPy's) keyword."""
-    return xp.linalg.pinv(a, rtol=rcond, **({"hermitian": True} if hermitian else {}))
+    """The standard's ``linalg.pinv`` (its ``rtol`` is NumPy's ``rcond``). ``hermitian=True``
+    reads the lower triangle: NumPy's keyword on NumPy, elsewhere the pseudo-inverse of S(A),
+    the same matrix (unique, so equal to rounding)."""
+    if not hermitian:
+        return xp.linalg.pinv(a, rtol=rcond)
+    if numpy_linalg(xp):
+        return xp.linalg.pinv(a, rtol=rcond, hermitian=True)
+    return xp.linalg.pinv(_symmetric(a, keep, strict, xp), rtol=rcond)
 
 
 def _pinv_terms(xs, out, params, xp):

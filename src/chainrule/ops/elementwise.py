@@ -67,7 +67,7 @@ unary(
 unary(
     "relu",
     _relu,
-    slope=lambda x, y, xp: y > 0,
+    slope=lambda x, y, xp: xp.astype(y > 0, y.dtype),
     saves="y",
     kinks=(0.0,),
     floating=False,
@@ -106,7 +106,7 @@ def _inside(x, a_min, a_max):
 unary(
     "clip",
     lambda xp, a, a_min, a_max: xp.clip(a, a_min, a_max),
-    slope=lambda x, y, xp, a_min, a_max: _inside(x, a_min, a_max),
+    slope=lambda x, y, xp, a_min, a_max: xp.astype(_inside(x, a_min, a_max), x.dtype),
     saves="x",
     prepare=_clip_prepare,
     kinks=(-0.5, 0.5),

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .core import Sample, align, composite, general, multilinear
+from .core import Sample, align, composite, device_of, general, multilinear
 from .shape import distinct_axes
 
 # ------------------------------------------------------------------ matmul
@@ -164,7 +164,7 @@ def _affine_vjp(g, xs, out, xp, needs):
         gm = xp.reshape(g, g.shape[:nb] + (-1, g.shape[-1]))
         xm = xp.reshape(x, (-1, x.shape[-1]))
     gw = xp.matmul(xp.matrix_transpose(gm), xm) if needs[1] else None
-    gb = xp.matmul(xp.ones(gm.shape[-2], dtype=g.dtype), gm) if needs[2] else None
+    gb = xp.matmul(xp.ones(gm.shape[-2], dtype=g.dtype, device=device_of(g)), gm) if needs[2] else None
     return (xp.matmul(g, w) if needs[0] else None), gw, gb
 
 
@@ -301,13 +301,13 @@ def _einsum_vjp(i):
             if c in seen:
                 f = next(fresh)
                 terms.append(c + f)
-                extras.append(xp.eye(sizes[c], dtype=g.dtype))
+                extras.append(xp.eye(sizes[c], dtype=g.dtype, device=device_of(g)))
                 target += f
                 continue
             seen.add(c)
             if c not in available or (sizes[c] != 1 and c not in carried):
                 terms.append(c)
-                extras.append(xp.ones(sizes[c], dtype=g.dtype))
+                extras.append(xp.ones(sizes[c], dtype=g.dtype, device=device_of(g)))
             target += c
         lhs = ",".join(["..." + out] + ["..." + ins[j] for j in others] + terms)
         return xp.einsum(lhs + "->..." + target, g, *(xs[j] for j in others), *extras)

@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 from .core import OPS, Sample, linear
+from .extras import scatter_into, take_indices
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -91,7 +92,7 @@ def _nll_prepare(
 
 def _nll(xp, x, flat, coef, reduce, shape, mean_of_nothing):
     nb = x.ndim - len(shape)  # stacked tangents or cotangents in front
-    picked = xp.take(xp.reshape(x, x.shape[:nb] + (-1,)), flat, axis=-1)
+    picked = take_indices(xp, xp.reshape(x, x.shape[:nb] + (-1,)), flat, axis=-1)
     if not reduce:
         return picked * -coef
     axes = tuple(range(nb, picked.ndim))
@@ -107,8 +108,7 @@ def _nll_transpose(xp, g, flat, coef, reduce, shape, mean_of_nothing):
     batch = g.shape[:nb]
     if reduce:
         g = xp.reshape(g, batch + (1,) * flat.ndim)
-    out = xp.zeros(batch + (math.prod(shape),), dtype=g.dtype)
-    out[..., flat] = g * -coef
+    out = scatter_into(xp, batch + (math.prod(shape),), (Ellipsis, flat), g * -coef, g, repeated=False)
     return xp.reshape(out, batch + tuple(shape))
 
 

@@ -131,7 +131,7 @@ def _prod_of_others(x, axis, xp):
     nonzero = xp.where(zero, 1 + 0 * x, x)
     p = xp.prod(nonzero, axis=axis, keepdims=True)
     zeros = xp.sum(xp.astype(zero, x.dtype), axis=axis, keepdims=True)
-    return xp.where(zero, p * (zeros == 1), p / nonzero * (zeros == 0))
+    return xp.where(zero, p * xp.astype(zeros == 1, x.dtype), p / nonzero * xp.astype(zeros == 0, x.dtype))
 
 
 def _prod_vjp(g, xs, out, xp, needs, axis, keepdims, shape):

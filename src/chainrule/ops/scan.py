@@ -12,7 +12,7 @@ import string
 
 import numpy as np
 
-from .core import OPS, Sample, general, linear
+from .core import OPS, Sample, device_of, general, linear
 from .shape import check_axis, distinct_axes
 
 
@@ -157,7 +157,7 @@ def _diff_transpose(g, xp, n, axis):
     for _ in range(n):
         edge = list(g.shape)
         edge[axis] = 1
-        zero = xp.zeros(tuple(edge), dtype=g.dtype)
+        zero = xp.zeros(tuple(edge), dtype=g.dtype, device=device_of(g))
         g = xp.concat([zero, g], axis=axis) - xp.concat([g, zero], axis=axis)
     return g
 

@@ -13,6 +13,7 @@ import operator
 import numpy as np
 
 from .core import OPS, Sample, composite, linear, sum_to
+from .extras import index_into, scatter_into, take_indices
 
 SHAPE_SAMPLES = [
     Sample(((2, 3),), {"shape": (3, 2)}),
@@ -198,18 +199,13 @@ def _batched(xp, fn, x, core_ndim):
 
 def _getitem(xp, x, index, shape, out_ndim, advanced):
     if x.ndim == len(shape):
-        return x[index]
-    return _batched(xp, lambda a: a[index], x, len(shape))
+        return index_into(xp, x, index)
+    return _batched(xp, lambda a: index_into(xp, a, index), x, len(shape))
 
 
 def _scatter_add(xp, g, index, shape, out_ndim, advanced):
-    def scatter(moved):
-        z = xp.zeros(shape + moved.shape[out_ndim:], dtype=moved.dtype)
-        if advanced:
-            xp.add.at(z, index, moved)  # repeated indices accumulate
-        else:
-            z[index] = moved
-        return z
+    def scatter(moved):  # repeated indices accumulate; a basic index names each element once
+        return scatter_into(xp, shape + moved.shape[out_ndim:], index, moved, moved, repeated=advanced)
 
     if g.ndim == out_ndim:
         return scatter(g)
@@ -286,7 +282,7 @@ def _looked_up_rows(g, rows, shape):
 # its transpose also comes as the rows it touches, so that a leaf's gradient can stay row-sparse.
 linear(
     "gather_rows",
-    lambda xp, x, rows, shape: xp.take(x, rows, axis=x.ndim - len(shape)),
+    lambda xp, x, rows, shape: take_indices(xp, x, rows, axis=x.ndim - len(shape)),
     transpose=lambda g, xp, rows, shape: xp.apply(OPS["scatter_rows"], g, rows=rows, shape=shape),
     sparse_transpose=_looked_up_rows,
     prepare=_rows_prepare,

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import OPS, Sample, composite, every_value, linear, unary, values_of
+from .core import OPS, Sample, composite, device_of, every_value, linear, unary, values_of
 from .reduction import SAMPLES, reduce_prepare
 
 # ------------------------------------------------------------------ gradient (central differences)
@@ -65,7 +65,7 @@ def _shift(v, k, axis, xp):
     n, tail = v.shape[axis], (slice(None),) * (-axis - 1)
     edge = list(v.shape)
     edge[axis] = abs(k)
-    zeros = xp.zeros(tuple(edge), dtype=v.dtype)
+    zeros = xp.zeros(tuple(edge), dtype=v.dtype, device=device_of(v))
     if k > 0:
         return xp.concat([zeros, v[(Ellipsis, slice(0, n - k)) + tail]], axis=axis)
     return xp.concat([v[(Ellipsis, slice(-k, n)) + tail], zeros], axis=axis)

@@ -16,6 +16,7 @@ knows what to supply), and NumPy itself only where :data:`NUMPY_ONLY` says why.
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +32,7 @@ NAMES = (
     "eye",
     "expand_dims",
     "expm1",
+    "full_like",
     "log",
     "log1p",
     "matmul",
@@ -60,6 +62,8 @@ STANDARD = (
     "acos",
     "acosh",
     "add",
+    "arange",
+    "argsort",
     "asarray",
     "asin",
     "asinh",
@@ -71,6 +75,7 @@ STANDARD = (
     "ceil",
     "clip",
     "concat",
+    "copysign",
     "cos",
     "cosh",
     "cumulative_prod",  # 2024.12
@@ -113,6 +118,8 @@ STANDARD = (
     "moveaxis",
     "multiply",
     "negative",
+    "nonzero",
+    "ones_like",
     "permute_dims",
     "pow",
     "prod",
@@ -161,6 +168,8 @@ FORWARD_EXTRAS = {
 NUMPY_ONLY = {
     "sum_along": "NumPy sums a short last axis row by row; reduce_along is 3x faster (else xp.sum)",
     "max_along": "as sum_along, for the maximum (else xp.max)",
+    "numpy_linalg": "NumPy's eigh, eigvalsh and pinv take UPLO and hermitian (else their meaning computed)",
+    "on_numpy": "NumPy takes and indexes with index arrays itself; MPI reads its arrays (else composed)",
     "linalg.LinAlgError": "NumPy's singular-matrix error, caught only to restate it with the op's name",
 }
 
@@ -202,6 +211,18 @@ def max_along(xp, x, axis, keepdims=False):
     return xp.max(x, axis=axis, keepdims=keepdims)
 
 
+def on_numpy(xp):
+    """Whether ``xp`` is NumPy itself."""
+    return xp is np
+
+
+def numpy_linalg(xp):
+    """Whether ``xp.linalg`` is NumPy's, whose ``eigh`` and ``eigvalsh`` take ``UPLO`` and
+    ``pinv`` takes ``hermitian`` beyond the standard: a forward passes them there (keeping
+    NumPy's own results), and on another namespace computes what they mean."""
+    return xp.linalg.eigh is np.linalg.eigh
+
+
 # The names every backward pass calls most, bound to NumPy's methods and ufunc directly:
 # the same results as np.sum, np.reshape and np.matrix_transpose without their Python
 # dispatch layers (about a microsecond per call each).
@@ -211,9 +232,43 @@ _FAST = {
     "matrix_transpose": lambda x: x.swapaxes(-1, -2),
 }
 
+
+def _unwrapped(value, parent, tangents=None):
+    return value
+
+
 NUMPY = SimpleNamespace(
     recording=False,
     apply=_apply,
-    wrap=lambda value, parent, tangents=None: value,
+    wrap=_unwrapped,
     **{name: _FAST.get(name) or getattr(np, name) for name in NAMES},
 )
+
+_RULE_NAMESPACES: dict = {}
+
+
+def rules_namespace(xp: Any) -> Any:
+    """The namespace the rules run on for arrays of the array namespace ``xp`` (an ordinary
+    reverse or forward pass on that backend): :data:`NUMPY` for NumPy, else ``xp``'s own
+    functions for :data:`NAMES` (with the fallbacks of ``extras.py`` where it lacks one),
+    ``apply`` running a table op's forward bound to ``xp``. Made once per namespace."""
+    if xp is np:
+        return NUMPY
+    made = _RULE_NAMESPACES.get(xp)
+    if made is None:
+        from .extras import with_extras
+
+        full = with_extras(xp)
+
+        def apply(op, *args, **params):
+            return op.forward_on(xp)(*args, **params)
+
+        made = SimpleNamespace(
+            recording=False,
+            apply=apply,
+            wrap=_unwrapped,
+            namespace=xp,
+            **{name: getattr(full, name) for name in NAMES if hasattr(full, name)},
+        )
+        _RULE_NAMESPACES[xp] = made
+    return made

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import namespace_of
 from .optimizer import Group, Optimizer, Rows, check_nonnegative
 
 
@@ -87,7 +88,7 @@ class Adagrad(Optimizer):
 
     def prepare_state(self, state: dict[str, Any], data: np.ndarray, group: Group) -> None:
         if not state:
-            state.update(step=0, sum=np.full_like(data, group["initial_accumulator_value"]))
+            state.update(step=0, sum=namespace_of(data).full_like(data, group["initial_accumulator_value"]))
 
     def update(
         self, x: np.ndarray, g: np.ndarray, rows: Rows, state: dict[str, Any], group: Group
@@ -98,5 +99,5 @@ class Adagrad(Optimizer):
         lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         s = state["sum"][rows] + g * g
         state["sum"][rows] = s
-        x -= lr * (g / (np.sqrt(s) + group["eps"]))
+        x -= lr * (g / (namespace_of(s).sqrt(s) + group["eps"]))
         return x

@@ -21,11 +21,13 @@ moves every coordinate by about η.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
+from ..backends import namespace_of
 from .optimizer import Group, Optimizer, Rows, check_nonnegative
 
 
@@ -77,7 +79,8 @@ class Adam(Optimizer):
 
     def prepare_state(self, state: dict[str, Any], data: np.ndarray, group: Group) -> None:
         if not state:
-            state.update(step=0, exp_avg=np.zeros_like(data), exp_avg_sq=np.zeros_like(data))
+            xp = namespace_of(data)
+            state.update(step=0, exp_avg=xp.zeros_like(data), exp_avg_sq=xp.zeros_like(data))
 
     def update(
         self, x: np.ndarray, g: np.ndarray, rows: Rows, state: dict[str, Any], group: Group
@@ -93,7 +96,7 @@ class Adam(Optimizer):
         m = beta1 * state["exp_avg"][rows] + (1 - beta1) * g
         v = beta2 * state["exp_avg_sq"][rows] + (1 - beta2) * (g * g)
         state["exp_avg"][rows], state["exp_avg_sq"][rows] = m, v
-        denominator = np.sqrt(v) / np.sqrt(1 - beta2**t) + group["eps"]
+        denominator = namespace_of(v).sqrt(v) / math.sqrt(1 - beta2**t) + group["eps"]
         x -= lr / (1 - beta1**t) * m / denominator
         return x
 

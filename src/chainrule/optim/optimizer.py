@@ -41,7 +41,7 @@ from typing import Any, TypeAlias
 
 import numpy as np
 
-from .. import dtypes
+from .. import backends, dtypes
 from ..mode import enable_grad, no_grad
 from ..sparse import RowSparse
 from ..tensor import Tensor
@@ -270,7 +270,7 @@ class Optimizer:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = np.zeros(p.shape, dtype=p.dtype)
+                p.grad = backends.zeros(p.shape, p._data)
 
     @no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -301,7 +301,7 @@ class Optimizer:
             if isinstance(grad, RowSparse):
                 rows, g = grad.indices, grad.values
             else:
-                rows, g = Ellipsis, np.asarray(grad.data)
+                rows, g = Ellipsis, grad._data if backends.is_array(grad._data) else np.asarray(grad._data)
             if group.get("maximize"):
                 g = -g  # ascend: PyTorch's rules negate the gradient before anything else
             state = self.state.setdefault(p, {})

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import namespace_of
 from .optimizer import Group, Optimizer, Rows, check_fraction, check_nonnegative
 
 
@@ -93,11 +94,11 @@ class RMSprop(Optimizer):
 
     def prepare_state(self, state: dict[str, Any], data: np.ndarray, group: Group) -> None:
         if not state:
-            state.update(step=0, square_avg=np.zeros_like(data))
+            state.update(step=0, square_avg=namespace_of(data).zeros_like(data))
         if group["centered"] and "grad_avg" not in state:
-            state["grad_avg"] = np.zeros_like(data)
+            state["grad_avg"] = namespace_of(data).zeros_like(data)
         if group["momentum"] and "momentum_buffer" not in state:
-            state["momentum_buffer"] = np.zeros_like(data)
+            state["momentum_buffer"] = namespace_of(data).zeros_like(data)
 
     def update(
         self, x: np.ndarray, g: np.ndarray, rows: Rows, state: dict[str, Any], group: Group
@@ -112,7 +113,7 @@ class RMSprop(Optimizer):
             a = alpha * state["grad_avg"][rows] + (1 - alpha) * g
             state["grad_avg"][rows] = a
             v = v - a * a
-        denominator = np.sqrt(v) + group["eps"]
+        denominator = namespace_of(v).sqrt(v) + group["eps"]
         if momentum:
             b = momentum * state["momentum_buffer"][rows] + g / denominator
             state["momentum_buffer"][rows] = b

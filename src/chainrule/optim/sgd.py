@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import namespace_of
 from .axpy import axpy
 from .optimizer import Group, Optimizer, Rows, check_nonnegative
 
@@ -72,7 +73,7 @@ class SGD(Optimizer):
 
     def prepare_state(self, state: dict[str, Any], data: np.ndarray, group: Group) -> None:
         if group["momentum"] and "momentum_buffer" not in state:
-            state["momentum_buffer"] = np.zeros_like(data)
+            state["momentum_buffer"] = namespace_of(data).zeros_like(data)
 
     def update(
         self, x: np.ndarray, g: np.ndarray, rows: Rows, state: dict[str, Any], group: Group
