@@ -220,3 +220,20 @@ def test_jvp_runs_on_array_api_strict(name, index, batch):
     want = pushforward(op, ts, args, out, params, NUMPY)
     s_ts = [None if t is None else _on_device(t) for t in ts]
     _close([pushforward(op, s_ts, s_args, s_out, s_params, STRICT)], [want])
+
+
+@pytest.mark.parametrize(("name", "index"), PRIMITIVES, ids=PRIMITIVE_IDS)
+def test_vjp_and_jvp_are_adjoint_on_array_api_strict(name, index):
+    """⟨u, J v⟩ = ⟨Jᵀ u, v⟩ with both products computed on device1 alone."""
+    op, _, (s_node, s_args, s_out, s_params) = _both_nodes(name, index)
+    rng = np.random.default_rng(2)
+    u = _on_device(rng.standard_normal(s_out.shape))
+    vs = [
+        _on_device(rng.standard_normal(a.shape)) if xs.isdtype(a.dtype, "real floating") else None
+        for a in s_args
+    ]
+    jv = pushforward(op, vs, s_args, s_out, s_params, STRICT)
+    jtu = pullback(s_node, u, STRICT)
+    lhs = float(_host(xs.sum(u * jv)))
+    rhs = sum(float(_host(xs.sum(g * v))) for g, v in zip(jtu, vs) if v is not None and g is not None)
+    assert_allclose(lhs, rhs, rtol=1e-10, atol=1e-10)

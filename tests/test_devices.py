@@ -117,6 +117,73 @@ def test_gradients_stay_on_the_device_and_accumulate_there():
         (x * 3).backward(np.ones(3))
 
 
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda f, x: cr.grad(lambda x: f(x).sum())(x),
+        lambda f, x: cr.jvp(f, (x,), (x * 0 + 1,))[1],
+        lambda f, x: cr.vjp(f, x)[1](f(x) * 0 + 1)[0],
+        lambda f, x: cr.jacobian(f, mode="fwd")(x),
+        lambda f, x: cr.jacobian(f, mode="rev")(x),
+        lambda f, x: cr.jacobian(f, mode="rev", chunk_size=2)(x),
+        lambda f, x: cr.hessian(lambda x: f(x).sum())(x),
+    ],
+    ids=["grad", "jvp", "vjp", "jacfwd", "jacrev", "jacrev-chunked", "hessian"],
+)
+def test_transforms_run_on_the_device_as_on_numpy(transform):
+    def f(x):
+        return cr.tanh(x.T @ x).sum(axis=0) * cr.sin(x[0])
+
+    values = np.array([[0.5, -1.0, 2.0], [0.3, 0.2, -0.7]])
+    want = transform(f, cr.tensor(values))
+    got = transform(f, cr.tensor(_strict(values)))
+    np.testing.assert_allclose(_host(got), want.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_vmap_runs_on_the_device_as_on_numpy():
+    values = np.array([[1.0, 5.0, 2.0], [3.0, 0.0, 4.0]])
+    weights = np.linspace(-1.0, 1.0, 6).reshape(3, 2)
+
+    def per_example(x, w):
+        return cr.vmap(cr.grad(lambda r: cr.tanh(r @ w).sum() * cr.sin(r).sum()))(x)
+
+    want = per_example(cr.tensor(values), cr.tensor(weights))
+    got = per_example(cr.tensor(_strict(values)), cr.tensor(_strict(weights)))
+    np.testing.assert_allclose(_host(got), want.numpy(), rtol=1e-12)
+
+
+def test_positions_norms_factors_and_joins_are_computed_on_the_device():
+    values = np.array([[1.0, 5.0, 2.0], [3.0, 0.0, 4.0]])
+    t, host_t = cr.tensor(_strict(values)), cr.tensor(values)
+    for method in (
+        lambda t: t.argmax(),
+        lambda t: t.argmin(axis=1),
+        lambda t: t.argsort(),
+        lambda t: t.argsort(axis=None),
+        lambda t: cr.linalg.norm(t),
+        lambda t: t.clone(),
+        lambda t: cr.r_[t[0], 7.0, t[1]],
+        lambda t: cr.c_[t[0], t[1]],
+        lambda t: cr.linalg.svd(t)[1],
+        lambda t: abs(cr.linalg.qr(t.T, mode="complete")[1]),
+    ):
+        got = method(t)
+        assert got.device == DEVICE1
+        np.testing.assert_allclose(backends.host(got._data), method(host_t).numpy(), rtol=1e-12, atol=1e-15)
+    assert t.type_as(t) is t and t.to(xs.float32).dtype == xs.float32
+    with pytest.raises(TypeError, match="array_api_strict has no dtype float16"):
+        t.half()
+
+
+def test_a_gradient_hook_sees_and_replaces_the_gradient_on_the_device():
+    x = cr.tensor(_strict([1.0, 2.0]), requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.device) or g * 10)
+    (x * x).sum().backward()
+    assert seen == [DEVICE1]
+    np.testing.assert_array_equal(_host(x.grad), [20.0, 40.0])
+
+
 def test_in_place_updates_happen_on_the_device():
     p = cr.tensor(_strict([1.0, 2.0]), requires_grad=True)
     (p * p).sum().backward()

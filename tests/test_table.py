@@ -267,6 +267,8 @@ def _declared_namespace():
     top = {path: getattr(np, path) for path in FORWARD_NAMES if "." not in path}
     linalg = {path[7:]: getattr(np.linalg, path[7:]) for path in FORWARD_NAMES if path.startswith("linalg.")}
     top["linalg"] = types.SimpleNamespace(**linalg, LinAlgError=np.linalg.LinAlgError)
+    dtype_names = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+    top.update({name: getattr(np, name) for name in (*dtype_names, "float32", "float64")})  # the standard's
     return types.SimpleNamespace(**top)
 
 

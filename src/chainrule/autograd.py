@@ -187,7 +187,7 @@ def pull_back(
         g = captured.get(x._node) if x._node is not None else leaf_grads.get(x)
         if g is None:
             g = _zeros(batch, x)
-        grads.append(g if isinstance(g, Tensor) else _gradient_tensor(g))
+        grads.append(g if isinstance(g, Tensor) else gradient_tensor(g))
     return grads
 
 
@@ -196,7 +196,7 @@ def _zeros(batch: tuple[int, ...], x: Tensor) -> Any:
     return backends.zeros(batch + x.shape, x._data)
 
 
-def _gradient_tensor(g: Gradient) -> Tensor:
+def gradient_tensor(g: Gradient) -> Tensor:
     """A gradient the pass made as a Tensor (a NumPy scalar or a row-sparse one as an ndarray)."""
     return Tensor._make(cast(np.ndarray, g) if backends.is_array(g) else np.asarray(g), None)
 
@@ -312,7 +312,7 @@ def grad(
                 "outputs; pass allow_unused=True to get None for it"
             )
         if g is not None and not isinstance(g, Tensor):
-            g = _gradient_tensor(g)
+            g = gradient_tensor(g)
         result.append(g)
     return tuple(result)
 

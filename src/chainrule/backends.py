@@ -40,6 +40,7 @@ __all__ = [
     "host",
     "is_array",
     "is_device_name",
+    "is_dtype",
     "kind",
     "layout",
     "move",
@@ -59,7 +60,12 @@ class DeviceMismatch(RuntimeError):
 def is_array(value: Any) -> bool:
     """Whether ``value`` is an array of a library other than NumPy that states its namespace
     (the standard's ``__array_namespace__``): what a Tensor may hold besides an ndarray."""
-    return not isinstance(value, (np.ndarray, np.generic)) and hasattr(type(value), "__array_namespace__")
+    kind_ = type(value)
+    return (
+        hasattr(kind_, "__array_namespace__")
+        and not issubclass(kind_, (np.ndarray, np.generic))
+        and not getattr(kind_, "wraps_arrays", False)  # a chainrule Tensor holds one, it is not one
+    )
 
 
 def namespace_of(array: Any) -> Any:
@@ -90,8 +96,22 @@ def dtype_in(xp: Any, dtype: Any) -> Any:
     if xp is np:
         return np.dtype(dtype)
     if isinstance(dtype, (np.dtype, type, str)):
-        return getattr(xp, np.dtype(dtype).name)
+        name = np.dtype(dtype).name
+        if not hasattr(xp, name):
+            library = getattr(xp, "__name__", "this array library")
+            raise TypeError(f"{library} has no dtype {name}; use one it has (float32, float64, ...)")
+        return getattr(xp, name)
     return dtype
+
+
+def is_dtype(value: Any) -> bool:
+    """Whether ``value`` is a dtype of some array library (NumPy's, or one named like them:
+    ``array_api_strict.float64``)."""
+    try:
+        numpy_dtype(value)
+    except TypeError:
+        return False
+    return True
 
 
 def astype(array: Any, dtype: Any) -> Any:
@@ -212,11 +232,14 @@ def call(name: str, *operands: Any) -> Any:
     return getattr(xp, name)(*operands)
 
 
-def zeros(shape: tuple[int, ...], like: Any) -> Any:
-    """Zeros of ``shape`` with the dtype, namespace and device of the array ``like``."""
-    if type(like) is np.ndarray:
-        return np.zeros(shape, dtype=like.dtype)
-    return namespace_of(like).zeros(shape, dtype=like.dtype, device=like.device)
+def zeros(shape: tuple[int, ...], like: Any, dtype: Any = None) -> Any:
+    """Zeros of ``shape`` with the namespace and device of the array ``like``, in ``dtype``
+    (a NumPy dtype, type or name, or one of like's namespace; like's own by default). A
+    NumPy scalar counts as NumPy's."""
+    if isinstance(like, (np.ndarray, np.generic)):
+        return np.zeros(shape, dtype=like.dtype if dtype is None else dtype)
+    xp = namespace_of(like)
+    return xp.zeros(shape, dtype=like.dtype if dtype is None else dtype_in(xp, dtype), device=like.device)
 
 
 def ones_like(array: Any) -> Any:

@@ -52,7 +52,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from . import dtypes, mode
+from . import backends, dtypes, mode
 from .forward import attach_tangents
 from .graph import Node
 from .ops import OPS
@@ -211,6 +211,8 @@ def _example(value: Any) -> Any:
     """One example's value (the first), for what reads shapes and parameters."""
     if isinstance(value, BatchedTensor):
         whole = _example(value._inner)
+        if backends.is_array(whole):  # another library's: a layout of one example, as apply reads
+            return backends.layout(whole[0, ...])
         return whole[0] if whole.shape[0] else np.zeros(whole.shape[1:], whole.dtype)
     return parameter_of(value)
 
@@ -220,7 +222,8 @@ def constant_of(fn: Callable[[np.ndarray], np.ndarray], x: Tensor) -> Tensor:
     of every example's at once (``fn`` must act on trailing axes), batched as x is."""
     if isinstance(x, BatchedTensor):
         return BatchedTensor.of(constant_of(fn, x._inner), x._level)
-    return Tensor._make(np.asarray(fn(x._data)), None)
+    value = fn(x._data)
+    return Tensor._make(value if backends.is_array(value) else np.asarray(value), None)
 
 
 def _positions(method: str, x: BatchedTensor, axis: int | None, **options: Any) -> BatchedTensor:
@@ -250,7 +253,9 @@ def run(op: OpDef, args: Sequence[Any], params: dict[str, Any], canonical: bool)
     if not canonical and op.floating:
         default = dtypes.get_default_dtype()
         args = [
-            a.astype(default) if isinstance(a, (Tensor, np.ndarray)) and a.dtype.kind in "biu" else a
+            a.astype(default)
+            if isinstance(a, (Tensor, np.ndarray)) and backends.kind(a.dtype) in "biu"
+            else a
             for a in args
         ]
     in_params = any(_at(v, level) for v in _batched_in(list(params.values())))

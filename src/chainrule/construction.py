@@ -25,7 +25,7 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
-from . import dtypes
+from . import backends, dtypes
 from .arguments import run_row as _row
 from .arguments import tensor_argument as _tensor
 from .functions import pow as pow_
@@ -96,7 +96,7 @@ def select(
     >>> select([x.data < 0, x.data > 1], [-x, x * 10], default=x).tolist()
     [1.0, 0.5, 20.0]
     """
-    conditions = [np.asarray(c) for c in condlist]
+    conditions = [as_array(c, what="select") for c in condlist]
     choices = [_tensor(x, "select") for x in choicelist]
     if not isinstance(default, (Tensor, int, float, bool, np.generic)):
         default = _tensor(default, "select")
@@ -335,16 +335,17 @@ class AxisConcatenator:
                 parts.append(item)
             else:
                 t = _tensor(item, name)
-                kinds.append(t.dtype)
+                kinds.append(dtypes.numpy_dtype(t.dtype))
                 parts.append(_lifted(t, ndmin, trans1d))
         if not parts:
             raise ValueError(f"{name}: needs at least one entry to join")
         dtype = _joined_dtype(kinds)
+        device = next((p.device for p in parts if isinstance(p, Tensor)), "cpu")  # numbers join them there
         joined = [
-            Tensor._make(np.full((1,) * ndmin, p, dtype=dtype), None)
+            Tensor._make(backends.move(np.full((1,) * ndmin, p, dtype=dtype), device), None)
             if not isinstance(p, Tensor)
             else p
-            if p.dtype == dtype
+            if dtypes.numpy_dtype(p.dtype) == dtype
             else p.astype(dtype)
             for p in parts
         ]

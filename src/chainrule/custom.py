@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from . import forward, mode
+from . import backends, dtypes, forward, mode
 from .autograd import pull_back
 from .function import Function, FunctionCtx
 from .mode import enable_grad
@@ -240,9 +240,9 @@ class _JVPFunction(Function):
         recording = mode.is_grad_enabled()  # under create_graph: keep the primals' graph
         leaves = [p if recording or not isinstance(p, Tensor) else p.detach() for p in ctx.saved_tensors]
         variables = {
-            i: Tensor._make(np.zeros(p.shape, dtype=p.dtype), None).requires_grad_(True)
+            i: Tensor._make(backends.zeros(p.shape, p._data), None).requires_grad_(True)
             for i, p in enumerate(leaves)
-            if isinstance(p, Tensor) and p.dtype.kind == "f"
+            if isinstance(p, Tensor) and dtypes.kind(p.dtype) == "f"
         }
         ts = [variables[i] if i in variables else _zero_tangent(p) for i, p in enumerate(leaves)]
         try:
@@ -266,7 +266,7 @@ class _JVPFunction(Function):
 def _zero_tangent(p: Any) -> Any:
     """The tangent of an argument leaf nothing perturbs: zeros if it is floating, else None."""
     value = p.data if isinstance(p, Tensor) else np.asarray(p)
-    return Tensor._make(np.zeros(value.shape, dtype=value.dtype), None) if value.dtype.kind == "f" else None
+    return Tensor._make(backends.zeros(value.shape, value), None) if dtypes.kind(value.dtype) == "f" else None
 
 
 def _tangents_out(call: _Call, leaves: Sequence[Any], tangents: Sequence[Any]) -> list[Any]:

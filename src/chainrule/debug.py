@@ -12,7 +12,7 @@ from types import FrameType
 
 import numpy as np
 
-from . import mode
+from . import backends, mode
 from .graph import OutputGrads
 
 _library: dict = {}  # code object -> whether it belongs to chainrule's own machinery
@@ -45,8 +45,15 @@ def call_site() -> str:
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
+def _array(value):
+    """The array behind ``value``: a Tensor's (a Function's argument, a gradient under
+    create_graph), else value itself. By the slot's name: tensor.py imports this module."""
+    return getattr(value, "_data", value)
+
+
 def _describe(value) -> str:
-    arr = np.asarray(value)
+    """How many NaN and Inf ``value`` holds, counted on a host copy (it is a message)."""
+    arr = backends.host(_array(value))
     nan, inf = int(np.isnan(arr).sum()), int(np.isinf(arr).sum())
     parts = [f"{nan} NaN"] if nan else []
     parts += [f"{inf} Inf"] if inf else []
@@ -54,7 +61,13 @@ def _describe(value) -> str:
 
 
 def _bad(value) -> bool:
-    arr = np.asarray(value)
+    """Whether ``value`` holds a NaN or Inf. Another library's array is checked where it is,
+    and only the one reduced boolean is read on the host."""
+    arr = _array(value)
+    if backends.is_array(arr):
+        xp = backends.namespace_of(arr)
+        return backends.kind(arr.dtype) in "fc" and not bool(backends.host(xp.all(xp.isfinite(arr))))
+    arr = np.asarray(arr)
     return arr.dtype.kind in "fc" and not np.isfinite(arr).all()
 
 

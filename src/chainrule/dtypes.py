@@ -59,6 +59,7 @@ def numpy_dtype(dtype: Any) -> np.dtype:
     name = _DTYPE_NAMES.get(dtype)
     if name is None:
         name = str(dtype).rsplit(".", 1)[-1]  # array-api-strict's dtypes print as "array_api_strict.float64"
+        np.dtype(name)  # a TypeError for what is not a dtype, before it is remembered
         _DTYPE_NAMES[dtype] = name
     return np.dtype(name)
 

@@ -35,10 +35,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import backends
 from .autograd import make_seed, run_backward
 from .graph import Node, OutputGrads
 from .ops.core import fit, pullback
-from .ops.xp import NUMPY
+from .ops.xp import rules_namespace
 from .tables import markdown_table, text_table
 from .tensor import Tensor
 
@@ -198,25 +199,28 @@ def _caller_names(frame_depth: int = 2) -> dict[int, str]:
 
 
 def _value(g):
-    """A gradient as the trace shows it: an array, or a tuple with one per output."""
+    """A gradient as the trace shows it: a host copy, or a tuple with one per output."""
     if type(g) is OutputGrads:
-        return tuple(None if gi is None else np.asarray(gi) for gi in g.grads)
-    return np.asarray(g)
+        return tuple(None if gi is None else backends.host(gi) for gi in g.grads)
+    return backends.host(g)
 
 
-def _local_jacobians(node: Node) -> list:
+def _local_jacobians(node: Node, rules, device) -> list:
+    """Each input's Jacobian of ``node`` by its rule (on ``rules``, where the values are on
+    ``device``), as host arrays; None where it is too large or has no one Jacobian."""
     if isinstance(node.dtype, tuple) or any(type(p) is Node and p.multi_output for p in node.parents):
         return [None] * len(node.parents)  # a gradient per output has no one Jacobian
     m = math.prod(node.shape)
     if m > LOCAL_LIMIT or any(p is not None and math.prod(p.shape) > LOCAL_LIMIT for p in node.parents):
         return [None] * len(node.parents)
-    seed = np.eye(m, dtype=node.dtype).reshape((m,) + node.shape)
+    seed = np.eye(m, dtype=backends.numpy_dtype(node.dtype)).reshape((m,) + node.shape)
     try:
-        rows = pullback(node, seed, NUMPY, batch_ndim=1)
+        rows = pullback(node, backends.move(seed, device), rules, batch_ndim=1)
     except Exception:  # a custom Function whose backward cannot take stacked cotangents
         return [None] * len(node.parents)
     return [
-        None if r is None else np.asarray(r).reshape(node.shape + p.shape) for r, p in zip(rows, node.parents)
+        None if r is None else backends.host(r).reshape(node.shape + p.shape)
+        for r, p in zip(rows, node.parents)
     ]
 
 
@@ -230,10 +234,10 @@ def explain(y: Tensor, gradient=None, names: dict | None = None) -> BackwardTrac
     labels = _caller_names()
     labels.update({id(t): n for t, n in (names or {}).items()})
     root = labels.get(id(y), "y")
-    seed = np.asarray(make_seed(y, gradient, False, "explain"))
-    recorder = _StepRecorder(labels)
+    seed = make_seed(y, gradient, False, "explain")
+    recorder = _StepRecorder(labels, backends.device_of(y._data))
     if y.grad_fn is None:
-        recorder.leaf_sums[y] = [("seed", seed)]
+        recorder.leaf_sums[y] = [("seed", backends.host(seed))]
         recorder.leaf_order[y] = 1
     else:
         recorder.received[y.grad_fn] = [("seed", seed)]
@@ -245,7 +249,7 @@ def explain(y: Tensor, gradient=None, names: dict | None = None) -> BackwardTrac
         if parts:
             totals[leaf_names[leaf]] = np.asarray(sum((p for _, p in parts[1:]), start=parts[0][1]))
             sums[leaf_names[leaf]] = parts
-    return BackwardTrace(root, seed, recorder.steps, totals, sums)
+    return BackwardTrace(root, backends.host(seed), recorder.steps, totals, sums)
 
 
 class _StepRecorder:
@@ -253,11 +257,14 @@ class _StepRecorder:
 
     ``received`` holds, for each node still to visit, the gradients its consumers sent
     (labelled by their steps), in the order the pass adds them up; ``leaf_sums`` the
-    same for leaves; ``leaf_order`` numbers the leaves as the steps first meet them.
+    same for leaves; ``leaf_order`` numbers the leaves as the steps first meet them. The
+    pass runs on ``device``; what a step shows are host copies.
     """
 
-    def __init__(self, labels: dict) -> None:
+    def __init__(self, labels: dict, device) -> None:
         self.labels = labels
+        self.device = device
+        self.rules = rules_namespace(backends.namespace_of_device(device))
         self.steps: list[Step] = []
         self.received: dict = {}
         self.leaf_sums: dict = {}
@@ -266,7 +273,7 @@ class _StepRecorder:
     def __call__(self, node: Node, g, grads) -> None:
         number = len(self.steps) + 1
         downstream = [
-            None if p is None or gi is None else fit(gi, p, NUMPY) for p, gi in zip(node.parents, grads)
+            None if p is None or gi is None else fit(gi, p, self.rules) for p, gi in zip(node.parents, grads)
         ]
         inputs = [_input_label(node, k, self.labels, self.leaf_order) for k in range(len(node.parents))]
         received = [(n, _value(r)) for n, r in self.received.pop(node)]
@@ -281,7 +288,7 @@ class _StepRecorder:
                 node.shape,
                 _value(g),
                 received,
-                _local_jacobians(node),
+                _local_jacobians(node, self.rules, self.device),
                 [None if d is None else _value(d) for d in downstream],
             )
         )
@@ -291,7 +298,7 @@ class _StepRecorder:
             if type(parent) is Node:
                 self.received.setdefault(parent, []).append((f"step {number}", d))
             else:
-                self.leaf_sums.setdefault(parent, []).append((f"step {number}", np.asarray(d)))
+                self.leaf_sums.setdefault(parent, []).append((f"step {number}", backends.host(d)))
 
 
 def _input_label(node: Node, position: int, labels: dict[int, str], leaf_order: dict) -> str:
@@ -318,7 +325,8 @@ def _constant_label(node: Node, position: int, labels: dict[int, str]) -> str:
     saved = node.saved[0][position]
     if saved is None and given is None:
         return "constant"
-    value = np.asarray(saved if saved is not None else given)
+    value = saved if saved is not None else given
+    value = backends.host(value._data if isinstance(value, Tensor) else value)
     name = labels.get(id(given)) if given is not None else None
     if value.size > SMALL:
         return f"{name or 'constant'} {value.shape}"

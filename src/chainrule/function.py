@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import debug, forward, mode
+from . import backends, debug, dtypes, forward, mode
 from .graph import FREED, Node, OutputGrads
 from .ops.core import OpDef
 from .tensor import RECORDING, Tensor, TensorLike, as_array
@@ -175,7 +175,7 @@ def _outputs(
         if not isinstance(value, Tensor):
             value = Tensor._make(as_array(value, what=f"{cls.__name__}.forward (output {k})"), None)
         marked = any(value is m for m in ctx._non_differentiable)
-        differentiable.append(value.dtype.kind == "f" and not marked)
+        differentiable.append(dtypes.kind(value.dtype) == "f" and not marked)
         if (
             value._requires_grad
             or value._tangents
@@ -266,7 +266,9 @@ def _per_output(node: Node) -> tuple[tuple[Any, ...], tuple[np.dtype, ...]]:
 
 def _one_vjp(grads: Sequence[Any], node: Node, xp: SimpleNamespace) -> list[Any]:
     cls, ctx = node.params["fn"], node.saved
-    grads = [_tensor(g, shape, dtype) for g, shape, dtype in zip(grads, *_per_output(node))]
+    given = next(g for g in grads if g is not None)
+    place = given._data if isinstance(given, Tensor) else given
+    grads = [_tensor(g, shape, dtype, place) for g, shape, dtype in zip(grads, *_per_output(node))]
     if xp.recording:
         result = cls.backward(ctx, *grads)
     else:
@@ -337,7 +339,7 @@ def _one_jvp(
 ) -> list[Any]:
     cls, ctx = params["fn"], params["ctx"]
     tangents = [
-        _tensor(t, x.shape, x.dtype) if isinstance(x, Tensor) and x.dtype.kind == "f" else t
+        _tensor(t, x.shape, x.dtype, x._data) if isinstance(x, Tensor) and dtypes.kind(x.dtype) == "f" else t
         for t, x in zip(tangents, xs)
     ]
     ctx._in_jvp = True
@@ -377,7 +379,7 @@ def _row_by_row(
         return rule(*values)
     n = math.prod(batch)
     stacks = [None if v is None else xp.reshape(v, (n,) + tuple(core)) for v, core in zip(values, cores)]
-    rows = [rule(*[None if s is None else s[k] for s in stacks]) for k in range(n)]
+    rows = [rule(*[None if s is None else s[k, ...] for s in stacks]) for k in range(n)]
     if not rows:
         return [None] * width
     return [
@@ -391,19 +393,24 @@ def _row_by_row(
     ]
 
 
-def _tensor(value: TensorLike | None, shape: tuple[int, ...], dtype: np.dtype) -> Tensor:
-    """A gradient or tangent for a user's rule: a Tensor, or zeros of ``shape`` for None."""
+def _tensor(value: Any, shape: tuple[int, ...], dtype: Any, place: Any) -> Tensor:
+    """A gradient or tangent for a user's rule: a Tensor, or for None zeros of ``shape``
+    where the array ``place`` is."""
     if value is None:
-        return Tensor._make(np.zeros(shape, dtype=dtype), None)
-    return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value), None)
+        return Tensor._make(backends.zeros(shape, place, dtype), None)
+    if isinstance(value, Tensor):
+        return value
+    return Tensor._make(value if backends.is_array(value) else np.asarray(value), None)
 
 
-def _checked(value: TensorLike, shape: Sequence[int], xp: SimpleNamespace, what: str) -> Tensor | np.ndarray:
-    """A value a user's rule returned, as ``xp`` wants it, with its shape checked."""
+def _checked(given: TensorLike, shape: Sequence[int], xp: SimpleNamespace, what: str) -> Any:
+    """A value a user's rule returned, as ``xp`` wants it (a Tensor, or an array where the
+    values are), with its shape checked."""
+    value: Any
     if xp.recording:
-        value = value if isinstance(value, Tensor) else Tensor._make(as_array(value, what=what), None)
+        value = given if isinstance(given, Tensor) else Tensor._make(as_array(given, what=what), None)
     else:  # a copy: backward may hand back an array another tensor holds
-        value = np.array(as_array(value, what=what), copy=True)
+        value = backends.copy(as_array(given, what=what))
     if tuple(value.shape) != tuple(shape):
         raise ValueError(
             f"{what} has shape {tuple(value.shape)} but must have shape {tuple(shape)}, that of its value"

@@ -21,7 +21,7 @@ from .autograd import pull_back, run_backward
 from .function import FunctionCtx
 from .mode import capture_sites, enable_grad, keep_inputs, no_grad
 from .ops.core import pullback
-from .ops.xp import NUMPY
+from .ops.xp import rules_namespace
 from .tensor import Tensor, TensorLike, as_array
 from .transforms import jacobian
 from .tree import tree_flatten
@@ -190,7 +190,7 @@ def _localize(
 ) -> str:
     """Re-run f recording every op's inputs and site, then check alone the rule of each op
     that its reverse pass visits (an observer notes them), in forward order."""
-    leaves = [Tensor._make(np.array(as_array(x), copy=True), None).requires_grad_(True) for x in inputs]
+    leaves = [Tensor._make(backends.copy(as_array(x)), None).requires_grad_(True) for x in inputs]
     with enable_grad(), capture_sites(), keep_inputs():
         out = f(*leaves)
     if not isinstance(out, Tensor) or out.grad_fn is None:
@@ -198,7 +198,7 @@ def _localize(
     visited: list[graph.Node] = []
     run_backward(
         (out,),
-        (np.ones(out.shape, dtype=out.dtype),),
+        (backends.ones_like(out._data),),
         retain_graph=True,
         create_graph=False,
         observers=(lambda node, g, grads: visited.append(node),),
@@ -225,44 +225,51 @@ def _rule_against_differences(
     node: graph.Node, i: int, eps: float, output: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """∂out/∂input_i of one node by its VJP rule (row by row) and by central differences;
-    for a node with several outputs, of its output number ``output``."""
-    shape, dtype = (node.shape, node.dtype) if output is None else (node.shape[output], node.dtype[output])
-    m = math.prod(shape)
-    rows: list[np.ndarray] = []
-    for k in range(m):
-        e_k = np.zeros(m, dtype=dtype).reshape(shape)
-        e_k.flat[k] = 1
-        seed = e_k if output is None else graph.OutputGrads.one(node, output, e_k)
-        g = pullback(node, seed, NUMPY)[i]
-        rows.append(np.zeros(node.parents[i].shape) if g is None else np.asarray(g, dtype=np.float64))
-    analytic = (
-        np.stack(rows).reshape(shape + tuple(node.parents[i].shape))
-        if rows
-        else np.zeros(shape + tuple(node.parents[i].shape))
-    )
+    for a node with several outputs, of its output number ``output``. Both run where the
+    node's values are; the comparison reads them on the host."""
     if "fn" in node.params:  # a custom Function: run its forward again
         cls, args, pos = node.params["fn"], list(node.params["args"]), node.params["positions"][i]
+        x = args[pos].data
+    else:
+        xs, _ = node.saved
+        x = xs[i]
+    xp = backends.namespace_of(x) if backends.is_array(x) else np
+    if "fn" in node.params:
 
-        def forward_at(xi: np.ndarray) -> Any:
+        def forward_at(xi: Any) -> Any:
             call = list(args)
             call[pos] = Tensor._make(xi, None)
             with no_grad():
                 out = cls.forward(FunctionCtx((False,) * len(call)), *call)
             return out if output is None else out[output]
 
-        x = args[pos].data
     else:
-        xs, _ = node.saved
+        op_forward = node.op.forward if xp is np else node.op.forward_on(xp)
 
-        def forward_at(xi: np.ndarray) -> Any:
+        def forward_at(xi: Any) -> Any:
             call = list(xs)
             call[i] = xi
-            return node.op.forward(*call, **node.params)
+            return op_forward(*call, **node.params)
 
-        x = xs[i]
-    numeric = _central_differences(
-        lambda xi: forward_at(np.asarray(xi)), [np.array(x, dtype=np.float64)], 0, eps
+    shape, dtype = (node.shape, node.dtype) if output is None else (node.shape[output], node.dtype[output])
+    m = math.prod(shape)
+    rows: list[np.ndarray] = []
+    for k in range(m):
+        e_k = np.zeros(m, dtype=backends.numpy_dtype(dtype)).reshape(shape)
+        e_k.flat[k] = 1
+        e_k = e_k if xp is np else backends.move(e_k, backends.device_of(x))
+        seed = e_k if output is None else graph.OutputGrads.one(node, output, e_k)
+        g = pullback(node, seed, rules_namespace(xp))[i]
+        rows.append(
+            np.zeros(node.parents[i].shape) if g is None else np.asarray(backends.host(g), dtype=np.float64)
+        )
+    analytic = (
+        np.stack(rows).reshape(shape + tuple(node.parents[i].shape))
+        if rows
+        else np.zeros(shape + tuple(node.parents[i].shape))
     )
+    wide = np.array(x, dtype=np.float64) if xp is np else backends.astype(x, np.float64)
+    numeric = _central_differences(forward_at, [wide], 0, eps)
     return analytic, numeric
 
 
@@ -300,13 +307,13 @@ def check_grads(
         raise ValueError(f"check_grads: order must be a positive int, got {order!r}")
     leaves, in_def = tree_flatten(tuple(args))
     xs = [x if isinstance(x, Tensor) else Tensor._make(as_array(x, what="check_grads"), None) for x in leaves]
-    checked = [i for i, x in enumerate(xs) if x.dtype.kind == "f"]
+    checked = [i for i, x in enumerate(xs) if backends.kind(x.dtype) == "f"]
     if not checked:
         raise ValueError(
             "check_grads: no floating-point argument to check (integer and boolean arguments are not "
             "differentiated); pass the arguments as floats"
         )
-    single = any(xs[i].dtype == np.float32 for i in checked)
+    single = any(backends.numpy_dtype(xs[i].dtype) == np.float32 for i in checked)
     eps = (1e-3 if single else 1e-6) if eps is None else eps
     atol = (1e-2 if single else 1e-5) if atol is None else atol
     rtol = (1e-2 if single else 1e-3) if rtol is None else rtol
@@ -338,7 +345,7 @@ def _check_derivatives(
         for k, row in enumerate(analytic):
             for j, block in enumerate(row):
                 numeric = _central_differences(lambda *a, k=k: flat_f(*a)[k], xs, j, eps)
-                worst = _worst(np.asarray(block.data, dtype=np.float64), numeric, atol, rtol)
+                worst = _worst(np.asarray(backends.host(block._data), dtype=np.float64), numeric, atol, rtol)
                 if worst is not None:
                     raise GradcheckError(
                         f"check_grads: the order-{level} derivative in {m} mode, of output leaf {k} "

@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from . import backends
 from .ops import OPS
-from .reading import layout_of
-from .tensor import Tensor, TensorLike, apply, tensor_or_array
+from .reading import device_of, layout_of
+from .tensor import Tensor, TensorLike, apply, as_array, tensor_or_array
 
 _WHERE, _SCATTER, _BROADCAST, _ADD = OPS["where"], OPS["scatter_add"], OPS["broadcast_to"], OPS["add"]
 
@@ -60,7 +61,7 @@ def set_at(t: Tensor, index: Any, value: TensorLike, name: str = "at[].set") -> 
             f"{t.shape} more than once; which value such a position keeps has no "
             "gradient. Use indices without repeats"
         )
-    return apply(_WHERE, mask, scattered, t)
+    return apply(_WHERE, backends.move(mask, device_of(t)), scattered, t)
 
 
 def add_at(t: Tensor, index: Any, value: TensorLike) -> Tensor:
@@ -94,16 +95,20 @@ class AtIndex:
 
     def set(self, value: TensorLike) -> Tensor:
         """t with ``value`` written at idx (broadcast to the indexed part's shape)."""
-        return set_at(self._tensor, self._index, _as_dtype(value, self._tensor))
+        return set_at(self._tensor, self._index, in_dtype_of(self._tensor, value, "at[].set"))
 
     def add(self, value: TensorLike) -> Tensor:
         """t with ``value`` added at idx; a repeated index adds once per time it is named."""
-        return add_at(self._tensor, self._index, _as_dtype(value, self._tensor))
+        return add_at(self._tensor, self._index, in_dtype_of(self._tensor, value, "at[].add"))
 
 
-def _as_dtype(value: TensorLike, t: Tensor) -> Tensor | np.ndarray:
-    """value in t's dtype: recorded for a Tensor, so its gradient converts back."""
-    v = tensor_or_array(value, "at[]")
-    if v.dtype == t.dtype:
-        return v
-    return apply(OPS["astype"], v, dtype=t.dtype) if isinstance(v, Tensor) else v.astype(t.dtype)
+def in_dtype_of(t: Tensor, value: TensorLike, name: str) -> Any:
+    """value in t's dtype, to write into t where its values are. A Tensor (or a list holding
+    Tensors) is converted on the graph, so its gradient converts back; data is read straight
+    as t's dtype (0.1 as float64 is exactly 0.1), and a number is put on t's device (an
+    array must be there already: an op on both refuses otherwise)."""
+    v = tensor_or_array(value, name) if isinstance(value, (list, tuple)) else value
+    if isinstance(v, Tensor):
+        return v if v.dtype == t.dtype else apply(OPS["astype"], v, dtype=t.dtype)
+    data = as_array(value, t.dtype, what=name)
+    return backends.move(data, device_of(t)) if type(data) is np.ndarray and data.ndim == 0 else data

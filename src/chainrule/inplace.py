@@ -36,11 +36,12 @@ from typing import Literal, TypeAlias
 import numpy as np
 
 from . import backends, mode
-from .indexed import set_at
+from .indexed import in_dtype_of, set_at
 from .ops import OPS
+from .reading import device_of
 from .tensor import Tensor, apply, as_array
 
-_WHERE, _ASTYPE = OPS["where"], OPS["astype"]
+_WHERE = OPS["where"]
 
 
 def update(t: Tensor, name: str, op, *others, **params) -> Tensor:
@@ -63,8 +64,8 @@ def replace(t: Tensor, name: str, value) -> Tensor:
         write(t, _data(value, name, t.dtype), name, casting="unsafe", broadcast=True)
         return t
     _check_recordable(t, name)
-    value = _as_dtype(value, t.dtype)
-    result = apply(_WHERE, np.zeros(t.shape, dtype=bool), t, value)
+    value = in_dtype_of(t, value, name)
+    result = apply(_WHERE, backends.move(np.zeros(t.shape, dtype=bool), device_of(t)), t, value)
     _commit(t, name, result, "unsafe")
     return t
 
@@ -86,7 +87,7 @@ def assign(t: Tensor, index, value) -> None:
         t._count_change()
         return
     _check_recordable(t, "setitem")
-    _commit(t, "setitem", set_at(t, index, _as_dtype(value, t.dtype), "setitem"), "unsafe")
+    _commit(t, "setitem", set_at(t, index, in_dtype_of(t, value, "setitem"), "setitem"), "unsafe")
 
 
 Casting: TypeAlias = Literal["same_kind", "unsafe"]
@@ -201,17 +202,10 @@ def _detach_saved(node, t: Tensor) -> None:
 
 def _snapshot(a: Tensor) -> Tensor:
     """a as it is now, in storage of its own: its values, node and tangents."""
-    old = Tensor._make(a._data.copy(), a._node)
+    old = Tensor._make(a._data.copy() if type(a._data) is np.ndarray else backends.copy(a._data), a._node)
     old._requires_grad = a._requires_grad
     old._tangents = a._tangents
     return old
-
-
-def _as_dtype(value, dtype):
-    """value converted to ``dtype``: recorded for a Tensor, so its gradient converts back."""
-    if isinstance(value, Tensor):
-        return value if value.dtype == dtype else apply(_ASTYPE, value, dtype=dtype)
-    return as_array(value, dtype, what="in-place update")
 
 
 def _data(value, name: str, dtype) -> np.ndarray:

@@ -19,12 +19,12 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import backends, dtypes, reductions
 from . import functions as F
-from . import reductions
 from .batching import constant_of
 from .forward import live_tangents
 from .mode import is_grad_enabled
@@ -79,7 +79,11 @@ def slogdet(a: TensorLike) -> tuple[Tensor, Tensor]:
     x = tensor_or_array(a)
     logabsdet = apply(OPS["slogdet"], x)  # checks the shape first
     x = x if isinstance(x, Tensor) else Tensor._make(x, None)
-    return constant_of(lambda m: np.linalg.slogdet(m)[0].astype(logabsdet.dtype), x), logabsdet
+
+    def sign(m: Any) -> Any:  # in m's own array library, on its device
+        return backends.astype(backends.namespace_of(m).linalg.slogdet(m)[0], logabsdet.dtype)
+
+    return constant_of(sign, x), logabsdet
 
 
 def solve(a: TensorLike, b: TensorLike) -> Tensor:
@@ -151,7 +155,7 @@ def _constants(
             f"{name}: {what} of a matrix of shape {x.shape} have columns with no unique derivative "
             f"(any orthonormal completion would do); {fix} to differentiate"
         )
-    return tuple(Tensor(np.asarray(v)) for v in values)
+    return tuple(Tensor(v) for v in values)
 
 
 def _matrix_dims(name: str, x: Tensor) -> tuple[int, int]:
@@ -228,7 +232,7 @@ def svd(
     x = _as_tensor(a)
     m, n = _matrix_dims("svd", x)
     if full_matrices and m != n and not hermitian:
-        u, s, vh = np.linalg.svd(x.data, full_matrices=True)
+        u, s, vh = backends.namespace_of(x._data).linalg.svd(x._data, full_matrices=True)
         return SVDResult(
             *_constants("svd", x, "with full_matrices=True, U and Vh", "pass full_matrices=False", (u, s, vh))
         )
@@ -262,7 +266,7 @@ def qr(a: TensorLike, mode: str = "reduced") -> QRResult | Tensor:
     x = _as_tensor(a)
     m, n = _matrix_dims("qr", x)
     if mode == "complete" and m > n:
-        full = np.linalg.qr(x.data, mode="complete")
+        full = backends.namespace_of(x._data).linalg.qr(x._data, mode="complete")
         return QRResult(*_constants("qr", x, "with mode='complete', Q", "use mode='reduced'", tuple(full)))
     if m < n:
         out = apply(OPS["qr"], x[..., :m])
@@ -388,8 +392,8 @@ def norm(
     """
     t = tensor_or_array(x)
     t = t if isinstance(t, Tensor) else Tensor(t)
-    if t.dtype.kind != "f":  # NumPy's norm of integers or booleans is a float64
-        t = F.astype(t, np.result_type(t.dtype, 1.0))
+    if dtypes.kind(t.dtype) != "f":  # NumPy's norm of integers or booleans is a float64
+        t = F.astype(t, np.result_type(dtypes.numpy_dtype(t.dtype), 1.0))
     shape = t.shape
     if axis is None:
         if ord is None:

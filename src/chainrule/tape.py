@@ -36,12 +36,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import mode
+from . import backends, mode
+from .autograd import gradient_tensor
 from .autograd import run_backward as _run
 from .functions import reshape
 from .graph import Node, next_seq, topological_order
 from .mode import enable_grad, no_grad
+from .reading import device_of
 from .tensor import Tensor, TensorLike
+from .transforms import basis_rows
 from .tree import PyTreeDef, tree_flatten
 
 # The tapes recording in this thread (or asyncio task) now, innermost last.
@@ -208,8 +211,7 @@ class GradientTape:
                 blocks.append(source_def.unflatten(iter([None] * len(flat_sources))))
                 continue
             left -= 1
-            m = t.size
-            basis = np.eye(m, dtype=t.dtype).reshape((m,) + t.shape)  # one cotangent per row
+            basis = basis_rows(t, 0, t.size)  # one cotangent per row
             # every pass but the last keeps the saved values: the next one runs through them too
             rows = self._pull_back([t], [basis], flat_sources, batch_ndim=1, retain_graph=left > 0)
             jacobians = [
@@ -262,7 +264,7 @@ class GradientTape:
     def _pull_back(
         self,
         targets: list[Tensor],
-        seeds: list[Tensor | np.ndarray],
+        seeds: list[Any],
         sources: list[Tensor],
         batch_ndim: int = 0,
         retain_graph: bool = False,
@@ -301,7 +303,7 @@ class GradientTape:
             captured.get(k) if isinstance(k, Node) else leaf_grads.get(k) if k in known else None
             for k in keys
         ]
-        return [g if g is None or isinstance(g, Tensor) else Tensor._make(np.asarray(g), None) for g in grads]
+        return [g if g is None or isinstance(g, Tensor) else gradient_tensor(g) for g in grads]
 
     def _plan(self, roots: list[Node], keys: set[Tensor | Node]) -> tuple[set[Node], set[Tensor], bool]:
         """Which nodes the reverse pass from ``roots`` to the sources ``keys`` visits.
@@ -358,11 +360,16 @@ class GradientTape:
         return visit, known, foreign
 
 
-def _seed(target: Tensor, gradient: TensorLike | None) -> Tensor | np.ndarray:
-    """The output gradient for ``target``: ones by default, else the given array of its shape."""
+def _seed(target: Tensor, gradient: TensorLike | None) -> Any:
+    """The output gradient for ``target``: ones where its values are by default, else the
+    given array of its shape."""
     if gradient is None:
-        return np.ones(target.shape, dtype=target.dtype)
-    seed = gradient if isinstance(gradient, Tensor) else np.asarray(gradient)
+        return backends.move(
+            np.ones(target.shape, dtype=backends.numpy_dtype(target.dtype)), device_of(target)
+        )
+    seed: Any = (
+        gradient if isinstance(gradient, Tensor) or backends.is_array(gradient) else np.asarray(gradient)
+    )
     if seed.shape != target.shape:
         raise ValueError(
             f"GradientTape.gradient: an output gradient has shape {seed.shape} but its "
@@ -374,7 +381,7 @@ def _seed(target: Tensor, gradient: TensorLike | None) -> Tensor | np.ndarray:
 def _as_seed(seed: Tensor | np.ndarray, create_graph: bool) -> Tensor | np.ndarray:
     """A Tensor when the pass is recorded, else the bare array."""
     if create_graph:
-        return seed if isinstance(seed, Tensor) else Tensor._make(np.asarray(seed), None)
+        return seed if isinstance(seed, Tensor) else gradient_tensor(seed)
     return seed.data if isinstance(seed, Tensor) else seed
 
 

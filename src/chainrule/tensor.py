@@ -22,7 +22,7 @@ from .forward import attach_tangents
 from .graph import LAST_CHANGE, HookHandle, LeafHooks, Node, leaf_hooks
 from .graph import next_seq as _next_seq
 from .ops import OPS
-from .ops.core import OpDef
+from .ops.core import OpDef, params_on
 from .ops.sorting import arg_extreme, sorting_positions
 from .sparse import RowSparse
 from .spellings import joined_axes, torch_extremum, torch_keywords
@@ -169,10 +169,16 @@ def _apply_elsewhere(op: OpDef, args: tuple[Any, ...], params: dict[str, Any], c
     (a NumPy array among them is on another device: refused). Numbers and lists become
     arrays there. ``prepare`` reads NumPy layouts with the inputs' shapes and dtypes, or,
     for an op that reads values (sort's permutation), host copies; array parameters (an
-    index tensor, targets) are copied to the host for it, and ``forward_on`` moves what it
-    makes back onto the device.
+    index tensor, targets) are copied to the host for it, and what it makes (index arrays,
+    masks, dtypes) is moved onto the device as the namespace has it: the forward and the
+    rules (from the node) read it there.
     """
-    placed = [a._data if isinstance(a, Tensor) else a for a in args]
+    try:
+        placed = [a._data if isinstance(a, Tensor) else a for a in args]
+    except BatchedAccess:  # vmap's batch rule runs it, and comes back here with whole batches
+        from . import batching
+
+        return batching.run(op, args, params, canonical=canonical)
     devices = [a for a in placed if backends.is_array(a) or isinstance(a, np.ndarray)]
     xp, device = backends.same_place(devices, op.name)
     arrays = []
@@ -180,8 +186,8 @@ def _apply_elsewhere(op: OpDef, args: tuple[Any, ...], params: dict[str, Any], c
         if isinstance(a, (list, tuple)):
             value = stacked(a, op.name)
             a = value._data if isinstance(value, Tensor) else xp.asarray(value, device=device)
-        elif isinstance(a, np.generic):
-            a = a.item()
+        elif isinstance(a, np.generic):  # a NumPy scalar has its dtype (NumPy 2): a 0-d array there
+            a = xp.asarray(a.item(), dtype=backends.dtype_in(xp, a.dtype), device=device)
         arrays.append(a)
     if op.floating:
         float_ = backends.dtype_in(xp, dtypes.get_default_dtype())
@@ -196,7 +202,7 @@ def _apply_elsewhere(op: OpDef, args: tuple[Any, ...], params: dict[str, Any], c
             k: backends.host(v._data if isinstance(v, Tensor) else v) if _on_device(v) else v
             for k, v in params.items()
         }
-        params = op.prepare(*views, **hosted)
+        params = params_on(xp, op.prepare(*views, **hosted), device)
     t = record(op, args, arrays, params, xp)
     if op.category == "linear" and not hasattr(t._data, "base"):
         # An array that does not say which storage it views (array-api-strict's) may view
@@ -236,15 +242,19 @@ def record(
             raise
         dtypes_ = ", ".join(str(getattr(a, "dtype", type(a).__name__)) for a in arrays)
         raise TypeError(f"{op.name}: NumPy cannot compute it on {dtypes_}: {e}") from None
-    if type(out) is not _ndarray and xp is None:
-        out = np.asarray(out)
+    if xp is None:
+        if type(out) is not _ndarray:
+            out = np.asarray(out)
+        base = out.base
+    else:
+        base = getattr(out, "base", None)
     t = _new(Tensor)
     t._data = out
     t._grad = None
     t._requires_grad = False
     t._node = None
     t._tangents = None
-    if getattr(out, "base", None) is not None:
+    if base is not None:
         t._base = _storage_owner(out, args)
     state = _state()
     if state.grad:
@@ -278,7 +288,13 @@ def graph_node(
         else:
             parents.append(None)
             constant = True
-    if not live or (getattr(out.dtype, "kind", None) != "f" and backends.kind(out.dtype) != "f"):
+    if not live:
+        return None
+    try:
+        floating = out.dtype.kind == "f"
+    except AttributeError:  # a dtype of another array library
+        floating = backends.kind(out.dtype) == "f"
+    if not floating:
         return None
     node = _new(Node)  # Node's slots filled in place: no __init__ call on the hot path
     node.op = op
@@ -370,6 +386,7 @@ class Tensor(TorchMethods):
         "__weakref__",
     )
 
+    wraps_arrays = True  # it states __array_namespace__ (chainrule.numpy) but holds an array: see backends
     _data: np.ndarray
     _grad: Tensor | RowSparse | None
     _requires_grad: bool
@@ -752,11 +769,18 @@ class Tensor(TorchMethods):
         def on_gradient(g: np.ndarray | Tensor | RowSparse) -> np.ndarray | Tensor | None:
             # The hook as the pass calls it, with gradients as the pass holds them: arrays, Tensors
             # when recorded, or a sparse embedding's row-sparse one, which the hook sees dense.
-            seen = g if isinstance(g, Tensor) else Tensor._make(np.asarray(g), None)
+            on_device = backends.is_array(g)
+            seen = (
+                g
+                if isinstance(g, Tensor)
+                else Tensor._make(cast(np.ndarray, g) if on_device else np.asarray(g), None)
+            )
             replaced: Tensor | np.ndarray | None = hook(seen)
             if replaced is None:
                 return None
-            if not isinstance(g, Tensor):
+            if on_device:
+                replaced = backends.astype(as_array(replaced, what="register_hook"), g.dtype)
+            elif not isinstance(g, Tensor):
                 replaced = np.asarray(as_array(replaced, what="register_hook"), dtype=g.dtype)
             elif not isinstance(replaced, Tensor):
                 replaced = Tensor._make(as_array(replaced, what="register_hook"), None)

@@ -146,6 +146,8 @@ class TorchMethods:
                     f"to: {arg!r} is neither a dtype (float32, float64, int64, ...) nor a device "
                     "('cpu', 'cuda', 'cuda:N', or t.device of a tensor)"
                 )
+            elif not isinstance(arg, str) and backends.is_dtype(arg):  # another library's dtype
+                dtype = arg
             else:
                 device = arg
         out = self if device is None else self._moved(device)

@@ -28,7 +28,7 @@ from typing import Any, ParamSpec, TypeAlias, TypeVar, cast
 
 import numpy as np
 
-from . import forward, functions, graph, mode
+from . import backends, dtypes, forward, functions, graph, mode
 from .autograd import pull_back
 from .basis import StackedDiagonal
 from .mode import enable_grad
@@ -55,6 +55,24 @@ def _as_tensor(x: TensorLike, what: str) -> Tensor:
     if isinstance(x, Tensor):
         return x
     return Tensor._make(as_array(x, what=what), None)
+
+
+def _elsewhere(t: Tensor) -> Any:
+    """The device of t's values when they are another array library's, else None (for a
+    tensor vmap batches, that of the batch it holds)."""
+    inner = getattr(t, "_inner", None)
+    if inner is not None:
+        return _elsewhere(inner)
+    data = t._data
+    return backends.device_of(data) if backends.is_array(data) else None
+
+
+def _filled(like: Tensor, shape: tuple[int, ...], value: float) -> Any:
+    """An array of ``shape`` filled with ``value`` in like's dtype, where like's values are:
+    a seed, or zeros for an unused input."""
+    array = np.full(shape, value, dtype=dtypes.numpy_dtype(like.dtype))
+    device = _elsewhere(like)
+    return array if device is None else backends.move(array, device)
 
 
 def _argnums(argnums: Argnums, n_args: int, what: str) -> tuple[int, ...]:
@@ -110,7 +128,7 @@ def _variable(x: Tensor, what: str) -> Tensor:
     stand-in is an identity op applied to x, so gradients flow on to x; otherwise a
     fresh leaf with x's value and tangents.
     """
-    if x.dtype.kind != "f":
+    if dtypes.kind(x.dtype) != "f":
         raise TypeError(
             f"{what}: cannot differentiate with respect to an input of dtype {x.dtype}; "
             "use a floating-point tensor"
@@ -212,7 +230,7 @@ def value_and_grad(
                     "use cr.jacobian for the full derivative or cr.vjp for a "
                     "vector-Jacobian product"
                 )
-            grads = pull_back(out, variables, np.ones(out.shape, dtype=out.dtype))
+            grads = pull_back(out, variables, _filled(out, out.shape, 1))
         finally:
             _retire(variables)
         return ((out, aux) if has_aux else out), inputs.regroup(grads)
@@ -276,7 +294,7 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
             grads = pull_back(out, variables, u)
             total = grads if total is None else [a + b for a, b in zip(total, grads)]
         if total is None:  # f has no output leaves
-            total = [Tensor._make(np.zeros(v.shape, dtype=v.dtype), None) for v in variables]
+            total = [Tensor._make(_filled(v, v.shape, 0), None) for v in variables]
         return cast("tuple[Any, ...]", inputs.regroup(total))
 
     result = out_def.unflatten(iter(outs)), transform_entry(vjp_fn)
@@ -323,8 +341,7 @@ def jvp(
     finally:
         forward.close_level(level)
     out_tangents = [
-        Tensor._make(np.zeros(batch + o.shape, dtype=o.dtype), None) if t is None else t
-        for o, t in zip(outs, found)
+        Tensor._make(_filled(o, batch + o.shape, 0), None) if t is None else t for o, t in zip(outs, found)
     ]
     result = out_def.unflatten(iter(outs)), out_def.unflatten(iter(out_tangents))
     return (*result, aux) if has_aux else result
@@ -334,7 +351,7 @@ def _tangent_batch(xs: Sequence[Tensor], ts: Sequence[Tensor]) -> tuple[int, ...
     """The leading batch axes the tangents share (checked against their primals)."""
     batches = set()
     for p, t in zip(xs, ts):
-        if p.dtype.kind != "f":
+        if dtypes.kind(p.dtype) != "f":
             raise TypeError(
                 f"jvp: cannot differentiate with respect to a primal of dtype {p.dtype}; "
                 "use a floating-point tensor"
@@ -366,16 +383,18 @@ def _check_mode(mode: str, chunk_size: object) -> None:
         raise ValueError(f"jacobian: chunk_size must be a positive int or None, got {chunk_size!r}")
 
 
-def _basis(
-    n: int, dtype: np.dtype, start: int, stop: int, shape: tuple[int, ...]
-) -> StackedDiagonal | np.ndarray:
-    """Rows start..stop of the n×n identity, each reshaped to ``shape`` (all of it is
-    kept as its diagonal, see basis.py)."""
-    if start == 0 and stop == n > 0:
+def basis_rows(like: Tensor, start: int, stop: int) -> StackedDiagonal | np.ndarray:
+    """Rows start..stop of the n×n identity (n = like.size), each reshaped to like's shape,
+    in like's dtype: all of it kept as its diagonal on NumPy (see basis.py), else the rows
+    themselves where like's values are."""
+    n, shape, dtype = like.size, like.shape, dtypes.numpy_dtype(like.dtype)
+    device = _elsewhere(like)
+    if start == 0 and stop == n > 0 and device is None:
         return StackedDiagonal.identity(shape, dtype)
     rows = np.zeros((stop - start, n), dtype=dtype)
     rows[np.arange(stop - start), np.arange(start, stop)] = 1
-    return rows.reshape((stop - start,) + shape)
+    rows = rows.reshape((stop - start,) + shape)
+    return rows if device is None else backends.move(rows, device)
 
 
 def _chunks(n: int, chunk_size: int | None) -> list[tuple[int, int]]:
@@ -462,7 +481,7 @@ def _reverse_jacobian(
     create_graph: bool | None = None,
 ) -> tuple[Tensor, ...]:
     if out.ndim == 0:  # one cotangent: the gradient itself, with no batch axis to fold away
-        grads = pull_back(out, xs, np.ones((), dtype=out.dtype), create_graph=create_graph)
+        grads = pull_back(out, xs, _filled(out, (), 1), create_graph=create_graph)
         if progress is not None:
             progress(1, 1)
         return tuple(grads)
@@ -470,7 +489,7 @@ def _reverse_jacobian(
     parts: list[list[Tensor]] = [[] for _ in xs]
     spans = _chunks(m, chunk_size)
     for start, stop in spans:
-        seed = _basis(m, out.dtype, start, stop, out.shape)
+        seed = basis_rows(out, start, stop)
         for k, g in enumerate(pull_back(out, xs, seed, batch_ndim=1, create_graph=create_graph)):
             parts[k].append(g)
         if progress is not None:
@@ -496,7 +515,7 @@ def _forward_jacobian(
         rows: list[list[Tensor]] | None = None
         for start, stop in _chunks(n, chunk_size):
             # A stacked diagonal stands in for the dense identity rows (see basis.py).
-            tangent = Tensor._make(cast(np.ndarray, _basis(n, x.dtype, start, stop, x.shape)), None)
+            tangent = Tensor._make(cast(np.ndarray, basis_rows(x, start, stop)), None)
             with enable_grad():  # f's (value, aux), aux None without has_aux
                 out, t, found = jvp(
                     lambda xj, j=j: split_aux(
@@ -610,7 +629,7 @@ def directional_derivative(f: Callable[[Tensor], Tensor], x: TensorLike, v: Tens
     v = _as_tensor(v, "directional_derivative")
     if v.shape != x.shape:
         raise ValueError(f"directional_derivative: v has shape {v.shape} but x has shape {x.shape}")
-    norm = float(np.linalg.norm(v.data))
+    norm = float(np.linalg.norm(backends.host(v._data)))
     if norm == 0:
         raise ValueError("directional_derivative: v must be non-zero (it is normalized to |v| = 1)")
     _, slope = jvp(f, (x,), (v / norm,))

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from . import backends
+from .functions import where
 from .tensor import Tensor
 from .transforms import Argnums, Derivatives, jacobian, jvp, split_aux, vjp
 from .tree import tree_map
@@ -94,12 +96,20 @@ def elementwise_grad(f: Callable[..., Any], argnum: Argnums = 0) -> Callable[...
 
 
 def _ones_like(t: Tensor) -> Tensor:
-    return Tensor._make(np.ones_like(t.data), None)
+    return Tensor._make(backends.ones_like(t._data), None)
 
 
 def _frozen(p: Any) -> Any:
-    """A copy of a primal kept for ``jvp_fn`` (a Tensor's is recorded: it stays on the graph)."""
-    return p.clone() if isinstance(p, Tensor) else np.array(p, copy=True)
+    """A copy of a primal kept for ``jvp_fn``. A Tensor's is ``where(False, p, p)`` with the
+    condition where p's values are: a new array, recorded, so it stays on the graph."""
+    if not isinstance(p, Tensor):
+        return np.array(p, copy=True)
+    return where(backends.zeros((), p._data, bool), p, p)
+
+
+def _zero_tangent(p: Any) -> Any:
+    """Zeros shaped as the primal ``p``, where its values are."""
+    return backends.zeros(p.shape, p._data) if isinstance(p, Tensor) else np.zeros(np.shape(p))
 
 
 def linearize(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
@@ -121,7 +131,7 @@ def linearize(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tu
     def split(*args: Any) -> tuple[Any, Any]:  # f's (value, aux), aux None without has_aux
         return split_aux(f(*args), has_aux, "linearize")
 
-    out, _, aux = jvp(split, primals, tree_map(lambda p: np.zeros(np.shape(p)), primals), has_aux=True)
+    out, _, aux = jvp(split, primals, tree_map(_zero_tangent, primals), has_aux=True)
 
     def jvp_fn(*tangents: Any) -> Any:
         if len(tangents) != len(primals):

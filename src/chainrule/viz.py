@@ -36,6 +36,7 @@ from typing import cast
 
 import numpy as np
 
+from . import backends
 from .graph import Node, topological_order
 from .tensor import Tensor
 
@@ -138,7 +139,7 @@ class _DotWriter:
             title = kind if name is None else (f"{name} (parameter)" if kind == "parameter" else name)
             lines = [title, f"shape {t.shape}", *_value_lines(t.data)]
             if t.grad is not None:
-                lines.append(_grad_line(np.asarray(t.grad)))
+                lines.append(_grad_line(t.grad))
             self.declare(self.ids[t], lines, STYLE[kind])
         return self.ids[t]
 
@@ -205,7 +206,7 @@ def _constant_lines(node: Node, position: int, labels: dict) -> list[str]:
     if isinstance(node.saved, tuple) and node.saved[0][position] is not None:
         saved = node.saved[0][position]
         name = labels.get(id(saved))
-        value = np.asarray(saved)
+        value = _host(saved)
         text = _small_text(value)
         return [
             "constant" if name is None else f"{name} (constant)",
@@ -214,9 +215,14 @@ def _constant_lines(node: Node, position: int, labels: dict) -> list[str]:
     return ["constant"]
 
 
+def _host(value) -> np.ndarray:
+    """A host copy of a value the graph shows (a Tensor's array, an array, a number)."""
+    return backends.host(value._data if isinstance(value, Tensor) else value)
+
+
 def _small_text(a) -> str | None:
     """``a`` written out (4 significant digits) when it has at most SMALL elements."""
-    a = np.asarray(a)
+    a = _host(a)
     if a.size > SMALL:
         return None
     if a.ndim == 0:
@@ -230,6 +236,7 @@ def _value_lines(a) -> list[str]:
 
 
 def _grad_line(g) -> str:
+    g = _host(g)
     text = _small_text(g)
     return f"grad = {text}" if text is not None else f"grad ‖·‖ = {np.linalg.norm(g):.4g}"
 

@@ -49,7 +49,7 @@ from ..nn.module import Module
 from ..sparse import RowSparse
 from ..tensor import Tensor
 from ..tree import tree_flatten
-from .group import ProcessGroup, broadcast_parameters, default_group
+from .group import ProcessGroup, broadcast_parameters, check_on_host, default_group, named_parameters
 
 __all__ = ["DistributedDataParallel"]
 
@@ -94,6 +94,7 @@ class DistributedDataParallel(Module):
         super().__init__()
         if bucket_cap_mb <= 0:
             raise ValueError(f"DistributedDataParallel: bucket_cap_mb must be positive, got {bucket_cap_mb}")
+        check_on_host("DistributedDataParallel", named_parameters(module))
         self.module = module
         self.group = default_group(group)
         broadcast_parameters(module, root=0, group=self.group)

@@ -125,6 +125,18 @@ def named_parameters(module_or_params: Any) -> list[tuple[str, Tensor]]:
     return [(f"tensor {i}", t) for i, t in enumerate(module_or_params)]
 
 
+def check_on_host(what: str, params: list[tuple[str, Tensor]]) -> None:
+    """Refuse tensors whose values live on a device (a GPU): MPI exchanges NumPy host
+    buffers, and copying every exchange through the host is not what data parallelism on
+    a device should cost."""
+    for name, t in params:
+        if type(t._data) is not np.ndarray:
+            raise RuntimeError(
+                f"{what}: parameters on {t.device} ({name}); chainrule's MPI data parallelism "
+                "exchanges NumPy host buffers: keep the model on the CPU (model.cpu())"
+            )
+
+
 def check_same_everywhere(what: str, entries: Iterable[tuple[str, tuple, str]], group: ProcessGroup) -> None:
     """Raise, on every rank alike, unless every rank holds the same (name, shape, dtype)
     entries: each rank sees all ranks' lists, so none waits for a collective that another
@@ -146,8 +158,9 @@ def broadcast_parameters(module_or_params: Any, root: int = 0, group: ProcessGro
     """Copy every parameter (and buffer) of a Module, or every tensor of a list, from rank
     ``root`` to all ranks, in place. The (name, shape, dtype) lists are checked first on
     every rank, so a mismatch raises the same ValueError everywhere instead of a hang."""
-    group = default_group(group)
     params = named_parameters(module_or_params)
+    check_on_host("broadcast_parameters", params)
+    group = default_group(group)
     check_same_everywhere(
         "broadcast_parameters", [(name, tuple(t.shape), str(t.dtype)) for name, t in params], group
     )

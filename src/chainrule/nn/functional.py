@@ -161,7 +161,9 @@ def embedding(
     >>> E.grad.indices.tolist(), E.grad.values.tolist()
     ([0, 2], [[1.0, 1.0], [2.0, 2.0]])
     """
-    indices = np.asarray(data_of(input))
+    given = data_of(input)
+    indices = backends.host(given)  # one copy from a device: the checks and options read the values
+    placed = given if backends.is_array(given) else indices  # what the lookup takes: where it was given
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
     shape = shape_of(weight)
@@ -176,29 +178,32 @@ def embedding(
         raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
     if not wants_grad or (pad is None and not scale_grad_by_freq):
         if sparse:
-            return apply(OPS["gather_rows"], weight, rows=indices)
-        return apply(OPS["getitem"], weight, index=indices)
+            return apply(OPS["gather_rows"], weight, rows=placed)
+        return apply(OPS["getitem"], weight, index=placed)
     if sparse and pad is not None:  # gather the other rows only: the row-sparse gradient leaves it out
         keep = indices != pad
         if keep.all():
-            return apply(OPS["gather_rows"], weight, rows=indices)
+            return apply(OPS["gather_rows"], weight, rows=placed)
         kept = indices[keep]
         part = apply(OPS["gather_rows"], weight, rows=kept)
-        padding = np.asarray(data_of(weight))[pad : pad + 1]
+        padding = data_of(weight)[pad : pad + 1, ...]
         both = concatenate([part, padding])
         at = np.full(indices.shape, kept.size, dtype=np.intp)
         at[keep] = np.arange(kept.size)
         return apply(OPS["getitem"], both, index=at)
     row_shape = indices.shape + (1,) * (len(shape) - 1)
-    mask = np.ones(indices.shape, dtype=np.asarray(data_of(weight)).dtype)
+    mask = np.ones(indices.shape, dtype=backends.numpy_dtype(data_of(weight).dtype))
     if pad is not None:
         mask[indices == pad] = 0
     factor = mask
     if scale_grad_by_freq:
         _, inverse, counts = np.unique(indices, return_inverse=True, return_counts=True)
         factor = mask * (1.0 / counts)[inverse.reshape(indices.shape)].astype(mask.dtype)
-    out = apply(OPS["getitem"], weight, index=indices)
-    scaled = _ScaleGradient.apply(out, factor.reshape(row_shape), mask.reshape(row_shape))
+    out = apply(OPS["getitem"], weight, index=placed)
+    device = backends.device_of(data_of(weight))
+    scaled = _ScaleGradient.apply(
+        out, backends.move(factor.reshape(row_shape), device), backends.move(mask.reshape(row_shape), device)
+    )
     assert isinstance(scaled, Tensor)
     return scaled
 
@@ -260,20 +265,36 @@ def padding_row(padding_idx: int | None, rows: int) -> int | None:
 def _renorm_rows(weight: Tensor | np.ndarray, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
     """Scale each row of ``weight`` at ``indices`` whose ``norm_type``-norm exceeds
     ``max_norm`` by max_norm / (norm + 1e-7), in place and unrecorded (PyTorch's
-    ``embedding_renorm_``: one in-place change, so the weight's version goes up by one)."""
-    data = np.asarray(data_of(weight))
+    ``embedding_renorm_``: one in-place change, so the weight's version goes up by one).
+
+    On another array library the looked-up rows are copied to the host for their norms,
+    and, as the array API has no assignment at an integer array, every row is multiplied
+    by its scale there (1, exactly, for the rows left as they are)."""
+    data = data_of(weight)
     if data.ndim != 2:
         raise ValueError(f"embedding: max_norm needs a 2-D weight, got shape {data.shape}")
     rows = np.unique(indices)
-    picked = data[rows]
+    on_numpy = type(data) is np.ndarray
+    device = backends.device_of(data)
+    if on_numpy:
+        picked = data[rows]
+    else:
+        picked = backends.host(backends.namespace_of(data).take(data, backends.move(rows, device), axis=0))
+    dtype = backends.numpy_dtype(data.dtype)
     norms = np.linalg.norm(picked, ord=norm_type, axis=1).astype(np.float64)
-    scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(data.dtype)
-    renormed = picked * scale[:, None]
+    scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(dtype)
+    if on_numpy:
+        where: Any = rows
+        renormed = picked * scale[:, None]
+    else:
+        every = np.ones((data.shape[0], 1), dtype=dtype)
+        every[rows, 0] = scale
+        where, renormed = ..., data * backends.move(every, device)
     if isinstance(weight, Tensor):
         with no_grad():
-            weight[rows] = renormed
+            weight[where] = renormed
     else:
-        weight[rows] = renormed
+        weight[where] = renormed
 
 
 def _check_rows(indices: np.ndarray, shape: tuple[int, ...]) -> None:
@@ -454,16 +475,18 @@ def _uniform_target_loss(
     """−Σ_c w_c log p_c per example (0 for an ignored one), reduced as nll reduces: the
     loss against the uniform target that label smoothing mixes in."""
     classes = log_p.shape[axis]
-    labels = np.asarray(data_of(target))
+    dtype, device = backends.numpy_dtype(log_p.dtype), backends.device_of(log_p._data)
+    labels = backends.host(data_of(target))  # which examples count, and their weights: read on the host
     counted = labels != ignore_index
     if weight is None:
         per_example = -_sum(log_p, axis=axis)
         total_weight = float(np.sum(counted))
     else:
-        w = np.asarray(data_of(weight), dtype=log_p.dtype)
-        per_example = -_sum(log_p * w.reshape((classes,) + (1,) * (log_p.ndim - axis - 1)), axis=axis)
+        w = np.asarray(backends.host(data_of(weight)), dtype=dtype)
+        w_by_class = backends.move(w.reshape((classes,) + (1,) * (log_p.ndim - axis - 1)), device)
+        per_example = -_sum(log_p * w_by_class, axis=axis)
         total_weight = float(np.sum(w[labels[counted]]))
-    kept: Tensor = per_example * counted.astype(log_p.dtype)
+    kept: Tensor = per_example * backends.move(counted.astype(dtype), device)
     if reduction == "none":
         return kept
     total: Tensor = kept.sum()

@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from .. import backends
 from ..functions import abs as _abs
 from ..functions import clip, exp, log, where
 from ..ops.losses import REDUCTIONS
@@ -187,13 +188,15 @@ def binary_cross_entropy(
     0.6931
     """
     reduction = legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
-    x = np.asarray(data_of(input))
+    x = data_of(input)
+    x = x if backends.is_array(x) else np.asarray(x)
     if x.shape != shape_of(target):
         raise ValueError(
             f"binary_cross_entropy: Using a target size {shape_of(target)} that is different "
             f"to the input size {x.shape} is not allowed; give them the same shape"
         )
-    if x.size and not ((x >= 0) & (x <= 1)).all():
+    inside = backends.namespace_of(x).all((x >= 0) & (x <= 1))  # one boolean read from a device
+    if x.size and not bool(backends.host(inside)):
         raise ValueError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 (probabilities); "
             "for scores (logits) use binary_cross_entropy_with_logits"

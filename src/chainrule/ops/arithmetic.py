@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-from .core import OPS, Sample, align, binary, general, linear, ndim_of, values_of
+from ..dtypes import numpy_dtype
+from .core import OPS, Sample, align, binary, general, linear, ndim_of
 
 LN2 = math.log(2.0)
 
@@ -105,7 +106,7 @@ linear(
     "astype",
     _cast,
     transpose=lambda g, xp, dtype: g,
-    prepare=lambda x, dtype: {"dtype": np.dtype(dtype)},
+    prepare=lambda x, dtype: {"dtype": numpy_dtype(dtype)},
     samples=[Sample(((2, 3),), {"dtype": np.float64})],
     reference=lambda x, dtype: x.astype(dtype),
 )
@@ -139,7 +140,7 @@ def _where_samples():
 
 
 def _where_call(fn, x, y):
-    return fn(values_of(x) > 0.3, x, y)
+    return fn(x > 0.3, x, y)
 
 
 general(

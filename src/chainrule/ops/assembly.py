@@ -24,6 +24,7 @@ import itertools
 
 import numpy as np
 
+from ..dtypes import numpy_dtype
 from .core import OPS, Sample, composite
 from .shape import check_axis, distinct_axes
 from .shape import check_integer as _index
@@ -124,11 +125,12 @@ def _join(name, lib, parts, axis, dtype=None, casting="same_kind"):
     """``parts`` concatenated along ``axis``, each cast to ``dtype`` first when one is given."""
     axis = check_join(name, parts, axis)
     if dtype is not None or casting != "same_kind":
-        target = np.dtype(dtype) if dtype is not None else np.result_type(*(p.dtype for p in parts))
-        for p in parts:
-            if not np.can_cast(p.dtype, target, casting):
+        given = [numpy_dtype(p.dtype) for p in parts]  # any array library's dtypes, by NumPy's names
+        target = numpy_dtype(dtype) if dtype is not None else np.result_type(*given)
+        for p, d in zip(parts, given):
+            if not np.can_cast(d, target, casting):
                 raise TypeError(f"{name}: cannot cast {p.dtype} to {target} under the rule {casting!r}")
-        parts = [p if p.dtype == target else lib.astype(p, target) for p in parts]
+        parts = [p if d == target else lib.astype(p, target) for p, d in zip(parts, given)]
     if len(parts) == 1:
         return _copy(lib, parts[0])
     return lib.concat(list(parts), axis=axis)

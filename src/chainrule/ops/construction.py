@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes
-from .core import OPS, Sample, composite
+from .core import OPS, Sample, composite, constant_like
 from .shape import check_axis
 from .shape import check_integer as _index
 from .shape import copy_node as _copy
@@ -86,7 +86,7 @@ def _constant_pad(lib, array, widths, constant_values):
         shape = tuple(width if i == axis else n for i, n in enumerate(out.shape))
         value = flat[at[axis, side]]
         if fixed:
-            return np.full(shape, value, dtype=array.dtype)
+            return constant_like(np.full(shape, value, dtype=dtypes.numpy_dtype(array.dtype)), array)
         return lib.broadcast_to(
             value if value.dtype == array.dtype else lib.astype(value, array.dtype), shape
         )
@@ -147,17 +147,22 @@ def _select(lib, condlist, choicelist, default=0):
     if not condlist:
         raise ValueError("select: needs at least one condition")
     for i, c in enumerate(condlist):
-        if np.asarray(c).dtype != np.bool_:
-            raise TypeError(f"select: condition {i} must be boolean, got dtype {np.asarray(c).dtype}")
-    shapes = [np.shape(c) for c in condlist] + [tuple(np.shape(x)) for x in [*choicelist, default]]
+        if dtypes.kind(c.dtype) != "b":
+            raise TypeError(f"select: condition {i} must be boolean, got dtype {c.dtype}")
+    shapes = [tuple(c.shape) for c in condlist] + [tuple(np.shape(x)) for x in [*choicelist, default]]
     try:
         np.broadcast_shapes(*shapes)
     except ValueError:
         raise ValueError(f"select: shapes {shapes} (conditions, choices, default) do not broadcast") from None
     out = default
     for c, x in zip(reversed(condlist), reversed(choicelist)):
-        out = lib.where(np.asarray(c), x, out)
+        out = lib.where(c, x, out)
     return out
+
+
+def _beside(conditions, a):
+    """A sample's boolean conditions (NumPy arrays) on the device of the tensor ``a``."""
+    return [constant_like(c, a, dtype=bool) for c in conditions]
 
 
 def _diag(lib, v, k=0):
@@ -265,21 +270,22 @@ def _linspace(lib, start, stop, num=50, endpoint=True, retstep=False, dtype=None
     num = _index("linspace", "num", num)
     if num < 0:
         raise ValueError(f"linspace: the number of samples must be non-negative, got {num}")
-    floats = [x.dtype for x in (start, stop) if x.dtype.kind == "f"]
+    floats = [dtypes.numpy_dtype(x.dtype) for x in (start, stop) if dtypes.kind(x.dtype) == "f"]
     dt = np.result_type(*floats) if floats else dtypes.get_default_dtype()
-    start, stop = (x if x.dtype == dt else lib.astype(x, dt) for x in (start, stop))
+    start, stop = (x if dtypes.numpy_dtype(x.dtype) == dt else lib.astype(x, dt) for x in (start, stop))
     div = num - 1 if endpoint else num
     delta = stop - start
-    i = np.arange(num, dtype=dt).reshape((num,) + (1,) * delta.ndim)
+    i = constant_like(np.arange(num, dtype=dt).reshape((num,) + (1,) * delta.ndim), delta)
     step = delta / div if div > 0 else None
-    y = i * step + start if step is not None else i * delta + start
+    # The Tensor on the left: another library's array (``i`` off NumPy) does not defer to it.
+    y = step * i + start if step is not None else delta * i + start
     if endpoint and num > 1:
         last = lib.broadcast_to(lib.reshape(stop, (1,) + tuple(stop.shape)), (1,) + tuple(y.shape[1:]))
         y = lib.concat([y[:-1], last], axis=0)
     axis = check_axis("linspace", axis, y.ndim, y.shape)
     if axis != 0:
         y = OPS["moveaxis"].fn(lib, y, 0, axis)
-    if dtype is not None and np.dtype(dtype).kind in "iu":  # NumPy floors before casting to integers
+    if dtype is not None and dtypes.kind(dtype) in "iu":  # NumPy floors before casting to integers
         y = lib.astype(lib.apply(OPS["floor"], y), dtype)
     elif dtype is not None:
         y = lib.astype(y, dtype)
@@ -326,7 +332,7 @@ composite(
         Sample(
             ((4,), (4,)),
             {"condlist": [np.array([True, False, True, False]), np.array([True, True, False, False])]},
-            call=lambda f, *xs, condlist: f(condlist, list(xs)),
+            call=lambda f, *xs, condlist: f(_beside(condlist, xs[0]), list(xs)),
         ),
         Sample(
             ((2, 3), (3,), (2, 1)),
@@ -336,7 +342,7 @@ composite(
                     np.array([True, True, False]),
                 ]
             },
-            call=lambda f, *xs, condlist: f(condlist, list(xs[:-1]), xs[-1]),
+            call=lambda f, *xs, condlist: f(_beside(condlist, xs[0]), list(xs[:-1]), xs[-1]),
         ),
     ],
 )

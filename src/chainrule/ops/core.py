@@ -72,7 +72,8 @@ from typing import Any
 
 import numpy
 
-from ..backends import host
+from ..backends import dtype_in, host, move
+from ..dtypes import numpy_dtype
 from .extras import with_extras
 
 OPS: dict[str, OpDef] = {}
@@ -102,10 +103,16 @@ def _on_namespace(xp: Any, value: Any, device: Any) -> Any:
     if isinstance(value, numpy.ndarray):
         return xp.asarray(value, device=device)
     if isinstance(value, numpy.dtype):
-        return getattr(xp, value.name, value)
+        return dtype_in(xp, value)
     if isinstance(value, tuple):
         return tuple(_on_namespace(xp, v, device) for v in value)
     return value
+
+
+def params_on(xp: Any, params: dict[str, Any], device: Any) -> dict[str, Any]:
+    """The parameters ``prepare`` made with NumPy (index arrays, masks, dtypes) as the array
+    namespace ``xp`` has them, arrays on ``device``: what a forward and the rules read there."""
+    return {k: _on_namespace(xp, v, device) for k, v in params.items()}
 
 
 def bind_forward(rule: str | Callable[..., Any], xp: Any) -> Callable[..., Any]:
@@ -262,7 +269,7 @@ class OpDef:
 
         def on_namespace(*arrays: Any, **params: Any) -> Any:
             device = next((a.device for a in arrays if hasattr(a, "device")), None)
-            return bound(*arrays, **{k: _on_namespace(xp, v, device) for k, v in params.items()})
+            return bound(*arrays, **params_on(xp, params, device))
 
         self._bound[id(xp)] = (xp, on_namespace)  # by id: a namespace need not be hashable
         return on_namespace
@@ -311,6 +318,17 @@ def device_of(value) -> Any:
     (``xp.eye(n, dtype=g.dtype, device=device_of(g))``); under vmap, the examples' device."""
     inner = getattr(value, "_inner", None)  # a tensor vmap batches holds its batch there
     return value.device if inner is None else device_of(inner)
+
+
+def constant_like(value, a, dtype=None) -> Any:
+    """The constant ``value`` (a number or NumPy array) as an array of ``dtype`` (``a``'s by
+    default) on ``a``'s device, to mix into a computation on ``a`` (an array or Tensor) where
+    a NumPy array would be refused: on NumPy, ``numpy.asarray(value, dtype=a.dtype)`` itself.
+
+    >>> constant_like([1, 2], numpy.zeros(2, numpy.float32))
+    array([1., 2.], dtype=float32)
+    """
+    return move(numpy.asarray(value, dtype=numpy_dtype(a.dtype) if dtype is None else dtype), device_of(a))
 
 
 # --------------------------------------------------------------------------- helpers

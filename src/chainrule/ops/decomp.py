@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import OPS, Sample, composite, device_of, every_value, general
+from .core import OPS, Sample, composite, constant_like, device_of, every_value, general
 from .xp import numpy_linalg
 
 # Values closer than this many ε (times the size and the largest value) count as equal.
@@ -196,7 +196,7 @@ def _shifted(a, offsets):
     """a plus diag(offsets) in the leading square block, in a's dtype: a test sample made
     well separated (it is applied to Tensors and arrays alike)."""
     m, n = a.shape[-2:]
-    return a + np.eye(m, n, dtype=a.dtype) * np.asarray(offsets, dtype=a.dtype)
+    return a + constant_like(np.eye(m, n) * offsets, a)
 
 
 def _separated_eigenvalues(a):

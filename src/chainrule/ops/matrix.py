@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import OPS, Sample, general
+from .core import OPS, Sample, constant_like, general
 
 
 def _square_prepare(name):
@@ -32,7 +32,7 @@ def _square_prepare(name):
 
 def _well_conditioned(fn, a, *rest, **params):
     """The sampled matrix plus 3·I: far from singular, so every sample is smooth."""
-    return fn(a + 3 * np.eye(np.shape(a)[-1]), *rest, **params)
+    return fn(a + constant_like(3 * np.eye(a.shape[-1]), a), *rest, **params)
 
 
 def _square_samples(call=_well_conditioned):
@@ -186,7 +186,7 @@ def _solve_jvp(ts, xs, out, params, xp):
 
 
 def _well_conditioned_solve(fn, a, b):
-    return fn(a + 3 * np.eye(np.shape(a)[-1]), b)
+    return fn(a + constant_like(3 * np.eye(a.shape[-1]), a), b)
 
 
 general(
@@ -248,8 +248,8 @@ def _cholesky_jvp(ts, xs, out, params, xp):
 
 
 def _positive_definite(fn, a):
-    n = np.shape(a)[-1]
-    return fn(a + a.swapaxes(-1, -2) + (4 * n + 1) * np.eye(n))
+    n = a.shape[-1]
+    return fn(a + a.swapaxes(-1, -2) + constant_like((4 * n + 1) * np.eye(n), a))
 
 
 general(

@@ -272,8 +272,9 @@ def _scatter_rows(xp, g, rows, shape):
 
 def _looked_up_rows(g, rows, shape):
     """The transpose of one lookup as (rows, values, shape): g's rows, to be added at ``rows``
-    of a zero gradient of ``shape`` (None for stacked cotangents, which stay dense)."""
-    if g.ndim != rows.ndim + len(shape) - 1:
+    of a zero gradient of ``shape`` (None for stacked cotangents, and for a cotangent of
+    another array library: a row-sparse gradient holds NumPy arrays; those stay dense)."""
+    if type(g) is not np.ndarray or g.ndim != rows.ndim + len(shape) - 1:
         return None
     return rows, g.reshape((rows.size,) + shape[1:]), shape
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends import namespace_of
 from .core import OPS, Sample, linear
 from .shape import check_axis
 
@@ -81,7 +82,10 @@ def _permutation_prepare(name, positions):
 
 
 def _sorted_order(values, axis):
-    return np.argsort(values, axis=axis, kind="stable")
+    """The stable sorting order along ``axis``, computed by the values' own array library."""
+    if type(values) is np.ndarray:
+        return np.argsort(values, axis=axis, kind="stable")
+    return namespace_of(values).argsort(values, axis=axis, stable=True)
 
 
 def _partition_order(values, axis, kth):
@@ -155,13 +159,14 @@ def arg_extreme(name: str, values: np.ndarray, axis=None, keepdims: bool = False
             raise ValueError(f"{name}: cannot choose from an empty axis {axis} of a tensor of shape {shape}")
     elif values.size == 0:
         raise ValueError(f"{name}: cannot choose from an empty tensor of shape {shape}")
-    pick = np.argmax if name == "argmax" else np.argmin
-    return np.asarray(pick(values, axis=axis, keepdims=bool(keepdims)))
+    xp = namespace_of(values)  # the values' own library computes it, where they are
+    chosen = getattr(xp, name)(values, axis=axis, keepdims=bool(keepdims))
+    return np.asarray(chosen) if xp is np else chosen
 
 
 def sorting_positions(values: np.ndarray, axis=-1) -> np.ndarray:
     """``np.argsort(values, axis, kind="stable")`` (flattened for axis None): the order
     :func:`~chainrule.statistics.sort` reads its input in, so ties route as sort's gradient does."""
     if axis is None:
-        return _sorted_order(values.reshape(-1), -1)
+        return _sorted_order(namespace_of(values).reshape(values, (-1,)), -1)
     return _sorted_order(values, check_axis("argsort", axis, values.ndim, values.shape))

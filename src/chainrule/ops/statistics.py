@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import OPS, Sample, composite, device_of, every_value, linear, unary, values_of
+from .core import OPS, Sample, composite, constant_like, device_of, every_value, linear, unary, values_of
 from .reduction import SAMPLES, reduce_prepare
 
 # ------------------------------------------------------------------ gradient (central differences)
@@ -169,7 +169,7 @@ def _average(lib, a, axis=None, weights=None, returned=False, keepdims=False):
     axes = reduce_prepare("average")(a, axis)["axis"]
     if weights is None:
         avg = lib.mean(a, axis=axes, keepdims=keepdims)
-        scale = np.asarray(math.prod(np.shape(a)) / max(avg.size, 1), dtype=avg.dtype)
+        scale = constant_like(math.prod(np.shape(a)) / max(avg.size, 1), avg)
     else:
         w = _weights_along(lib, a, weights, axis)
         scale = lib.sum(w, axis=axes, keepdims=keepdims)
@@ -212,7 +212,7 @@ composite("ptp", _ptp, reference=np.ptp, samples=SAMPLES)
 # ------------------------------------------------------------------ NaNs as absent
 def _without_nans(lib, a, nan):
     """a with its NaNs (the mask ``nan``) replaced by 0: their gradient is exactly 0."""
-    return lib.where(nan, 0, a) if nan.any() else a
+    return lib.where(constant_like(nan, a, dtype=bool), 0, a) if nan.any() else a
 
 
 def _nansum(lib, a, axis=None, keepdims=False):
@@ -228,14 +228,14 @@ def _nanmean(lib, a, axis=None, keepdims=False):
     if values.dtype.kind != "f":  # no NaNs: the mean, in mean's dtype
         return lib.mean(a, axis=axes, keepdims=keepdims)
     nan = np.isnan(values)
-    count = np.asarray(np.sum(~nan, axis=axes, keepdims=keepdims), dtype=values.dtype)
+    count = np.sum(~nan, axis=axes, keepdims=keepdims)
     total = lib.sum(_without_nans(lib, a, nan), axis=axes, keepdims=keepdims)
     if count.all():
-        return total / count
+        return total / constant_like(count, a)
     warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
     # An empty slice's mean is the constant NaN (its gradient 0): its sum, 0, is divided by 1.
     empty = count == 0
-    return total / np.where(empty, 1, count) + np.where(empty, np.nan, 0).astype(values.dtype)
+    return total / constant_like(np.where(empty, 1, count), a) + constant_like(np.where(empty, np.nan, 0), a)
 
 
 NAN_SAMPLES = [*SAMPLES, Sample(((2, 3, 4),), {"axis": 1, "keepdims": True})]

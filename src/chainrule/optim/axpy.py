@@ -44,8 +44,9 @@ def _pairs_flat(x: np.ndarray, y: np.ndarray) -> bool:
 
 
 def axpy(a: float, y: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Add a·y into x (same shape) in place and return x."""
-    routine = (_BLAS if _BLAS is not None else _routines()).get(x.dtype)
+    """Add a·y into x (same shape) in place and return x (by BLAS for NumPy arrays, else
+    by x's own library)."""
+    routine = (_BLAS if _BLAS is not None else _routines()).get(x.dtype) if type(x) is np.ndarray else None
     if (
         routine is not None
         and type(y) is np.ndarray

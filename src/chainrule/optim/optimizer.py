@@ -340,10 +340,11 @@ class Optimizer:
     def state_dict(self) -> dict[str, Any]:
         """``{"state": {position: {name: value}}, "param_groups": [settings + "params":
         positions]}``, PyTorch's layout, with copies of the arrays (positions count the
-        parameters across groups)."""
+        parameters across groups). State on a device is copied to the host (NumPy arrays), as
+        Module.state_dict does, so the dict loads on any device."""
         position = {p: i for i, p in enumerate(self.params)}
         state = {
-            position[p]: {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in s.items()}
+            position[p]: {k: _host_copy(v) for k, v in s.items()}
             for p, s in self.state.items()
             if p in position
         }
@@ -356,7 +357,7 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Take the settings and state of :meth:`state_dict` (this optimizer's or one of the
         same layout): the groups must match in number and size, each state array the shape
-        of its parameter (it is cast to the parameter's dtype)."""
+        of its parameter (it is cast to the parameter's dtype and copied onto its device)."""
         name = type(self).__name__
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
             raise TypeError(f"{name}: load_state_dict takes a dict with 'state' and 'param_groups'")
@@ -391,11 +392,19 @@ class Optimizer:
         self.state = state
 
     def _loaded(self, key: str, value: Any, p: Tensor) -> Any:
-        array = np.asarray(value)
+        array = np.asarray(backends.host(value))
         if array.ndim == 0:
             return int(array) if key == "step" else array.item()
         if array.shape != p.shape:
             raise ValueError(
                 f"{type(self).__name__}: state {key!r} has shape {array.shape}; its parameter's is {p.shape}"
             )
-        return array.astype(p.dtype, copy=True)
+        array = array.astype(backends.numpy_dtype(p.dtype), copy=True)
+        return backends.move(array, backends.device_of(p._data))
+
+
+def _host_copy(value: Any) -> Any:
+    """A state value as state_dict keeps it: an array copied to the host, anything else as it is."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return np.array(backends.host(value), copy=True) if backends.is_array(value) else value
