@@ -131,7 +131,6 @@ def apply(op: OpDef, *args: Any, **params: Any) -> Tensor:
     ``params`` are checked and made canonical by the op's ``prepare``.
     """
     arrays: list[Any] = []
-    elsewhere = False
     try:
         for a in args:  # a loop, not a comprehension: this is the per-op hot path
             if isinstance(a, Tensor):
@@ -156,9 +155,10 @@ def apply(op: OpDef, *args: Any, **params: Any) -> Tensor:
 
         return batching.run(op, args, params, canonical=False)
     except _Elsewhere:
-        elsewhere = True  # run below, outside this handler (its errors are the op's own)
-    if elsewhere:
-        return _apply_elsewhere(op, args, params, canonical=False)
+        try:
+            return _apply_elsewhere(op, args, params, canonical=False)
+        except Exception as e:  # the op's own error, without the signal that led here
+            raise e from None
     return record(op, args, arrays, params)
 
 
@@ -229,9 +229,13 @@ def record(
     of them before the backward pass makes that pass refuse (see inplace.py). ``xp``:
     the array namespace of ``arrays`` when it is not NumPy.
     """
-    forward = op.forward if xp is None else op.forward_on(xp)
     try:
-        out = forward(*arrays, **params) if params else forward(*arrays)
+        if xp is not None:
+            out = op.forward_on(xp)(*arrays, **params)
+        elif params:
+            out = op.forward(*arrays, **params)
+        else:
+            out = op.forward(*arrays)
     except ValueError as e:
         if str(e).startswith(f"{op.name}:"):
             raise
