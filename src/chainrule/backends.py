@@ -32,8 +32,6 @@ __all__ = [
     "call",
     "check_kind",
     "copy",
-    "ones_like",
-    "zeros",
     "describe",
     "device_of",
     "dtype_in",
@@ -47,7 +45,9 @@ __all__ = [
     "namespace_of",
     "namespace_of_device",
     "numpy_dtype",
+    "ones_like",
     "same_place",
+    "zeros",
 ]
 
 _NAMESPACES: dict[type, Any] = {np.ndarray: np}

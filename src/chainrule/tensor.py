@@ -566,8 +566,10 @@ class Tensor(TorchMethods):
         return backends.device_of(self._data)
 
     def _moved(self, device: Any) -> Tensor:
-        """This tensor on ``device`` (itself when it is there): a leaf keeps requiring grad; a
-        computed tensor is refused while gradients are recorded (the move is not an op)."""
+        """This tensor on ``device`` (itself when it is there). The move is not an op: a leaf
+        gives a new leaf there that requires grad as it did (its gradients collect in its own
+        ``.grad``, as a parameter's after ``module.to``); a computed tensor is refused while
+        gradients are recorded, and moves detached otherwise."""
         moved = backends.move(self._data, device)
         if moved is self._data:
             return self
@@ -577,7 +579,7 @@ class Tensor(TorchMethods):
                 f"{device!r} while gradients are recorded: the move is not differentiable. Move the "
                 "inputs (or the model: module.to(device)) before computing, or .detach() first"
             )
-        return Tensor._make(moved, None).requires_grad_(self._requires_grad)
+        return Tensor._make(moved, None).requires_grad_(self._requires_grad and self._node is None)
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's name
