@@ -327,3 +327,142 @@ def test_mpi_data_parallelism_refuses_device_parameters_saying_what_to_do():
         dist.DistributedDataParallel(model, group=alone)
     with pytest.raises(RuntimeError, match=r"broadcast_parameters: parameters on .*NumPy host buffers"):
         dist.broadcast_parameters(model, group=alone)
+
+
+# ----------------------------------------------------------------- row-sparse gradients
+ROWS = [[3, 0, 3], [5, 3, 1]]  # row 3 three times, rows 2 and 4 never
+
+
+def _sparse_embedding(device, passes=1):
+    """A sparse 6×2 embedding (a leaf on NumPy or ``device``) after ``passes`` backward passes
+    of a weighted lookup of ROWS: its weight, whose .grad is row-sparse."""
+    weight = _on(np.arange(12.0).reshape(6, 2) / 7, device, requires_grad=True)
+    rows = np.array(ROWS)
+    index = cr.tensor(rows if device is None else xs.asarray(rows, device=device))
+    for k in range(passes):
+        scale = _on(np.linspace(0.5, 2.0, 12).reshape(2, 3, 2) + k, device)
+        (F.embedding(index, weight, sparse=True) * scale).sum().backward()
+    return weight
+
+
+def _device_rows(g):
+    """A row-sparse gradient's indices and values, after checking that both are on device1."""
+    assert type(g) is cr.sparse.RowSparse
+    assert type(g.indices) is STRICT and g.indices.device == DEVICE1
+    assert type(g.values) is STRICT and g.values.device == DEVICE1
+    return backends.host(g.indices), backends.host(g.values)
+
+
+@pytest.mark.parametrize("passes", [1, 2])
+def test_a_sparse_embedding_on_the_device_has_a_row_sparse_gradient_there(passes):
+    g, expected = _sparse_embedding(DEVICE1, passes).grad, _sparse_embedding(None, passes).grad
+    assert type(expected) is cr.sparse.RowSparse
+    indices, values = _device_rows(g)
+    np.testing.assert_array_equal(indices, [0, 1, 3, 5])  # sorted, each once: repeats summed
+    np.testing.assert_array_equal(indices, expected.indices)
+    np.testing.assert_allclose(values, expected.values, rtol=0, atol=1e-12)
+    dense = g.dense()
+    assert type(dense) is STRICT and dense.device == DEVICE1
+    np.testing.assert_allclose(backends.host(dense), np.asarray(expected), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(g.numpy(), backends.host(dense))
+    assert g.to_dense().device == DEVICE1
+    with pytest.raises(TypeError, match="implicitly"):
+        np.asarray(g)
+
+
+def test_a_row_sparse_gradient_sums_repeated_rows_on_the_device():
+    g = cr.sparse.RowSparse(
+        xs.asarray([4, 1, 4, 4, 0], device=DEVICE1),
+        xs.asarray(np.arange(10.0).reshape(5, 2), device=DEVICE1),
+        (6, 2),
+    )
+    indices, values = _device_rows(g)
+    np.testing.assert_array_equal(indices, [0, 1, 4])
+    np.testing.assert_array_equal(values, [[8.0, 9.0], [2.0, 3.0], [10.0, 13.0]])
+    total = g + cr.sparse.RowSparse(
+        xs.asarray([5], device=DEVICE1), xs.asarray([[1.0, 1.0]], device=DEVICE1), (6, 2)
+    )
+    np.testing.assert_array_equal(_device_rows(total)[0], [0, 1, 4, 5])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: cr.optim.SGD(ps, lr=0.1, momentum=0.9),
+        lambda ps: cr.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, maximize=True),
+        lambda ps: cr.optim.Adam(ps, lr=0.1),
+        lambda ps: cr.optim.AdamW(ps, lr=0.1, weight_decay=0.1),
+        lambda ps: cr.optim.Adagrad(ps, lr=0.1),
+    ],
+    ids=["sgd-momentum", "sgd-nesterov-maximize", "adam", "adamw", "adagrad"],
+)
+def test_sparse_optimizer_steps_run_on_the_device_and_touch_only_the_rows_looked_up(make):
+    def trained(device):
+        weight = _sparse_embedding(device)
+        opt = make([weight])
+        untouched = backends.host(weight._data)[[2, 4]].copy()
+        for _ in range(3):
+            opt.step()
+            np.testing.assert_array_equal(backends.host(weight._data)[[2, 4]], untouched)
+        return weight, opt
+
+    on_device, opt = trained(DEVICE1)
+    on_numpy, _ = trained(None)
+    np.testing.assert_allclose(_host(on_device), on_numpy.numpy(), rtol=0, atol=1e-12)
+    for value in opt.state[on_device].values():
+        if not np.isscalar(value):
+            assert type(value) is STRICT and value.device == DEVICE1
+
+
+def test_clip_grad_norm_scales_a_row_sparse_gradient_on_the_device():
+    norms, grads = [], []
+    for device in (DEVICE1, None):
+        weight = _sparse_embedding(device)
+        norms.append(float(cr.nn.utils.clip_grad_norm_([weight], 1.0)))
+        grads.append(weight.grad)
+    np.testing.assert_allclose(norms[0], norms[1], rtol=1e-14)
+    assert norms[1] > 1.0  # it did clip
+    np.testing.assert_allclose(_device_rows(grads[0])[1], grads[1].values, rtol=0, atol=1e-12)
+
+
+def test_module_to_moves_a_row_sparse_gradient_as_its_dense_form():
+    layer = cr.nn.Embedding(6, 2, sparse=True, dtype=cr.float64, seed=0).to(DEVICE1)
+    layer(cr.tensor(xs.asarray(np.array(ROWS), device=DEVICE1))).sum().backward()
+    expected = layer.weight.grad.numpy()
+    layer.cpu()
+    np.testing.assert_array_equal(layer.weight.grad.numpy(), expected)
+
+
+def _mixed_gradients(device):
+    """A sparse lookup and a dense use of one weight: their gradients added, in one pass and
+    across passes, through a hook, and by ``cr.autograd.grad`` (each as a host array)."""
+    weight = _sparse_embedding(device)
+    weight.register_hook(lambda g: g * 2)
+    rows = np.array(ROWS)
+    index = cr.tensor(rows if device is None else xs.asarray(rows, device=device))
+    loss = F.embedding(index, weight, sparse=True).sum() + (weight * weight).sum()
+    (taken,) = cr.autograd.grad(F.embedding(index, weight, sparse=True).sum(), [weight])
+    loss.backward()
+    return [backends.host(t._data) for t in (weight.grad, taken)]
+
+
+def test_row_sparse_gradients_on_the_device_add_to_dense_ones_and_meet_hooks():
+    for on_device, on_numpy in zip(_mixed_gradients(DEVICE1), _mixed_gradients(None)):
+        np.testing.assert_allclose(on_device, on_numpy, rtol=0, atol=1e-12)
+
+
+def test_put_rows_sets_unsorted_rows_on_the_device_and_leaves_the_others_bit_identical():
+    from chainrule.ops.extras import put_rows
+
+    before = np.random.default_rng(0).normal(size=(7, 3))
+    new = np.arange(9.0).reshape(3, 3)
+    rows = np.array([5, 0, 3])
+    z = xs.asarray(before, device=DEVICE1)
+    assert put_rows(xs, z, xs.asarray(rows, device=DEVICE1), xs.asarray(new, device=DEVICE1)) is z
+    expected = before.copy()
+    expected[rows] = new
+    np.testing.assert_array_equal(backends.host(z), expected)
+    put_rows(
+        xs, z, xs.asarray(np.array([], dtype=np.int64), device=DEVICE1), xs.zeros((0, 3), device=DEVICE1)
+    )
+    np.testing.assert_array_equal(backends.host(z), expected)

@@ -197,7 +197,10 @@ def _zeros(batch: tuple[int, ...], x: Tensor) -> Any:
 
 
 def gradient_tensor(g: Gradient) -> Tensor:
-    """A gradient the pass made as a Tensor (a NumPy scalar or a row-sparse one as an ndarray)."""
+    """A gradient the pass made as a Tensor (a NumPy scalar as an ndarray, a row-sparse one
+    dense, where its values are)."""
+    if type(g) is RowSparse:
+        return Tensor._make(g.dense(), None)
     return Tensor._make(cast(np.ndarray, g) if backends.is_array(g) else np.asarray(g), None)
 
 

@@ -454,7 +454,7 @@ def _walk(
                 if only is not None and parent not in only:
                     continue
                 if type(gi) is RowSparse:  # row-sparse is for a leaf's .grad; rules take arrays
-                    gi = gi.numpy()
+                    gi = gi.dense()
                 previous = pending.get(parent)
                 if previous is None:
                     pending[parent] = gi
@@ -463,8 +463,8 @@ def _walk(
                     pending[parent] = previous + gi
             else:
                 previous = leaf_grads.get(parent)
-                if previous is not None:
-                    leaf_grads[parent] = previous + gi
+                if previous is not None:  # RowSparse's own + takes a dense array of any library
+                    leaf_grads[parent] = gi + previous if type(gi) is RowSparse else previous + gi
                 else:
                     leaf_grads[parent] = gi
                     if (

@@ -13,6 +13,11 @@ and ``dtype``, so the pass handles it like any gradient; adding two keeps it
 row-sparse, adding a dense array gives a dense array, and NumPy sees the dense matrix
 (``np.asarray(g)``).
 
+The indices and values are arrays of one library, where the lookup ran: on another array
+library (CuPy, array-api-strict's ``device1``) the rows are sorted and summed there through
+its namespace, :meth:`RowSparse.dense` is the dense gradient there, and ``np.asarray(g)``
+is refused, as it is for a Tensor there (``g.numpy()`` copies to the host).
+
 >>> import numpy as np
 >>> g = RowSparse(np.array([3, 0, 3]), np.ones((3, 2)), shape=(5, 2))
 >>> g.indices.tolist(), g.values.tolist()          # row 3 was used twice: summed
@@ -23,7 +28,16 @@ row-sparse, adding a dense array gives a dense array, and NumPy sees the dense m
 
 from __future__ import annotations
 
+import math
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+from . import backends
+from .ops.extras import add_into, put_rows
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 
 class RowSparse:
@@ -36,14 +50,13 @@ class RowSparse:
     __slots__ = ("shape", "indices", "values")
 
     def __init__(self, indices, values, shape: tuple) -> None:
+        self.shape = tuple(shape)
+        if backends.is_array(values):  # another array library's values: sum them there
+            self._sum_runs_on_device(indices, values)
+            return
         indices = np.asarray(indices).reshape(-1)
         values = np.asarray(values)
-        self.shape = tuple(shape)
-        if values.shape != indices.shape + self.shape[1:]:
-            raise ValueError(
-                f"RowSparse: values of shape {values.shape} do not hold one row of "
-                f"{self.shape[1:]} per index ({indices.size} indices)"
-            )
+        self._check(indices.shape, values.shape)
         # A stable sort of the row numbers (a radix sort when they fit in 16 bits), then
         # one gather of the values: each run of equal rows keeps its first row, and the
         # (few) repeats are added into it.
@@ -60,8 +73,42 @@ class RowSparse:
         self.values = np.take(values, order[first], axis=0)
         np.add.at(self.values, np.cumsum(first)[repeat] - 1, np.take(values, order[repeat], axis=0))
 
+    def _check(self, indices_shape: tuple, values_shape: tuple) -> None:
+        """A ValueError unless the values hold one row of the gradient per index."""
+        if tuple(values_shape) != tuple(indices_shape) + self.shape[1:]:
+            raise ValueError(
+                f"RowSparse: values of shape {tuple(values_shape)} do not hold one row of "
+                f"{self.shape[1:]} per index ({math.prod(indices_shape)} indices)"
+            )
+
+    def _sum_runs_on_device(self, indices, values) -> None:
+        """NumPy's constructor in the values' own namespace, on their device: a stable
+        ``argsort`` of the row numbers, one ``take`` of the first row of each run of equal
+        rows, and the repeats added into it by the scatter-add of ``ops/extras.py``."""
+        xp = backends.namespace_of(values)
+        indices = xp.reshape(indices, (-1,))
+        self._check(indices.shape, values.shape)
+        order = xp.argsort(indices, stable=True)
+        indices = xp.take(indices, order)
+        starts = xp.ones((min(indices.shape[0], 1),), dtype=xp.bool, device=values.device)
+        first = xp.concat([starts, indices[1:] != indices[:-1]])  # where a run starts
+        (kept,) = xp.nonzero(first)
+        if kept.shape[0] == indices.shape[0]:
+            self.indices, self.values = indices, xp.take(values, order, axis=0)
+            return
+        (repeat,) = xp.nonzero(~first)
+        run = xp.cumulative_sum(xp.astype(first, indices.dtype)) - 1  # each sorted row's run
+        self.indices = xp.take(indices, kept)
+        self.values = add_into(
+            xp,
+            xp.take(values, xp.take(order, kept), axis=0),
+            (xp.take(run, repeat),),
+            xp.take(values, xp.take(order, repeat), axis=0),
+        )
+
     @property
-    def dtype(self) -> np.dtype:
+    def dtype(self) -> Any:
+        """The values' dtype (their library's own)."""
         return self.values.dtype
 
     @property
@@ -69,20 +116,40 @@ class RowSparse:
         return len(self.shape)
 
     def numpy(self) -> np.ndarray:
-        """The dense gradient as a new ndarray (zeros outside ``indices``)."""
+        """The dense gradient as a new ndarray (zeros outside ``indices``); for values on
+        another array library's device, a copy to the host (an explicit transfer, as
+        ``Tensor.numpy``)."""
+        if backends.is_array(self.values):
+            return backends.host(self.dense())
         dense = np.zeros(self.shape, dtype=self.values.dtype)
         dense[self.indices] = self.values
         return dense
 
-    data = property(numpy, doc="The dense gradient, as ``Tensor.data`` would give it.")
+    def dense(self) -> Any:
+        """The dense gradient as a new array of the values' library, on their device (zeros
+        outside ``indices``, the rows set by :func:`~chainrule.ops.extras.put_rows`): an
+        ndarray for NumPy, as :meth:`numpy` gives it."""
+        if not backends.is_array(self.values):
+            return self.numpy()
+        xp = backends.namespace_of(self.values)
+        zeros = xp.zeros(self.shape, dtype=self.values.dtype, device=self.values.device)
+        return put_rows(xp, zeros, self.indices, self.values)
 
-    def to_dense(self):
-        """The dense gradient as a Tensor."""
+    data = property(dense, doc="The dense gradient, as ``Tensor.data`` would give it (where the values are).")
+
+    def to_dense(self) -> Tensor:
+        """The dense gradient as a Tensor, where the values are."""
         from .tensor import Tensor
 
-        return Tensor._make(self.numpy(), None)
+        return Tensor._make(self.dense(), None)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        if backends.is_array(self.values):
+            raise TypeError(
+                f"a row-sparse gradient on {backends.describe(self.values)} was converted to a NumPy "
+                "array implicitly (np.asarray, or a NumPy function given it); chainrule never copies "
+                "between devices unasked: call g.numpy() (a copy to the host) first"
+            )
         dense = self.numpy()
         return dense if dtype is None else dense.astype(dtype, copy=False)
 
@@ -91,14 +158,25 @@ class RowSparse:
         if isinstance(other, RowSparse):
             if other.shape != self.shape:
                 raise ValueError(f"RowSparse: cannot add gradients of shapes {self.shape} and {other.shape}")
+            concat = (
+                np.concatenate
+                if type(self.values) is np.ndarray
+                else backends.namespace_of(self.values).concat
+            )
             return RowSparse(
-                np.concatenate([self.indices, other.indices]),
-                np.concatenate([self.values, other.values]),
+                concat([self.indices, other.indices]),
+                concat([self.values, other.values]),
                 self.shape,
             )
-        return self.numpy() + other
+        dense = self.dense()
+        return other + dense if backends.is_array(dense) and not backends.is_array(other) else dense + other
 
     __radd__ = __add__
 
     def __repr__(self) -> str:
-        return f"RowSparse(shape={self.shape}, rows={self.indices.tolist()}, dtype={self.dtype.name})"
+        """Its shape, rows (read to the host, as ``print`` of a Tensor reads its values), dtype
+        and, off NumPy, device."""
+        rows = backends.host(self.indices).tolist()
+        where = f", device={backends.device_of(self.values)!r}" if backends.is_array(self.values) else ""
+        dtype = backends.numpy_dtype(self.dtype).name
+        return f"RowSparse(shape={self.shape}, rows={rows}, dtype={dtype}{where})"

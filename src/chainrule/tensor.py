@@ -775,6 +775,8 @@ class Tensor(TorchMethods):
         def on_gradient(g: np.ndarray | Tensor | RowSparse) -> np.ndarray | Tensor | None:
             # The hook as the pass calls it, with gradients as the pass holds them: arrays, Tensors
             # when recorded, or a sparse embedding's row-sparse one, which the hook sees dense.
+            if type(g) is RowSparse:
+                g = g.dense()  # where its values are
             on_device = backends.is_array(g)
             seen = (
                 g
@@ -838,6 +840,8 @@ class Tensor(TorchMethods):
     def _accumulate_unlocked(self, g: np.ndarray | Tensor | RowSparse, owned: bool) -> None:
         if isinstance(self._grad, RowSparse):
             g, self._grad = self._grad + g, None
+        elif type(g) is RowSparse and self._grad is not None:
+            g = g.dense()  # added into the dense .grad below, where its values are
         if type(g) is RowSparse and self._grad is None:
             self._grad = g
         elif isinstance(g, Tensor):

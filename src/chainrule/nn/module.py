@@ -367,7 +367,7 @@ class Module:
             t._data = moved._data  # the same Parameter, its values elsewhere
             grad = t._grad
             if grad is not None:  # a row-sparse gradient moves as the dense one it stands for
-                dense = grad if isinstance(grad, Tensor) else Tensor._make(grad.numpy(), None)
+                dense = grad if isinstance(grad, Tensor) else grad.to_dense()
                 t._grad = dense.to(*args, dtype=dtype, device=device)
         return self
 

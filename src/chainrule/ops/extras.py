@@ -11,8 +11,9 @@ computes what NumPy's function computes (``fmod``'s sign, ``fmax``'s NaN rule,
 
 NumPy's indexing beyond the standard's (integer and boolean arrays) and its in-place
 scatter-add ``add.at`` are composed here too, as :func:`indexed` and :func:`add_at`: forwards
-reach them through :func:`index_into`, :func:`scatter_into` and :func:`take_indices`, which
-take NumPy's own fast calls on NumPy.
+reach them through :func:`index_into`, :func:`scatter_into`, :func:`add_into` and
+:func:`take_indices`, which take NumPy's own fast calls on NumPy. :func:`put_rows` assigns
+rows (``z[rows] = values``), as a sparse optimizer step writes them.
 
 >>> import numpy as np
 >>> with_extras(np) is np
@@ -376,14 +377,48 @@ def scatter_into(
     """Zeros of ``shape`` (with the dtype and device of the array ``like``) with ``values``
     added at ``[index]`` (NumPy's indexing), repeated indices accumulating: the namespace's
     ``add.at`` where its ``add`` has NumPy's in-place method (NumPy), or a plain assignment
-    where ``repeated`` is false (an index naming each element once), else :func:`add_at`."""
+    where ``repeated`` is false (an index naming each element once), else :func:`add_into`."""
     z = xp.zeros(shape, dtype=like.dtype, device=like.device)
+    if repeated or not hasattr(xp.add, "at"):
+        return add_into(xp, z, index, values)
+    z[index] = values
+    return z
+
+
+def add_into(xp: Any, z: Any, index: Any, values: Any) -> Any:
+    """``z`` with ``values`` added at ``z[index]`` (NumPy's indexing) in place, repeated indices
+    accumulating, and returned: the namespace's ``add.at`` where its ``add`` has NumPy's
+    in-place method (NumPy, CuPy), else :func:`add_at`."""
     if not hasattr(xp.add, "at"):
         return add_at(xp, z, index, values)
-    if repeated:
-        xp.add.at(z, index, values)
-    else:
-        z[index] = values
+    xp.add.at(z, index, values)
+    return z
+
+
+def put_rows(xp: Any, z: Any, rows: Any, values: Any) -> Any:
+    """``z[rows] = values`` for distinct non-negative row numbers ``rows`` (a 1-d integer
+    array): ``values[k]`` becomes row ``rows[k]`` of ``z``, in place, and ``z`` is returned;
+    the other rows keep their values bit for bit.
+
+    A namespace with NumPy's integer-array ``__setitem__`` (NumPy, CuPy: those whose ``add``
+    has ``at``) assigns directly. Otherwise, from standard functions: with the rows sorted,
+    ``searchsorted`` finds for every row j of z the position of j among them; where j is one
+    of them (``take`` of the sorted rows there equals j) ``where`` picks its new values, else
+    the old, and one basic assignment ``z[...] = ...`` writes the result. This costs a pass
+    over all of z, and memory for one array of its shape."""
+    if hasattr(xp.add, "at"):
+        z[rows] = values
+        return z
+    m = rows.shape[0]
+    if not m:
+        return z
+    order = xp.argsort(rows)
+    ordered = xp.take(rows, order)
+    every = xp.arange(z.shape[0], dtype=rows.dtype, device=z.device)
+    position = xp.clip(xp.searchsorted(ordered, every), 0, m - 1)  # clip: j past the last row
+    hit = xp.take(ordered, position) == every
+    spread = xp.take(values, xp.take(order, position), axis=0)
+    z[...] = xp.where(xp.reshape(hit, (-1,) + (1,) * (z.ndim - 1)), spread, z)
     return z
 
 

@@ -12,6 +12,7 @@ import operator
 
 import numpy as np
 
+from ..backends import namespace_of
 from .core import OPS, Sample, composite, linear, sum_to
 from .extras import index_into, scatter_into, take_indices
 
@@ -272,11 +273,13 @@ def _scatter_rows(xp, g, rows, shape):
 
 def _looked_up_rows(g, rows, shape):
     """The transpose of one lookup as (rows, values, shape): g's rows, to be added at ``rows``
-    of a zero gradient of ``shape`` (None for stacked cotangents, and for a cotangent of
-    another array library: a row-sparse gradient holds NumPy arrays; those stay dense)."""
-    if type(g) is not np.ndarray or g.ndim != rows.ndim + len(shape) - 1:
+    of a zero gradient of ``shape``, in g's own library, where g is (None for stacked
+    cotangents)."""
+    if g.ndim != rows.ndim + len(shape) - 1:
         return None
-    return rows, g.reshape((rows.size,) + shape[1:]), shape
+    if type(g) is np.ndarray:
+        return rows, g.reshape((rows.size,) + shape[1:]), shape
+    return rows, namespace_of(g).reshape(g, (math.prod(rows.shape),) + shape[1:]), shape
 
 
 # x[rows] along the first axis, as getitem with one integer array would read it, except that

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..backends import namespace_of
-from .optimizer import Group, Optimizer, Rows, check_nonnegative
+from .optimizer import Group, Optimizer, Rows, check_nonnegative, read_rows, write_rows
 
 
 class Adagrad(Optimizer):
@@ -97,7 +97,7 @@ class Adagrad(Optimizer):
             g = g + group["weight_decay"] * x
         state["step"] += 1
         lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        s = state["sum"][rows] + g * g
-        state["sum"][rows] = s
+        s = read_rows(state["sum"], rows) + g * g
+        write_rows(state["sum"], rows, s)
         x -= lr * (g / (namespace_of(s).sqrt(s) + group["eps"]))
         return x

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..backends import namespace_of
-from .optimizer import Group, Optimizer, Rows, check_nonnegative
+from .optimizer import Group, Optimizer, Rows, check_nonnegative, read_rows, write_rows
 
 
 class Adam(Optimizer):
@@ -93,9 +93,10 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         state["step"] += 1
         t = state["step"]
-        m = beta1 * state["exp_avg"][rows] + (1 - beta1) * g
-        v = beta2 * state["exp_avg_sq"][rows] + (1 - beta2) * (g * g)
-        state["exp_avg"][rows], state["exp_avg_sq"][rows] = m, v
+        m = beta1 * read_rows(state["exp_avg"], rows) + (1 - beta1) * g
+        v = beta2 * read_rows(state["exp_avg_sq"], rows) + (1 - beta2) * (g * g)
+        write_rows(state["exp_avg"], rows, m)
+        write_rows(state["exp_avg_sq"], rows, v)
         denominator = namespace_of(v).sqrt(v) / math.sqrt(1 - beta2**t) + group["eps"]
         x -= lr / (1 - beta1**t) * m / denominator
         return x

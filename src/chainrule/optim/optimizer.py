@@ -43,15 +43,33 @@ import numpy as np
 
 from .. import backends, dtypes
 from ..mode import enable_grad, no_grad
+from ..ops.extras import put_rows
 from ..sparse import RowSparse
 from ..tensor import Tensor
 
-Rows: TypeAlias = "np.ndarray | EllipsisType"
-"""The rows of a parameter an update changes: the indices a row-sparse gradient holds, or
-``...`` for all of them."""
+Rows: TypeAlias = "Any | EllipsisType"
+"""The rows of a parameter an update changes: the indices a row-sparse gradient holds (an
+integer array where the parameter is), or ``...`` for all of them."""
 
 Group: TypeAlias = "dict[str, Any]"
 """One parameter group: ``"params"`` (a list of Tensors) and the settings they share."""
+
+
+def read_rows(array: Any, rows: Rows) -> Any:
+    """``array[rows]``: the whole array for ``...``, else a copy of the rows (off NumPy by
+    ``take`` along the first axis: the standard's indexing takes no integer arrays)."""
+    if rows is Ellipsis or type(array) is np.ndarray:
+        return array[rows]
+    return backends.namespace_of(array).take(array, rows, axis=0)
+
+
+def write_rows(array: Any, rows: Rows, new: Any) -> None:
+    """``array[rows] = new`` in place: every row for ``...``, else the (distinct) rows a
+    row-sparse gradient holds, by :func:`~chainrule.ops.extras.put_rows` off NumPy."""
+    if rows is Ellipsis or type(array) is np.ndarray:
+        array[rows] = new
+    else:
+        put_rows(backends.namespace_of(array), array, rows, new)
 
 
 def check_nonnegative(name: str, **values: float) -> None:
@@ -306,10 +324,10 @@ class Optimizer:
                 g = -g  # ascend: PyTorch's rules negate the gradient before anything else
             state = self.state.setdefault(p, {})
             self.prepare_state(state, p.data, group)
-            x = p.data if rows is Ellipsis else p.data[rows]  # the whole parameter, or a copy of rows
+            x = p.data if rows is Ellipsis else read_rows(p.data, rows)  # all of it, or a copy of rows
             new = self.update(x, g, rows, state, group)
             if new is not x or rows is not Ellipsis:
-                p.data[rows] = new
+                write_rows(p.data, rows, new)
             p._count_change()  # a graph that saved the old value now refuses it
         return loss
 
@@ -332,7 +350,8 @@ class Optimizer:
         update ``x`` in place and return it: for dense gradients x is the parameter itself).
 
         Arrays in ``state`` have the whole parameter's shape; a rule reads and
-        writes them at ``rows`` only.
+        writes them at ``rows`` only, with :func:`read_rows` and :func:`write_rows` (which
+        index arrays of any library).
         """
         raise NotImplementedError
 

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..backends import namespace_of
-from .optimizer import Group, Optimizer, Rows, check_fraction, check_nonnegative
+from .optimizer import Group, Optimizer, Rows, check_fraction, check_nonnegative, read_rows, write_rows
 
 
 class RMSprop(Optimizer):
@@ -107,16 +107,16 @@ class RMSprop(Optimizer):
         if weight_decay:
             g = g + weight_decay * x
         state["step"] += 1
-        v = alpha * state["square_avg"][rows] + (1 - alpha) * (g * g)
-        state["square_avg"][rows] = v
+        v = alpha * read_rows(state["square_avg"], rows) + (1 - alpha) * (g * g)
+        write_rows(state["square_avg"], rows, v)
         if group["centered"]:
-            a = alpha * state["grad_avg"][rows] + (1 - alpha) * g
-            state["grad_avg"][rows] = a
+            a = alpha * read_rows(state["grad_avg"], rows) + (1 - alpha) * g
+            write_rows(state["grad_avg"], rows, a)
             v = v - a * a
         denominator = namespace_of(v).sqrt(v) + group["eps"]
         if momentum:
-            b = momentum * state["momentum_buffer"][rows] + g / denominator
-            state["momentum_buffer"][rows] = b
+            b = momentum * read_rows(state["momentum_buffer"], rows) + g / denominator
+            write_rows(state["momentum_buffer"], rows, b)
             x -= group["lr"] * b
         else:
             x -= group["lr"] * (g / denominator)

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..backends import namespace_of
 from .axpy import axpy
-from .optimizer import Group, Optimizer, Rows, check_nonnegative
+from .optimizer import Group, Optimizer, Rows, check_nonnegative, read_rows, write_rows
 
 
 class SGD(Optimizer):
@@ -82,7 +82,7 @@ class SGD(Optimizer):
         if weight_decay:
             g = g + weight_decay * x
         if momentum:
-            b = momentum * state["momentum_buffer"][rows] + g
-            state["momentum_buffer"][rows] = b
+            b = momentum * read_rows(state["momentum_buffer"], rows) + g
+            write_rows(state["momentum_buffer"], rows, b)
             g = g + momentum * b if group["nesterov"] else b
         return axpy(-group["lr"], g, x)
