@@ -6,6 +6,7 @@ No timing is asserted anywhere: times depend on the machine. The smoke run uses
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -19,28 +20,21 @@ from chainrule.apps.bench.suite import LIBRARIES, LIMIT, WORKLOADS
 LIBRARY_MODULES = Path(run.__file__).parent / "libraries"
 
 
-@pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    """One quick run of every workload for chainrule and hand NumPy: (exit status, JSON, stdout)."""
-    path = tmp_path_factory.mktemp("bench") / "bench.json"
-    argv = [
-        "--quick",
-        "--libraries",
-        "chainrule,numpy",
-        "--repeats",
-        "1",
-        "--warmup",
-        "0",
-        "--json",
-        str(path),
-    ]
+def _quick_run(path: Path, *argv: str) -> tuple[int, dict, str]:
+    """``run.main`` at --quick sizes, one repeat, no warm-up: (exit status, JSON, stdout)."""
     import contextlib
     import io
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        status = run.main(argv)
+        status = run.main(["--quick", "--repeats", "1", "--warmup", "0", "--json", str(path), *argv])
     return status, json.loads(path.read_text()), out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """One quick run of every workload for chainrule and hand NumPy: (exit status, JSON, stdout)."""
+    return _quick_run(tmp_path_factory.mktemp("bench") / "bench.json", "--libraries", "chainrule,numpy")
 
 
 def test_smoke_run_passes_every_gradient_check_and_exits_0(smoke):
@@ -81,6 +75,7 @@ def test_smoke_prints_the_markdown_table_with_targets(smoke):
     for key in WORKLOADS:
         assert f"| {key} " in table
     assert "≤ 3×" in table  # W2's target
+    assert "≤ 2.5×" in table and "≤ 0.95×" in table  # W4's and W1's
     assert "mismatch" not in table and "error" not in table
 
 
@@ -122,11 +117,98 @@ def test_every_library_module_defines_each_workload_it_does_not_skip():
     import ast
 
     for library in LIBRARIES.values():
-        source = (LIBRARY_MODULES / f"{library.module}.py").read_text()
-        defined = {node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
+        tree = ast.parse((LIBRARY_MODULES / f"{library.module}.py").read_text())
+        defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+        defined |= {  # a builder may be another's name (W5-dense where W5 is dense already)
+            target.id
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
         for key, workload in WORKLOADS.items():
             if library.reason_to_skip(key) is None:
                 assert workload.builder in defined, (library.name, key)
+
+
+def test_variants_share_their_base_workloads_sizes_and_data():
+    assert WORKLOADS["W1-raw"].configs() == WORKLOADS["W1"].configs()
+    assert WORKLOADS["W5-dense"].configs() == WORKLOADS["W5"].configs()
+    for quick in (False, True):
+        config = WORKLOADS["W1"].configs(quick)[0]
+        base, raw = problems.problem("W1", config), problems.problem("W1-raw", config)
+        for (W, b), (W_in_out, b_raw) in zip(base["layers"], raw["layers"]):
+            assert W_in_out.flags.c_contiguous and np.array_equal(W_in_out, W.T)
+            assert np.array_equal(b_raw, b)
+        assert np.array_equal(raw["x"], base["x"]) and np.array_equal(raw["y"], base["y"])
+        config = WORKLOADS["W5"].configs(quick)[0]
+        base, dense = problems.problem("W5", config), problems.problem("W5-dense", config)
+        assert base.keys() == dense.keys()
+        assert all(np.array_equal(base[k], dense[k]) for k in base)
+
+
+def test_the_limits_of_the_variants_do_the_same_step():
+    """W1-raw's limit is W1's with every weight and its gradient transposed; W5-dense's is W5's."""
+    from chainrule.apps.bench.libraries import hand_numpy
+
+    config = WORKLOADS["W1"].configs(quick=True)[0]
+    base = hand_numpy.mlp_step(problems.problem("W1", config))()
+    raw = hand_numpy.mlp_step_raw(problems.problem("W1-raw", config))()
+    assert base.keys() == raw.keys()
+    for name, value in base.items():
+        got = raw[name].T if name.startswith(("W", "dW")) else raw[name]
+        np.testing.assert_allclose(got, value, rtol=1e-6, atol=1e-7, err_msg=name)
+    assert hand_numpy.window_step_dense is hand_numpy.window_step
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_the_hessian_limit_equals_the_textbook_form(quick):
+    """W4's limit Aᵀ(p ⊙ A) − (Aᵀp)(Aᵀp)ᵀ against Aᵀ(diag p − ppᵀ)A, p = softmax(Ax)."""
+    from chainrule.apps.bench.libraries import hand_numpy
+
+    data = problems.problem("W4", WORKLOADS["W4"].configs(quick)[0])
+    A, x = data["A"], data["x"]
+    z = A @ x
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    want = A.T @ (np.diag(p) - np.outer(p, p)) @ A
+    got = hand_numpy.hessian(data)()["hessian"]
+    assert got.shape == (A.shape[1], A.shape[1])
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
+
+
+def test_the_workloads_option_selects_the_variants():
+    parser = argparse.ArgumentParser()
+    run.add_arguments(parser)
+    args = parser.parse_args(["--workloads", "W5-dense,W1-raw"])
+    assert args.workloads == ["W1-raw", "W5-dense"]  # the suite's order
+
+
+INSTALLED = [name for name in LIBRARIES if name != LIMIT and run.installed(name)]
+
+
+@pytest.mark.skipif(INSTALLED == ["chainrule"], reason="no peer installed (pip install 'chainrule[bench]')")
+def test_every_installed_library_matches_the_limit_on_the_variants_and_w4(tmp_path):
+    """W1-raw, W4 (its closed-form limit) and W5-dense at --quick sizes in every installed
+    library: each checked against the hand-written limit, and printed beside the others."""
+    keys = ["W1-raw", "W4", "W5-dense"]
+    status, document, printed = _quick_run(
+        tmp_path / "bench.json", "--workloads", ",".join(keys), "--libraries", "all"
+    )
+    assert status == 0
+    results = {(r["workload"], r["library"]): r for r in document["results"]}
+    assert set(results) == {(key, name) for key in keys for name in [LIMIT, *INSTALLED]}
+    for (key, name), result in results.items():
+        if result["status"] == "n/a":
+            assert LIBRARIES[name].reason_to_skip(key), (key, name)
+            continue
+        assert result["status"] == "ok", (key, name, result.get("error") or result["cases"])
+        assert all(case["check"]["passed"] for case in result["cases"]), (key, name)
+    table = document["table"]
+    assert table in printed
+    for key in keys:  # the target and a ratio in every column but those not run (n/a)
+        row = next(line for line in table.splitlines() if line.startswith(f"| {key} "))
+        runs = [name for name in [LIMIT, *INSTALLED] if not LIBRARIES[name].reason_to_skip(key)]
+        assert row.count("×") == 1 + len(runs), row
 
 
 def test_bench_is_a_command_whose_help_lists_the_runner_options(capsys):

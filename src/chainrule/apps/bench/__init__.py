@@ -6,9 +6,10 @@ forward + backward of the same math (the limit) and by every peer that is instal
 
 Where each thing lives:
 
-* ``suite.py``     what is measured: the workloads W1–W7 (sizes, dtype, targets) and
-                   the libraries (which workloads each runs). Standard library only,
-                   so the command line can list them without importing NumPy.
+* ``suite.py``     what is measured: the workloads W1–W7 and the variants W1-raw and
+                   W5-dense (sizes, dtype, targets) and the libraries (which workloads
+                   each runs). Standard library only, so the command line can list
+                   them without importing NumPy.
 * ``problems.py``  the seeded inputs of each workload and the gradient check.
 * ``libraries/``   one module per library, each with one builder per workload;
                    ``hand_numpy.py`` is the limit every ratio is taken against.

@@ -2,7 +2,7 @@
 
 * the Jacobian of tanh(Wx + b) with x in R^256 — analytically (1 − tanh²)[:, None]·W;
 * the Hessian of logsumexp(Ax) with A of shape 128×100 — analytically
-  Aᵀ(diag p − ppᵀ)A with p = softmax(Ax).
+  Aᵀ(diag p − ppᵀ)A with p = softmax(Ax), formed as Aᵀ(p ⊙ A) − (Aᵀp)(Aᵀp)ᵀ.
 
 The inputs, the closed forms (hand NumPy) and every library's implementation live in
 the suite (``problems.py``, ``libraries/``). This script adds chainrule's three

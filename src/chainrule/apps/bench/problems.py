@@ -53,6 +53,15 @@ def run_chain(x0, ops: list[str], sin, tanh, exp):
     return x
 
 
+def raw_logits(params, x, relu):
+    """W1-raw's forward written once for any library: ``x @ W + b`` with each W stored
+    (in, out) and the library's ``relu`` between layers; the logits."""
+    for W, b in params[:-1]:
+        x = relu(x @ W + b)
+    W, b = params[-1]
+    return x @ W + b
+
+
 def layer_outputs(params, grads) -> dict:
     """The named outputs of an MLP step, the same in every library: W1, b1, dW1, db1, ...
 
@@ -83,6 +92,13 @@ def mlp(config: dict, seed: int) -> dict:
         "y": rng.integers(0, sizes[-1], batch),
         "lr": config["lr"],
     }
+
+
+def mlp_in_out(config: dict, seed: int) -> dict:
+    """W1-raw: W1's problem with each weight stored (in, out), as ``x @ W + b`` reads it."""
+    problem = mlp(config, seed)
+    problem["layers"] = [(np.ascontiguousarray(W.T), b) for W, b in problem["layers"]]
+    return problem
 
 
 def chain(config: dict, seed: int) -> dict:
@@ -134,7 +150,17 @@ def deep(config: dict, seed: int) -> dict:
     return {"layers": layers, "x": rng.standard_normal((config["batch"], width)).astype(np.float32)}
 
 
-_MAKERS = {"W1": mlp, "W2": chain, "W3": jacobian, "W4": hessian, "W5": window, "W6": deep, "W7": mlp}
+_MAKERS = {
+    "W1": mlp,
+    "W1-raw": mlp_in_out,
+    "W2": chain,
+    "W3": jacobian,
+    "W4": hessian,
+    "W5": window,
+    "W5-dense": window,
+    "W6": deep,
+    "W7": mlp,
+}
 
 
 def problem(workload: str, config: dict, seed: int = 0) -> dict:

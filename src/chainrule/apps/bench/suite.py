@@ -5,7 +5,9 @@ bench --help`` can list workloads and libraries without importing NumPy or a pee
 
 A workload is one computation, the same math in every library. ``configs(quick)``
 gives its sizes (several for W7, tiny ones under ``--quick``); ``builder`` names the
-function that each library module in ``libraries/`` defines for it. Timed workloads
+function that each library module in ``libraries/`` defines for it. A variant (W1-raw,
+W5-dense) has the sizes and data of its base workload (W1, W5) and its own builder: the
+same step written the other way users write it. Timed workloads
 report ``metric`` (seconds per call, or per op for W2); the memory workload reports
 the resident-set growth during one forward + backward and the peak.
 
@@ -43,18 +45,63 @@ def _scaling(sizes: tuple[int, ...]) -> tuple[dict, ...]:
     return tuple({"label": f"n={n}", "sizes": (784, n, n, 10), "batch": n, "lr": 0.01} for n in sizes)
 
 
+# W1 and W1-raw, W5 and W5-dense: the same sizes and data, written two ways.
+_MLP_FULL = ({"label": "", "sizes": (784, 512, 512, 10), "batch": 128, "lr": 0.01},)
+_MLP_QUICK = ({"label": "", "sizes": (20, 16, 16, 5), "batch": 8, "lr": 0.01},)
+_WINDOW_TITLE = (
+    "window-classifier SGD step: vocabulary 20,000, 50-d embeddings (trained), window 5, "
+    "hidden 100 (tanh), 5 classes, batch 256"
+)
+_WINDOW_FULL = (
+    {
+        "label": "",
+        "vocab": 20_000,
+        "dim": 50,
+        "window": 5,
+        "hidden": 100,
+        "classes": 5,
+        "batch": 256,
+        "lr": 0.01,
+    },
+)
+_WINDOW_QUICK = (
+    {
+        "label": "",
+        "vocab": 40,
+        "dim": 4,
+        "window": 5,
+        "hidden": 6,
+        "classes": 3,
+        "batch": 8,
+        "lr": 0.01,
+    },
+)
+
 WORKLOADS: dict[str, Workload] = {
     w.key: w
     for w in (
         Workload(
             "W1",
             "MLP training step",
-            "MLP training step 784-512-512-10, ReLU, softmax cross-entropy, batch 128, SGD update",
+            "MLP training step 784-512-512-10, ReLU, softmax cross-entropy, batch 128, SGD update "
+            "(nn.Linear layers, the library's SGD optimizer)",
             "mlp_step",
             "float32",
             TIME,
-            full=({"label": "", "sizes": (784, 512, 512, 10), "batch": 128, "lr": 0.01},),
-            quick=({"label": "", "sizes": (20, 16, 16, 5), "batch": 8, "lr": 0.01},),
+            full=_MLP_FULL,
+            quick=_MLP_QUICK,
+            targets={"time": 0.95},
+        ),
+        Workload(
+            "W1-raw",
+            "MLP training step, raw ops",
+            "W1's step as raw ops: x @ W + b with W stored (in, out), relu, cross-entropy on class "
+            "indices, the SGD update p -= lr * p.grad written by hand",
+            "mlp_step_raw",
+            "float32",
+            TIME,
+            full=_MLP_FULL,
+            quick=_MLP_QUICK,
             targets={"time": 1.0},
         ),
         Workload(
@@ -83,47 +130,35 @@ WORKLOADS: dict[str, Workload] = {
         Workload(
             "W4",
             "Hessian",
-            "Hessian of logsumexp(Ax), A 128x100",
+            "Hessian of logsumexp(Ax), A 128x100 (limit: Aᵀ(p ⊙ A) − (Aᵀp)(Aᵀp)ᵀ, p = softmax(Ax))",
             "hessian",
             "float64",
             TIME,
             full=({"label": "", "rows": 128, "cols": 100},),
             quick=({"label": "", "rows": 7, "cols": 5},),
-            targets={"time": 3.0},
+            targets={"time": 2.5},
         ),
         Workload(
             "W5",
             "window classifier step",
-            "window-classifier SGD step: vocabulary 20,000, 50-d embeddings (trained), window 5, "
-            "hidden 100 (tanh), 5 classes, batch 256",
+            _WINDOW_TITLE + "; the embedding's gradient sparse where the library has one (sparse=True)",
             "window_step",
             "float32",
             TIME,
-            full=(
-                {
-                    "label": "",
-                    "vocab": 20_000,
-                    "dim": 50,
-                    "window": 5,
-                    "hidden": 100,
-                    "classes": 5,
-                    "batch": 256,
-                    "lr": 0.01,
-                },
-            ),
-            quick=(
-                {
-                    "label": "",
-                    "vocab": 40,
-                    "dim": 4,
-                    "window": 5,
-                    "hidden": 6,
-                    "classes": 3,
-                    "batch": 8,
-                    "lr": 0.01,
-                },
-            ),
-            targets={"time": 0.6},
+            full=_WINDOW_FULL,
+            quick=_WINDOW_QUICK,
+            targets={"time": 0.4},
+        ),
+        Workload(
+            "W5-dense",
+            "window classifier step, dense embedding",
+            _WINDOW_TITLE + "; the embedding's gradient dense (no sparse=True), all of E updated",
+            "window_step_dense",
+            "float32",
+            TIME,
+            full=_WINDOW_FULL,
+            quick=_WINDOW_QUICK,
+            targets={"time": 0.5},
         ),
         Workload(
             "W6",
@@ -188,7 +223,7 @@ LIBRARIES: dict[str, Library] = {
             "torch_lib",
             "torch",
             options={"func": True},
-            skip={key: _NOT_TRANSFORMS for key in ("W1", "W2", "W5", "W6", "W7")},
+            skip={key: _NOT_TRANSFORMS for key in ("W1", "W1-raw", "W2", "W5", "W5-dense", "W6", "W7")},
             note="jacrev; hessian = jacfwd(jacrev)",
         ),
         Library("jax", "jax_lib", "jax", options={"jit": False}, note="op by op, no jit"),

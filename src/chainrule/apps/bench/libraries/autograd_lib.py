@@ -8,7 +8,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.scipy.special import logsumexp
 
-from ..problems import layer_outputs, run_chain
+from ..problems import layer_outputs, raw_logits, run_chain
 
 
 def to_numpy(value) -> np.ndarray:
@@ -20,17 +20,22 @@ def _cross_entropy(logits, y):
     return -anp.mean(logp[anp.arange(len(y)), y])
 
 
+def _relu(z):
+    return anp.maximum(z, 0)
+
+
 def _forward(params, x):
     for W, b in params[:-1]:
-        x = anp.maximum(x @ W.T + b, 0)
+        x = _relu(x @ W.T + b)
     W, b = params[-1]
     return x @ W.T + b
 
 
-def mlp_step(p):
+def _mlp_step(p, logits):
+    """One SGD step of cross_entropy(logits(params, x)), the update in place on the ndarrays."""
     params = [(W.copy(), b.copy()) for W, b in p["layers"]]
     x, y, lr = p["x"], p["y"], p["lr"]
-    loss_and_grads = autograd.value_and_grad(lambda ps: _cross_entropy(_forward(ps, x), y))
+    loss_and_grads = autograd.value_and_grad(lambda ps: _cross_entropy(logits(ps, x), y))
 
     def step():
         loss, grads = loss_and_grads(params)
@@ -40,6 +45,16 @@ def mlp_step(p):
         return {"loss": loss, **layer_outputs(params, grads)}
 
     return step
+
+
+def mlp_step(p):
+    """W1/W7: weights (out, in), x @ W.T + b."""
+    return _mlp_step(p, _forward)
+
+
+def mlp_step_raw(p):
+    """W1-raw: weights stored (in, out), x @ W + b."""
+    return _mlp_step(p, lambda ps, x: raw_logits(ps, x, _relu))
 
 
 def op_chain(p):
@@ -78,6 +93,10 @@ def window_step(p):
         return {"loss": loss, **params, **{f"d{k}": g for k, g in grads.items()}}
 
     return step
+
+
+window_step_dense = window_step
+"""W5-dense: ``E[words]``'s gradient is dense in autograd, so W5 is written this way already."""
 
 
 def deep_mlp(p):

@@ -1,5 +1,6 @@
 """chainrule, written as its documentation shows a user: Tensors, ``cr.nn``, ``cr.optim``,
-``.backward()`` and the transforms ``cr.jacobian`` / ``cr.hessian``."""
+``.backward()`` and the transforms ``cr.jacobian`` / ``cr.hessian``; W1-raw with raw ops
+and the SGD update by hand under ``cr.no_grad()``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 import chainrule as cr
 import chainrule.nn.functional as F
 
-from ..problems import layer_outputs, run_chain
+from ..problems import layer_outputs, raw_logits, run_chain
 
 
 def to_numpy(value) -> np.ndarray:
@@ -60,6 +61,27 @@ def mlp_step(p):
     return step
 
 
+def mlp_step_raw(p):
+    """W1-raw: ``x @ W + b``, ``cr.relu``, ``F.cross_entropy``, ``p -= lr * p.grad`` under
+    ``cr.no_grad()``, then each ``.grad`` set to None."""
+    params = [(cr.tensor(W, requires_grad=True), cr.tensor(b, requires_grad=True)) for W, b in p["layers"]]
+    tensors = [t for pair in params for t in pair]
+    x, y, lr = cr.tensor(p["x"]), p["y"], p["lr"]
+
+    def step():
+        loss = F.cross_entropy(raw_logits(params, x, cr.relu), y)
+        loss.backward()
+        grads = [(W.grad, b.grad) for W, b in params]
+        with cr.no_grad():
+            for t in tensors:
+                t -= lr * t.grad
+        for t in tensors:
+            t.grad = None
+        return {"loss": loss, **layer_outputs(params, grads)}
+
+    return step
+
+
 def op_chain(p):
     x0_data, ops = p["x0"], p["ops"]
 
@@ -84,11 +106,12 @@ def hessian(p):
 
 
 class WindowClassifier(cr.nn.Module):
-    """x = the window's word vectors end to end, h = tanh(W x + b), logits = U h + c."""
+    """x = the window's word vectors end to end, h = tanh(W x + b), logits = U h + c; the
+    embedding's gradient row-sparse when ``sparse`` (W5), dense otherwise (W5-dense)."""
 
-    def __init__(self, p) -> None:
+    def __init__(self, p, sparse: bool) -> None:
         super().__init__()
-        self.words = cr.nn.Embedding.from_pretrained(p["E"], freeze=False, sparse=True)
+        self.words = cr.nn.Embedding.from_pretrained(p["E"], freeze=False, sparse=sparse)
         self.hidden = cr.nn.Linear(p["W"].shape[1], p["W"].shape[0], seed=0)
         self.out = cr.nn.Linear(p["U"].shape[1], p["U"].shape[0], seed=0)
         self.load_state_dict(
@@ -106,8 +129,8 @@ class WindowClassifier(cr.nn.Module):
         return self.out(cr.tanh(self.hidden(x)))
 
 
-def window_step(p):
-    model = WindowClassifier(p)
+def _window_step(p, sparse: bool):
+    model = WindowClassifier(p, sparse)
     opt = cr.optim.SGD(model.parameters(), lr=p["lr"])
     words, y = p["words"], p["y"]
     params: dict[str, Any] = {
@@ -126,6 +149,16 @@ def window_step(p):
         return {"loss": loss, **params, **{f"d{k}": v.grad for k, v in params.items()}}
 
     return step
+
+
+def window_step(p):
+    """W5: the embedding with ``sparse=True``; SGD updates only the rows looked up."""
+    return _window_step(p, sparse=True)
+
+
+def window_step_dense(p):
+    """W5-dense: the embedding's default dense gradient; SGD updates all of E."""
+    return _window_step(p, sparse=False)
 
 
 def deep_mlp(p):

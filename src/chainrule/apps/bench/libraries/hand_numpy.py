@@ -34,8 +34,10 @@ def softmax_cross_entropy(logits, y):
     return loss, g / len(y)
 
 
-def mlp_step(p):
-    """W1/W7: ReLU MLP, softmax cross-entropy, one SGD step."""
+def _mlp_step(p, in_out: bool):
+    """ReLU MLP, softmax cross-entropy, one SGD step; each weight stored (in, out) when
+    ``in_out`` (z = h W + b), else (out, in) (z = h Wᵀ + b). Every product is one BLAS
+    call on the stored layout, and each gradient is formed in the layout of its weight."""
     layers = [(W.copy(), b.copy()) for W, b in p["layers"]]
     x, y, lr = p["x"], p["y"], p["lr"]
     last = len(layers) - 1
@@ -43,7 +45,7 @@ def mlp_step(p):
     def step():
         hs, zs = [x], []
         for i, (W, b) in enumerate(layers):
-            z = hs[-1] @ W.T + b
+            z = hs[-1] @ (W if in_out else W.T) + b
             zs.append(z)
             hs.append(z if i == last else relu(z))
         loss, g = softmax_cross_entropy(hs[-1], y)
@@ -52,15 +54,25 @@ def mlp_step(p):
             if i != last:
                 g = g * (zs[i] > 0)
             W = layers[i][0]
-            grads[i] = (g.T @ hs[i], g.sum(axis=0))
+            grads[i] = (hs[i].T @ g if in_out else g.T @ hs[i], g.sum(axis=0))
             if i:
-                g = g @ W
+                g = g @ (W.T if in_out else W)
         for (W, b), (dW, db) in zip(layers, grads):
             W -= lr * dW
             b -= lr * db
         return {"loss": loss, **layer_outputs(layers, grads)}
 
     return step
+
+
+def mlp_step(p):
+    """W1/W7: the MLP step with weights (out, in), as nn.Linear stores them."""
+    return _mlp_step(p, in_out=False)
+
+
+def mlp_step_raw(p):
+    """W1-raw: the same step with weights stored (in, out), z = h W + b."""
+    return _mlp_step(p, in_out=True)
 
 
 def op_chain(p):
@@ -121,20 +133,26 @@ def jacobian(p):
 
 
 def hessian(p):
-    """W4: the Hessian of logsumexp(Ax) is Aᵀ(diag q − q qᵀ)A with q = softmax(Ax)."""
+    """W4: the Hessian of logsumexp(Ax) is Aᵀ(diag p − p pᵀ)A with p = softmax(Ax), formed
+    as Aᵀ(p ⊙ A) − (Aᵀp)(Aᵀp)ᵀ (p ⊙ A scales row i of A by p_i): one product, no diagonal
+    matrix."""
     A, x = p["A"].copy(), p["x"].copy()
 
     def hess():
         z = A @ x
         q = np.exp(z - z.max())
         q /= q.sum()
-        return {"hessian": A.T @ (np.diag(q) - np.outer(q, q)) @ A}
+        v = q @ A
+        H = A.T @ (q[:, None] * A)
+        H -= np.outer(v, v)
+        return {"hessian": H}
 
     return hess
 
 
 def window_step(p):
-    """W5, dense as a user writes it: scatter-add into a full gradient of E, update all of E."""
+    """W5 and W5-dense, dense as a user writes it: scatter-add the looked-up rows'
+    gradients into a zero matrix of E's shape, update all of E."""
     E, W, b, U, c = (p[k].copy() for k in ("E", "W", "b", "U", "c"))
     words, y, lr = p["words"], p["y"], p["lr"]
     batch, dim = len(words), E.shape[1]
@@ -165,6 +183,10 @@ def window_step(p):
         }
 
     return step
+
+
+window_step_dense = window_step
+"""W5-dense: the limit of W5 is dense already, so both variants are timed against the same step."""
 
 
 def deep_mlp(p):

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..problems import layer_outputs, run_chain
+from ..problems import layer_outputs, raw_logits, run_chain
 
 
 def to_numpy(value) -> np.ndarray:
@@ -37,11 +37,12 @@ def _forward(layers, x):
     return x @ W.T + b
 
 
-def mlp_step(p, jit: bool = False):
+def _mlp_step(p, logits, jit: bool):
+    """One SGD step of cross_entropy(logits(params, x)), the parameters replaced by the new ones."""
     lr, x, y = p["lr"], jnp.asarray(p["x"]), jnp.asarray(p["y"])
 
     def train_step(params, x, y):
-        loss, grads = jax.value_and_grad(lambda ps: _cross_entropy(_forward(ps, x), y))(params)
+        loss, grads = jax.value_and_grad(lambda ps: _cross_entropy(logits(ps, x), y))(params)
         params = jax.tree_util.tree_map(lambda w, g: w - lr * g, params, grads)
         return params, loss, grads
 
@@ -54,6 +55,16 @@ def mlp_step(p, jit: bool = False):
         return {"loss": loss, **layer_outputs(params, grads)}
 
     return step
+
+
+def mlp_step(p, jit: bool = False):
+    """W1/W7: weights (out, in), x @ W.T + b."""
+    return _mlp_step(p, _forward, jit)
+
+
+def mlp_step_raw(p, jit: bool = False):
+    """W1-raw: weights stored (in, out), x @ W + b."""
+    return _mlp_step(p, lambda ps, x: raw_logits(ps, x, jax.nn.relu), jit)
 
 
 def op_chain(p, jit: bool = False):
@@ -100,6 +111,10 @@ def window_step(p, jit: bool = False):
         return {"loss": loss, **params, **{f"d{k}": v for k, v in grads.items()}}
 
     return step
+
+
+window_step_dense = window_step
+"""W5-dense: ``E[words]``'s gradient is dense in JAX, so W5 is written this way already."""
 
 
 def deep_mlp(p, jit: bool = False):

@@ -9,7 +9,7 @@ import numpy as np
 from mygrad.nnet.activations import relu
 from mygrad.nnet.losses import softmax_crossentropy
 
-from ..problems import layer_outputs, run_chain
+from ..problems import layer_outputs, raw_logits, run_chain
 
 
 def to_numpy(value) -> np.ndarray:
@@ -27,12 +27,13 @@ def _layer_outputs(params) -> dict:
     return layer_outputs(params, [(W.grad, b.grad) for W, b in params])
 
 
-def mlp_step(p):
+def _mlp_step(p, logits):
+    """One SGD step of softmax_crossentropy(logits(params, x)), the update through ``.data``."""
     params = [(mg.tensor(W), mg.tensor(b)) for W, b in p["layers"]]
     x, y, lr = p["x"], p["y"], p["lr"]
 
     def step():
-        loss = softmax_crossentropy(_forward(params, x), y)
+        loss = softmax_crossentropy(logits(params, x), y)
         loss.backward()
         for W, b in params:
             W.data -= lr * W.grad
@@ -40,6 +41,16 @@ def mlp_step(p):
         return {"loss": loss, **_layer_outputs(params)}
 
     return step
+
+
+def mlp_step(p):
+    """W1/W7: weights (out, in), x @ W.T + b."""
+    return _mlp_step(p, _forward)
+
+
+def mlp_step_raw(p):
+    """W1-raw: weights stored (in, out), x @ W + b."""
+    return _mlp_step(p, lambda ps, x: raw_logits(ps, x, relu))
 
 
 def op_chain(p):
@@ -81,6 +92,10 @@ def window_step(p):
         return {"loss": loss, **params, **{f"d{k}": t.grad for k, t in params.items()}}
 
     return step
+
+
+window_step_dense = window_step
+"""W5-dense: ``E[words]``'s gradient is dense in MyGrad, so W5 is written this way already."""
 
 
 def deep_mlp(p):

@@ -1,5 +1,6 @@
 """PyTorch on the CPU. Eager mode as its tutorials write it (``nn``, ``optim``,
-``.backward()``); for W3/W4 eager means ``torch.autograd.functional``, and with
+``.backward()``); W1-raw with raw ops and the SGD update by hand under
+``torch.no_grad()``; for W3/W4 eager means ``torch.autograd.functional``, and with
 ``func=True`` the torch.func transforms (``jacrev``; ``hessian`` = jacfwd of jacrev).
 
 The thread count comes from ``OMP_NUM_THREADS``, which the runner sets; it is also
@@ -15,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..problems import layer_outputs, run_chain
+from ..problems import layer_outputs, raw_logits, run_chain
 
 torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 
@@ -66,6 +67,29 @@ def mlp_step(p, func: bool = False):
     return step
 
 
+def mlp_step_raw(p, func: bool = False):
+    """W1-raw: ``x @ W + b``, ``torch.relu``, ``F.cross_entropy``, ``p -= lr * p.grad``
+    under ``torch.no_grad()``, then each ``.grad`` set to None."""
+    params = [
+        (torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True)) for W, b in p["layers"]
+    ]
+    tensors = [t for pair in params for t in pair]
+    x, y, lr = torch.from_numpy(p["x"]), torch.from_numpy(p["y"]), p["lr"]
+
+    def step():
+        loss = F.cross_entropy(raw_logits(params, x, torch.relu), y)
+        loss.backward()
+        grads = [(W.grad, b.grad) for W, b in params]
+        with torch.no_grad():
+            for t in tensors:
+                t -= lr * t.grad
+        for t in tensors:
+            t.grad = None
+        return {"loss": loss, **layer_outputs(params, grads)}
+
+    return step
+
+
 def op_chain(p, func: bool = False):
     x0_data, ops = p["x0"], p["ops"]
 
@@ -102,9 +126,14 @@ def hessian(p, func: bool = False):
 
 
 class WindowClassifier(nn.Module):
-    def __init__(self, p) -> None:
+    """x = the window's word vectors end to end, h = tanh(W x + b), logits = U h + c; the
+    embedding's gradient sparse when ``sparse`` (W5), dense otherwise (W5-dense)."""
+
+    def __init__(self, p, sparse: bool) -> None:
         super().__init__()
-        self.words = nn.Embedding.from_pretrained(torch.from_numpy(p["E"]).clone(), freeze=False, sparse=True)
+        self.words = nn.Embedding.from_pretrained(
+            torch.from_numpy(p["E"]).clone(), freeze=False, sparse=sparse
+        )
         self.hidden = nn.Linear(p["W"].shape[1], p["W"].shape[0])
         self.out = nn.Linear(p["U"].shape[1], p["U"].shape[0])
         with torch.no_grad():
@@ -121,8 +150,8 @@ class WindowClassifier(nn.Module):
         return self.out(torch.tanh(self.hidden(x)))
 
 
-def window_step(p, func: bool = False):
-    model = WindowClassifier(p)
+def _window_step(p, sparse: bool):
+    model = WindowClassifier(p, sparse)
     opt = torch.optim.SGD(model.parameters(), lr=p["lr"])
     words, y = torch.from_numpy(p["words"]), torch.from_numpy(p["y"])
     params = {
@@ -141,6 +170,16 @@ def window_step(p, func: bool = False):
         return {"loss": loss, **params, **{f"d{k}": v.grad for k, v in params.items()}}
 
     return step
+
+
+def window_step(p, func: bool = False):
+    """W5: ``nn.Embedding(sparse=True)``; SGD updates only the rows looked up."""
+    return _window_step(p, sparse=True)
+
+
+def window_step_dense(p, func: bool = False):
+    """W5-dense: the embedding's default dense gradient; SGD updates all of E."""
+    return _window_step(p, sparse=False)
 
 
 def deep_mlp(p, func: bool = False):
