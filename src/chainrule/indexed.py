@@ -28,7 +28,8 @@ import numpy as np
 
 from . import backends
 from .ops import OPS
-from .reading import device_of, layout_of
+from .ops.core import device_of
+from .reading import layout_of
 from .tensor import Tensor, TensorLike, apply, as_array, tensor_or_array
 
 _WHERE, _SCATTER, _BROADCAST, _ADD = OPS["where"], OPS["scatter_add"], OPS["broadcast_to"], OPS["add"]

@@ -38,7 +38,7 @@ import numpy as np
 from . import backends, mode
 from .indexed import in_dtype_of, set_at
 from .ops import OPS
-from .reading import device_of
+from .ops.core import device_of
 from .tensor import Tensor, apply, as_array
 
 _WHERE = OPS["where"]

@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from . import backends
 from .dtypes import numpy_dtype
 from .tensor import BatchedAccess, Tensor
 
-__all__ = ["device_of", "dtype_of", "layout_of", "parameter_of", "shape_of"]
+__all__ = ["dtype_of", "layout_of", "parameter_of", "shape_of"]
 
 
 def shape_of(value: Any) -> tuple[int, ...]:
@@ -31,13 +30,6 @@ def layout_of(t: Tensor) -> np.ndarray:
     """An array with t's shape and dtype that holds no values (one zero, broadcast): what a
     shape check reads, for a tensor vmap batches too."""
     return np.broadcast_to(np.zeros((), numpy_dtype(t.dtype)), t.shape)
-
-
-def device_of(t: Tensor) -> Any:
-    """Where t's values are (``"cpu"`` for NumPy), for a tensor vmap batches too: where its
-    batch is."""
-    inner = getattr(t, "_inner", None)
-    return device_of(inner) if inner is not None else backends.device_of(t._data)
 
 
 def dtype_of(value: Any) -> np.dtype:

@@ -42,7 +42,7 @@ from .autograd import run_backward as _run
 from .functions import reshape
 from .graph import Node, next_seq, topological_order
 from .mode import enable_grad, no_grad
-from .reading import device_of
+from .ops.core import device_of
 from .tensor import Tensor, TensorLike
 from .transforms import basis_rows
 from .tree import PyTreeDef, tree_flatten

@@ -1302,8 +1302,9 @@ def _apply_canonical(op: OpDef, *args: Any, **params: Any) -> Tensor:
         from . import batching
 
         return batching.run(op, args, params, canonical=True)
-    if any(backends.is_array(a) for a in arrays):
-        return _apply_elsewhere(op, args, params, canonical=True)
+    for a in arrays:  # a loop with NumPy's type first: rules and composites run through here
+        if type(a) is not _ndarray and backends.is_array(a):
+            return _apply_elsewhere(op, args, params, canonical=True)
     return record(op, args, arrays, params)
 
 

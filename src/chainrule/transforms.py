@@ -32,6 +32,7 @@ from . import backends, dtypes, forward, functions, graph, mode
 from .autograd import pull_back
 from .basis import StackedDiagonal
 from .mode import enable_grad
+from .ops.core import device_of
 from .tensor import Tensor, TensorLike, as_array
 from .tree import PyTreeDef, tree_flatten, tree_map
 
@@ -60,11 +61,8 @@ def _as_tensor(x: TensorLike, what: str) -> Tensor:
 def _elsewhere(t: Tensor) -> Any:
     """The device of t's values when they are another array library's, else None (for a
     tensor vmap batches, that of the batch it holds)."""
-    inner = getattr(t, "_inner", None)
-    if inner is not None:
-        return _elsewhere(inner)
-    data = t._data
-    return backends.device_of(data) if backends.is_array(data) else None
+    device = device_of(t)
+    return None if isinstance(device, str) and device == "cpu" else device
 
 
 def _filled(like: Tensor, shape: tuple[int, ...], value: float) -> Any:
